@@ -1,0 +1,457 @@
+//! The last step of the data path: claim rules (Clerk's order and comparisons) and the typed
+//! [`Claims`] handed to the caller.
+
+use crate::error::{shorten, Error};
+use crate::options::{unix_millis, VerifyOptions};
+use crate::org::{self, Org};
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+use std::time::SystemTime;
+
+/// A verified Clerk session token's claims.
+///
+/// The registered and Clerk-specific claims are typed; everything else (your session-token
+/// customisations) stays readable through [`Claims::get`] and [`Claims::deserialize`].
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Claims {
+    /// The user id (`user_...`).
+    pub sub: String,
+    /// The session id (`sess_...`).
+    pub sid: Option<String>,
+    /// The issuer: the instance's Frontend API URL.
+    pub iss: Option<String>,
+    /// The authorized party: the origin that requested the token.
+    pub azp: Option<String>,
+    /// Expiry, Unix seconds (fractions dropped; the check itself used the exact value).
+    pub exp: i64,
+    /// Not-before, Unix seconds.
+    pub nbf: Option<i64>,
+    /// Issued-at, Unix seconds.
+    pub iat: Option<i64>,
+    /// Session-token format version (`2` for v2; absent for v1).
+    pub version: Option<u64>,
+    /// Factor verification age in minutes: `[first factor, second factor]`, `-1` for never.
+    pub fva: Option<[i64; 2]>,
+    /// Session status (`sts`), when the instance emits it.
+    pub status: Option<SessionStatus>,
+    /// The impersonator, when this session is an impersonation (`act`).
+    pub actor: Option<Actor>,
+    /// The active organization, from either the v1 or the v2 claims.
+    pub org: Option<Org>,
+    /// Plans (`pla`), entries like `u:free` or `o:pro`.
+    pub plans: Vec<String>,
+    /// Organization-level features from `fea`.
+    pub org_features: Vec<String>,
+    /// User-level features from `fea`.
+    pub user_features: Vec<String>,
+    all: Map<String, Value>,
+}
+
+/// The `sts` claim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SessionStatus {
+    /// `"active"`.
+    Active,
+    /// `"pending"`: the user still has a step to complete (e.g. choose an organization). Clerk
+    /// treats such sessions as signed out by default; so do [`Claims::is_signed_in`] and the adapters.
+    Pending,
+    /// Any other value, kept verbatim.
+    Other(String),
+}
+
+/// The `act` claim (RFC 8693): who is acting on the user's behalf.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Actor {
+    /// The impersonator's user id.
+    pub sub: Option<String>,
+    /// The actor `type`, e.g. `"agent"`.
+    pub kind: Option<String>,
+    /// The whole claim.
+    pub claims: Map<String, Value>,
+}
+
+impl Claims {
+    /// The user id (`sub`).
+    pub fn user_id(&self) -> &str {
+        &self.sub
+    }
+
+    /// The session id (`sid`).
+    pub fn session_id(&self) -> Option<&str> {
+        self.sid.as_deref()
+    }
+
+    /// The active organization's id.
+    pub fn org_id(&self) -> Option<&str> {
+        self.org.as_ref().map(|o| o.id.as_str())
+    }
+
+    /// Whether the session status is `pending`.
+    pub fn is_pending(&self) -> bool {
+        self.status == Some(SessionStatus::Pending)
+    }
+
+    /// Whether this counts as signed in under Clerk's default (`treatPendingAsSignedOut`):
+    /// a `pending` session does not.
+    pub fn is_signed_in(&self) -> bool {
+        !self.is_pending()
+    }
+
+    /// Whether the active organization role is exactly `role` (e.g. `"org:admin"`).
+    pub fn has_role(&self, role: &str) -> bool {
+        self.org.as_ref().is_some_and(|o| o.has_role(role))
+    }
+
+    /// Whether the active organization grants `permission` (e.g. `"org:invoices:read"`).
+    pub fn has_permission(&self, permission: &str) -> bool {
+        self.org.as_ref().is_some_and(|o| o.has_permission(permission))
+    }
+
+    /// Any claim, as JSON.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.all.get(name)
+    }
+
+    /// All claims, as JSON.
+    pub fn as_json(&self) -> &Map<String, Value> {
+        &self.all
+    }
+
+    /// All claims deserialised into your own type (e.g. to read session-token customisations).
+    ///
+    /// ```
+    /// # use clerk_verify::{Verifier, VerifyOptions};
+    /// # let key = clerk_dev::fixtures::rsa2048();
+    /// # let token = clerk_dev::TokenBuilder::session("user_1", clerk_dev::now_unix())
+    /// #     .claim("email", "a@example.com").sign(key);
+    /// # let verifier = Verifier::from_jwks(&key.jwks_json(), VerifyOptions::default()).unwrap();
+    /// #[derive(serde::Deserialize)]
+    /// struct Mine { email: String }
+    /// let claims = verifier.verify(&token)?;
+    /// let mine: Mine = claims.deserialize()?;
+    /// assert_eq!(mine.email, "a@example.com");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_value(Value::Object(self.all.clone()))
+    }
+}
+
+/// Applies the claim rules, in Clerk's order: `sub`, `aud`, `azp`, `exp`, `nbf`, `iat`, then
+/// our `iss`. The first failure wins.
+pub(crate) fn check(
+    claims: &Map<String, Value>,
+    opts: &VerifyOptions,
+    now: SystemTime,
+) -> Result<(), Error> {
+    match claims.get("sub") {
+        Some(Value::String(s)) if !s.is_empty() => {}
+        _ => return Err(Error::failed("the sub claim is missing or not a non-empty string")),
+    }
+    check_audience(claims.get("aud"), &opts.audience)?;
+    check_azp(claims.get("azp"), opts)?;
+
+    let now_ms = unix_millis(now) as f64;
+    let skew_ms = opts.clock_skew.as_millis() as f64;
+    let exp = number(claims, "exp")?
+        .ok_or_else(|| Error::failed("the exp claim is missing"))?;
+    if exp * 1000.0 <= now_ms - skew_ms {
+        return Err(Error::TokenExpired {
+            exp: secs(exp),
+            now: secs(now_ms / 1000.0),
+        });
+    }
+    if let Some(nbf) = number(claims, "nbf")? {
+        if nbf * 1000.0 > now_ms + skew_ms {
+            return Err(Error::TokenNotActiveYet {
+                nbf: secs(nbf),
+                now: secs(now_ms / 1000.0),
+            });
+        }
+    }
+    if let Some(iat) = number(claims, "iat")? {
+        if iat * 1000.0 > now_ms + skew_ms {
+            return Err(Error::TokenIatInTheFuture {
+                iat: secs(iat),
+                now: secs(now_ms / 1000.0),
+            });
+        }
+    }
+    if let Some(want) = &opts.issuer {
+        if claims.get("iss").and_then(Value::as_str) != Some(want.as_str()) {
+            return Err(Error::TokenInvalidIssuer);
+        }
+    }
+    Ok(())
+}
+
+fn check_audience(aud: Option<&Value>, allowed: &[String]) -> Result<(), Error> {
+    if allowed.is_empty() {
+        return Ok(());
+    }
+    let ok = match aud {
+        Some(Value::String(a)) => allowed.contains(a),
+        Some(Value::Array(list)) => list
+            .iter()
+            .filter_map(Value::as_str)
+            .any(|a| allowed.iter().any(|x| x == a)),
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::TokenInvalidAudience)
+    }
+}
+
+fn check_azp(azp: Option<&Value>, opts: &VerifyOptions) -> Result<(), Error> {
+    if opts.authorized_parties.is_empty() {
+        return Ok(());
+    }
+    match azp {
+        None | Some(Value::Null) if opts.allow_missing_azp => Ok(()),
+        Some(Value::String(a)) if opts.authorized_parties.iter().any(|p| p == a) => Ok(()),
+        Some(Value::String(a)) if !a.is_empty() => Err(Error::TokenInvalidAuthorizedParties {
+            azp: Some(shorten(a)),
+        }),
+        _ => Err(Error::TokenInvalidAuthorizedParties { azp: None }),
+    }
+}
+
+fn number(claims: &Map<String, Value>, name: &'static str) -> Result<Option<f64>, Error> {
+    match claims.get(name) {
+        None => Ok(None),
+        Some(Value::Number(n)) => Ok(n.as_f64()),
+        Some(_) => Err(Error::TokenVerificationFailed(
+            format!("the {name} claim is not a number").into(),
+        )),
+    }
+}
+
+fn secs(v: f64) -> i64 {
+    // `as` saturates, so absurd values cannot wrap.
+    v.floor() as i64
+}
+
+impl Claims {
+    /// Types the claims of a payload that has passed [`check`].
+    pub(crate) fn from_verified(all: Map<String, Value>) -> Result<Claims, Error> {
+        let text = |name: &'static str| -> Result<Option<String>, Error> {
+            match all.get(name) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(_) => Err(Error::TokenVerificationFailed(
+                    format!("the {name} claim is not a string").into(),
+                )),
+            }
+        };
+        let sub = text("sub")?.unwrap_or_default();
+        let exp = number(&all, "exp")?.map_or(0, secs);
+        let nbf = number(&all, "nbf")?.map(secs);
+        let iat = number(&all, "iat")?.map(secs);
+        let version = match all.get("v") {
+            None => None,
+            Some(v) => Some(
+                v.as_u64()
+                    .ok_or_else(|| Error::failed("the v claim is not a version number"))?,
+            ),
+        };
+        let fva = match all.get("fva") {
+            None | Some(Value::Null) => None,
+            Some(Value::Array(a)) if a.len() == 2 => match (a[0].as_i64(), a[1].as_i64()) {
+                (Some(x), Some(y)) => Some([x, y]),
+                _ => return Err(Error::failed("the fva claim is not two integers")),
+            },
+            Some(_) => return Err(Error::failed("the fva claim is not two integers")),
+        };
+        let status = text("sts")?.map(|s| match s.as_str() {
+            "active" => SessionStatus::Active,
+            "pending" => SessionStatus::Pending,
+            _ => SessionStatus::Other(s),
+        });
+        let actor = match all.get("act") {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(act)) => Some(Actor {
+                sub: act.get("sub").and_then(Value::as_str).map(str::to_owned),
+                kind: act.get("type").and_then(Value::as_str).map(str::to_owned),
+                claims: act.clone(),
+            }),
+            Some(_) => return Err(Error::failed("the act claim is not an object")),
+        };
+        let features = org::split_features(text("fea")?.as_deref())?;
+        let org = org::from_claims(&all, version, &features)?;
+        let plans = text("pla")?
+            .map(|p| {
+                p.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(Claims {
+            sub,
+            sid: text("sid")?,
+            iss: text("iss")?,
+            azp: text("azp")?,
+            exp,
+            nbf,
+            iat,
+            version,
+            fva,
+            status,
+            actor,
+            org,
+            plans,
+            org_features: features.org,
+            user_features: features.user,
+            all,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    const NOW: u64 = 1_700_000_000;
+
+    fn run(claims: Value, opts: &VerifyOptions) -> Result<(), &'static str> {
+        check(
+            claims.as_object().unwrap(),
+            opts,
+            UNIX_EPOCH + Duration::from_secs(NOW),
+        )
+        .map_err(|e| e.reason())
+    }
+
+    #[test]
+    fn exp_boundaries_with_default_skew() {
+        let o = VerifyOptions::default();
+        let n = NOW as i64;
+        assert_eq!(run(json!({"sub":"u","exp": n - 4}), &o), Ok(()));
+        assert_eq!(run(json!({"sub":"u","exp": n - 5}), &o), Err("token-expired"));
+        assert_eq!(run(json!({"sub":"u","exp": n - 6}), &o), Err("token-expired"));
+        assert_eq!(run(json!({"sub":"u","exp": n as f64 - 4.5}), &o), Ok(()));
+        let zero = VerifyOptions::default().clock_skew(Duration::ZERO);
+        assert_eq!(run(json!({"sub":"u","exp": n}), &zero), Err("token-expired"));
+        assert_eq!(run(json!({"sub":"u","exp": n as f64 + 0.001}), &zero), Ok(()));
+    }
+
+    #[test]
+    fn order_is_clerks() {
+        let o = VerifyOptions::default().authorized_parties(["https://a"]);
+        // Bad sub wins over everything.
+        assert_eq!(
+            run(json!({"sub": 1, "azp":"https://b", "exp": 0}), &o),
+            Err("token-verification-failed")
+        );
+        // azp before exp.
+        assert_eq!(
+            run(json!({"sub":"u","azp":"https://b","exp": 0}), &o),
+            Err("token-invalid-authorized-parties")
+        );
+        // exp before nbf/iat.
+        let far = NOW + 1000;
+        assert_eq!(
+            run(json!({"sub":"u","azp":"https://a","exp":0,"nbf":far,"iat":far}), &o),
+            Err("token-expired")
+        );
+        assert_eq!(
+            run(json!({"sub":"u","azp":"https://a","exp":far,"nbf":far,"iat":far}), &o),
+            Err("token-not-active-yet")
+        );
+        assert_eq!(
+            run(json!({"sub":"u","azp":"https://a","exp":far,"iat":far}), &o),
+            Err("token-iat-in-the-future")
+        );
+    }
+
+    #[test]
+    fn azp_rules() {
+        let exp = NOW + 60;
+        let none = VerifyOptions::default();
+        assert_eq!(run(json!({"sub":"u","exp":exp}), &none), Ok(()));
+        let o = VerifyOptions::default().authorized_parties(["https://a", "https://b"]);
+        assert_eq!(run(json!({"sub":"u","exp":exp,"azp":"https://b"}), &o), Ok(()));
+        for bad in [json!("https://a/"), json!("HTTPS://A"), json!(""), json!(1)] {
+            assert_eq!(
+                run(json!({"sub":"u","exp":exp,"azp":bad}), &o),
+                Err("token-invalid-authorized-parties")
+            );
+        }
+        assert_eq!(
+            run(json!({"sub":"u","exp":exp}), &o),
+            Err("token-invalid-authorized-parties")
+        );
+        let lenient = o.clone().allow_missing_azp(true);
+        assert_eq!(run(json!({"sub":"u","exp":exp}), &lenient), Ok(()));
+        assert_eq!(
+            run(json!({"sub":"u","exp":exp,"azp":"https://evil"}), &lenient),
+            Err("token-invalid-authorized-parties")
+        );
+    }
+
+    #[test]
+    fn audience_and_issuer() {
+        let exp = NOW + 60;
+        let o = VerifyOptions::default().audience(["api", "web"]);
+        assert_eq!(run(json!({"sub":"u","exp":exp,"aud":"web"}), &o), Ok(()));
+        assert_eq!(run(json!({"sub":"u","exp":exp,"aud":["x","api"]}), &o), Ok(()));
+        for bad in [json!("x"), json!([]), json!(["x"]), json!(5)] {
+            assert_eq!(
+                run(json!({"sub":"u","exp":exp,"aud":bad}), &o),
+                Err("token-invalid-audience")
+            );
+        }
+        assert_eq!(run(json!({"sub":"u","exp":exp}), &o), Err("token-invalid-audience"));
+        let i = VerifyOptions::default().issuer("https://clerk.a");
+        assert_eq!(run(json!({"sub":"u","exp":exp,"iss":"https://clerk.a"}), &i), Ok(()));
+        assert_eq!(
+            run(json!({"sub":"u","exp":exp,"iss":"https://clerk.b"}), &i),
+            Err("token-invalid-issuer")
+        );
+        assert_eq!(run(json!({"sub":"u","exp":exp}), &i), Err("token-invalid-issuer"));
+    }
+
+    #[test]
+    fn types() {
+        let o = VerifyOptions::default();
+        assert_eq!(run(json!({"exp":NOW + 60}), &o), Err("token-verification-failed"));
+        assert_eq!(run(json!({"sub":"","exp":NOW + 60}), &o), Err("token-verification-failed"));
+        assert_eq!(run(json!({"sub":"u"}), &o), Err("token-verification-failed"));
+        assert_eq!(run(json!({"sub":"u","exp":"9999999999"}), &o), Err("token-verification-failed"));
+        assert_eq!(
+            run(json!({"sub":"u","exp":NOW + 60,"nbf":"0"}), &o),
+            Err("token-verification-failed")
+        );
+        assert_eq!(run(json!({"sub":"u","exp":1e300}), &o), Ok(()));
+    }
+
+    #[test]
+    fn typed_claims() {
+        let c = Claims::from_verified(
+            json!({"sub":"user_1","sid":"sess_1","exp":1.9,"v":2,"sts":"pending",
+                   "fva":[3,-1],"act":{"sub":"user_admin","type":"agent"},"pla":"u:free,o:pro",
+                   "fea":"o:a,u:b","custom":{"x":1}})
+            .as_object()
+            .unwrap()
+            .clone(),
+        )
+        .unwrap();
+        assert_eq!(c.user_id(), "user_1");
+        assert_eq!(c.exp, 1);
+        assert!(c.is_pending() && !c.is_signed_in());
+        assert_eq!(c.fva, Some([3, -1]));
+        assert_eq!(c.actor.as_ref().unwrap().sub.as_deref(), Some("user_admin"));
+        assert_eq!(c.plans, ["u:free", "o:pro"]);
+        assert_eq!(c.org_features, ["a"]);
+        assert_eq!(c.user_features, ["b"]);
+        assert_eq!(c.get("custom").unwrap()["x"], 1);
+    }
+}

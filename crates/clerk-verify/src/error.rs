@@ -1,0 +1,280 @@
+//! The one error type of the crate, with Clerk's stable reason codes.
+
+use std::borrow::Cow;
+use std::fmt;
+
+/// Why a token was refused or a verifier could not be built.
+///
+/// Branch on [`Error::reason`] (a stable string, Clerk's code where Clerk has one) or on
+/// [`Error::category`] (what an HTTP adapter should answer). The `Display` text says what to fix;
+/// it never contains the token, a secret, or the list of key ids we hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// The token is not a well-formed compact JWS, or its header is not acceptable
+    /// (`typ`, `crit`, machine-token `cat`, size, duplicate members, bad base64 or JSON).
+    /// Reason `token-invalid`.
+    TokenInvalid(Cow<'static, str>),
+    /// The header's `alg` is not one this verifier accepts for its key.
+    /// Reason `token-invalid-algorithm`.
+    TokenInvalidAlgorithm {
+        /// The `alg` the token named, shortened and escaped for display.
+        alg: String,
+    },
+    /// The signature does not verify under the selected key.
+    /// Reason `token-invalid-signature`.
+    TokenInvalidSignature,
+    /// A claim has the wrong type (`sub` not a string, `exp` not a number, ...) or could not be
+    /// decoded. Reason `token-verification-failed`.
+    TokenVerificationFailed(Cow<'static, str>),
+    /// `exp` is at or before `now - clock_skew`. Reason `token-expired`.
+    TokenExpired {
+        /// The token's `exp`, Unix seconds.
+        exp: i64,
+        /// The verifier's clock, Unix seconds.
+        now: i64,
+    },
+    /// `nbf` is after `now + clock_skew`. Reason `token-not-active-yet`.
+    TokenNotActiveYet {
+        /// The token's `nbf`, Unix seconds.
+        nbf: i64,
+        /// The verifier's clock, Unix seconds.
+        now: i64,
+    },
+    /// `iat` is after `now + clock_skew`. Reason `token-iat-in-the-future`.
+    TokenIatInTheFuture {
+        /// The token's `iat`, Unix seconds.
+        iat: i64,
+        /// The verifier's clock, Unix seconds.
+        now: i64,
+    },
+    /// `azp` is missing or not one of the configured authorized parties.
+    /// Reason `token-invalid-authorized-parties`.
+    TokenInvalidAuthorizedParties {
+        /// The token's `azp`, if it had one (shortened for display).
+        azp: Option<String>,
+    },
+    /// `aud` does not contain any configured audience. Reason `token-invalid-audience`
+    /// (ours and Clerk's Python SDK's; Clerk's JS SDK says `token-verification-failed`).
+    TokenInvalidAudience,
+    /// `iss` is missing or differs from the configured issuer. Reason `token-invalid-issuer` (ours:
+    /// Clerk's JS SDK does not check `iss`).
+    TokenInvalidIssuer,
+    /// The token's `kid` is missing or not in the key set (after a refetch, for remote keys).
+    /// Reason `jwk-kid-mismatch`.
+    JwkKidMismatch,
+    /// A local key (PEM or JWKS document) was empty. Reason `jwk-local-missing`.
+    JwkLocalMissing,
+    /// Local key material could not be used: not RSA, too short, `use` not `sig`, malformed PEM.
+    /// Reason `jwk-local-invalid` (ours).
+    JwkLocalInvalid(Cow<'static, str>),
+    /// No key source was configured. Reason `jwk-failed-to-resolve`.
+    JwkFailedToResolve,
+    /// The remote JWKS could not be loaded: network error, timeout, non-2xx status, oversized
+    /// body, or an empty key set. Reason `jwk-remote-failed-to-load`.
+    JwkRemoteFailedToLoad(Cow<'static, str>),
+    /// The remote answered with something that is not a JWKS document, or none of its keys is
+    /// usable. Reason `jwk-remote-invalid`.
+    JwkRemoteInvalid(Cow<'static, str>),
+    /// The token's `kid` is not in the remote JWKS, even after a refetch.
+    /// Reason `jwk-remote-missing`.
+    JwkRemoteMissing,
+    /// Clerk's Backend API refused the secret key (401/403). Reason `secret-key-invalid`.
+    SecretKeyInvalid,
+    /// The configuration is unusable (an option out of range, a malformed publishable key, an
+    /// HS256 secret shorter than 32 bytes, ...). Reason `config-invalid` (ours).
+    ConfigInvalid(Cow<'static, str>),
+}
+
+/// What kind of failure an [`Error`] is, for mapping to a response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Category {
+    /// The request's token is not acceptable: answer 401.
+    InvalidToken,
+    /// The keys needed to decide could not be obtained (key source down): answer 503.
+    KeysUnavailable,
+    /// The verifier is misconfigured: a server-side problem (500), not the caller's fault.
+    Configuration,
+}
+
+impl Error {
+    /// The stable reason code, e.g. `"token-expired"`. Clerk's code wherever Clerk has one.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Error::TokenInvalid(_) => "token-invalid",
+            Error::TokenInvalidAlgorithm { .. } => "token-invalid-algorithm",
+            Error::TokenInvalidSignature => "token-invalid-signature",
+            Error::TokenVerificationFailed(_) => "token-verification-failed",
+            Error::TokenExpired { .. } => "token-expired",
+            Error::TokenNotActiveYet { .. } => "token-not-active-yet",
+            Error::TokenIatInTheFuture { .. } => "token-iat-in-the-future",
+            Error::TokenInvalidAuthorizedParties { .. } => "token-invalid-authorized-parties",
+            Error::TokenInvalidAudience => "token-invalid-audience",
+            Error::TokenInvalidIssuer => "token-invalid-issuer",
+            Error::JwkKidMismatch => "jwk-kid-mismatch",
+            Error::JwkLocalMissing => "jwk-local-missing",
+            Error::JwkLocalInvalid(_) => "jwk-local-invalid",
+            Error::JwkFailedToResolve => "jwk-failed-to-resolve",
+            Error::JwkRemoteFailedToLoad(_) => "jwk-remote-failed-to-load",
+            Error::JwkRemoteInvalid(_) => "jwk-remote-invalid",
+            Error::JwkRemoteMissing => "jwk-remote-missing",
+            Error::SecretKeyInvalid => "secret-key-invalid",
+            Error::ConfigInvalid(_) => "config-invalid",
+        }
+    }
+
+    /// Whether the token, the key source or the configuration is at fault.
+    pub fn category(&self) -> Category {
+        match self {
+            Error::JwkRemoteFailedToLoad(_) | Error::JwkRemoteInvalid(_) => {
+                Category::KeysUnavailable
+            }
+            Error::JwkLocalMissing
+            | Error::JwkLocalInvalid(_)
+            | Error::JwkFailedToResolve
+            | Error::SecretKeyInvalid
+            | Error::ConfigInvalid(_) => Category::Configuration,
+            _ => Category::InvalidToken,
+        }
+    }
+
+    pub(crate) fn invalid(msg: &'static str) -> Self {
+        Error::TokenInvalid(Cow::Borrowed(msg))
+    }
+
+    pub(crate) fn failed(msg: &'static str) -> Self {
+        Error::TokenVerificationFailed(Cow::Borrowed(msg))
+    }
+
+    pub(crate) fn local_key(msg: impl Into<Cow<'static, str>>) -> Self {
+        Error::JwkLocalInvalid(msg.into())
+    }
+
+    pub(crate) fn config(msg: impl Into<Cow<'static, str>>) -> Self {
+        Error::ConfigInvalid(msg.into())
+    }
+
+    /// An algorithm name as attacker-supplied text: shortened and escaped so it is safe to log.
+    pub(crate) fn bad_alg(alg: &str) -> Self {
+        Error::TokenInvalidAlgorithm {
+            alg: shorten(alg),
+        }
+    }
+}
+
+/// Cuts untrusted text to a loggable size; `Debug` escaping happens at display time.
+pub(crate) fn shorten(s: &str) -> String {
+    const MAX: usize = 64;
+    if s.len() <= MAX {
+        return s.to_owned();
+    }
+    let mut end = MAX;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}...", &s[..end])
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::TokenInvalid(why) => write!(
+                f,
+                "invalid session token: {why}; make sure this is a Clerk session token"
+            ),
+            Error::TokenInvalidAlgorithm { alg } => write!(
+                f,
+                "token algorithm {alg:?} is not accepted; Clerk session tokens use RS256 \
+                 (allow RS384/RS512 in VerifyOptions::algorithms if your issuer uses them)"
+            ),
+            Error::TokenInvalidSignature => f.write_str(
+                "token signature is invalid: it was not signed by the configured key \
+                 (check that CLERK_JWT_KEY / the JWKS belongs to the Clerk instance that issued it)",
+            ),
+            Error::TokenVerificationFailed(why) => write!(f, "token verification failed: {why}"),
+            Error::TokenExpired { exp, now } => write!(
+                f,
+                "token expired at {exp} (now {now}, Unix seconds); the client must fetch a fresh \
+                 session token, or the server clock is wrong"
+            ),
+            Error::TokenNotActiveYet { nbf, now } => write!(
+                f,
+                "token is not valid before {nbf} (now {now}, Unix seconds); check the server \
+                 clock or raise clock_skew"
+            ),
+            Error::TokenIatInTheFuture { iat, now } => write!(
+                f,
+                "token was issued in the future at {iat} (now {now}, Unix seconds); check the \
+                 server clock or raise clock_skew"
+            ),
+            Error::TokenInvalidAuthorizedParties { azp: Some(azp) } => write!(
+                f,
+                "token authorized party (azp) {azp:?} is not one of the configured authorized \
+                 parties; add that origin to authorized_parties if it is yours"
+            ),
+            Error::TokenInvalidAuthorizedParties { azp: None } => f.write_str(
+                "token has no authorized party (azp) but authorized_parties is configured; \
+                 set allow_missing_azp if you accept tokens minted without an Origin",
+            ),
+            Error::TokenInvalidAudience => {
+                f.write_str("token audience (aud) does not include any configured audience")
+            }
+            Error::TokenInvalidIssuer => f.write_str(
+                "token issuer (iss) does not match the configured issuer (your Clerk Frontend API URL)",
+            ),
+            Error::JwkKidMismatch => f.write_str(
+                "no key matches the token's key id (kid); the token was issued by another Clerk \
+                 instance, or the JWKS is stale",
+            ),
+            Error::JwkLocalMissing => f.write_str(
+                "the local key is empty; set CLERK_JWT_KEY to the PEM public key from the Clerk \
+                 Dashboard (API keys > JWT public key)",
+            ),
+            Error::JwkLocalInvalid(why) => write!(f, "the local key cannot be used: {why}"),
+            Error::JwkFailedToResolve => f.write_str(
+                "no key source configured; set CLERK_JWT_KEY (networkless), CLERK_SECRET_KEY or \
+                 CLERK_PUBLISHABLE_KEY, or give the verifier a JWKS or PEM",
+            ),
+            Error::JwkRemoteFailedToLoad(why) => {
+                write!(f, "failed to load the JWKS from the key source: {why}")
+            }
+            Error::JwkRemoteInvalid(why) => {
+                write!(f, "the key source did not return a usable JWKS: {why}")
+            }
+            Error::JwkRemoteMissing => f.write_str(
+                "no key in the remote JWKS matches the token's key id (kid), even after a refetch",
+            ),
+            Error::SecretKeyInvalid => f.write_str(
+                "Clerk's Backend API refused the secret key; check CLERK_SECRET_KEY (and \
+                 CLERK_API_URL) in the Clerk Dashboard, API keys",
+            ),
+            Error::ConfigInvalid(why) => write!(f, "invalid configuration: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shorten_respects_char_boundaries() {
+        let s = "é".repeat(100);
+        let out = shorten(&s);
+        assert!(out.ends_with("..."));
+        assert!(out.len() <= 64 + 3);
+    }
+
+    #[test]
+    fn categories() {
+        assert_eq!(Error::TokenInvalidSignature.category(), Category::InvalidToken);
+        assert_eq!(
+            Error::JwkRemoteFailedToLoad("x".into()).category(),
+            Category::KeysUnavailable
+        );
+        assert_eq!(Error::SecretKeyInvalid.category(), Category::Configuration);
+    }
+}

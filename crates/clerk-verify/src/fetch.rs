@@ -1,0 +1,54 @@
+//! Step 2 of the data path: finding the key for a token. [`KeyFetcher`] is what every key source
+//! (a fixed [`crate::KeySet`], a remote JWKS with its cache) implements.
+
+use crate::error::Error;
+use crate::key::Key;
+use std::fmt;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+/// A source of verification keys, looked up by the token's `kid`.
+///
+/// Two entry points keep I/O off async executors: [`KeyFetcher::cached_key`] must never block
+/// (it answers from memory or says "I would have to fetch"), while [`KeyFetcher::fetch_key`] may
+/// do network I/O and is called only from [`crate::Verifier::verify`] (blocking code, or an async
+/// runtime's `spawn_blocking`). Sources that never do I/O answer both the same way.
+///
+/// `now` is the verifier's [`crate::Clock`], so cache ages follow the same clock as claim checks
+/// (tests move it instead of sleeping).
+///
+/// ```
+/// use clerk_verify::{Error, Key, KeyFetcher};
+/// use std::sync::Arc;
+/// use std::time::SystemTime;
+///
+/// /// Always the same key, whatever the kid (like a PEM).
+/// #[derive(Debug)]
+/// struct One(Arc<Key>);
+///
+/// impl KeyFetcher for One {
+///     fn cached_key(&self, _kid: Option<&str>, _now: SystemTime) -> Option<Result<Arc<Key>, Error>> {
+///         Some(Ok(self.0.clone()))
+///     }
+///     fn fetch_key(&self, _kid: Option<&str>, _now: SystemTime) -> Result<Arc<Key>, Error> {
+///         Ok(self.0.clone())
+///     }
+/// }
+/// ```
+pub trait KeyFetcher: Send + Sync + fmt::Debug {
+    /// The key for `kid` from memory only. `None` means the answer needs I/O: call
+    /// [`KeyFetcher::fetch_key`] where blocking is allowed. Must not block.
+    fn cached_key(&self, kid: Option<&str>, now: SystemTime) -> Option<Result<Arc<Key>, Error>>;
+
+    /// The key for `kid`, fetching (and caching) if needed. May block on network I/O.
+    fn fetch_key(&self, kid: Option<&str>, now: SystemTime) -> Result<Arc<Key>, Error>;
+}
+
+impl<T: KeyFetcher + ?Sized> KeyFetcher for Arc<T> {
+    fn cached_key(&self, kid: Option<&str>, now: SystemTime) -> Option<Result<Arc<Key>, Error>> {
+        (**self).cached_key(kid, now)
+    }
+    fn fetch_key(&self, kid: Option<&str>, now: SystemTime) -> Result<Arc<Key>, Error> {
+        (**self).fetch_key(kid, now)
+    }
+}

@@ -1,0 +1,266 @@
+//! What a verifier checks besides the signature, with Clerk's option names and safe defaults.
+
+use crate::algorithm::Algorithm;
+use crate::error::Error;
+use crate::token::DEFAULT_MAX_TOKEN_LEN;
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+/// Clerk's default allowed clock skew (`DEFAULT_CLOCK_SKEW_IN_MS`).
+pub const DEFAULT_CLOCK_SKEW: Duration = Duration::from_secs(5);
+
+/// Options for [`crate::Verifier`] and [`crate::verify`].
+///
+/// Defaults are Clerk's, and safe: RS256 only, 5 s clock skew, tokens up to 16 KiB, no `azp`,
+/// `aud` or `iss` requirement. Set `authorized_parties` in production: it is what stops a token
+/// minted for another site's origin from being replayed against yours.
+///
+/// ```
+/// use clerk_verify::VerifyOptions;
+/// use std::time::Duration;
+///
+/// let opts = VerifyOptions::default()
+///     .authorized_parties(["https://app.example.com"])
+///     .issuer("https://clerk.example.com")
+///     .clock_skew(Duration::from_secs(2));
+/// assert_eq!(opts.authorized_parties, ["https://app.example.com"]);
+/// ```
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct VerifyOptions {
+    /// Origins allowed in `azp` (Clerk's `authorizedParties`). Empty: not checked. Otherwise a
+    /// token must carry an `azp` equal (exact string match) to one of them.
+    pub authorized_parties: Vec<String>,
+    /// With `authorized_parties` set, also accept tokens that have **no** `azp` (Clerk's rule
+    /// before `@clerk/backend` 3.11.1). Clerk's Frontend API omits `azp` when the minting request
+    /// had no `Origin` header (top-level navigations, backend-minted tokens). Turning this on
+    /// re-opens the CSRF window `azp` closes for those tokens; prefer leaving it off. Default off.
+    pub allow_missing_azp: bool,
+    /// Accepted audiences (Clerk's `audience`). Empty: not checked. Otherwise the token's `aud`
+    /// (a string or a list) must contain one of them; stricter than Clerk, a token without `aud`
+    /// is refused too.
+    pub audience: Vec<String>,
+    /// Required `iss` (exact match), usually your Frontend API URL, e.g.
+    /// `https://clerk.example.com`. Our addition: Clerk's JS SDK does not check `iss`.
+    pub issuer: Option<String>,
+    /// Tolerance for `exp`, `nbf` and `iat` (Clerk's `clockSkewInMs`). Default 5 s; zero is honoured.
+    pub clock_skew: Duration,
+    /// RSA algorithms accepted. Default `[RS256]`. Only RS256, RS384 and RS512 may appear; an
+    /// HS256 verifier is made by giving it a secret, not by listing HS256 here.
+    pub algorithms: Vec<Algorithm>,
+    /// Where "now" comes from. Default: the system clock.
+    pub clock: Clock,
+    /// Longest token accepted, in bytes, checked before any decoding. Default 16 KiB.
+    pub max_token_len: usize,
+}
+
+impl Default for VerifyOptions {
+    fn default() -> Self {
+        VerifyOptions {
+            authorized_parties: Vec::new(),
+            allow_missing_azp: false,
+            audience: Vec::new(),
+            issuer: None,
+            clock_skew: DEFAULT_CLOCK_SKEW,
+            algorithms: vec![Algorithm::RS256],
+            clock: Clock::system(),
+            max_token_len: DEFAULT_MAX_TOKEN_LEN,
+        }
+    }
+}
+
+impl VerifyOptions {
+    /// The defaults; same as `VerifyOptions::default()`.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets [`VerifyOptions::authorized_parties`]. Empty strings are dropped.
+    pub fn authorized_parties<I, S>(mut self, parties: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.authorized_parties = non_empty(parties);
+        self
+    }
+
+    /// Sets [`VerifyOptions::allow_missing_azp`].
+    pub fn allow_missing_azp(mut self, allow: bool) -> Self {
+        self.allow_missing_azp = allow;
+        self
+    }
+
+    /// Sets [`VerifyOptions::audience`]; pass one string or several. Empty strings are dropped.
+    pub fn audience<I, S>(mut self, audience: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.audience = non_empty(audience);
+        self
+    }
+
+    /// Sets [`VerifyOptions::issuer`].
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// Sets [`VerifyOptions::clock_skew`].
+    pub fn clock_skew(mut self, skew: Duration) -> Self {
+        self.clock_skew = skew;
+        self
+    }
+
+    /// Sets [`VerifyOptions::algorithms`].
+    pub fn algorithms(mut self, algorithms: impl IntoIterator<Item = Algorithm>) -> Self {
+        self.algorithms = algorithms.into_iter().collect();
+        self
+    }
+
+    /// Sets [`VerifyOptions::clock`].
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Sets [`VerifyOptions::max_token_len`].
+    pub fn max_token_len(mut self, len: usize) -> Self {
+        self.max_token_len = len;
+        self
+    }
+
+    /// Refuses option combinations that cannot be meant.
+    pub(crate) fn validate(&self) -> Result<(), Error> {
+        if self.algorithms.is_empty() {
+            return Err(Error::config("algorithms is empty: no token could ever verify"));
+        }
+        if let Some(a) = self.algorithms.iter().find(|a| !a.is_rsa()) {
+            return Err(Error::config(format!(
+                "{a} cannot be listed in algorithms; build the verifier with a secret for HS256"
+            )));
+        }
+        if self.max_token_len == 0 {
+            return Err(Error::config("max_token_len is zero"));
+        }
+        if self.issuer.as_deref() == Some("") {
+            return Err(Error::config("issuer is empty"));
+        }
+        Ok(())
+    }
+}
+
+fn non_empty<I, S>(items: I) -> Vec<String>
+where
+    I: IntoIterator<Item = S>,
+    S: Into<String>,
+{
+    items
+        .into_iter()
+        .map(Into::into)
+        .filter(|s: &String| !s.is_empty())
+        .collect()
+}
+
+/// The source of "now" for time-based claim checks (and, for remote keys, cache ages).
+///
+/// ```
+/// use clerk_verify::Clock;
+/// use std::time::{Duration, UNIX_EPOCH};
+///
+/// let fixed = Clock::fixed(UNIX_EPOCH + Duration::from_secs(1_700_000_000));
+/// assert_eq!(fixed.unix_seconds(), 1_700_000_000);
+/// ```
+#[derive(Clone, Default)]
+pub struct Clock {
+    source: Option<Arc<dyn Fn() -> SystemTime + Send + Sync>>,
+}
+
+impl Clock {
+    /// The system clock.
+    pub fn system() -> Clock {
+        Clock { source: None }
+    }
+
+    /// Always the same instant (tests, the CLI's `--now`).
+    pub fn fixed(at: SystemTime) -> Clock {
+        Clock::from_fn(move || at)
+    }
+
+    /// Any function, e.g. a clock a test can move forward.
+    pub fn from_fn(f: impl Fn() -> SystemTime + Send + Sync + 'static) -> Clock {
+        Clock {
+            source: Some(Arc::new(f)),
+        }
+    }
+
+    /// The current time.
+    pub fn now(&self) -> SystemTime {
+        match &self.source {
+            None => SystemTime::now(),
+            Some(f) => f(),
+        }
+    }
+
+    /// The current time in whole Unix seconds (negative before 1970).
+    pub fn unix_seconds(&self) -> i64 {
+        unix_millis(self.now()).div_euclid(1000) as i64
+    }
+}
+
+/// Milliseconds since the Unix epoch, negative before it.
+pub(crate) fn unix_millis(t: SystemTime) -> i128 {
+    match t.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(d) => d.as_millis() as i128,
+        Err(e) => -(e.duration().as_millis() as i128),
+    }
+}
+
+impl fmt::Debug for Clock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.source.is_some() {
+            "Clock(custom)"
+        } else {
+            "Clock(system)"
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_clerks() {
+        let o = VerifyOptions::default();
+        assert_eq!(o.clock_skew, Duration::from_millis(5000));
+        assert_eq!(o.algorithms, [Algorithm::RS256]);
+        assert_eq!(o.max_token_len, 16 * 1024);
+        assert!(o.authorized_parties.is_empty() && o.audience.is_empty());
+        assert!(!o.allow_missing_azp);
+        assert!(o.validate().is_ok());
+    }
+
+    #[test]
+    fn validation() {
+        assert!(VerifyOptions::default().algorithms([]).validate().is_err());
+        assert!(VerifyOptions::default()
+            .algorithms([Algorithm::HS256])
+            .validate()
+            .is_err());
+        assert!(VerifyOptions::default().max_token_len(0).validate().is_err());
+        assert!(VerifyOptions::default().issuer("").validate().is_err());
+        let o = VerifyOptions::default().authorized_parties(["", "https://a"]);
+        assert_eq!(o.authorized_parties, ["https://a"]);
+    }
+
+    #[test]
+    fn clocks() {
+        let before = SystemTime::UNIX_EPOCH - Duration::from_millis(1500);
+        assert_eq!(unix_millis(before), -1500);
+        assert_eq!(Clock::fixed(before).unix_seconds(), -2);
+        assert!(Clock::system().unix_seconds() > 1_700_000_000);
+    }
+}

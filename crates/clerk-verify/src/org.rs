@@ -1,0 +1,244 @@
+//! The active organization, read from either of Clerk's claim formats into one shape.
+//!
+//! v1 tokens carry `org_id`, `org_role` (already `org:`-prefixed), `org_slug` and
+//! `org_permissions`. v2 tokens (`"v": 2`) carry an `o` object (`id`, `rol`, `slg`, `per`, `fpm`)
+//! plus a top-level `fea` list, and encode permissions as one bitmask per org feature. The
+//! decoding follows Clerk's `jwtPayloadParser.ts`.
+
+use crate::error::Error;
+use serde_json::{Map, Value};
+
+/// The organization that was active when the session token was minted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Org {
+    /// Organization id (`org_...`).
+    pub id: String,
+    /// The member's role, `org:`-prefixed as in v1 tokens (e.g. `org:admin`).
+    pub role: Option<String>,
+    /// Organization slug.
+    pub slug: Option<String>,
+    /// Permissions such as `org:memberships:manage`.
+    pub permissions: Vec<String>,
+}
+
+impl Org {
+    /// Whether the member has exactly this role (`org:`-prefixed, e.g. `"org:admin"`).
+    pub fn has_role(&self, role: &str) -> bool {
+        self.role.as_deref() == Some(role)
+    }
+
+    /// Whether the member has this permission (e.g. `"org:memberships:manage"`).
+    pub fn has_permission(&self, permission: &str) -> bool {
+        self.permissions.iter().any(|p| p == permission)
+    }
+}
+
+/// Entries of the v2 `fea` claim, split by scope.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Features {
+    pub org: Vec<String>,
+    pub user: Vec<String>,
+}
+
+/// Splits `fea` (`"o:x,u:y,uo:z"`) into org and user features, as Clerk's `splitByScope`.
+pub(crate) fn split_features(fea: Option<&str>) -> Result<Features, Error> {
+    let mut out = Features::default();
+    let Some(fea) = fea.filter(|f| !f.is_empty()) else {
+        return Ok(out);
+    };
+    for entry in fea.split(',').map(str::trim) {
+        let (scope, name) = entry
+            .split_once(':')
+            .ok_or_else(|| Error::failed("the fea claim has an entry without a scope"))?;
+        if scope.contains('o') {
+            out.org.push(name.to_owned());
+        }
+        if scope.contains('u') {
+            out.user.push(name.to_owned());
+        }
+    }
+    Ok(out)
+}
+
+/// Reads the org from a v1 or v2 payload; `None` when no organization is active.
+pub(crate) fn from_claims(
+    claims: &Map<String, Value>,
+    version: Option<u64>,
+    features: &Features,
+) -> Result<Option<Org>, Error> {
+    if version == Some(2) {
+        let Some(o) = claims.get("o") else {
+            return Ok(None);
+        };
+        let o = o
+            .as_object()
+            .ok_or_else(|| Error::failed("the o claim is not an object"))?;
+        let Some(id) = opt_str(o, "id")? else {
+            return Ok(None);
+        };
+        let role = opt_str(o, "rol")?
+            .filter(|r| !r.is_empty())
+            .map(|r| format!("org:{r}"));
+        let permissions = v2_permissions(&features.org, opt_str(o, "per")?, opt_str(o, "fpm")?);
+        return Ok(Some(Org {
+            id: id.to_owned(),
+            role,
+            slug: opt_str(o, "slg")?.map(str::to_owned),
+            permissions,
+        }));
+    }
+    let Some(id) = opt_str(claims, "org_id")? else {
+        return Ok(None);
+    };
+    let permissions = match claims.get("org_permissions") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|p| p.as_str().map(str::to_owned))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| Error::failed("org_permissions is not a list of strings"))?,
+        Some(_) => return Err(Error::failed("org_permissions is not a list")),
+    };
+    Ok(Some(Org {
+        id: id.to_owned(),
+        role: opt_str(claims, "org_role")?.map(str::to_owned),
+        slug: opt_str(claims, "org_slug")?.map(str::to_owned),
+        permissions,
+    }))
+}
+
+/// `org:<feature>:<per[j]>` for every bit j set in the feature's `fpm` mask (least-significant
+/// bit first). Missing `per` or `fpm` means no permissions; a mask that is not a decimal number
+/// grants nothing, as in Clerk's parser.
+fn v2_permissions(org_features: &[String], per: Option<&str>, fpm: Option<&str>) -> Vec<String> {
+    let (Some(per), Some(fpm)) = (per.filter(|p| !p.is_empty()), fpm.filter(|f| !f.is_empty()))
+    else {
+        return Vec::new();
+    };
+    let names: Vec<&str> = per.split(',').map(str::trim).collect();
+    let mut out = Vec::new();
+    for (feature, mask) in org_features.iter().zip(fpm.split(',').map(str::trim)) {
+        for (j, name) in low_bits(mask, names.len()).into_iter().zip(&names) {
+            if j {
+                out.push(format!("org:{feature}:{name}"));
+            }
+        }
+    }
+    out
+}
+
+/// The lowest `count` bits of a decimal number of any length, least-significant first.
+/// Anything but ASCII digits yields no bits set.
+fn low_bits(decimal: &str, count: usize) -> Vec<bool> {
+    if decimal.is_empty() || !decimal.bytes().all(|b| b.is_ascii_digit()) {
+        return vec![false; count];
+    }
+    let mut digits: Vec<u8> = decimal.bytes().map(|b| b - b'0').collect();
+    let mut bits = Vec::with_capacity(count);
+    // Long division by two, one bit per pass; `count` is bounded by the number of permissions.
+    for _ in 0..count {
+        let mut rem = 0u8;
+        for d in digits.iter_mut() {
+            let cur = rem * 10 + *d;
+            *d = cur / 2;
+            rem = cur % 2;
+        }
+        bits.push(rem == 1);
+        let first = digits.iter().position(|&d| d != 0).unwrap_or(digits.len());
+        digits.drain(..first);
+        if digits.is_empty() {
+            bits.resize(count, false);
+            break;
+        }
+    }
+    bits
+}
+
+fn opt_str<'a>(map: &'a Map<String, Value>, name: &'static str) -> Result<Option<&'a str>, Error> {
+    match map.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(Error::TokenVerificationFailed(
+            format!("the {name} claim is not a string").into(),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn org(v: Value) -> Option<Org> {
+        let map = v.as_object().unwrap().clone();
+        let version = map.get("v").and_then(Value::as_u64);
+        let fea = split_features(map.get("fea").and_then(Value::as_str)).unwrap();
+        from_claims(&map, version, &fea).unwrap()
+    }
+
+    #[test]
+    fn facts_example() {
+        let o = org(json!({"v":2,"fea":"o:impersonation,o:memberships",
+            "o":{"id":"org_1","rol":"admin","slg":"acme","per":"read,manage","fpm":"1,3"}}))
+        .unwrap();
+        assert_eq!(o.id, "org_1");
+        assert_eq!(o.role.as_deref(), Some("org:admin"));
+        assert_eq!(o.slug.as_deref(), Some("acme"));
+        assert_eq!(
+            o.permissions,
+            [
+                "org:impersonation:read",
+                "org:memberships:read",
+                "org:memberships:manage"
+            ]
+        );
+    }
+
+    #[test]
+    fn user_features_do_not_shift_org_masks() {
+        // fpm indexes org features only (Clerk JS), not the full fea list (Clerk Python).
+        let o = org(json!({"v":2,"fea":"u:a,o:b,uo:c",
+            "o":{"id":"org_1","per":"x,y","fpm":"2,1"}}))
+        .unwrap();
+        assert_eq!(o.permissions, ["org:b:y", "org:c:x"]);
+    }
+
+    #[test]
+    fn wide_masks() {
+        // 2^64 + 1: bit 0 and bit 64.
+        let bits = low_bits("18446744073709551617", 65);
+        assert!(bits[0] && bits[64]);
+        assert_eq!(bits.iter().filter(|b| **b).count(), 2);
+        assert_eq!(low_bits("abc", 3), [false; 3]);
+        assert_eq!(low_bits("-1", 2), [false; 2]);
+        assert_eq!(low_bits("5", 4), [true, false, true, false]);
+        assert_eq!(low_bits("0", 2), [false, false]);
+    }
+
+    #[test]
+    fn missing_per_or_fpm_means_no_permissions() {
+        let o = org(json!({"v":2,"fea":"o:b","o":{"id":"org_1","per":"x"}})).unwrap();
+        assert!(o.permissions.is_empty());
+        assert!(o.role.is_none());
+    }
+
+    #[test]
+    fn v1_format() {
+        let o = org(json!({"org_id":"org_1","org_role":"org:admin","org_slug":"acme",
+            "org_permissions":["org:a:b"]}))
+        .unwrap();
+        assert!(o.has_role("org:admin"));
+        assert!(o.has_permission("org:a:b"));
+        assert!(org(json!({"sub":"u"})).is_none());
+        assert!(org(json!({"v":2})).is_none());
+    }
+
+    #[test]
+    fn fea_without_scope_is_refused() {
+        assert!(split_features(Some("o:a,b")).is_err());
+        let f = split_features(Some(" o:a , ou:b ,u:c")).unwrap();
+        assert_eq!(f.org, ["a", "b"]);
+        assert_eq!(f.user, ["b", "c"]);
+    }
+}

@@ -1,0 +1,183 @@
+//! The one hot path: token → parse → key lookup → signature → claims → [`Claims`].
+
+use crate::claims::{self, Claims};
+use crate::error::Error;
+use crate::fetch::KeyFetcher;
+use crate::key::Key;
+use crate::keyset::KeySet;
+use crate::options::VerifyOptions;
+use crate::token::Token;
+use std::fmt;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+/// Verifies Clerk session tokens. Build it once at start-up, share it (it is a cheap `Clone`
+/// around an `Arc`), and call [`Verifier::verify`] per request.
+///
+/// ```
+/// use clerk_verify::{Verifier, VerifyOptions};
+///
+/// # let key = clerk_dev::fixtures::rsa2048();
+/// # let pem = key.public_pem();
+/// # let token = clerk_dev::TokenBuilder::session("user_123", clerk_dev::now_unix()).sign(key);
+/// // The PEM public key from the Clerk Dashboard (or CLERK_JWT_KEY): no network needed.
+/// let verifier = Verifier::from_pem(
+///     &pem,
+///     VerifyOptions::default().authorized_parties(["http://localhost:3000"]),
+/// )?;
+/// let claims = verifier.verify(&token)?;
+/// assert_eq!(claims.user_id(), "user_123");
+/// # Ok::<(), clerk_verify::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Verifier {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    keys: Box<dyn KeyFetcher>,
+    opts: VerifyOptions,
+}
+
+impl Verifier {
+    /// A verifier over any key source. Fails if the options are contradictory.
+    pub fn new(keys: impl KeyFetcher + 'static, opts: VerifyOptions) -> Result<Verifier, Error> {
+        opts.validate()?;
+        Ok(Verifier {
+            inner: Arc::new(Inner {
+                keys: Box::new(keys),
+                opts,
+            }),
+        })
+    }
+
+    /// A verifier over a JWKS document (e.g. saved from `https://<frontend-api>/.well-known/jwks.json`).
+    pub fn from_jwks(jwks_json: &str, opts: VerifyOptions) -> Result<Verifier, Error> {
+        Verifier::new(KeySet::from_jwks(jwks_json)?, opts)
+    }
+
+    /// A networkless verifier over a PEM public key (`CLERK_JWT_KEY`).
+    pub fn from_pem(pem: &str, opts: VerifyOptions) -> Result<Verifier, Error> {
+        Verifier::new(KeySet::from_pem(pem)?, opts)
+    }
+
+    /// A verifier for HS256 tokens your own service issues with a shared secret (≥ 32 bytes).
+    /// It accepts HS256 only; RS256 tokens are `token-invalid-algorithm` here.
+    pub fn from_hs256_secret(secret: &[u8], opts: VerifyOptions) -> Result<Verifier, Error> {
+        Verifier::new(KeySet::from_hs256_secret(secret)?, opts)
+    }
+
+    /// The options this verifier applies.
+    pub fn options(&self) -> &VerifyOptions {
+        &self.inner.opts
+    }
+
+    /// The key source.
+    pub fn keys(&self) -> &dyn KeyFetcher {
+        &*self.inner.keys
+    }
+
+    /// Verifies `token` and returns its claims.
+    ///
+    /// May block on network I/O when the key source is remote and the key is not cached: on an
+    /// async runtime call [`Verifier::try_verify`] first and run this on a blocking thread only
+    /// when that returns `None`.
+    pub fn verify(&self, token: &str) -> Result<Claims, Error> {
+        let opts = &self.inner.opts;
+        let now = opts.clock.now();
+        run(token, opts, now, |kid| Some(self.inner.keys.fetch_key(kid, now)))
+            .unwrap_or(Err(Error::JwkFailedToResolve))
+    }
+
+    /// Verifies `token` without any I/O or blocking. `None` means the key is not in memory:
+    /// call [`Verifier::verify`] where blocking is allowed (e.g. `spawn_blocking`).
+    ///
+    /// ```
+    /// # use clerk_verify::{Verifier, VerifyOptions};
+    /// # let key = clerk_dev::fixtures::rsa2048();
+    /// # let token = clerk_dev::TokenBuilder::session("user_1", clerk_dev::now_unix()).sign(key);
+    /// # let verifier = Verifier::from_jwks(&key.jwks_json(), VerifyOptions::default())?;
+    /// let result = match verifier.try_verify(&token) {
+    ///     Some(result) => result,
+    ///     None => verifier.verify(&token), // in async code: inside spawn_blocking
+    /// };
+    /// assert!(result.is_ok());
+    /// # Ok::<(), clerk_verify::Error>(())
+    /// ```
+    pub fn try_verify(&self, token: &str) -> Option<Result<Claims, Error>> {
+        let opts = &self.inner.opts;
+        let now = opts.clock.now();
+        run(token, opts, now, |kid| self.inner.keys.cached_key(kid, now))
+    }
+}
+
+impl fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Verifier")
+            .field("keys", &self.inner.keys)
+            .field("opts", &self.inner.opts)
+            .finish()
+    }
+}
+
+/// Verifies `token` against `keys` with `opts`: the free-function form of [`Verifier::verify`].
+///
+/// ```
+/// use clerk_verify::{verify, KeySet, VerifyOptions};
+/// # let key = clerk_dev::fixtures::rsa2048();
+/// # let token = clerk_dev::TokenBuilder::session("user_1", clerk_dev::now_unix()).sign(key);
+/// let keys = KeySet::from_jwks(&key.jwks_json())?;
+/// let claims = verify(&token, &keys, &VerifyOptions::default())?;
+/// assert_eq!(claims.sub, "user_1");
+/// # Ok::<(), clerk_verify::Error>(())
+/// ```
+pub fn verify<K: KeyFetcher + ?Sized>(
+    token: &str,
+    keys: &K,
+    opts: &VerifyOptions,
+) -> Result<Claims, Error> {
+    opts.validate()?;
+    let now = opts.clock.now();
+    run(token, opts, now, |kid| Some(keys.fetch_key(kid, now)))
+        .unwrap_or(Err(Error::JwkFailedToResolve))
+}
+
+/// The pipeline. `lookup` returns `None` when the key cannot be had without blocking.
+///
+/// Order, as Clerk's current SDK: header rules, then the signature, then claims, so that a token
+/// whose signature fails is `token-invalid-signature` whatever its claims say.
+fn run(
+    token: &str,
+    opts: &VerifyOptions,
+    now: SystemTime,
+    lookup: impl FnOnce(Option<&str>) -> Option<Result<Arc<Key>, Error>>,
+) -> Option<Result<Claims, Error>> {
+    let parsed = match Token::parse(token, opts.max_token_len) {
+        Ok(t) => t,
+        Err(e) => return Some(Err(e)),
+    };
+    // Refuse unknown algorithms before any key work (and before any fetch an attacker could
+    // trigger with a random kid).
+    match crate::Algorithm::from_name(parsed.alg()) {
+        Some(a) if !a.is_rsa() || opts.algorithms.contains(&a) => {}
+        _ => return Some(Err(Error::bad_alg(parsed.alg()))),
+    }
+    let key = match lookup(parsed.kid())? {
+        Ok(k) => k,
+        Err(e) => return Some(Err(e)),
+    };
+    Some(check_with_key(&parsed, &key, opts, now))
+}
+
+fn check_with_key(
+    token: &Token<'_>,
+    key: &Key,
+    opts: &VerifyOptions,
+    now: SystemTime,
+) -> Result<Claims, Error> {
+    let alg = key.select_algorithm(token.alg(), &opts.algorithms)?;
+    key.verify_signature(alg, token.signing_input().as_bytes(), token.signature())?;
+    let payload = token.verified_payload()?;
+    claims::check(&payload, opts, now)?;
+    Claims::from_verified(payload)
+}
