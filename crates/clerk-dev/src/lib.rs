@@ -1,0 +1,37 @@
+//! Development issuer for the clerk-verify project: everything tests, benches, the
+//! demo and fuzz seeds need to produce Clerk-like session tokens **without** using
+//! the verifier's own code.
+//!
+//! - [`DevKey`]: an RSA key with its `kid`, exportable as PKCS#8/SPKI/PKCS#1 PEM,
+//!   JWK and JWKS; [`fixtures`] holds checked-in keys (no keygen cost in tests).
+//! - [`TokenBuilder`]: mints tokens with full control of header and claims,
+//!   including malformed ones. Signatures come from josekit (backed by OpenSSL), an
+//!   implementation independent of the verifier under test.
+//! - [`ManualClock`]: a shareable clock that tests move by hand.
+//! - [`JwksServer`]: a real HTTP/1.1 server on 127.0.0.1 serving a JWKS, with
+//!   injectable [`Fault`]s, that shuts down cleanly when dropped.
+//!
+//! ```
+//! use clerk_dev::{fixtures, now_unix, JwksServer, TokenBuilder};
+//!
+//! let key = fixtures::rsa2048();
+//! let server = JwksServer::start_with(key.jwks_json());
+//! let token = TokenBuilder::session("user_2abc", now_unix()).sign(key);
+//! assert_eq!(token.split('.').count(), 3);
+//! # drop(server);
+//! ```
+//!
+//! All keys here are test material. Never use this crate to issue real tokens.
+
+mod clock;
+pub mod fixtures;
+mod keys;
+mod mint;
+mod server;
+
+pub use clock::ManualClock;
+pub use keys::{jwks_json, DevKey};
+pub use mint::{
+    b64url, b64url_decode, now_unix, signing_input, TokenBuilder, TEST_AZP, TEST_ISSUER, TEST_SID,
+};
+pub use server::{Fault, JwksServer};
