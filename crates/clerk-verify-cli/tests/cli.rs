@@ -1,0 +1,334 @@
+//! Runs the built `clerk-verify` binary exactly as external tests will.
+
+use clerk_dev::{fixtures, TokenBuilder};
+use serde_json::Value;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+const NOW: i64 = 1_800_000_000;
+
+struct Dir(PathBuf);
+
+impl Dir {
+    fn new(name: &str) -> Dir {
+        let p =
+            std::env::temp_dir().join(format!("clerk-verify-cli-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&p).unwrap();
+        Dir(p)
+    }
+    fn file(&self, name: &str, content: impl AsRef<[u8]>) -> String {
+        let p = self.0.join(name);
+        std::fs::write(&p, content).unwrap();
+        p.to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn cli(args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_clerk-verify"));
+    cmd.args(args)
+        .env_remove("CLERK_JWT_KEY")
+        .env_remove("CLERK_SECRET_KEY")
+        .env_remove("CLERK_PUBLISHABLE_KEY")
+        .env_remove("CLERK_JWKS_URL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut pipe = child.stdin.take().unwrap();
+    if let Some(input) = stdin {
+        pipe.write_all(input).unwrap();
+    }
+    drop(pipe);
+    child.wait_with_output().unwrap()
+}
+
+fn json_lines(out: &Output) -> Vec<Value> {
+    String::from_utf8(out.stdout.clone())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn token(sub: &str) -> String {
+    TokenBuilder::session(sub, NOW).sign(fixtures::rsa2048())
+}
+
+const NOW_ARG: &str = "1800000000";
+
+#[test]
+fn valid_token_prints_documented_line() {
+    let d = Dir::new("valid");
+    let jwks = d.file("jwks.json", fixtures::rsa2048().jwks_json());
+    let t = TokenBuilder::session("user_1", NOW)
+        .remove_claim("v")
+        .claim("org_id", "org_9")
+        .sign(fixtures::rsa2048());
+    let out = cli(
+        &["verify", "--jwks", &jwks, "--now", NOW_ARG, &t],
+        None,
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let text = String::from_utf8(out.stdout.clone()).unwrap();
+    assert!(
+        text.starts_with("{\"valid\":true,\"sub\":\"user_1\",\"sid\":"),
+        "{text}"
+    );
+    let v = &json_lines(&out)[0];
+    assert_eq!(v["sid"], "sess_test123");
+    assert_eq!(v["azp"], "http://localhost:3000");
+    assert_eq!(v["org_id"], "org_9");
+    assert_eq!(v["claims"]["sub"], "user_1");
+    assert!(out.stderr.is_empty());
+}
+
+#[test]
+fn invalid_token_exit_1_with_reason() {
+    let d = Dir::new("invalid");
+    let pem = d.file("key.pem", fixtures::rsa2048().public_pem());
+    let expired = TokenBuilder::session("user_1", NOW - 3600).sign(fixtures::rsa2048());
+    let out = cli(
+        &["verify", "--pem", &pem, "--now", NOW_ARG, &expired],
+        None,
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let v = &json_lines(&out)[0];
+    assert_eq!(v["valid"], false);
+    assert_eq!(v["reason"], "token-expired");
+    assert!(!v["message"].as_str().unwrap().contains(&expired));
+    let text = String::from_utf8(out.stdout.clone()).unwrap();
+    assert!(text.starts_with("{\"valid\":false,\"reason\":\"token-expired\",\"message\":"));
+}
+
+#[test]
+fn stdin_one_token_per_line() {
+    let d = Dir::new("stdin");
+    let jwks = d.file("jwks.json", fixtures::rsa2048().jwks_json());
+    let input = format!("{}\r\n{}\ngarbage\n{}", token("a"), token("b"), token("c"));
+    let out = cli(
+        &["verify", "--jwks", &jwks, "--now", NOW_ARG],
+        Some(input.as_bytes()),
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let v = json_lines(&out);
+    assert_eq!(v.len(), 4);
+    assert_eq!(v[0]["sub"], "a");
+    assert_eq!(v[1]["sub"], "b");
+    assert_eq!(v[2]["reason"], "token-invalid");
+    assert_eq!(v[3]["sub"], "c");
+
+    let all_good = format!("{}\n{}\n", token("a"), token("b"));
+    let out = cli(
+        &["verify", "--jwks", &jwks, "--now", NOW_ARG],
+        Some(all_good.as_bytes()),
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(json_lines(&out).len(), 2);
+}
+
+#[test]
+fn token_argument_is_not_trimmed() {
+    let d = Dir::new("trim");
+    let jwks = d.file("jwks.json", fixtures::rsa2048().jwks_json());
+    let padded = format!(" {} ", token("a"));
+    let out = cli(
+        &["verify", "--jwks", &jwks, "--now", NOW_ARG, "--", &padded],
+        None,
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(json_lines(&out)[0]["reason"], "token-invalid");
+}
+
+#[test]
+fn double_dash_allows_dash_tokens() {
+    let d = Dir::new("dash");
+    let jwks = d.file("jwks.json", fixtures::rsa2048().jwks_json());
+    let out = cli(&["verify", "--jwks", &jwks, "--", "--weird"], None, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(json_lines(&out)[0]["reason"], "token-invalid");
+}
+
+#[test]
+fn authorized_parties_repeat_and_split() {
+    let d = Dir::new("azp");
+    let jwks = d.file("jwks.json", fixtures::rsa2048().jwks_json());
+    let t = token("a"); // azp http://localhost:3000
+    let run = |parties: &[&str]| {
+        let mut args = vec!["verify", "--jwks", &jwks, "--now", NOW_ARG];
+        for p in parties {
+            args.push("--authorized-party");
+            args.push(p);
+        }
+        args.push(&t);
+        let out = cli(&args, None, &[]);
+        (out.status.code(), json_lines(&out)[0].clone())
+    };
+    assert_eq!(
+        run(&["https://x.example"]).1["reason"],
+        "token-invalid-authorized-parties"
+    );
+    assert_eq!(run(&["https://x.example,http://localhost:3000"]).0, Some(0));
+    assert_eq!(
+        run(&["https://x.example", "http://localhost:3000"]).0,
+        Some(0)
+    );
+}
+
+#[test]
+fn audience_issuer_skew_and_now() {
+    let d = Dir::new("opts");
+    let jwks = d.file("jwks.json", fixtures::rsa2048().jwks_json());
+    let t = TokenBuilder::session("a", NOW)
+        .claim("aud", "api")
+        .sign(fixtures::rsa2048());
+    let out = cli(
+        &[
+            "verify",
+            "--jwks",
+            &jwks,
+            "--now",
+            NOW_ARG,
+            "--audience",
+            "web",
+            &t,
+        ],
+        None,
+        &[],
+    );
+    assert_eq!(json_lines(&out)[0]["reason"], "token-invalid-audience");
+    let out = cli(
+        &[
+            "verify",
+            "--jwks",
+            &jwks,
+            "--now",
+            NOW_ARG,
+            "--audience",
+            "web",
+            "--audience",
+            "api",
+            &t,
+        ],
+        None,
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let out = cli(
+        &[
+            "verify",
+            "--jwks",
+            &jwks,
+            "--now",
+            NOW_ARG,
+            "--issuer",
+            "https://other",
+            &t,
+        ],
+        None,
+        &[],
+    );
+    assert_eq!(json_lines(&out)[0]["reason"], "token-invalid-issuer");
+    // exp = NOW + 60: 64 s later is inside the default 5 s skew, 66 s is not; skew 0 at +60.
+    let at = |now: i64, extra: &[&str]| {
+        let n = now.to_string();
+        let mut args = vec!["verify", "--jwks", jwks.as_str(), "--now", n.as_str()];
+        args.extend_from_slice(extra);
+        args.push(&t);
+        cli(&args, None, &[]).status.code()
+    };
+    assert_eq!(at(NOW + 64, &[]), Some(0));
+    assert_eq!(at(NOW + 66, &[]), Some(1));
+    assert_eq!(at(NOW + 60, &["--clock-skew-ms", "0"]), Some(1));
+    assert_eq!(at(NOW + 59, &["--clock-skew-ms", "0"]), Some(0));
+}
+
+#[test]
+fn hs256_secret_file() {
+    let d = Dir::new("hs");
+    let secret = d.file("secret", [fixtures::HS256_SECRET, b"\n"].concat());
+    let t = TokenBuilder::session("a", NOW).sign_hs256(fixtures::HS256_SECRET);
+    let out = cli(
+        &[
+            "verify",
+            "--hs256-secret-file",
+            &secret,
+            "--now",
+            NOW_ARG,
+            &t,
+        ],
+        None,
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let rs = token("a");
+    let out = cli(
+        &[
+            "verify",
+            "--hs256-secret-file",
+            &secret,
+            "--now",
+            NOW_ARG,
+            &rs,
+        ],
+        None,
+        &[],
+    );
+    assert_eq!(json_lines(&out)[0]["reason"], "token-invalid-algorithm");
+    let short = d.file("short", "too-short");
+    let out = cli(&["verify", "--hs256-secret-file", &short, &t], None, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("too-short"));
+}
+
+#[test]
+fn env_key_fallback() {
+    let pem = fixtures::rsa2048().public_pem().replace('\n', "\\n");
+    let out = cli(
+        &["verify", "--now", NOW_ARG, &token("a")],
+        None,
+        &[("CLERK_JWT_KEY", &pem)],
+    );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+}
+
+#[test]
+fn usage_errors_exit_2_without_json() {
+    let d = Dir::new("usage");
+    let jwks = d.file("jwks.json", fixtures::rsa2048().jwks_json());
+    let pem = d.file("key.pem", fixtures::rsa2048().public_pem());
+    let weak = d.file("weak.pem", fixtures::rsa1024().public_pem());
+    for args in [
+        vec!["verify"],
+        vec!["verify", "--jwks", &jwks, "--pem", &pem],
+        vec!["verify", "--jwks"],
+        vec!["verify", "--jwks", "/nonexistent/file.json"],
+        vec!["verify", "--pem", &weak],
+        vec!["verify", "--jwks", &jwks, "--bogus"],
+        vec!["verify", "--jwks", &jwks, "--now", "soon"],
+        vec!["verify", "--jwks", &jwks, "--clock-skew-ms", "-1"],
+        vec!["verify", "--jwks", &jwks, "a", "b"],
+        vec!["frobnicate"],
+        vec![],
+    ] {
+        let out = cli(&args, Some(b""), &[]);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        assert!(!out.stderr.is_empty(), "{args:?}");
+    }
+}
