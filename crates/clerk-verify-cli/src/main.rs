@@ -1,6 +1,7 @@
 //! `clerk-verify`: verify Clerk session tokens from the shell.
 
 mod args;
+mod dev_cmd;
 mod verify_cmd;
 
 use std::process::ExitCode;
@@ -9,12 +10,14 @@ const USAGE: &str = "\
 usage: clerk-verify <command> [options]
 
 commands:
-  verify    verify session tokens (clerk-verify verify --help)";
+  verify    verify session tokens (clerk-verify verify --help)
+  dev       a local issuer for tests: keygen, mint, serve (clerk-verify dev --help)";
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let result = match args.next().as_deref() {
         Some("verify") => verify_cmd::run(args.collect()),
+        Some("dev") => dev_cmd::run(args.collect()),
         Some("--help" | "-h" | "help") => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;

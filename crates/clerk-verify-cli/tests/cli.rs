@@ -332,3 +332,134 @@ fn usage_errors_exit_2_without_json() {
         assert!(!out.stderr.is_empty(), "{args:?}");
     }
 }
+
+#[test]
+fn dev_keygen_mint_verify_round_trip() {
+    let d = Dir::new("dev");
+    let dir = d.0.to_string_lossy().into_owned();
+    let out = cli(&["dev", "keygen", "--out-dir", &dir], None, &[]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let key = format!("{dir}/dev-key.pem");
+    let jwks = format!("{dir}/jwks.json");
+    // A second keygen into the same place refuses to overwrite the key.
+    assert_eq!(
+        cli(&["dev", "keygen", "--out-dir", &dir], None, &[])
+            .status
+            .code(),
+        Some(2)
+    );
+
+    let out = cli(
+        &[
+            "dev",
+            "mint",
+            "--key",
+            &key,
+            "--sub",
+            "user_42",
+            "--azp",
+            "https://app.example",
+            "--ttl",
+            "120",
+            "--claim",
+            "org_id=org_1",
+            "--claim",
+            "n=5",
+            "--now",
+            NOW_ARG,
+        ],
+        None,
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+
+    let verify = |now: i64| {
+        let n = now.to_string();
+        let out = cli(
+            &[
+                "verify",
+                "--jwks",
+                &jwks,
+                "--authorized-party",
+                "https://app.example",
+                "--now",
+                &n,
+                &token,
+            ],
+            None,
+            &[],
+        );
+        (out.status.code(), json_lines(&out)[0].clone())
+    };
+    let (code, v) = verify(NOW);
+    assert_eq!(code, Some(0), "{v}");
+    assert_eq!(v["sub"], "user_42");
+    assert_eq!(v["claims"]["n"], 5);
+    assert_eq!(v["claims"]["exp"], NOW + 120);
+    assert_eq!(verify(NOW + 126).1["reason"], "token-expired");
+    // The public PEM written by keygen verifies the same token.
+    let pem = format!("{dir}/dev-key.pub.pem");
+    let out = cli(
+        &["verify", "--pem", &pem, "--now", NOW_ARG, &token],
+        None,
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    // Missing --sub is a usage error.
+    assert_eq!(
+        cli(&["dev", "mint", "--key", &key], None, &[])
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn dev_serve_serves_the_jwks() {
+    use std::io::Read;
+    use std::net::TcpStream;
+    use std::time::{Duration, Instant};
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let d = Dir::new("serve");
+    let jwks = d.file("jwks.json", fixtures::rsa2048().jwks_json());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_clerk-verify"))
+        .args(["dev", "serve", "--port", &port.to_string(), "--jwks", &jwks])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut stream = loop {
+        match TcpStream::connect(("127.0.0.1", port)) {
+            Ok(s) => break s,
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
+            Err(e) => {
+                let _ = child.kill();
+                panic!("dev serve did not listen: {e}");
+            }
+        }
+    };
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream
+        .write_all(
+            b"GET /.well-known/jwks.json HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+        )
+        .unwrap();
+    let mut response = String::new();
+    let read = stream.read_to_string(&mut response);
+    let _ = child.kill();
+    let _ = child.wait();
+    read.unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    let body = response.split("\r\n\r\n").nth(1).unwrap();
+    let served: Value = serde_json::from_str(body).unwrap();
+    assert_eq!(served["keys"][0]["kid"], fixtures::rsa2048().kid());
+}
