@@ -109,9 +109,7 @@ impl JwksServer {
 
     /// Starts a server serving `jwks` (shortcut for [`start`](Self::start) + [`set_jwks`](Self::set_jwks)).
     pub fn start_with(jwks: impl Into<String>) -> JwksServer {
-        let server = Self::start();
-        server.set_jwks(jwks);
-        server
+        Self::start_on_with(0, jwks).expect("JwksServer: cannot bind 127.0.0.1:0")
     }
 
     /// Starts a server on `127.0.0.1:port` (`0` for an ephemeral port).
@@ -119,10 +117,18 @@ impl JwksServer {
     /// # Errors
     /// If the port cannot be bound (e.g. it is in use) or the thread cannot be spawned.
     pub fn start_on(port: u16) -> io::Result<JwksServer> {
+        Self::start_on_with(port, r#"{"keys":[]}"#)
+    }
+
+    /// Starts a server on `127.0.0.1:port` serving `jwks` from its very first request.
+    ///
+    /// # Errors
+    /// As [`start_on`](Self::start_on).
+    pub fn start_on_with(port: u16, jwks: impl Into<String>) -> io::Result<JwksServer> {
         let listener = TcpListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port))?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
-            jwks: Mutex::new(r#"{"keys":[]}"#.to_owned()),
+            jwks: Mutex::new(jwks.into()),
             fault: Mutex::new(Fault::None),
             bearer: Mutex::new(None),
             last_headers: Mutex::new(Vec::new()),

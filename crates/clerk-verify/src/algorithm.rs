@@ -78,7 +78,9 @@ mod tests {
         ] {
             assert_eq!(Algorithm::from_name(a.name()), Some(a));
         }
-        for bad in ["rs256", "none", "None", "PS256", "ES256", "HS512", "", "RS256 "] {
+        for bad in [
+            "rs256", "none", "None", "PS256", "ES256", "HS512", "", "RS256 ",
+        ] {
             assert_eq!(Algorithm::from_name(bad), None, "{bad:?}");
         }
     }

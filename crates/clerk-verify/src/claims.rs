@@ -107,7 +107,9 @@ impl Claims {
 
     /// Whether the active organization grants `permission` (e.g. `"org:invoices:read"`).
     pub fn has_permission(&self, permission: &str) -> bool {
-        self.org.as_ref().is_some_and(|o| o.has_permission(permission))
+        self.org
+            .as_ref()
+            .is_some_and(|o| o.has_permission(permission))
     }
 
     /// Any claim, as JSON.
@@ -149,15 +151,18 @@ pub(crate) fn check(
 ) -> Result<(), Error> {
     match claims.get("sub") {
         Some(Value::String(s)) if !s.is_empty() => {}
-        _ => return Err(Error::failed("the sub claim is missing or not a non-empty string")),
+        _ => {
+            return Err(Error::failed(
+                "the sub claim is missing or not a non-empty string",
+            ))
+        }
     }
     check_audience(claims.get("aud"), &opts.audience)?;
     check_azp(claims.get("azp"), opts)?;
 
     let now_ms = unix_millis(now) as f64;
     let skew_ms = opts.clock_skew.as_millis() as f64;
-    let exp = number(claims, "exp")?
-        .ok_or_else(|| Error::failed("the exp claim is missing"))?;
+    let exp = number(claims, "exp")?.ok_or_else(|| Error::failed("the exp claim is missing"))?;
     if exp * 1000.0 <= now_ms - skew_ms {
         return Err(Error::TokenExpired {
             exp: secs(exp),
@@ -335,12 +340,24 @@ mod tests {
         let o = VerifyOptions::default();
         let n = NOW as i64;
         assert_eq!(run(json!({"sub":"u","exp": n - 4}), &o), Ok(()));
-        assert_eq!(run(json!({"sub":"u","exp": n - 5}), &o), Err("token-expired"));
-        assert_eq!(run(json!({"sub":"u","exp": n - 6}), &o), Err("token-expired"));
+        assert_eq!(
+            run(json!({"sub":"u","exp": n - 5}), &o),
+            Err("token-expired")
+        );
+        assert_eq!(
+            run(json!({"sub":"u","exp": n - 6}), &o),
+            Err("token-expired")
+        );
         assert_eq!(run(json!({"sub":"u","exp": n as f64 - 4.5}), &o), Ok(()));
         let zero = VerifyOptions::default().clock_skew(Duration::ZERO);
-        assert_eq!(run(json!({"sub":"u","exp": n}), &zero), Err("token-expired"));
-        assert_eq!(run(json!({"sub":"u","exp": n as f64 + 0.001}), &zero), Ok(()));
+        assert_eq!(
+            run(json!({"sub":"u","exp": n}), &zero),
+            Err("token-expired")
+        );
+        assert_eq!(
+            run(json!({"sub":"u","exp": n as f64 + 0.001}), &zero),
+            Ok(())
+        );
     }
 
     #[test]
@@ -359,11 +376,17 @@ mod tests {
         // exp before nbf/iat.
         let far = NOW + 1000;
         assert_eq!(
-            run(json!({"sub":"u","azp":"https://a","exp":0,"nbf":far,"iat":far}), &o),
+            run(
+                json!({"sub":"u","azp":"https://a","exp":0,"nbf":far,"iat":far}),
+                &o
+            ),
             Err("token-expired")
         );
         assert_eq!(
-            run(json!({"sub":"u","azp":"https://a","exp":far,"nbf":far,"iat":far}), &o),
+            run(
+                json!({"sub":"u","azp":"https://a","exp":far,"nbf":far,"iat":far}),
+                &o
+            ),
             Err("token-not-active-yet")
         );
         assert_eq!(
@@ -378,7 +401,10 @@ mod tests {
         let none = VerifyOptions::default();
         assert_eq!(run(json!({"sub":"u","exp":exp}), &none), Ok(()));
         let o = VerifyOptions::default().authorized_parties(["https://a", "https://b"]);
-        assert_eq!(run(json!({"sub":"u","exp":exp,"azp":"https://b"}), &o), Ok(()));
+        assert_eq!(
+            run(json!({"sub":"u","exp":exp,"azp":"https://b"}), &o),
+            Ok(())
+        );
         for bad in [json!("https://a/"), json!("HTTPS://A"), json!(""), json!(1)] {
             assert_eq!(
                 run(json!({"sub":"u","exp":exp,"azp":bad}), &o),
@@ -402,30 +428,54 @@ mod tests {
         let exp = NOW + 60;
         let o = VerifyOptions::default().audience(["api", "web"]);
         assert_eq!(run(json!({"sub":"u","exp":exp,"aud":"web"}), &o), Ok(()));
-        assert_eq!(run(json!({"sub":"u","exp":exp,"aud":["x","api"]}), &o), Ok(()));
+        assert_eq!(
+            run(json!({"sub":"u","exp":exp,"aud":["x","api"]}), &o),
+            Ok(())
+        );
         for bad in [json!("x"), json!([]), json!(["x"]), json!(5)] {
             assert_eq!(
                 run(json!({"sub":"u","exp":exp,"aud":bad}), &o),
                 Err("token-invalid-audience")
             );
         }
-        assert_eq!(run(json!({"sub":"u","exp":exp}), &o), Err("token-invalid-audience"));
+        assert_eq!(
+            run(json!({"sub":"u","exp":exp}), &o),
+            Err("token-invalid-audience")
+        );
         let i = VerifyOptions::default().issuer("https://clerk.a");
-        assert_eq!(run(json!({"sub":"u","exp":exp,"iss":"https://clerk.a"}), &i), Ok(()));
+        assert_eq!(
+            run(json!({"sub":"u","exp":exp,"iss":"https://clerk.a"}), &i),
+            Ok(())
+        );
         assert_eq!(
             run(json!({"sub":"u","exp":exp,"iss":"https://clerk.b"}), &i),
             Err("token-invalid-issuer")
         );
-        assert_eq!(run(json!({"sub":"u","exp":exp}), &i), Err("token-invalid-issuer"));
+        assert_eq!(
+            run(json!({"sub":"u","exp":exp}), &i),
+            Err("token-invalid-issuer")
+        );
     }
 
     #[test]
     fn types() {
         let o = VerifyOptions::default();
-        assert_eq!(run(json!({"exp":NOW + 60}), &o), Err("token-verification-failed"));
-        assert_eq!(run(json!({"sub":"","exp":NOW + 60}), &o), Err("token-verification-failed"));
-        assert_eq!(run(json!({"sub":"u"}), &o), Err("token-verification-failed"));
-        assert_eq!(run(json!({"sub":"u","exp":"9999999999"}), &o), Err("token-verification-failed"));
+        assert_eq!(
+            run(json!({"exp":NOW + 60}), &o),
+            Err("token-verification-failed")
+        );
+        assert_eq!(
+            run(json!({"sub":"","exp":NOW + 60}), &o),
+            Err("token-verification-failed")
+        );
+        assert_eq!(
+            run(json!({"sub":"u"}), &o),
+            Err("token-verification-failed")
+        );
+        assert_eq!(
+            run(json!({"sub":"u","exp":"9999999999"}), &o),
+            Err("token-verification-failed")
+        );
         assert_eq!(
             run(json!({"sub":"u","exp":NOW + 60,"nbf":"0"}), &o),
             Err("token-verification-failed")

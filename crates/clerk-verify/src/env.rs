@@ -16,10 +16,21 @@ pub const ENV_AUDIENCE: &str = "CLERK_AUDIENCE";
 pub const ENV_ISSUER: &str = "CLERK_ISSUER";
 /// `CLERK_CLOCK_SKEW_MS`: clock skew in milliseconds (ours; Clerk's option is `clockSkewInMs`).
 pub const ENV_CLOCK_SKEW_MS: &str = "CLERK_CLOCK_SKEW_MS";
+/// `CLERK_SECRET_KEY`: the secret key (`sk_test_…`/`sk_live_…`) for the Backend API JWKS
+/// (Clerk's name).
+pub const ENV_SECRET_KEY: &str = "CLERK_SECRET_KEY";
+/// `CLERK_API_URL`: the Backend API base URL, default `https://api.clerk.com` (Clerk's name).
+pub const ENV_API_URL: &str = "CLERK_API_URL";
+/// `CLERK_PUBLISHABLE_KEY`: the publishable key (`pk_test_…`/`pk_live_…`), whose Frontend API
+/// serves a public JWKS (Clerk's name).
+pub const ENV_PUBLISHABLE_KEY: &str = "CLERK_PUBLISHABLE_KEY";
+/// `CLERK_JWKS_URL`: a plain JWKS URL, for proxies and self-hosted issuers (ours).
+pub const ENV_JWKS_URL: &str = "CLERK_JWKS_URL";
 
 impl VerifyOptions {
-    /// Options from `CLERK_AUTHORIZED_PARTIES`, `CLERK_AUDIENCE`, `CLERK_ISSUER` and
-    /// `CLERK_CLOCK_SKEW_MS`; unset variables keep the defaults.
+    /// Options from `CLERK_AUTHORIZED_PARTIES`, `CLERK_AUDIENCE`, `CLERK_ISSUER`,
+    /// `CLERK_CLOCK_SKEW_MS` and `CLERK_PUBLISHABLE_KEY` (for the suffixed session cookie);
+    /// unset variables keep the defaults.
     pub fn from_env() -> Result<VerifyOptions, Error> {
         VerifyOptions::from_lookup(|name| std::env::var(name).ok())
     }
@@ -39,19 +50,33 @@ impl VerifyOptions {
         }
         if let Some(v) = get(ENV_CLOCK_SKEW_MS).filter(|v| !v.trim().is_empty()) {
             let ms: u64 = v.trim().parse().map_err(|_| {
-                Error::config(format!("{ENV_CLOCK_SKEW_MS} must be a whole number of milliseconds"))
+                Error::config(format!(
+                    "{ENV_CLOCK_SKEW_MS} must be a whole number of milliseconds"
+                ))
             })?;
             opts = opts.clock_skew(Duration::from_millis(ms));
+        }
+        if let Some(v) = get(ENV_PUBLISHABLE_KEY).filter(|v| !v.trim().is_empty()) {
+            opts = opts.publishable_key(v.trim());
         }
         Ok(opts)
     }
 }
 
 impl Verifier {
-    /// A verifier configured from the environment: the key from `CLERK_JWT_KEY` and the options
-    /// from [`VerifyOptions::from_env`].
+    /// A verifier configured from the environment. The key source is the first of these that is
+    /// set (and not empty):
     ///
-    /// Fails with `jwk-failed-to-resolve` when no key source is set.
+    /// 1. `CLERK_JWT_KEY`: the PEM public key, networkless (first, as in Clerk's SDKs);
+    /// 2. `CLERK_JWKS_URL`: a plain JWKS URL (ours; the most specific setting, so it overrides
+    ///    Clerk's keys);
+    /// 3. `CLERK_SECRET_KEY`, with `CLERK_API_URL` if set: Clerk's Backend API JWKS;
+    /// 4. `CLERK_PUBLISHABLE_KEY`: the Frontend API's public JWKS.
+    ///
+    /// Options come from [`VerifyOptions::from_env`]. Remote sources use the default
+    /// `RemoteOptions`; see `Verifier::from_lookup_with` to change them. Fails with
+    /// `jwk-failed-to-resolve` when no key source is set, and with `config-invalid` (naming the
+    /// variable) when one is malformed. Without the `remote` feature only `CLERK_JWT_KEY` works.
     pub fn from_env() -> Result<Verifier, Error> {
         Verifier::from_lookup(|name| std::env::var(name).ok())
     }
@@ -70,9 +95,52 @@ impl Verifier {
     /// # Ok::<(), clerk_verify::Error>(())
     /// ```
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Verifier, Error> {
+        #[cfg(feature = "remote")]
+        {
+            Verifier::from_lookup_with(get, crate::remote::RemoteOptions::default())
+        }
+        #[cfg(not(feature = "remote"))]
+        {
+            let opts = VerifyOptions::from_lookup(&get)?;
+            if let Some(pem) = get(ENV_JWT_KEY).filter(|v| !v.trim().is_empty()) {
+                return Verifier::from_pem(&pem, opts);
+            }
+            let remote = [ENV_JWKS_URL, ENV_SECRET_KEY, ENV_PUBLISHABLE_KEY];
+            if let Some(name) = remote
+                .into_iter()
+                .find(|name| get(name).is_some_and(|v| !v.trim().is_empty()))
+            {
+                return Err(Error::config(format!(
+                    "{name} is set, but clerk-verify was built without the `remote` feature; \
+                     set {ENV_JWT_KEY} (networkless) instead"
+                )));
+            }
+            Err(Error::JwkFailedToResolve)
+        }
+    }
+
+    /// Like [`Verifier::from_lookup`], with `remote` options (timeouts, cache TTL, a fetch-error
+    /// hook) for a remote key source.
+    ///
+    /// ```
+    /// use clerk_verify::{RemoteOptions, Verifier};
+    /// use std::time::Duration;
+    ///
+    /// let get = |name: &str| (name == "CLERK_SECRET_KEY").then(|| "sk_test_abc".to_owned());
+    /// let verifier = Verifier::from_lookup_with(get, RemoteOptions::default().timeout(Duration::from_secs(2)))?;
+    /// # Ok::<(), clerk_verify::Error>(())
+    /// ```
+    #[cfg(feature = "remote")]
+    pub fn from_lookup_with(
+        get: impl Fn(&str) -> Option<String>,
+        remote: crate::remote::RemoteOptions,
+    ) -> Result<Verifier, Error> {
         let opts = VerifyOptions::from_lookup(&get)?;
-        match get(ENV_JWT_KEY).filter(|v| !v.trim().is_empty()) {
-            Some(pem) => Verifier::from_pem(&pem, opts),
+        if let Some(pem) = get(ENV_JWT_KEY).filter(|v| !v.trim().is_empty()) {
+            return Verifier::from_pem(&pem, opts);
+        }
+        match crate::remote::JwksSource::from_lookup(&get)? {
+            Some(source) => Verifier::new(crate::remote::RemoteKeys::new(source, remote)?, opts),
             None => Err(Error::JwkFailedToResolve),
         }
     }
@@ -112,6 +180,20 @@ mod tests {
         let bad = VerifyOptions::from_lookup(|k| (k == ENV_CLOCK_SKEW_MS).then(|| "5s".to_owned()));
         assert_eq!(bad.unwrap_err().reason(), "config-invalid");
         let none = Verifier::from_lookup(|_| None).unwrap_err();
+        assert_eq!(none.reason(), "jwk-failed-to-resolve");
+    }
+
+    #[test]
+    fn remote_sources_from_lookup() {
+        let sk = |k: &str| (k == ENV_SECRET_KEY).then(|| "sk_test_abc".to_owned());
+        let result = Verifier::from_lookup(sk);
+        #[cfg(feature = "remote")]
+        assert!(result.is_ok(), "building does no I/O");
+        #[cfg(not(feature = "remote"))]
+        assert!(result.unwrap_err().to_string().contains("remote"));
+        // Blank values count as unset.
+        let blank = |k: &str| (k != ENV_JWT_KEY).then(|| " ".to_owned());
+        let none = Verifier::from_lookup(blank).unwrap_err();
         assert_eq!(none.reason(), "jwk-failed-to-resolve");
     }
 }

@@ -81,6 +81,19 @@ pub enum Error {
     JwkRemoteMissing,
     /// Clerk's Backend API refused the secret key (401/403). Reason `secret-key-invalid`.
     SecretKeyInvalid,
+    /// A webhook delivery lacks the `svix-id`/`svix-timestamp`/`svix-signature` headers (or their
+    /// `webhook-*` forms). Reason `webhook-missing-headers`.
+    WebhookMissingHeaders,
+    /// The webhook timestamp is not whole Unix seconds. Reason `webhook-invalid-timestamp`.
+    WebhookInvalidTimestamp,
+    /// The webhook timestamp is more than 5 minutes old. Reason `webhook-timestamp-too-old`.
+    WebhookTimestampTooOld,
+    /// The webhook timestamp is more than 5 minutes ahead. Reason `webhook-timestamp-too-new`.
+    WebhookTimestampTooNew,
+    /// No `v1` webhook signature matches. Reason `webhook-invalid-signature`.
+    WebhookInvalidSignature,
+    /// The verified webhook body is not a JSON event envelope. Reason `webhook-invalid-payload`.
+    WebhookInvalidPayload,
     /// The configuration is unusable (an option out of range, a malformed publishable key, an
     /// HS256 secret shorter than 32 bytes, ...). Reason `config-invalid` (ours).
     ConfigInvalid(Cow<'static, str>),
@@ -120,6 +133,12 @@ impl Error {
             Error::JwkRemoteInvalid(_) => "jwk-remote-invalid",
             Error::JwkRemoteMissing => "jwk-remote-missing",
             Error::SecretKeyInvalid => "secret-key-invalid",
+            Error::WebhookMissingHeaders => "webhook-missing-headers",
+            Error::WebhookInvalidTimestamp => "webhook-invalid-timestamp",
+            Error::WebhookTimestampTooOld => "webhook-timestamp-too-old",
+            Error::WebhookTimestampTooNew => "webhook-timestamp-too-new",
+            Error::WebhookInvalidSignature => "webhook-invalid-signature",
+            Error::WebhookInvalidPayload => "webhook-invalid-payload",
             Error::ConfigInvalid(_) => "config-invalid",
         }
     }
@@ -157,9 +176,7 @@ impl Error {
 
     /// An algorithm name as attacker-supplied text: shortened and escaped so it is safe to log.
     pub(crate) fn bad_alg(alg: &str) -> Self {
-        Error::TokenInvalidAlgorithm {
-            alg: shorten(alg),
-        }
+        Error::TokenInvalidAlgorithm { alg: shorten(alg) }
     }
 }
 
@@ -249,6 +266,25 @@ impl fmt::Display for Error {
                 "Clerk's Backend API refused the secret key; check CLERK_SECRET_KEY (and \
                  CLERK_API_URL) in the Clerk Dashboard, API keys",
             ),
+            Error::WebhookMissingHeaders => f.write_str(
+                "missing required webhook headers: svix-id, svix-timestamp and svix-signature",
+            ),
+            Error::WebhookInvalidTimestamp => {
+                f.write_str("the webhook timestamp (svix-timestamp) is not whole Unix seconds")
+            }
+            Error::WebhookTimestampTooOld => f.write_str(
+                "the webhook timestamp is more than 5 minutes old (a replay, or a wrong server clock)",
+            ),
+            Error::WebhookTimestampTooNew => f.write_str(
+                "the webhook timestamp is more than 5 minutes ahead (check the server clock)",
+            ),
+            Error::WebhookInvalidSignature => f.write_str(
+                "no matching webhook signature: verify the raw request body (not re-serialised \
+                 JSON) with the endpoint's CLERK_WEBHOOK_SIGNING_SECRET",
+            ),
+            Error::WebhookInvalidPayload => {
+                f.write_str("the webhook body is not a JSON event with a \"type\"")
+            }
             Error::ConfigInvalid(why) => write!(f, "invalid configuration: {why}"),
         }
     }
@@ -270,7 +306,10 @@ mod tests {
 
     #[test]
     fn categories() {
-        assert_eq!(Error::TokenInvalidSignature.category(), Category::InvalidToken);
+        assert_eq!(
+            Error::TokenInvalidSignature.category(),
+            Category::InvalidToken
+        );
         assert_eq!(
             Error::JwkRemoteFailedToLoad("x".into()).category(),
             Category::KeysUnavailable

@@ -42,6 +42,12 @@ pub trait KeyFetcher: Send + Sync + fmt::Debug {
 
     /// The key for `kid`, fetching (and caching) if needed. May block on network I/O.
     fn fetch_key(&self, kid: Option<&str>, now: SystemTime) -> Result<Arc<Key>, Error>;
+
+    /// Whether this source holds an HS256 secret rather than RSA keys. The verifier uses it to
+    /// refuse algorithms of the other key type before any lookup. Default: RSA.
+    fn is_hs256(&self) -> bool {
+        false
+    }
 }
 
 impl<T: KeyFetcher + ?Sized> KeyFetcher for Arc<T> {
@@ -50,5 +56,8 @@ impl<T: KeyFetcher + ?Sized> KeyFetcher for Arc<T> {
     }
     fn fetch_key(&self, kid: Option<&str>, now: SystemTime) -> Result<Arc<Key>, Error> {
         (**self).fetch_key(kid, now)
+    }
+    fn is_hs256(&self) -> bool {
+        (**self).is_hs256()
     }
 }

@@ -72,7 +72,12 @@ pub(crate) fn parse_jwks(json: &[u8]) -> Result<Vec<Key>, JwksProblem> {
         }
     }
     if usable.is_empty() {
-        let why = first_problem.map_or_else(|| "no keys".to_owned(), |e| e.to_string());
+        // The inner reason only: the caller says whether the key set was local or remote.
+        let why = match first_problem {
+            Some(Error::JwkLocalInvalid(why)) => why.into_owned(),
+            Some(e) => e.to_string(),
+            None => "no keys".to_owned(),
+        };
         return Err(JwksProblem::NoneUsable(why));
     }
     Ok(usable)
@@ -97,7 +102,11 @@ fn key_from_jwk_value(value: &Value) -> Result<Key, Error> {
         .ok_or_else(|| Error::local_key("a JWK must be a JSON object"))?;
     match str_member(obj, "kty")? {
         Some("RSA") => {}
-        Some(_) => return Err(Error::local_key("only RSA keys (kty \"RSA\") are supported")),
+        Some(_) => {
+            return Err(Error::local_key(
+                "only RSA keys (kty \"RSA\") are supported",
+            ))
+        }
         None => return Err(Error::local_key("the JWK has no kty")),
     }
     if let Some(u) = str_member(obj, "use")? {
@@ -112,7 +121,9 @@ fn key_from_jwk_value(value: &Value) -> Result<Key, Error> {
             .as_array()
             .is_some_and(|a| a.iter().any(|op| op == "verify"));
         if !allows_verify {
-            return Err(Error::local_key("the JWK's key_ops do not allow \"verify\""));
+            return Err(Error::local_key(
+                "the JWK's key_ops do not allow \"verify\"",
+            ));
         }
     }
     if ["d", "p", "q", "dp", "dq", "qi", "oth"]
@@ -138,11 +149,16 @@ fn key_from_jwk_value(value: &Value) -> Result<Key, Error> {
     Ok(key)
 }
 
-fn str_member<'a>(obj: &'a Map<String, Value>, name: &'static str) -> Result<Option<&'a str>, Error> {
+fn str_member<'a>(
+    obj: &'a Map<String, Value>,
+    name: &'static str,
+) -> Result<Option<&'a str>, Error> {
     match obj.get(name) {
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
-        Some(_) => Err(Error::local_key(format!("the JWK member {name:?} is not a string"))),
+        Some(_) => Err(Error::local_key(format!(
+            "the JWK member {name:?} is not a string"
+        ))),
     }
 }
 
@@ -210,11 +226,11 @@ mod tests {
             parse_jwks(doc.as_bytes()),
             Err(JwksProblem::NoneUsable(_))
         ));
-        assert!(matches!(parse_jwks(br#"{"keys":[]}"#), Err(JwksProblem::Empty)));
         assert!(matches!(
-            parse_jwks(b"{}"),
-            Err(JwksProblem::NotJwks(_))
+            parse_jwks(br#"{"keys":[]}"#),
+            Err(JwksProblem::Empty)
         ));
+        assert!(matches!(parse_jwks(b"{}"), Err(JwksProblem::NotJwks(_))));
         assert!(matches!(
             parse_jwks(b"<html>"),
             Err(JwksProblem::NotJwks(_))

@@ -26,7 +26,10 @@ pub struct Key {
 #[derive(Clone)]
 enum Material {
     /// Big-endian modulus without leading zeros, and public exponent.
-    Rsa { n: Vec<u8>, e: Vec<u8> },
+    Rsa {
+        n: Vec<u8>,
+        e: Vec<u8>,
+    },
     Hmac(hmac::Key),
 }
 
@@ -56,7 +59,7 @@ impl Key {
             1..=5 => e.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)),
             _ => u64::MAX,
         };
-        if e_value < 3 || e_value > (1 << 33) - 1 || e_value & 1 == 0 {
+        if !(3..(1 << 33)).contains(&e_value) || e_value & 1 == 0 {
             return Err(Error::local_key(
                 "RSA public exponent must be odd, at least 3 and below 2^33",
             ));
@@ -241,10 +244,7 @@ mod tests {
 
     #[test]
     fn hmac_secret_length() {
-        assert_eq!(
-            Key::hs256(&[7; 31]).unwrap_err().reason(),
-            "config-invalid"
-        );
+        assert_eq!(Key::hs256(&[7; 31]).unwrap_err().reason(), "config-invalid");
         assert!(Key::hs256(&[7; 32]).is_ok());
     }
 

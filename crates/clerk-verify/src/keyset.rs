@@ -114,4 +114,10 @@ impl KeyFetcher for KeySet {
     fn fetch_key(&self, kid: Option<&str>, _now: SystemTime) -> Result<Arc<Key>, Error> {
         self.get(kid).cloned()
     }
+
+    fn is_hs256(&self) -> bool {
+        self.keys
+            .iter()
+            .any(|k| k.algorithm() == Some(crate::Algorithm::HS256))
+    }
 }

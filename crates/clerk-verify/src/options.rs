@@ -53,6 +53,13 @@ pub struct VerifyOptions {
     pub clock: Clock,
     /// Longest token accepted, in bytes, checked before any decoding. Default 16 KiB.
     pub max_token_len: usize,
+    /// Request authentication only: treat sessions whose `sts` is `pending` as signed in.
+    /// Default off, as Clerk's `treatPendingAsSignedOut: true`. [`crate::Verifier::verify`]
+    /// returns such tokens either way, with [`crate::Claims::is_pending`] set.
+    pub accept_pending_sessions: bool,
+    /// Request authentication only: your publishable key (`pk_test_...`/`pk_live_...`). With it,
+    /// the suffixed `__session_<suffix>` cookie is read when Clerk's rules choose it.
+    pub publishable_key: Option<String>,
 }
 
 impl Default for VerifyOptions {
@@ -66,6 +73,8 @@ impl Default for VerifyOptions {
             algorithms: vec![Algorithm::RS256],
             clock: Clock::system(),
             max_token_len: DEFAULT_MAX_TOKEN_LEN,
+            accept_pending_sessions: false,
+            publishable_key: None,
         }
     }
 }
@@ -132,10 +141,24 @@ impl VerifyOptions {
         self
     }
 
+    /// Sets [`VerifyOptions::accept_pending_sessions`].
+    pub fn accept_pending_sessions(mut self, accept: bool) -> Self {
+        self.accept_pending_sessions = accept;
+        self
+    }
+
+    /// Sets [`VerifyOptions::publishable_key`].
+    pub fn publishable_key(mut self, key: impl Into<String>) -> Self {
+        self.publishable_key = Some(key.into());
+        self
+    }
+
     /// Refuses option combinations that cannot be meant.
     pub(crate) fn validate(&self) -> Result<(), Error> {
         if self.algorithms.is_empty() {
-            return Err(Error::config("algorithms is empty: no token could ever verify"));
+            return Err(Error::config(
+                "algorithms is empty: no token could ever verify",
+            ));
         }
         if let Some(a) = self.algorithms.iter().find(|a| !a.is_rsa()) {
             return Err(Error::config(format!(
@@ -250,7 +273,10 @@ mod tests {
             .algorithms([Algorithm::HS256])
             .validate()
             .is_err());
-        assert!(VerifyOptions::default().max_token_len(0).validate().is_err());
+        assert!(VerifyOptions::default()
+            .max_token_len(0)
+            .validate()
+            .is_err());
         assert!(VerifyOptions::default().issuer("").validate().is_err());
         let o = VerifyOptions::default().authorized_parties(["", "https://a"]);
         assert_eq!(o.authorized_parties, ["https://a"]);

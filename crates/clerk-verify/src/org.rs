@@ -225,8 +225,10 @@ mod tests {
 
     #[test]
     fn v1_format() {
-        let o = org(json!({"org_id":"org_1","org_role":"org:admin","org_slug":"acme",
-            "org_permissions":["org:a:b"]}))
+        let o = org(
+            json!({"org_id":"org_1","org_role":"org:admin","org_slug":"acme",
+            "org_permissions":["org:a:b"]}),
+        )
         .unwrap();
         assert!(o.has_role("org:admin"));
         assert!(o.has_permission("org:a:b"));

@@ -6,6 +6,7 @@ use crate::fetch::KeyFetcher;
 use crate::key::Key;
 use crate::keyset::KeySet;
 use crate::options::VerifyOptions;
+use crate::request::CookieContext;
 use crate::token::Token;
 use std::fmt;
 use std::sync::Arc;
@@ -37,16 +38,23 @@ pub struct Verifier {
 struct Inner {
     keys: Box<dyn KeyFetcher>,
     opts: VerifyOptions,
+    /// Derived once from `opts.publishable_key`.
+    cookies: Option<CookieContext>,
 }
 
 impl Verifier {
     /// A verifier over any key source. Fails if the options are contradictory.
     pub fn new(keys: impl KeyFetcher + 'static, opts: VerifyOptions) -> Result<Verifier, Error> {
         opts.validate()?;
+        let cookies = match &opts.publishable_key {
+            Some(pk) => Some(CookieContext::from_publishable_key(pk)?),
+            None => None,
+        };
         Ok(Verifier {
             inner: Arc::new(Inner {
                 keys: Box::new(keys),
                 opts,
+                cookies,
             }),
         })
     }
@@ -77,6 +85,10 @@ impl Verifier {
         &*self.inner.keys
     }
 
+    pub(crate) fn cookie_context(&self) -> Option<&CookieContext> {
+        self.inner.cookies.as_ref()
+    }
+
     /// Verifies `token` and returns its claims.
     ///
     /// May block on network I/O when the key source is remote and the key is not cached: on an
@@ -85,8 +97,11 @@ impl Verifier {
     pub fn verify(&self, token: &str) -> Result<Claims, Error> {
         let opts = &self.inner.opts;
         let now = opts.clock.now();
-        run(token, opts, now, |kid| Some(self.inner.keys.fetch_key(kid, now)))
-            .unwrap_or(Err(Error::JwkFailedToResolve))
+        let keys = &*self.inner.keys;
+        run(token, opts, now, keys.is_hs256(), |kid| {
+            Some(keys.fetch_key(kid, now))
+        })
+        .unwrap_or(Err(Error::JwkFailedToResolve))
     }
 
     /// Verifies `token` without any I/O or blocking. `None` means the key is not in memory:
@@ -107,7 +122,10 @@ impl Verifier {
     pub fn try_verify(&self, token: &str) -> Option<Result<Claims, Error>> {
         let opts = &self.inner.opts;
         let now = opts.clock.now();
-        run(token, opts, now, |kid| self.inner.keys.cached_key(kid, now))
+        let keys = &*self.inner.keys;
+        run(token, opts, now, keys.is_hs256(), |kid| {
+            keys.cached_key(kid, now)
+        })
     }
 }
 
@@ -138,8 +156,10 @@ pub fn verify<K: KeyFetcher + ?Sized>(
 ) -> Result<Claims, Error> {
     opts.validate()?;
     let now = opts.clock.now();
-    run(token, opts, now, |kid| Some(keys.fetch_key(kid, now)))
-        .unwrap_or(Err(Error::JwkFailedToResolve))
+    run(token, opts, now, keys.is_hs256(), |kid| {
+        Some(keys.fetch_key(kid, now))
+    })
+    .unwrap_or(Err(Error::JwkFailedToResolve))
 }
 
 /// The pipeline. `lookup` returns `None` when the key cannot be had without blocking.
@@ -150,17 +170,24 @@ fn run(
     token: &str,
     opts: &VerifyOptions,
     now: SystemTime,
+    hs256: bool,
     lookup: impl FnOnce(Option<&str>) -> Option<Result<Arc<Key>, Error>>,
 ) -> Option<Result<Claims, Error>> {
     let parsed = match Token::parse(token, opts.max_token_len) {
         Ok(t) => t,
         Err(e) => return Some(Err(e)),
     };
-    // Refuse unknown algorithms before any key work (and before any fetch an attacker could
-    // trigger with a random kid).
+    // Refuse algorithms this verifier's key type cannot check before any key work (and before
+    // any fetch an attacker could trigger with a random kid). The key re-checks after lookup.
     match crate::Algorithm::from_name(parsed.alg()) {
-        Some(a) if !a.is_rsa() || opts.algorithms.contains(&a) => {}
+        Some(crate::Algorithm::HS256) if hs256 => {}
+        Some(a) if !hs256 && a.is_rsa() && opts.algorithms.contains(&a) => {}
         _ => return Some(Err(Error::bad_alg(parsed.alg()))),
+    }
+    // A stripped signature (`header.payload.`) under an acceptable alg: malformed, refused
+    // before any key lookup.
+    if parsed.signature().is_empty() {
+        return Some(Err(Error::invalid("the signature part is empty")));
     }
     let key = match lookup(parsed.kid())? {
         Ok(k) => k,

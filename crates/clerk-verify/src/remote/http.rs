@@ -1,0 +1,147 @@
+//! One JWKS fetch over HTTP(S) with ureq: timeouts, a body cap, status and error mapping to
+//! Clerk's reasons. The secret key goes into the `Authorization` header and nowhere else.
+
+use crate::error::Error;
+use crate::jwk::{self, JwksProblem};
+use crate::key::Key;
+use crate::remote::options::RemoteOptions;
+use crate::remote::source::SecretKey;
+use std::fmt;
+use std::io::ErrorKind;
+use ureq::Agent;
+
+/// `User-Agent` of every request.
+const USER_AGENT: &str = concat!("clerk-verify/", env!("CARGO_PKG_VERSION"));
+/// `Clerk-API-Version` sent to the Backend API (`SUPPORTED_BAPI_VERSION` of `@clerk/backend`).
+const CLERK_API_VERSION: &str = "2026-05-12";
+
+/// An HTTP client for one key source.
+pub(crate) struct HttpClient {
+    agent: Agent,
+    max_body: usize,
+}
+
+impl HttpClient {
+    /// A client with `opts`' timeouts and body cap. Loopback sources never go through a proxy
+    /// from the environment; others honour `HTTPS_PROXY`/`NO_PROXY` as ureq does.
+    pub(crate) fn new(opts: &RemoteOptions, loopback: bool) -> HttpClient {
+        let mut config = Agent::config_builder()
+            .http_status_as_error(false)
+            // A JWKS endpoint does not redirect; following one could leave https or the host.
+            .max_redirects(0)
+            .user_agent(USER_AGENT)
+            .accept("application/json")
+            .timeout_global(Some(opts.timeout))
+            .timeout_connect(Some(opts.connect_timeout))
+            .timeout_per_read(Some(opts.read_timeout))
+            .timeout_per_write(Some(opts.read_timeout));
+        if loopback {
+            config = config.proxy(None);
+        }
+        HttpClient {
+            agent: config.build().into(),
+            max_body: opts.max_body_bytes,
+        }
+    }
+
+    /// `GET url` and parse the JWKS. `bearer` is sent as `Authorization: Bearer` (with
+    /// `Clerk-API-Version`) and turns a 401/403 into `secret-key-invalid`.
+    pub(crate) fn fetch_jwks(
+        &self,
+        url: &str,
+        bearer: Option<&SecretKey>,
+    ) -> Result<Vec<Key>, Error> {
+        let body = self.get(url, bearer)?;
+        jwk::parse_jwks(&body).map_err(|p| match p {
+            // Clerk's SDK: an empty key set is a failure to load.
+            JwksProblem::Empty => load_error(url, "the JWKS has no keys"),
+            p => Error::JwkRemoteInvalid(format!("GET {}: {}", shown(url), p.describe()).into()),
+        })
+    }
+
+    fn get(&self, url: &str, bearer: Option<&SecretKey>) -> Result<Vec<u8>, Error> {
+        let mut request = self.agent.get(url);
+        if let Some(sk) = bearer {
+            request = request
+                .header("Authorization", format!("Bearer {}", sk.expose()))
+                .header("Clerk-API-Version", CLERK_API_VERSION);
+        }
+        let mut response = request
+            .call()
+            .map_err(|e| load_error(url, transport(&e, self.max_body)))?;
+        let status = response.status().as_u16();
+        match status {
+            200..=299 => {}
+            401 | 403 if bearer.is_some() => return Err(Error::SecretKeyInvalid),
+            300..=399 => {
+                return Err(load_error(
+                    url,
+                    format!("HTTP {status} redirect, not followed; configure the final URL"),
+                ))
+            }
+            _ => return Err(load_error(url, format!("HTTP {status}"))),
+        }
+        let limit = self.max_body as u64;
+        if let Some(len) = response.body().content_length().filter(|&len| len > limit) {
+            return Err(load_error(url, too_large(Some(len), self.max_body)));
+        }
+        response
+            .body_mut()
+            .with_config()
+            .limit(limit)
+            .read_to_vec()
+            .map_err(|e| load_error(url, transport(&e, self.max_body)))
+    }
+}
+
+impl fmt::Debug for HttpClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpClient")
+            .field("max_body", &self.max_body)
+            .finish_non_exhaustive()
+    }
+}
+
+fn load_error(url: &str, what: impl fmt::Display) -> Error {
+    Error::JwkRemoteFailedToLoad(format!("GET {}: {what}", shown(url)).into())
+}
+
+/// The URL as shown in errors: without its query, which might carry a token.
+fn shown(url: &str) -> &str {
+    url.split(['?', '#']).next().unwrap_or(url)
+}
+
+fn too_large(len: Option<u64>, max: usize) -> String {
+    match len {
+        Some(len) => format!("the response is {len} bytes, more than the {max}-byte limit"),
+        None => format!("the response is larger than the {max}-byte limit"),
+    }
+}
+
+/// Words for a ureq error. Built from the variant, not from ureq's text, so nothing from the
+/// request (headers) can leak into the message.
+fn transport(e: &ureq::Error, max_body: usize) -> String {
+    match e {
+        ureq::Error::Timeout(which) => format!("timed out ({which} timeout)"),
+        ureq::Error::HostNotFound => "host not found".to_owned(),
+        ureq::Error::Io(io) => match io.kind() {
+            ErrorKind::ConnectionRefused => "connection refused".to_owned(),
+            ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted => {
+                "connection reset by the server".to_owned()
+            }
+            ErrorKind::UnexpectedEof => "the server closed the connection early".to_owned(),
+            ErrorKind::TimedOut | ErrorKind::WouldBlock => "timed out".to_owned(),
+            kind => format!("network error ({kind})"),
+        },
+        ureq::Error::BodyExceedsLimit(_) => too_large(None, max_body),
+        ureq::Error::Protocol(_) => "the server did not answer with valid HTTP".to_owned(),
+        ureq::Error::TooManyRedirects | ureq::Error::RedirectFailed => {
+            "redirect not followed; configure the final URL".to_owned()
+        }
+        ureq::Error::Tls(why) => format!("TLS error: {why}"),
+        ureq::Error::Rustls(tls) => format!("TLS error: {tls}"),
+        ureq::Error::ConnectionFailed => "connection failed".to_owned(),
+        ureq::Error::BadUri(_) | ureq::Error::Http(_) => "invalid request URL".to_owned(),
+        _ => "request failed".to_owned(),
+    }
+}
