@@ -170,9 +170,8 @@ fn serve(args: Vec<String>) -> Result<i32, Usage> {
     no_positionals(a)?;
     let port = port.ok_or_else(|| Usage(format!("--port is required\n\n{HELP}")))?;
     let jwks = jwks.ok_or_else(|| Usage(format!("give --key FILE or --jwks FILE\n\n{HELP}")))?;
-    let server = JwksServer::start_on(port)
+    let server = JwksServer::start_on_with(port, jwks)
         .map_err(|e| Usage(format!("cannot listen on 127.0.0.1:{port}: {e}")))?;
-    server.set_jwks(jwks);
     println!("serving {}", server.jwks_url());
     println!("(also {}/v1/jwks); Ctrl-C to stop", server.url());
     loop {

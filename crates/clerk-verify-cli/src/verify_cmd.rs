@@ -1,33 +1,45 @@
 //! `clerk-verify verify`: one JSON line per token, exit 0 (all valid), 1 (any invalid), 2 (usage).
 
 use crate::args::{Args, Usage};
-use clerk_verify::{Claims, Clock, Error, Verifier, VerifyOptions};
+use clerk_verify::{
+    Claims, Clock, Error, JwksSource, RemoteKeys, RemoteOptions, Verifier, VerifyOptions,
+};
 use serde_json::Value;
 use std::io::{self, BufRead, Read, Write};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub const HELP: &str = "\
-clerk-verify verify (--jwks FILE | --pem FILE | --hs256-secret-file FILE)
+clerk-verify verify (--jwks FILE|URL | --pem FILE | --hs256-secret-file FILE
+                     | --publishable-key PK | --secret-key SK [--api-url URL])
     [--authorized-party URL]... [--audience AUD]... [--issuer ISS]
-    [--clock-skew-ms N] [--now UNIX_SECONDS] [--] [TOKEN]
+    [--clock-skew-ms N] [--now UNIX_SECONDS] [--fetch-timeout-ms N] [--] [TOKEN]
 
 Verifies TOKEN, or each line of standard input, and prints one JSON object per token:
   {\"valid\":true,\"sub\":...,\"sid\":...,\"azp\":...,\"org_id\":...,\"claims\":{...}}
   {\"valid\":false,\"reason\":\"<code>\",\"message\":\"...\"}
 Exit status: 0 all valid, 1 any invalid, 2 usage or configuration error.
-Without a key flag the key comes from CLERK_JWT_KEY.
+Without a key flag the key comes from CLERK_JWT_KEY, else CLERK_JWKS_URL, else
+CLERK_SECRET_KEY (with CLERK_API_URL), else CLERK_PUBLISHABLE_KEY.
+--jwks takes a file, or an https:// (or loopback http://) URL fetched once and cached.
+A key source that cannot be reached gives {\"valid\":false,\"reason\":\"jwk-remote-failed-to-load\",...}
+per token after at most --fetch-timeout-ms (default 5000).
 --authorized-party repeats and also takes a comma-separated list.
 --hs256-secret-file: the file's bytes are the secret (one trailing newline is dropped).";
 
 /// Where the keys come from, as given on the command line.
 enum KeySource {
     JwksFile(String),
+    JwksUrl(String),
     PemFile(String),
     Hs256SecretFile(String),
+    PublishableKey(String),
+    SecretKey(String),
 }
 
 struct Config {
     keys: Option<KeySource>,
+    api_url: Option<String>,
+    remote: RemoteOptions,
     opts: VerifyOptions,
     token: Option<String>,
 }
@@ -35,7 +47,7 @@ struct Config {
 /// Runs the subcommand; `Err` is a usage or configuration problem (exit 2).
 pub fn run(args: Vec<String>) -> Result<i32, Usage> {
     let config = parse(args)?;
-    let verifier = build_verifier(config.keys, config.opts)?;
+    let verifier = build_verifier(config.keys, config.api_url, config.remote, config.opts)?;
     let stdout = io::stdout();
     let mut out = stdout.lock();
     let mut all_valid = true;
@@ -72,13 +84,16 @@ pub fn run(args: Vec<String>) -> Result<i32, Usage> {
 fn parse(args: Vec<String>) -> Result<Config, Usage> {
     let mut a = Args::new(args);
     let mut keys = None;
+    let mut api_url = None;
+    let mut remote = RemoteOptions::default();
     let mut opts = VerifyOptions::default();
     let mut parties = Vec::new();
     let mut audience = Vec::new();
     let set_key = |keys: &mut Option<KeySource>, k: KeySource| {
         if keys.is_some() {
             return Err(Usage(
-                "give only one of --jwks, --pem and --hs256-secret-file".into(),
+                "give only one of --jwks, --pem, --hs256-secret-file, --publishable-key and --secret-key"
+                    .into(),
             ));
         }
         *keys = Some(k);
@@ -88,7 +103,34 @@ fn parse(args: Vec<String>) -> Result<Config, Usage> {
         match flag.as_str() {
             "--jwks" => {
                 let v = a.value(&flag, inline)?;
-                set_key(&mut keys, KeySource::JwksFile(v))?;
+                let is_url = v.starts_with("https://") || v.starts_with("http://");
+                set_key(
+                    &mut keys,
+                    if is_url {
+                        KeySource::JwksUrl(v)
+                    } else {
+                        KeySource::JwksFile(v)
+                    },
+                )?;
+            }
+            "--publishable-key" => {
+                let v = a.value(&flag, inline)?;
+                set_key(&mut keys, KeySource::PublishableKey(v))?;
+            }
+            "--secret-key" => {
+                let v = a.value(&flag, inline)?;
+                set_key(&mut keys, KeySource::SecretKey(v))?;
+            }
+            "--api-url" => api_url = Some(a.value(&flag, inline)?),
+            "--fetch-timeout-ms" => {
+                let v = a.value(&flag, inline)?;
+                let ms: u64 = v.parse().ok().filter(|ms| *ms > 0).ok_or_else(|| {
+                    Usage(format!(
+                        "--fetch-timeout-ms takes positive milliseconds, not {v:?}"
+                    ))
+                })?;
+                let t = Duration::from_millis(ms);
+                remote = remote.timeout(t).connect_timeout(t).read_timeout(t);
             }
             "--pem" => {
                 let v = a.value(&flag, inline)?;
@@ -128,8 +170,13 @@ fn parse(args: Vec<String>) -> Result<Config, Usage> {
             positionals.len()
         )));
     }
+    if api_url.is_some() && !matches!(keys, Some(KeySource::SecretKey(_)) | None) {
+        return Err(Usage("--api-url goes with --secret-key".into()));
+    }
     Ok(Config {
         keys,
+        api_url,
+        remote,
         opts,
         token: positionals.pop(),
     })
@@ -149,11 +196,30 @@ fn parse_unix_seconds(v: &str) -> Result<SystemTime, Usage> {
     })
 }
 
-fn build_verifier(keys: Option<KeySource>, opts: VerifyOptions) -> Result<Verifier, Usage> {
+fn build_verifier(
+    keys: Option<KeySource>,
+    api_url: Option<String>,
+    remote: RemoteOptions,
+    opts: VerifyOptions,
+) -> Result<Verifier, Usage> {
     let config_err = |what: &str, e: Error| Usage(format!("{what}: {e} (reason {})", e.reason()));
+    let remote_verifier = |source: Result<JwksSource, Error>, what: &str| {
+        source
+            .and_then(|s| RemoteKeys::new(s, remote.clone()))
+            .and_then(|k| Verifier::new(k, opts.clone()))
+            .map_err(|e| config_err(what, e))
+    };
     match keys {
         Some(KeySource::JwksFile(path)) => Verifier::from_jwks(&read_text(&path)?, opts)
             .map_err(|e| config_err(&format!("--jwks {path}"), e)),
+        Some(KeySource::JwksUrl(url)) => remote_verifier(JwksSource::url(&url), "--jwks"),
+        Some(KeySource::PublishableKey(pk)) => {
+            remote_verifier(JwksSource::publishable_key(&pk), "--publishable-key")
+        }
+        Some(KeySource::SecretKey(sk)) => remote_verifier(
+            JwksSource::secret_key(&sk, api_url.as_deref()),
+            "--secret-key",
+        ),
         Some(KeySource::PemFile(path)) => Verifier::from_pem(&read_text(&path)?, opts)
             .map_err(|e| config_err(&format!("--pem {path}"), e)),
         Some(KeySource::Hs256SecretFile(path)) => {
@@ -168,14 +234,21 @@ fn build_verifier(keys: Option<KeySource>, opts: VerifyOptions) -> Result<Verifi
             Verifier::from_hs256_secret(&secret, opts)
                 .map_err(|e| config_err(&format!("--hs256-secret-file {path}"), e))
         }
-        None => match std::env::var(clerk_verify::ENV_JWT_KEY) {
-            Ok(pem) if !pem.trim().is_empty() => {
-                Verifier::from_pem(&pem, opts).map_err(|e| config_err("CLERK_JWT_KEY", e))
+        None => {
+            // Only the key source comes from the environment; every option is a flag.
+            let get = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+            if let Some(pem) = get(clerk_verify::ENV_JWT_KEY) {
+                return Verifier::from_pem(&pem, opts).map_err(|e| config_err("CLERK_JWT_KEY", e));
             }
-            _ => Err(Usage(format!(
-                "no key given: pass --jwks FILE, --pem FILE or --hs256-secret-file FILE, or set CLERK_JWT_KEY\n\n{HELP}"
-            ))),
-        },
+            match JwksSource::from_lookup(get) {
+                Ok(Some(source)) => remote_verifier(Ok(source), "environment"),
+                Ok(None) => Err(Usage(format!(
+                    "no key given: pass a key flag or set CLERK_JWT_KEY, CLERK_SECRET_KEY or \
+                     CLERK_PUBLISHABLE_KEY\n\n{HELP}"
+                ))),
+                Err(e) => Err(config_err("environment", e)),
+            }
+        }
     }
 }
 

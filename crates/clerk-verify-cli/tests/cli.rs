@@ -463,3 +463,145 @@ fn dev_serve_serves_the_jwks() {
     let served: Value = serde_json::from_str(body).unwrap();
     assert_eq!(served["keys"][0]["kid"], fixtures::rsa2048().kid());
 }
+
+mod remote {
+    use super::*;
+    use clerk_dev::{Fault, JwksServer};
+    use std::time::{Duration, Instant};
+
+    fn now_token(sub: &str) -> String {
+        TokenBuilder::session(sub, clerk_dev::now_unix()).sign(fixtures::rsa2048())
+    }
+
+    #[test]
+    fn jwks_url() {
+        let server = JwksServer::start_with(fixtures::rsa2048().jwks_json());
+        let input = format!("{}\n{}\n", now_token("a"), now_token("b"));
+        let out = cli(
+            &["verify", "--jwks", &server.jwks_url()],
+            Some(input.as_bytes()),
+            &[],
+        );
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        assert_eq!(json_lines(&out).len(), 2);
+        // Fetched once for both tokens.
+        assert_eq!(server.hits(), 1);
+    }
+
+    #[test]
+    fn secret_key_with_api_url_and_env_fallback() {
+        let server = JwksServer::start_with(fixtures::rsa2048().jwks_json());
+        server.require_bearer(Some("sk_test_good".into()));
+        let t = now_token("a");
+        let url = server.url();
+        let out = cli(
+            &[
+                "verify",
+                "--secret-key",
+                "sk_test_good",
+                "--api-url",
+                &url,
+                &t,
+            ],
+            None,
+            &[],
+        );
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let out = cli(
+            &[
+                "verify",
+                "--secret-key",
+                "sk_test_bad",
+                "--api-url",
+                &url,
+                &t,
+            ],
+            None,
+            &[],
+        );
+        assert_eq!(out.status.code(), Some(1));
+        let v = &json_lines(&out)[0];
+        assert_eq!(v["reason"], "secret-key-invalid");
+        assert!(!v["message"].as_str().unwrap().contains("sk_test_bad"));
+        let env = [
+            ("CLERK_SECRET_KEY", "sk_test_good"),
+            ("CLERK_API_URL", url.as_str()),
+        ];
+        let out = cli(&["verify", &t], None, &env);
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+    }
+
+    #[test]
+    fn unreachable_key_source_is_per_token_and_bounded() {
+        let closed = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let url = format!("http://127.0.0.1:{closed}/.well-known/jwks.json");
+        let input = format!("{}\n{}\n", now_token("a"), now_token("b"));
+        let started = Instant::now();
+        let out = cli(&["verify", "--jwks", &url], Some(input.as_bytes()), &[]);
+        assert_eq!(out.status.code(), Some(1));
+        let v = json_lines(&out);
+        assert_eq!(v.len(), 2);
+        for line in &v {
+            assert_eq!(line["valid"], false);
+            assert_eq!(line["reason"], "jwk-remote-failed-to-load");
+        }
+        assert!(started.elapsed() < Duration::from_secs(10));
+
+        // A server that accepts and never answers: bounded by --fetch-timeout-ms.
+        let hang = JwksServer::start();
+        hang.set_fault(Fault::Hang);
+        let started = Instant::now();
+        let out = cli(
+            &[
+                "verify",
+                "--jwks",
+                &hang.jwks_url(),
+                "--fetch-timeout-ms",
+                "1000",
+                &now_token("a"),
+            ],
+            None,
+            &[],
+        );
+        assert_eq!(out.status.code(), Some(1));
+        assert_eq!(json_lines(&out)[0]["reason"], "jwk-remote-failed-to-load");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    #[test]
+    fn remote_configuration_errors_exit_2() {
+        for args in [
+            vec!["verify", "--publishable-key", "pk_test_not-base64!"],
+            vec!["verify", "--jwks", "http://example.com/jwks.json"],
+            vec!["verify", "--api-url", "http://127.0.0.1:1", "--pem", "x"],
+            vec![
+                "verify",
+                "--jwks",
+                "https://a/jwks",
+                "--fetch-timeout-ms",
+                "0",
+            ],
+        ] {
+            let out = cli(&args, Some(b""), &[]);
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
+            assert!(out.stdout.is_empty());
+        }
+        let out = cli(
+            &["verify", "--jwks", "https://a/x"],
+            Some(b""),
+            &[("CLERK_PUBLISHABLE_KEY", "nope")],
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "an explicit key flag wins over the environment"
+        );
+    }
+}
