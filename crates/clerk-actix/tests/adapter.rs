@@ -1,0 +1,474 @@
+//! The extractor, guards, rejection and middleware, in-process through actix's test service.
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::{test, web, App, HttpResponse};
+use clerk_actix::{authenticate, ClerkAuth, ClerkError, ClerkMiddleware};
+use clerk_dev::{fixtures, now_unix, TokenBuilder};
+use clerk_verify::{Error, Key, KeyFetcher, KeySet, Verifier, VerifyOptions};
+use serde_json::{json, Value};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::ThreadId;
+use std::time::{Duration, SystemTime};
+
+fn verifier() -> Verifier {
+    Verifier::from_jwks(&fixtures::rsa2048().jwks_json(), VerifyOptions::default()).unwrap()
+}
+
+fn token(sub: &str) -> String {
+    TokenBuilder::session(sub, now_unix()).sign(fixtures::rsa2048())
+}
+
+async fn me(auth: ClerkAuth) -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "userId": auth.user_id() }))
+}
+
+async fn maybe(auth: Option<ClerkAuth>) -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "userId": auth.as_ref().map(|a| a.user_id()) }))
+}
+
+async fn admin(auth: ClerkAuth) -> Result<HttpResponse, ClerkError> {
+    auth.require_role("org:admin")?;
+    Ok(HttpResponse::Ok().finish())
+}
+
+async fn invoices(auth: ClerkAuth) -> Result<HttpResponse, ClerkError> {
+    auth.require_permission("org:invoices:read")?;
+    Ok(HttpResponse::Ok().finish())
+}
+
+/// The core's guard on the plain `Auth`: its `Forbidden` converts with `?`.
+async fn core_admin(auth: ClerkAuth) -> Result<HttpResponse, ClerkError> {
+    let auth: clerk_verify::Auth = auth.into_inner();
+    auth.require_role("org:admin")?;
+    Ok(HttpResponse::Ok().finish())
+}
+
+/// Both extractors and the middleware on one request.
+async fn both(required: ClerkAuth, optional: Option<ClerkAuth>) -> HttpResponse {
+    assert_eq!(Some(&required), optional.as_ref());
+    HttpResponse::Ok().finish()
+}
+
+macro_rules! app {
+    ($verifier:expr) => {
+        test::init_service(
+            App::new()
+                .app_data(web::Data::new($verifier))
+                .wrap(ClerkMiddleware::new())
+                .route("/me", web::get().to(me))
+                .route("/maybe", web::get().to(maybe))
+                .route("/admin", web::get().to(admin))
+                .route("/invoices", web::get().to(invoices))
+                .route("/core-admin", web::get().to(core_admin))
+                .route("/both", web::get().to(both))
+                .route("/public", web::get().to(HttpResponse::Ok)),
+        )
+        .await
+    };
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: actix_web::http::header::HeaderMap,
+    body: String,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(|v| v.to_str().unwrap())
+    }
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {:?}", self.body))
+    }
+}
+
+async fn reply<B: MessageBody>(res: ServiceResponse<B>) -> Reply {
+    let status = res.status();
+    let headers = res.headers().clone();
+    let body = test::read_body(res).await;
+    Reply {
+        status,
+        headers,
+        body: String::from_utf8(body.to_vec()).unwrap(),
+    }
+}
+
+fn request(path: &str, headers: &[(&str, &str)]) -> test::TestRequest {
+    let mut req = test::TestRequest::get().uri(path);
+    for (k, v) in headers {
+        req = req.insert_header((*k, *v));
+    }
+    req
+}
+
+async fn send<S, R, B>(app: &S, req: R) -> Reply
+where
+    S: Service<R, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    reply(test::call_service(app, req).await).await
+}
+
+/// `get!(&app, path, headers).await`: a GET through the test service.
+macro_rules! get {
+    ($app:expr, $path:expr, $headers:expr $(,)?) => {
+        send($app, request($path, $headers).to_request())
+    };
+}
+
+fn bearer(t: &str) -> String {
+    format!("Bearer {t}")
+}
+
+#[actix_web::test]
+async fn bearer_and_cookie_tokens_sign_in_with_debug_headers() {
+    let app = app!(verifier());
+    let r = get!(&app, "/me", &[("Authorization", &bearer(&token("user_h")))]).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json(), json!({"userId": "user_h"}));
+    assert_eq!(r.header("x-clerk-auth-status"), Some("signed-in"));
+    assert_eq!(r.header("x-clerk-auth-reason"), None);
+
+    let cookie = format!("theme=dark; __session={}", token("user_c"));
+    let r = get!(&app, "/me", &[("Cookie", &cookie)]).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json(), json!({"userId": "user_c"}));
+
+    // A route that does not authenticate gets no debug headers.
+    let r = get!(
+        &app,
+        "/public",
+        &[("Authorization", &bearer(&token("user_h")))],
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("x-clerk-auth-status"), None);
+}
+
+#[actix_web::test]
+async fn missing_and_invalid_tokens_are_401_with_challenge() {
+    let app = app!(verifier());
+    let r = get!(&app, "/me", &[]).await;
+    assert_eq!(r.status, 401);
+    assert_eq!(r.header("www-authenticate"), Some("Bearer"));
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert_eq!(r.header("x-clerk-auth-status"), Some("signed-out"));
+    assert_eq!(
+        r.header("x-clerk-auth-reason"),
+        Some("session-token-and-uat-missing")
+    );
+    let v = r.json();
+    assert_eq!(v["error"], "unauthorized");
+    assert_eq!(v["reason"], "session-token-and-uat-missing");
+    assert!(!v["message"].as_str().unwrap().is_empty());
+
+    let expired = TokenBuilder::session("user_1", now_unix() - 3600).sign(fixtures::rsa2048());
+    let r = get!(&app, "/me", &[("Authorization", &bearer(&expired))]).await;
+    assert_eq!(r.status, 401);
+    assert_eq!(
+        r.header("www-authenticate"),
+        Some("Bearer error=\"invalid_token\"")
+    );
+    assert_eq!(r.json()["reason"], "token-expired");
+    assert_eq!(r.header("x-clerk-auth-reason"), Some("token-expired"));
+    assert!(!r.body.contains(&expired));
+
+    let r = get!(&app, "/me", &[("Authorization", "Bearer not.a.jwt")]).await;
+    assert_eq!(r.status, 401);
+    assert_eq!(r.json()["reason"], "token-invalid");
+}
+
+#[actix_web::test]
+async fn optional_auth_is_none_for_missing_or_bad_tokens() {
+    let app = app!(verifier());
+    let r = get!(
+        &app,
+        "/maybe",
+        &[("Authorization", &bearer(&token("user_o")))],
+    )
+    .await;
+    assert_eq!(
+        (r.status.as_u16(), r.json()),
+        (200, json!({"userId": "user_o"}))
+    );
+    assert_eq!(r.header("x-clerk-auth-status"), Some("signed-in"));
+    for headers in [
+        &[][..],
+        &[("Authorization", "Bearer garbage")][..],
+        &[("Authorization", "Basic dXNlcjpwdw==")][..],
+    ] {
+        let r = get!(&app, "/maybe", headers).await;
+        assert_eq!(
+            (r.status.as_u16(), r.json()),
+            (200, json!({"userId": null}))
+        );
+        assert_eq!(r.header("x-clerk-auth-status"), Some("signed-out"));
+    }
+}
+
+#[actix_web::test]
+async fn role_and_permission_guards_answer_403() {
+    let app = app!(verifier());
+    let member = TokenBuilder::session("user_m", now_unix())
+        .claim(
+            "o",
+            json!({"id": "org_1", "rol": "member", "per": "read", "fpm": "1"}),
+        )
+        .claim("fea", "o:invoices")
+        .sign(fixtures::rsa2048());
+    let r = get!(&app, "/admin", &[("Authorization", &bearer(&member))]).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert_eq!(r.json()["error"], "forbidden");
+    assert_eq!(r.json()["reason"], "missing-role");
+    assert_eq!(
+        r.header("www-authenticate"),
+        Some("Bearer error=\"insufficient_scope\"")
+    );
+    assert_eq!(r.header("x-clerk-auth-status"), Some("signed-in"));
+    assert_eq!(r.header("x-clerk-auth-reason"), None);
+    let r = get!(&app, "/invoices", &[("Authorization", &bearer(&member))]).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    let admin = TokenBuilder::session("user_a", now_unix())
+        .claim("o", json!({"id": "org_1", "rol": "admin"}))
+        .sign(fixtures::rsa2048());
+    let r = get!(&app, "/admin", &[("Authorization", &bearer(&admin))]).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = get!(&app, "/invoices", &[("Authorization", &bearer(&admin))]).await;
+    assert_eq!(r.status, 403);
+    assert_eq!(r.json()["reason"], "missing-permission");
+    assert_eq!(
+        r.header("www-authenticate"),
+        Some("Bearer error=\"insufficient_scope\"")
+    );
+    // The core's guard, returned with `?`, answers the same.
+    let r = get!(&app, "/core-admin", &[("Authorization", &bearer(&member))]).await;
+    assert_eq!(r.status, 403);
+    assert_eq!(r.json()["reason"], clerk_actix::REASON_MISSING_ROLE);
+
+    // Signed out: 401 before any guard.
+    let r = get!(&app, "/admin", &[]).await;
+    assert_eq!(r.status, 401);
+}
+
+/// A remote key source that is down.
+#[derive(Debug)]
+struct Down;
+
+impl KeyFetcher for Down {
+    fn cached_key(&self, _: Option<&str>, _: SystemTime) -> Option<Result<Arc<Key>, Error>> {
+        None
+    }
+    fn fetch_key(&self, _: Option<&str>, _: SystemTime) -> Result<Arc<Key>, Error> {
+        Err(Error::JwkRemoteFailedToLoad("connection refused".into()))
+    }
+}
+
+#[actix_web::test]
+async fn key_source_down_is_503_but_optional_is_none() {
+    let app = app!(Verifier::new(Down, VerifyOptions::default()).unwrap());
+    let t = token("user_1");
+    let r = get!(&app, "/me", &[("Authorization", &bearer(&t))]).await;
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert_eq!(r.json()["error"], "service_unavailable");
+    assert_eq!(r.json()["reason"], "jwk-remote-failed-to-load");
+    assert_eq!(r.header("www-authenticate"), None);
+    assert_eq!(
+        r.header("x-clerk-auth-reason"),
+        Some("jwk-remote-failed-to-load")
+    );
+    let r = get!(&app, "/maybe", &[("Authorization", &bearer(&t))]).await;
+    assert_eq!(
+        (r.status.as_u16(), r.json()),
+        (200, json!({"userId": null}))
+    );
+}
+
+/// A key source whose fetch panics: the blocking verification task never completes.
+#[derive(Debug)]
+struct Panics;
+
+impl KeyFetcher for Panics {
+    fn cached_key(&self, _: Option<&str>, _: SystemTime) -> Option<Result<Arc<Key>, Error>> {
+        None
+    }
+    fn fetch_key(&self, _: Option<&str>, _: SystemTime) -> Result<Arc<Key>, Error> {
+        panic!("the key source panicked (expected by this test)")
+    }
+}
+
+#[actix_web::test]
+async fn an_unfinished_verification_task_is_503_not_a_panic() {
+    let app = app!(Verifier::new(Panics, VerifyOptions::default()).unwrap());
+    let t = token("user_1");
+    let r = get!(&app, "/me", &[("Authorization", &bearer(&t))]).await;
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert_eq!(r.json()["error"], "service_unavailable");
+    assert_eq!(r.json()["reason"], "jwk-remote-failed-to-load");
+    assert_eq!(r.header("www-authenticate"), None);
+    let r = get!(&app, "/maybe", &[("Authorization", &bearer(&t))]).await;
+    assert_eq!(
+        (r.status.as_u16(), r.json()),
+        (200, json!({"userId": null}))
+    );
+}
+
+/// Keys that are never cached: every verification must fetch, which may block.
+#[derive(Debug)]
+struct Slow {
+    keys: KeySet,
+    fetches: AtomicUsize,
+    threads: Mutex<Vec<ThreadId>>,
+}
+
+impl KeyFetcher for Slow {
+    fn cached_key(&self, _: Option<&str>, _: SystemTime) -> Option<Result<Arc<Key>, Error>> {
+        None
+    }
+    fn fetch_key(&self, kid: Option<&str>, now: SystemTime) -> Result<Arc<Key>, Error> {
+        self.fetches.fetch_add(1, Ordering::SeqCst);
+        self.threads
+            .lock()
+            .unwrap()
+            .push(std::thread::current().id());
+        std::thread::sleep(Duration::from_millis(20));
+        self.keys.fetch_key(kid, now)
+    }
+}
+
+#[actix_web::test]
+async fn fetching_runs_off_the_executor_and_once_per_request() {
+    let slow = Arc::new(Slow {
+        keys: KeySet::from_jwks(&fixtures::rsa2048().jwks_json()).unwrap(),
+        fetches: AtomicUsize::new(0),
+        threads: Mutex::new(Vec::new()),
+    });
+    let app = app!(Verifier::new(Arc::clone(&slow), VerifyOptions::default()).unwrap());
+    let r = get!(
+        &app,
+        "/both",
+        &[("Authorization", &bearer(&token("user_1")))],
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.header("x-clerk-auth-status"), Some("signed-in"));
+    // Two extractors and the middleware, one verification.
+    assert_eq!(slow.fetches.load(Ordering::SeqCst), 1);
+    let executor = std::thread::current().id();
+    assert!(slow.threads.lock().unwrap().iter().all(|t| *t != executor));
+}
+
+#[actix_web::test]
+async fn authenticate_reuses_the_stored_result() {
+    let slow = Arc::new(Slow {
+        keys: KeySet::from_jwks(&fixtures::rsa2048().jwks_json()).unwrap(),
+        fetches: AtomicUsize::new(0),
+        threads: Mutex::new(Vec::new()),
+    });
+    let req = test::TestRequest::get()
+        .insert_header(("Authorization", bearer(&token("user_1"))))
+        .app_data(Verifier::new(Arc::clone(&slow), VerifyOptions::default()).unwrap())
+        .to_http_request();
+    let first = authenticate(&req).await.unwrap();
+    let second = authenticate(&req).await.unwrap();
+    assert_eq!(first.auth().unwrap().user_id(), "user_1");
+    assert_eq!(first.auth(), second.auth());
+    assert_eq!(slow.fetches.load(Ordering::SeqCst), 1);
+}
+
+#[actix_web::test]
+async fn missing_verifier_is_500_and_optional_none() {
+    let app = test::init_service(
+        App::new()
+            .route("/me", web::get().to(me))
+            .route("/maybe", web::get().to(maybe)),
+    )
+    .await;
+    let t = token("user_1");
+    let r = get!(&app, "/me", &[("Authorization", &bearer(&t))]).await;
+    assert_eq!(r.status, 500);
+    assert_eq!(r.json()["error"], "internal_server_error");
+    assert_eq!(r.json()["reason"], "verifier-missing");
+    assert_eq!(r.header("www-authenticate"), None);
+    assert_eq!(r.header("x-clerk-auth-status"), Some("signed-out"));
+    assert_eq!(r.header("x-clerk-auth-reason"), Some("verifier-missing"));
+    let r = get!(&app, "/maybe", &[("Authorization", &bearer(&t))]).await;
+    assert_eq!(
+        (r.status.as_u16(), r.json()),
+        (200, json!({"userId": null}))
+    );
+}
+
+#[actix_web::test]
+async fn a_plain_verifier_in_app_data_works() {
+    let app = test::init_service(
+        App::new()
+            .app_data(verifier())
+            .route("/me", web::get().to(me)),
+    )
+    .await;
+    let r = get!(&app, "/me", &[("Authorization", &bearer(&token("user_p")))]).await;
+    assert_eq!(r.json(), json!({"userId": "user_p"}));
+}
+
+#[actix_web::test]
+async fn require_sign_in_guards_a_scope_but_not_preflights() {
+    let app = test::init_service(
+        App::new().app_data(web::Data::new(verifier())).service(
+            web::scope("/api")
+                .wrap(ClerkMiddleware::require_sign_in())
+                .route("/ping", web::get().to(|| async { "pong" }))
+                .route(
+                    "/ping",
+                    web::method(actix_web::http::Method::OPTIONS).to(HttpResponse::NoContent),
+                )
+                .route("/me", web::get().to(me)),
+        ),
+    )
+    .await;
+    let r = get!(&app, "/api/ping", &[]).await;
+    assert_eq!(r.status, 401);
+    assert_eq!(r.json()["reason"], "session-token-and-uat-missing");
+    assert_eq!(r.header("x-clerk-auth-status"), Some("signed-out"));
+
+    let t = token("user_s");
+    let r = get!(&app, "/api/ping", &[("Authorization", &bearer(&t))]).await;
+    assert_eq!((r.status.as_u16(), r.body.as_str()), (200, "pong"));
+    assert_eq!(r.header("x-clerk-auth-status"), Some("signed-in"));
+    let r = get!(&app, "/api/me", &[("Authorization", &bearer(&t))]).await;
+    assert_eq!(r.json(), json!({"userId": "user_s"}));
+
+    let req = test::TestRequest::default()
+        .method(actix_web::http::Method::OPTIONS)
+        .uri("/api/ping")
+        .to_request();
+    let r = reply(test::call_service(&app, req).await).await;
+    assert_eq!(r.status, 204);
+    assert_eq!(r.header("x-clerk-auth-status"), None);
+}
+
+#[actix_web::test]
+async fn status_survives_conversion_to_actix_error() {
+    let e = ClerkError::forbidden("plan-missing", "needs the pro plan");
+    assert_eq!(
+        e.to_string(),
+        "forbidden (plan-missing): needs the pro plan"
+    );
+    assert_eq!(e.refusal().status(), 403);
+    let err: actix_web::Error = e.into();
+    assert_eq!(err.as_response_error().status_code(), StatusCode::FORBIDDEN);
+    let res = err.error_response();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        res.headers().get("www-authenticate").unwrap(),
+        "Bearer error=\"insufficient_scope\""
+    );
+    assert_eq!(
+        res.headers().get("x-clerk-auth-status").unwrap(),
+        "signed-in"
+    );
+    assert!(res.headers().get("x-clerk-auth-reason").is_none());
+}

@@ -1,0 +1,615 @@
+//! The guards, catchers and fairing, driven in-process through Rocket's local client (the full
+//! request pipeline: guards, catchers, fairings) with a `KeySet`-based verifier.
+
+use clerk_dev::{fixtures, TokenBuilder};
+use clerk_rocket::{
+    ClerkAuth, ClerkError, ClerkFairing, Permission, RequirePermission, RequireRole, Role,
+};
+use clerk_verify::{Error, Key, KeyFetcher, KeySet, Verifier, VerifyOptions};
+use rocket::http::{Header, Status};
+use rocket::local::asynchronous::{Client, LocalResponse};
+use rocket::serde::json::{json, serde_json, Value};
+use rocket::{get, options, routes, Build, Rocket};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::ThreadId;
+use std::time::{Duration, SystemTime};
+
+struct Admin;
+impl Role for Admin {
+    const ROLE: &'static str = "org:admin";
+}
+
+struct ReadInvoices;
+impl Permission for ReadInvoices {
+    const PERMISSION: &'static str = "org:invoices:read";
+}
+
+#[get("/gated")]
+fn gated(auth: ClerkAuth) -> Value {
+    json!({ "userId": auth.user_id() })
+}
+
+#[get("/optional")]
+fn optional(auth: Option<ClerkAuth>) -> Value {
+    json!({ "userId": auth.as_ref().map(|a| a.user_id()) })
+}
+
+#[get("/admin")]
+fn admin(admin: RequireRole<Admin>) -> Value {
+    json!({ "ok": true, "userId": admin.user_id() })
+}
+
+#[get("/invoices")]
+fn invoices(_reader: RequirePermission<ReadInvoices>) -> Value {
+    json!({ "ok": true })
+}
+
+/// Several guards on one route: authentication must still run once.
+#[get("/composed")]
+fn composed(a: ClerkAuth, b: Option<ClerkAuth>, c: RequireRole<Admin>) -> Value {
+    json!({ "same": b.is_some_and(|b| b.user_id() == a.user_id() && c.user_id() == a.user_id()) })
+}
+
+/// A check decided in the handler.
+#[get("/dynamic/<role>")]
+fn dynamic(role: &str, auth: ClerkAuth) -> Result<Value, ClerkError> {
+    auth.require_role(role)?;
+    Ok(json!({ "ok": true }))
+}
+
+/// The core's guard on the plain `Auth`: its `Forbidden` converts with `?`.
+#[get("/core/<permission>")]
+fn core(permission: &str, auth: ClerkAuth) -> Result<Value, ClerkError> {
+    let auth: clerk_verify::Auth = auth.into_inner();
+    auth.require_permission(permission)?;
+    Ok(json!({ "ok": true }))
+}
+
+/// A 401 that no Clerk guard produced.
+#[get("/plain-401")]
+fn plain_401() -> Status {
+    Status::Unauthorized
+}
+
+#[options("/optional")]
+fn preflight(auth: Option<ClerkAuth>) -> &'static str {
+    if auth.is_some() {
+        "authenticated"
+    } else {
+        "not authenticated"
+    }
+}
+
+fn app(verifier: Verifier) -> Rocket<Build> {
+    rocket::build()
+        .manage(verifier)
+        .attach(ClerkFairing::default())
+        .register("/", clerk_rocket::catchers())
+        .mount(
+            "/",
+            routes![
+                gated, optional, admin, invoices, composed, dynamic, core, plain_401, preflight
+            ],
+        )
+}
+
+fn keyset() -> KeySet {
+    KeySet::from_jwks(&fixtures::rsa2048().jwks_json()).unwrap()
+}
+
+fn local_verifier() -> Verifier {
+    Verifier::new(keyset(), VerifyOptions::default()).unwrap()
+}
+
+async fn client(verifier: Verifier) -> Client {
+    Client::untracked(app(verifier))
+        .await
+        .expect("valid rocket")
+}
+
+fn now() -> i64 {
+    clerk_dev::now_unix()
+}
+
+fn good(sub: &str) -> String {
+    TokenBuilder::session(sub, now()).sign(fixtures::rsa2048())
+}
+
+fn bearer(token: &str) -> Header<'static> {
+    Header::new("Authorization", format!("Bearer {token}"))
+}
+
+struct Reply {
+    status: Status,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Reply {
+    async fn of(r: LocalResponse<'_>) -> Reply {
+        let status = r.status();
+        let headers = r
+            .headers()
+            .iter()
+            .map(|h| (h.name().as_str().to_ascii_lowercase(), h.value().to_owned()))
+            .collect();
+        let body = r.into_string().await.unwrap_or_default();
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {:?}", self.body))
+    }
+}
+
+async fn get(client: &Client, path: &str, headers: Vec<Header<'static>>) -> Reply {
+    let mut req = client.get(path.to_owned());
+    for h in headers {
+        req = req.header(h);
+    }
+    Reply::of(req.dispatch().await).await
+}
+
+fn assert_unauthorized(r: &Reply, reason: &str, token_sent: bool) {
+    assert_eq!(r.status, Status::Unauthorized, "{}", r.body);
+    let v = r.json();
+    assert_eq!(v["error"], "unauthorized");
+    assert_eq!(v["reason"], reason, "{}", r.body);
+    assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()));
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    let challenge = r.header("www-authenticate").expect("WWW-Authenticate");
+    if token_sent {
+        assert_eq!(challenge, "Bearer error=\"invalid_token\"");
+    } else {
+        assert_eq!(challenge, "Bearer");
+    }
+    assert_eq!(r.header("x-clerk-auth-status"), Some("signed-out"));
+    assert_eq!(r.header("x-clerk-auth-reason"), Some(reason));
+}
+
+#[rocket::async_test]
+async fn bearer_token_signs_in() {
+    let client = client(local_verifier()).await;
+    let t = good("user_1");
+    let r = get(&client, "/gated", vec![bearer(&t)]).await;
+    assert_eq!(r.status, Status::Ok, "{}", r.body);
+    assert_eq!(r.json(), json!({"userId": "user_1"}));
+    assert_eq!(r.header("x-clerk-auth-status"), Some("signed-in"));
+    assert_eq!(r.header("x-clerk-auth-reason"), None);
+    assert!(r.header("www-authenticate").is_none());
+
+    // Scheme case-insensitive, bare token accepted (the core's rules, reached through Rocket).
+    let r = get(
+        &client,
+        "/gated",
+        vec![Header::new("Authorization", format!("bEaReR {t}"))],
+    )
+    .await;
+    assert_eq!(r.status, Status::Ok);
+    let r = get(&client, "/gated", vec![Header::new("Authorization", t)]).await;
+    assert_eq!(r.status, Status::Ok);
+}
+
+#[rocket::async_test]
+async fn cookie_token_signs_in() {
+    let client = client(local_verifier()).await;
+    let t = good("user_cookie");
+    // Two Cookie headers are joined, as a proxy or HTTP/2 may split them.
+    let r = get(
+        &client,
+        "/gated",
+        vec![
+            Header::new("Cookie", "theme=dark"),
+            Header::new("Cookie", format!("__session={t}")),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, Status::Ok, "{}", r.body);
+    assert_eq!(r.json(), json!({"userId": "user_cookie"}));
+
+    // A local request's cookie jar works too.
+    let r = Reply::of(
+        client
+            .get("/gated")
+            .cookie(("__session", t.clone()))
+            .dispatch()
+            .await,
+    )
+    .await;
+    assert_eq!(r.status, Status::Ok, "{}", r.body);
+
+    // A header token wins: a bad header is refused even with a good cookie.
+    let r = get(
+        &client,
+        "/gated",
+        vec![
+            bearer("nope"),
+            Header::new("Cookie", format!("__session={t}")),
+        ],
+    )
+    .await;
+    assert_unauthorized(&r, "token-invalid", true);
+}
+
+#[rocket::async_test]
+async fn missing_and_invalid_tokens_are_401_with_challenge() {
+    let client = client(local_verifier()).await;
+    let r = get(&client, "/gated", vec![]).await;
+    assert_unauthorized(&r, "session-token-and-uat-missing", false);
+
+    let r = get(
+        &client,
+        "/gated",
+        vec![Header::new("Authorization", format!("Basic {}", good("u")))],
+    )
+    .await;
+    assert_unauthorized(&r, "session-token-and-uat-missing", false);
+
+    let expired = TokenBuilder::session("user_1", now() - 3600).sign(fixtures::rsa2048());
+    let r = get(&client, "/gated", vec![bearer(&expired)]).await;
+    assert_unauthorized(&r, "token-expired", true);
+    assert!(!r.body.contains(&expired), "the token must not be echoed");
+
+    let other_key = TokenBuilder::session("user_1", now()).sign(fixtures::rsa2048_b());
+    let r = get(&client, "/gated", vec![bearer(&other_key)]).await;
+    assert_unauthorized(&r, "jwk-kid-mismatch", true);
+
+    let pending = TokenBuilder::session("user_p", now())
+        .claim("sts", "pending")
+        .sign(fixtures::rsa2048());
+    let r = get(&client, "/gated", vec![bearer(&pending)]).await;
+    assert_unauthorized(&r, "session-pending", true);
+}
+
+#[rocket::async_test]
+async fn optional_auth_never_fails() {
+    let client = client(local_verifier()).await;
+    let r = get(&client, "/optional", vec![]).await;
+    assert_eq!((r.status, r.json()), (Status::Ok, json!({"userId": null})));
+    // Debug headers still say why.
+    assert_eq!(r.header("x-clerk-auth-status"), Some("signed-out"));
+    assert_eq!(
+        r.header("x-clerk-auth-reason"),
+        Some("session-token-and-uat-missing")
+    );
+    // No 401 body, no challenge leaks into the optional route.
+    assert!(r.header("www-authenticate").is_none());
+
+    let expired = TokenBuilder::session("user_1", now() - 3600).sign(fixtures::rsa2048());
+    for bad in [expired.as_str(), "garbage", "a.b.c"] {
+        let r = get(&client, "/optional", vec![bearer(bad)]).await;
+        assert_eq!((r.status, r.json()), (Status::Ok, json!({"userId": null})));
+        assert!(r.header("www-authenticate").is_none());
+    }
+
+    let r = get(&client, "/optional", vec![bearer(&good("user_o"))]).await;
+    assert_eq!(
+        (r.status, r.json()),
+        (Status::Ok, json!({"userId": "user_o"}))
+    );
+    assert_eq!(r.header("x-clerk-auth-status"), Some("signed-in"));
+}
+
+fn member_token() -> String {
+    TokenBuilder::session("user_m", now())
+        .claim(
+            "o",
+            json!({"id": "org_1", "rol": "member", "per": "read", "fpm": "1"}),
+        )
+        .claim("fea", "o:invoices")
+        .sign(fixtures::rsa2048())
+}
+
+fn admin_token() -> String {
+    TokenBuilder::session("user_a", now())
+        .claim("o", json!({"id": "org_1", "rol": "admin"}))
+        .sign(fixtures::rsa2048())
+}
+
+fn assert_forbidden(r: &Reply, reason: &str) {
+    assert_eq!(r.status, Status::Forbidden, "{}", r.body);
+    let v = r.json();
+    assert_eq!(v["error"], "forbidden");
+    assert_eq!(v["reason"], reason);
+    assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()));
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert_eq!(
+        r.header("www-authenticate"),
+        Some("Bearer error=\"insufficient_scope\"")
+    );
+    assert_eq!(r.header("x-clerk-auth-status"), Some("signed-in"));
+    assert_eq!(r.header("x-clerk-auth-reason"), None);
+}
+
+#[rocket::async_test]
+async fn role_and_permission_guards() {
+    let client = client(local_verifier()).await;
+    let member = member_token();
+    let admin = admin_token();
+
+    let r = get(&client, "/admin", vec![bearer(&member)]).await;
+    assert_forbidden(&r, "missing-role");
+    assert!(r.json()["message"].as_str().unwrap().contains("org:admin"));
+    let r = get(&client, "/admin", vec![bearer(&admin)]).await;
+    assert_eq!(r.status, Status::Ok, "{}", r.body);
+    assert_eq!(r.json(), json!({"ok": true, "userId": "user_a"}));
+
+    let r = get(&client, "/invoices", vec![bearer(&member)]).await;
+    assert_eq!(r.status, Status::Ok, "{}", r.body);
+    let r = get(&client, "/invoices", vec![bearer(&admin)]).await;
+    assert_forbidden(&r, "missing-permission");
+
+    // Signed out: 401 before any role check.
+    let r = get(&client, "/admin", vec![]).await;
+    assert_unauthorized(&r, "session-token-and-uat-missing", false);
+    let r = get(&client, "/invoices", vec![bearer("garbage")]).await;
+    assert_unauthorized(&r, "token-invalid", true);
+
+    // The handler-side check answers the same 403.
+    let r = get(&client, "/dynamic/org:admin", vec![bearer(&member)]).await;
+    assert_forbidden(&r, "missing-role");
+    let r = get(&client, "/dynamic/org:member", vec![bearer(&member)]).await;
+    assert_eq!(r.status, Status::Ok, "{}", r.body);
+    let r = get(&client, "/core/org:invoices:read", vec![bearer(&admin)]).await;
+    assert_forbidden(&r, clerk_rocket::REASON_MISSING_PERMISSION);
+    let r = get(&client, "/core/org:invoices:read", vec![bearer(&member)]).await;
+    assert_eq!(r.status, Status::Ok, "{}", r.body);
+}
+
+#[test]
+fn error_accessors() {
+    let e = ClerkError::missing_role("org:admin");
+    assert_eq!(e.status(), Status::Forbidden);
+    assert_eq!(e.error_code(), "forbidden");
+    assert_eq!(e.reason(), "missing-role");
+    assert!(e.token_sent());
+    assert!(e.signed_out_state().is_none());
+    assert_eq!(
+        e.refusal().www_authenticate(),
+        Some("Bearer error=\"insufficient_scope\"")
+    );
+    assert_eq!(
+        e.to_string(),
+        "forbidden (missing-role): this route requires the organization role \"org:admin\""
+    );
+}
+
+#[rocket::async_test]
+async fn other_errors_keep_rockets_default_catcher() {
+    let client = client(local_verifier()).await;
+    let r = get(&client, "/plain-401", vec![]).await;
+    assert_eq!(r.status, Status::Unauthorized);
+    assert!(r.header("www-authenticate").is_none());
+    assert!(r.header("x-clerk-auth-status").is_none());
+    assert!(r.body.contains("401"), "{}", r.body);
+}
+
+#[rocket::async_test]
+async fn options_requests_are_not_authenticated() {
+    let (fetcher, calls) = Counting::new(keyset());
+    let verifier = Verifier::new(fetcher, VerifyOptions::default()).unwrap();
+    let client = client(verifier).await;
+    let r = Reply::of(
+        client
+            .options("/optional")
+            .header(bearer(&good("user_1")))
+            .dispatch()
+            .await,
+    )
+    .await;
+    assert_eq!(r.status, Status::Ok);
+    assert_eq!(r.body, "not authenticated");
+    assert!(r.header("x-clerk-auth-status").is_none());
+    assert_eq!(calls.cached.load(Ordering::SeqCst), 0);
+}
+
+/// A key source that is down.
+#[derive(Debug)]
+struct Down;
+
+impl KeyFetcher for Down {
+    fn cached_key(&self, _: Option<&str>, _: SystemTime) -> Option<Result<Arc<Key>, Error>> {
+        None
+    }
+    fn fetch_key(&self, _: Option<&str>, _: SystemTime) -> Result<Arc<Key>, Error> {
+        Err(Error::JwkRemoteFailedToLoad("connection refused".into()))
+    }
+}
+
+#[rocket::async_test]
+async fn key_source_down_is_503_not_401() {
+    let verifier = Verifier::new(Down, VerifyOptions::default()).unwrap();
+    let client = client(verifier).await;
+    let t = good("user_1");
+    let r = get(&client, "/gated", vec![bearer(&t)]).await;
+    assert_eq!(r.status, Status::ServiceUnavailable, "{}", r.body);
+    let v = r.json();
+    assert_eq!(v["error"], "service_unavailable");
+    assert_eq!(v["reason"], "jwk-remote-failed-to-load");
+    assert!(r.header("www-authenticate").is_none());
+    assert_eq!(r.header("x-clerk-auth-status"), Some("signed-out"));
+    assert_eq!(
+        r.header("x-clerk-auth-reason"),
+        Some("jwk-remote-failed-to-load")
+    );
+
+    // The optional route still answers 200, signed out.
+    let r = get(&client, "/optional", vec![bearer(&t)]).await;
+    assert_eq!((r.status, r.json()), (Status::Ok, json!({"userId": null})));
+
+    // Without a token there is nothing to fetch: plain 401.
+    let r = get(&client, "/gated", vec![]).await;
+    assert_unauthorized(&r, "session-token-and-uat-missing", false);
+}
+
+/// A key source with no key source configured: a server-side problem.
+#[derive(Debug)]
+struct Unconfigured;
+
+impl KeyFetcher for Unconfigured {
+    fn cached_key(&self, _: Option<&str>, _: SystemTime) -> Option<Result<Arc<Key>, Error>> {
+        Some(Err(Error::JwkFailedToResolve))
+    }
+    fn fetch_key(&self, _: Option<&str>, _: SystemTime) -> Result<Arc<Key>, Error> {
+        Err(Error::JwkFailedToResolve)
+    }
+}
+
+#[rocket::async_test]
+async fn misconfigured_verifier_is_500() {
+    let verifier = Verifier::new(Unconfigured, VerifyOptions::default()).unwrap();
+    let client = client(verifier).await;
+    let r = get(&client, "/gated", vec![bearer(&good("user_1"))]).await;
+    assert_eq!(r.status, Status::InternalServerError, "{}", r.body);
+    let v = r.json();
+    assert_eq!(v["error"], "internal_server_error");
+    assert_eq!(v["reason"], "jwk-failed-to-resolve");
+    assert!(r.header("www-authenticate").is_none());
+    assert_eq!(r.header("x-clerk-auth-status"), Some("signed-out"));
+    assert_eq!(
+        r.header("x-clerk-auth-reason"),
+        Some("jwk-failed-to-resolve")
+    );
+}
+
+/// A key source whose fetch panics: the blocking verification task never completes.
+#[derive(Debug)]
+struct Panics;
+
+impl KeyFetcher for Panics {
+    fn cached_key(&self, _: Option<&str>, _: SystemTime) -> Option<Result<Arc<Key>, Error>> {
+        None
+    }
+    fn fetch_key(&self, _: Option<&str>, _: SystemTime) -> Result<Arc<Key>, Error> {
+        panic!("the key source panicked (expected by this test)")
+    }
+}
+
+#[rocket::async_test]
+async fn an_unfinished_verification_task_is_503_not_a_panic() {
+    let client = client(Verifier::new(Panics, VerifyOptions::default()).unwrap()).await;
+    let t = good("user_1");
+    let r = get(&client, "/gated", vec![bearer(&t)]).await;
+    assert_eq!(r.status, Status::ServiceUnavailable, "{}", r.body);
+    assert_eq!(r.json()["error"], "service_unavailable");
+    assert_eq!(r.json()["reason"], "jwk-remote-failed-to-load");
+    assert!(r.header("www-authenticate").is_none());
+    let r = get(&client, "/optional", vec![bearer(&t)]).await;
+    assert_eq!((r.status, r.json()), (Status::Ok, json!({"userId": null})));
+}
+
+/// Counts calls, records the thread of `fetch_key`, and makes fetching slow.
+#[derive(Debug)]
+struct Counting {
+    keys: KeySet,
+    calls: Arc<Calls>,
+    cache_hit: bool,
+}
+
+#[derive(Debug, Default)]
+struct Calls {
+    cached: AtomicUsize,
+    fetched: AtomicUsize,
+    fetch_thread: Mutex<Option<ThreadId>>,
+}
+
+impl Counting {
+    /// Answers from memory, like a warm cache.
+    fn new(keys: KeySet) -> (Counting, Arc<Calls>) {
+        let calls = Arc::new(Calls::default());
+        (
+            Counting {
+                keys,
+                calls: calls.clone(),
+                cache_hit: true,
+            },
+            calls,
+        )
+    }
+
+    /// Always has to "fetch": a cold cache.
+    fn cold(keys: KeySet) -> (Counting, Arc<Calls>) {
+        let (mut c, calls) = Counting::new(keys);
+        c.cache_hit = false;
+        (c, calls)
+    }
+}
+
+impl KeyFetcher for Counting {
+    fn cached_key(&self, kid: Option<&str>, now: SystemTime) -> Option<Result<Arc<Key>, Error>> {
+        self.calls.cached.fetch_add(1, Ordering::SeqCst);
+        if self.cache_hit {
+            self.keys.cached_key(kid, now)
+        } else {
+            None
+        }
+    }
+    fn fetch_key(&self, kid: Option<&str>, now: SystemTime) -> Result<Arc<Key>, Error> {
+        self.calls.fetched.fetch_add(1, Ordering::SeqCst);
+        *self.calls.fetch_thread.lock().unwrap() = Some(std::thread::current().id());
+        std::thread::sleep(Duration::from_millis(50));
+        self.keys.fetch_key(kid, now)
+    }
+}
+
+#[rocket::async_test]
+async fn composed_guards_authenticate_once() {
+    let (fetcher, calls) = Counting::new(keyset());
+    let verifier = Verifier::new(fetcher, VerifyOptions::default()).unwrap();
+    let client = client(verifier).await;
+    let r = get(&client, "/composed", vec![bearer(&admin_token())]).await;
+    assert_eq!(r.status, Status::Ok, "{}", r.body);
+    assert_eq!(r.json(), json!({"same": true}));
+    assert_eq!(calls.cached.load(Ordering::SeqCst), 1);
+    assert_eq!(calls.fetched.load(Ordering::SeqCst), 0);
+}
+
+#[rocket::async_test]
+async fn a_key_fetch_runs_off_the_executor() {
+    let (fetcher, calls) = Counting::cold(keyset());
+    let verifier = Verifier::new(fetcher, VerifyOptions::default()).unwrap();
+    let client = client(verifier).await;
+    // The local client runs the request on this (the executor's) thread.
+    let executor = std::thread::current().id();
+    let r = get(&client, "/gated", vec![bearer(&good("user_slow"))]).await;
+    assert_eq!(r.status, Status::Ok, "{}", r.body);
+    // The non-blocking path was tried first, then the fetch ran on a blocking-pool thread.
+    assert_eq!(calls.cached.load(Ordering::SeqCst), 1);
+    assert_eq!(calls.fetched.load(Ordering::SeqCst), 1);
+    let fetch_thread = calls.fetch_thread.lock().unwrap().expect("fetched");
+    assert_ne!(fetch_thread, executor);
+}
+
+#[rocket::async_test]
+async fn unmanaged_verifier_stops_the_launch() {
+    let rocket = rocket::build().mount("/", routes![gated]);
+    let error = Client::untracked(rocket)
+        .await
+        .expect_err("sentinel aborts");
+    assert!(
+        matches!(error.kind(), rocket::error::ErrorKind::SentinelAborts(_)),
+        "{error}"
+    );
+    // The role and permission guards and `Option<ClerkAuth>` are sentinels too.
+    for routes in [routes![admin], routes![invoices], routes![optional]] {
+        let error = Client::untracked(rocket::build().mount("/", routes))
+            .await
+            .expect_err("sentinel aborts");
+        assert!(matches!(
+            error.kind(),
+            rocket::error::ErrorKind::SentinelAborts(_)
+        ));
+    }
+}

@@ -1,0 +1,556 @@
+//! The filters in-process (`warp::test`), with a `KeySet` verifier or a custom key source.
+
+use clerk_dev::{fixtures, TokenBuilder};
+use clerk_verify::{Auth, Authentication, Error, Key, KeyFetcher, KeySet, Verifier, VerifyOptions};
+use clerk_warp::{
+    authentication, clerk_auth, handle_rejection, optional_auth, require_permission, require_role,
+    signed_in_headers, with_auth_headers, ClerkRejection,
+};
+use serde_json::{json, Value};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::ThreadId;
+use std::time::{Duration, SystemTime};
+use warp::http::Response;
+use warp::hyper::body::Bytes;
+use warp::{Filter, Rejection, Reply};
+
+const ORIGIN: &str = "http://localhost:3000";
+
+fn verifier() -> Verifier {
+    Verifier::from_jwks(&fixtures::rsa2048().jwks_json(), VerifyOptions::default()).unwrap()
+}
+
+fn token(sub: &str) -> String {
+    TokenBuilder::session(sub, clerk_dev::now_unix()).sign(fixtures::rsa2048())
+}
+
+/// The seed app's shape: one optional route, one required, two guarded, CORS around all.
+fn routes(
+    verifier: Verifier,
+) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone + Send + Sync + 'static {
+    let optional = warp::path("clerk-jwt")
+        .and(warp::get())
+        .and(optional_auth(verifier.clone()))
+        .map(|auth: Option<Auth>| {
+            warp::reply::json(&json!({ "userId": auth.map(|a| a.user_id().to_owned()) }))
+        });
+    let gated = warp::path("get-gated")
+        .and(warp::get())
+        .and(clerk_auth(verifier.clone()))
+        .map(|_: Auth| warp::reply::json(&json!({"foo": "bar"})))
+        .with(signed_in_headers());
+    let admin = warp::path("admin")
+        .and(warp::get())
+        .and(require_role(verifier.clone(), "org:admin"))
+        .map(|_: Auth| warp::reply::json(&json!({"ok": true})))
+        .with(signed_in_headers());
+    let invoices = warp::path("invoices")
+        .and(warp::get())
+        .and(require_permission(verifier.clone(), "org:invoices:read"))
+        .map(|_: Auth| warp::reply::json(&json!({"ok": true})))
+        .with(signed_in_headers());
+    let state = warp::path("state")
+        .and(warp::get())
+        .and(authentication(verifier))
+        .map(|state: Authentication| with_auth_headers(warp::reply(), &state));
+    let cors = warp::cors()
+        .allow_origin(ORIGIN)
+        .allow_credentials(true)
+        .allow_headers(["authorization", "content-type"])
+        .allow_methods(["GET", "OPTIONS"]);
+    optional
+        .or(gated)
+        .or(admin)
+        .or(invoices)
+        .or(state)
+        .recover(handle_rejection)
+        .with(cors)
+}
+
+async fn get(
+    f: &(impl Filter<Extract = (impl Reply,), Error = Rejection> + 'static),
+    path: &str,
+    headers: &[(&str, &str)],
+) -> Response<Bytes> {
+    let mut req = warp::test::request().method("GET").path(path);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    req.reply(f).await
+}
+
+fn header<'a>(r: &'a Response<Bytes>, name: &str) -> Option<&'a str> {
+    r.headers().get(name).map(|v| v.to_str().unwrap())
+}
+
+fn body(r: &Response<Bytes>) -> Value {
+    serde_json::from_slice(r.body()).unwrap_or_else(|e| panic!("{e}: {:?}", r.body()))
+}
+
+fn assert_unauthorized(r: &Response<Bytes>, reason: &str, token_sent: bool) {
+    assert_eq!(r.status(), 401, "{:?}", r.body());
+    let v = body(r);
+    assert_eq!(v["error"], "unauthorized");
+    assert_eq!(v["reason"], reason);
+    assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()));
+    let challenge = if token_sent {
+        r#"Bearer error="invalid_token""#
+    } else {
+        "Bearer"
+    };
+    assert_eq!(header(r, "www-authenticate"), Some(challenge));
+    assert_eq!(header(r, "x-clerk-auth-status"), Some("signed-out"));
+    assert_eq!(header(r, "x-clerk-auth-reason"), Some(reason));
+    assert_eq!(header(r, "content-type"), Some("application/json"));
+}
+
+#[tokio::test]
+async fn bearer_header_token() {
+    let app = routes(verifier());
+    let t = token("user_1");
+    for value in [format!("Bearer {t}"), format!("bearer {t}"), t.clone()] {
+        let r = get(&app, "/get-gated", &[("authorization", &value)]).await;
+        assert_eq!(r.status(), 200, "{:?}", r.body());
+        assert_eq!(body(&r), json!({"foo": "bar"}));
+        assert_eq!(header(&r, "x-clerk-auth-status"), Some("signed-in"));
+        assert_eq!(header(&r, "x-clerk-auth-reason"), None);
+    }
+}
+
+#[tokio::test]
+async fn cookie_token_across_several_cookie_headers() {
+    let app = routes(verifier());
+    let t = token("user_cookie");
+    let session = format!("__session={t}");
+    let r = get(
+        &app,
+        "/clerk-jwt",
+        &[("cookie", "theme=dark"), ("cookie", &session)],
+    )
+    .await;
+    assert_eq!(body(&r), json!({"userId": "user_cookie"}));
+    let r = get(&app, "/get-gated", &[("cookie", &session)]).await;
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn header_token_wins_over_cookie() {
+    let app = routes(verifier());
+    let cookie = format!("__session={}", token("user_cookie"));
+    let r = get(
+        &app,
+        "/get-gated",
+        &[("authorization", "Bearer nope"), ("cookie", &cookie)],
+    )
+    .await;
+    assert_unauthorized(&r, "token-invalid", true);
+}
+
+#[tokio::test]
+async fn missing_token_is_401_without_error_attribute() {
+    let app = routes(verifier());
+    let r = get(&app, "/get-gated", &[]).await;
+    assert_unauthorized(&r, "session-token-and-uat-missing", false);
+    // Another scheme is no token at all.
+    let basic = format!("Basic {}", token("user_1"));
+    let r = get(&app, "/get-gated", &[("authorization", &basic)]).await;
+    assert_unauthorized(&r, "session-token-and-uat-missing", false);
+}
+
+#[tokio::test]
+async fn invalid_tokens_are_401_with_invalid_token_challenge() {
+    let app = routes(verifier());
+    let now = clerk_dev::now_unix();
+    let expired = TokenBuilder::session("user_1", now - 3600).sign(fixtures::rsa2048());
+    let r = get(
+        &app,
+        "/get-gated",
+        &[("authorization", &format!("Bearer {expired}"))],
+    )
+    .await;
+    assert_unauthorized(&r, "token-expired", true);
+
+    let good = token("user_1");
+    let mut parts: Vec<String> = good.split('.').map(str::to_owned).collect();
+    parts[1] = clerk_dev::b64url(
+        TokenBuilder::session("user_admin", now)
+            .payload_json()
+            .as_bytes(),
+    );
+    let tampered = parts.join(".");
+    let r = get(
+        &app,
+        "/get-gated",
+        &[("authorization", &format!("Bearer {tampered}"))],
+    )
+    .await;
+    assert_unauthorized(&r, "token-invalid-signature", true);
+    let text = String::from_utf8_lossy(r.body());
+    assert!(!text.contains(&tampered) && !text.contains(&parts[2]));
+}
+
+#[tokio::test]
+async fn optional_auth_never_fails() {
+    let app = routes(verifier());
+    let expired =
+        TokenBuilder::session("user_1", clerk_dev::now_unix() - 3600).sign(fixtures::rsa2048());
+    for headers in [
+        vec![],
+        vec![("authorization", "Bearer garbage".to_owned())],
+        vec![("authorization", format!("Bearer {expired}"))],
+    ] {
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = get(&app, "/clerk-jwt", &headers).await;
+        assert_eq!(r.status(), 200);
+        assert_eq!(body(&r), json!({"userId": null}));
+    }
+    let good = format!("Bearer {}", token("user_opt"));
+    let r = get(&app, "/clerk-jwt", &[("authorization", &good)]).await;
+    assert_eq!(body(&r), json!({"userId": "user_opt"}));
+}
+
+#[tokio::test]
+async fn role_and_permission_guards() {
+    let app = routes(verifier());
+    let now = clerk_dev::now_unix();
+    let member = TokenBuilder::session("user_m", now)
+        .claim(
+            "o",
+            json!({"id":"org_1","rol":"member","per":"read","fpm":"1"}),
+        )
+        .claim("fea", "o:invoices")
+        .sign(fixtures::rsa2048());
+    let admin = TokenBuilder::session("user_a", now)
+        .claim("o", json!({"id":"org_1","rol":"admin"}))
+        .sign(fixtures::rsa2048());
+    let member = format!("Bearer {member}");
+    let admin = format!("Bearer {admin}");
+
+    let r = get(&app, "/admin", &[("authorization", &member)]).await;
+    assert_eq!(r.status(), 403);
+    let v = body(&r);
+    assert_eq!(
+        (v["error"].as_str(), v["reason"].as_str()),
+        (Some("forbidden"), Some("missing-role"))
+    );
+    assert!(v["message"].as_str().unwrap().contains("org:admin"));
+    assert_eq!(header(&r, "x-clerk-auth-status"), Some("signed-in"));
+    assert_eq!(header(&r, "x-clerk-auth-reason"), None);
+    assert_eq!(
+        header(&r, "www-authenticate"),
+        Some(r#"Bearer error="insufficient_scope""#)
+    );
+    assert_eq!(header(&r, "content-type"), Some("application/json"));
+
+    let r = get(&app, "/invoices", &[("authorization", &member)]).await;
+    assert_eq!((r.status().as_u16(), body(&r)), (200, json!({"ok": true})));
+    assert_eq!(header(&r, "x-clerk-auth-status"), Some("signed-in"));
+
+    let r = get(&app, "/admin", &[("authorization", &admin)]).await;
+    assert_eq!((r.status().as_u16(), body(&r)), (200, json!({"ok": true})));
+
+    let r = get(&app, "/invoices", &[("authorization", &admin)]).await;
+    assert_eq!(r.status(), 403);
+    assert_eq!(body(&r)["reason"], clerk_warp::REASON_MISSING_PERMISSION);
+    assert_eq!(
+        header(&r, "www-authenticate"),
+        Some(r#"Bearer error="insufficient_scope""#)
+    );
+
+    // Signed out: 401 comes first.
+    let r = get(&app, "/admin", &[]).await;
+    assert_unauthorized(&r, "session-token-and-uat-missing", false);
+    let r = get(&app, "/invoices", &[("authorization", "Bearer garbage")]).await;
+    assert_unauthorized(&r, "token-invalid", true);
+}
+
+#[tokio::test]
+async fn authentication_state_and_debug_headers() {
+    let app = routes(verifier());
+    let r = get(&app, "/state", &[("authorization", "Bearer garbage")]).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(header(&r, "x-clerk-auth-status"), Some("signed-out"));
+    assert_eq!(header(&r, "x-clerk-auth-reason"), Some("token-invalid"));
+    let good = format!("Bearer {}", token("user_1"));
+    let r = get(&app, "/state", &[("authorization", &good)]).await;
+    assert_eq!(header(&r, "x-clerk-auth-status"), Some("signed-in"));
+    assert_eq!(header(&r, "x-clerk-auth-reason"), None);
+}
+
+#[tokio::test]
+async fn preflight_is_not_authenticated_and_refusals_carry_cors() {
+    let app = routes(verifier());
+    let r = warp::test::request()
+        .method("OPTIONS")
+        .path("/get-gated")
+        .header("origin", ORIGIN)
+        .header("access-control-request-method", "GET")
+        .header("access-control-request-headers", "authorization")
+        .reply(&app)
+        .await;
+    assert!(r.status().is_success(), "{}", r.status());
+    assert_eq!(header(&r, "access-control-allow-origin"), Some(ORIGIN));
+    assert_eq!(header(&r, "access-control-allow-credentials"), Some("true"));
+    assert!(header(&r, "access-control-allow-headers")
+        .unwrap()
+        .contains("authorization"));
+    assert_eq!(header(&r, "x-clerk-auth-status"), None);
+
+    // A 401 is readable by the browser: the recover runs inside the CORS wrapper.
+    let r = get(&app, "/get-gated", &[("origin", ORIGIN)]).await;
+    assert_eq!(r.status(), 401);
+    assert_eq!(header(&r, "access-control-allow-origin"), Some(ORIGIN));
+}
+
+#[tokio::test]
+async fn other_rejections_pass_through() {
+    let app = routes(verifier());
+    let r = get(&app, "/nowhere", &[]).await;
+    assert_eq!(r.status(), 404);
+    let r = warp::test::request()
+        .method("POST")
+        .path("/get-gated")
+        .reply(&app)
+        .await;
+    assert_eq!(r.status(), 405);
+}
+
+/// A key source that is down: 503 on required routes, `None` on optional ones.
+#[derive(Debug)]
+struct Down;
+
+impl KeyFetcher for Down {
+    fn cached_key(&self, _: Option<&str>, _: SystemTime) -> Option<Result<Arc<Key>, Error>> {
+        None
+    }
+    fn fetch_key(&self, _: Option<&str>, _: SystemTime) -> Result<Arc<Key>, Error> {
+        Err(Error::JwkRemoteFailedToLoad("connection refused".into()))
+    }
+}
+
+#[tokio::test]
+async fn key_source_down_is_503() {
+    let app = routes(Verifier::new(Down, VerifyOptions::default()).unwrap());
+    let good = format!("Bearer {}", token("user_1"));
+    let r = get(&app, "/get-gated", &[("authorization", &good)]).await;
+    assert_eq!(r.status(), 503);
+    let v = body(&r);
+    assert_eq!(v["error"], "service_unavailable");
+    assert_eq!(v["reason"], "jwk-remote-failed-to-load");
+    assert_eq!(header(&r, "www-authenticate"), None);
+    assert_eq!(header(&r, "x-clerk-auth-status"), Some("signed-out"));
+    assert_eq!(
+        header(&r, "x-clerk-auth-reason"),
+        Some("jwk-remote-failed-to-load")
+    );
+    let r = get(&app, "/clerk-jwt", &[("authorization", &good)]).await;
+    assert_eq!(
+        (r.status().as_u16(), body(&r)),
+        (200, json!({"userId": null}))
+    );
+    // No token is still a 401: the key source is not even asked.
+    let r = get(&app, "/get-gated", &[]).await;
+    assert_eq!(r.status(), 401);
+}
+
+/// A misconfigured key source: 500.
+#[derive(Debug)]
+struct Misconfigured;
+
+impl KeyFetcher for Misconfigured {
+    fn cached_key(&self, _: Option<&str>, _: SystemTime) -> Option<Result<Arc<Key>, Error>> {
+        Some(Err(Error::SecretKeyInvalid))
+    }
+    fn fetch_key(&self, _: Option<&str>, _: SystemTime) -> Result<Arc<Key>, Error> {
+        Err(Error::SecretKeyInvalid)
+    }
+}
+
+#[tokio::test]
+async fn misconfiguration_is_500() {
+    let app = routes(Verifier::new(Misconfigured, VerifyOptions::default()).unwrap());
+    let good = format!("Bearer {}", token("user_1"));
+    let r = get(&app, "/get-gated", &[("authorization", &good)]).await;
+    assert_eq!(r.status(), 500);
+    assert_eq!(body(&r)["error"], "internal_server_error");
+    assert_eq!(body(&r)["reason"], "secret-key-invalid");
+    assert_eq!(header(&r, "www-authenticate"), None);
+    assert_eq!(
+        header(&r, "x-clerk-auth-reason"),
+        Some("secret-key-invalid")
+    );
+}
+
+/// A key source whose fetch panics: the blocking verification task never completes.
+#[derive(Debug)]
+struct Panics;
+
+impl KeyFetcher for Panics {
+    fn cached_key(&self, _: Option<&str>, _: SystemTime) -> Option<Result<Arc<Key>, Error>> {
+        None
+    }
+    fn fetch_key(&self, _: Option<&str>, _: SystemTime) -> Result<Arc<Key>, Error> {
+        panic!("the key source panicked (expected by this test)")
+    }
+}
+
+#[tokio::test]
+async fn an_unfinished_verification_task_is_503_not_a_panic() {
+    let app = routes(Verifier::new(Panics, VerifyOptions::default()).unwrap());
+    let good = format!("Bearer {}", token("user_1"));
+    let r = get(&app, "/get-gated", &[("authorization", &good)]).await;
+    assert_eq!(r.status(), 503, "{:?}", r.body());
+    assert_eq!(body(&r)["error"], "service_unavailable");
+    assert_eq!(body(&r)["reason"], "jwk-remote-failed-to-load");
+    assert_eq!(header(&r, "www-authenticate"), None);
+    let r = get(&app, "/clerk-jwt", &[("authorization", &good)]).await;
+    assert_eq!(
+        (r.status().as_u16(), body(&r)),
+        (200, json!({"userId": null}))
+    );
+}
+
+/// Keys that are never cached: every verification has to "fetch", which blocks for a while.
+#[derive(Debug)]
+struct Slow {
+    keys: KeySet,
+    cached_on: Mutex<Vec<ThreadId>>,
+    fetched_on: Mutex<Vec<ThreadId>>,
+    fetches: AtomicUsize,
+}
+
+impl KeyFetcher for Slow {
+    fn cached_key(&self, _: Option<&str>, _: SystemTime) -> Option<Result<Arc<Key>, Error>> {
+        self.cached_on
+            .lock()
+            .unwrap()
+            .push(std::thread::current().id());
+        None
+    }
+    fn fetch_key(&self, kid: Option<&str>, now: SystemTime) -> Result<Arc<Key>, Error> {
+        self.fetched_on
+            .lock()
+            .unwrap()
+            .push(std::thread::current().id());
+        self.fetches.fetch_add(1, Ordering::SeqCst);
+        std::thread::sleep(Duration::from_millis(200));
+        self.keys.fetch_key(kid, now)
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn fetching_keys_does_not_block_the_executor() {
+    let slow = Arc::new(Slow {
+        keys: KeySet::from_jwks(&fixtures::rsa2048().jwks_json()).unwrap(),
+        cached_on: Mutex::default(),
+        fetched_on: Mutex::default(),
+        fetches: AtomicUsize::new(0),
+    });
+    let app = routes(Verifier::new(slow.clone(), VerifyOptions::default()).unwrap());
+    let executor = std::thread::current().id();
+    let good = format!("Bearer {}", token("user_slow"));
+
+    // While the fetch sleeps on the blocking pool, the (single-threaded) executor keeps running
+    // other tasks: the ticker gets through several ticks.
+    let ticks = Arc::new(AtomicUsize::new(0));
+    let ticker = {
+        let ticks = ticks.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                ticks.fetch_add(1, Ordering::SeqCst);
+            }
+        })
+    };
+    let r = get(&app, "/get-gated", &[("authorization", &good)]).await;
+    ticker.abort();
+    assert_eq!(r.status(), 200, "{:?}", r.body());
+    assert!(ticks.load(Ordering::SeqCst) >= 5, "executor was blocked");
+
+    // The non-blocking path was tried first, on the executor; the fetch ran elsewhere.
+    assert_eq!(slow.cached_on.lock().unwrap()[0], executor);
+    let fetched_on = slow.fetched_on.lock().unwrap();
+    assert_eq!(fetched_on.len(), 1);
+    assert_ne!(fetched_on[0], executor);
+}
+
+#[tokio::test]
+async fn cached_keys_are_checked_inline() {
+    // A KeySet answers from memory: the filter completes without a blocking-pool round trip.
+    let app = clerk_auth(verifier());
+    let good = format!("Bearer {}", token("user_inline"));
+    let auth = warp::test::request()
+        .header("authorization", &good)
+        .filter(&app)
+        .await
+        .unwrap();
+    assert_eq!(auth.user_id(), "user_inline");
+}
+
+#[tokio::test]
+async fn custom_guard_with_clerk_rejection() {
+    let verifier = verifier();
+    let pro_only = clerk_auth(verifier)
+        .and_then(|auth: Auth| async move {
+            match auth.claims().get("plan").and_then(Value::as_str) {
+                Some("pro") => Ok(auth),
+                _ => Err(warp::reject::custom(ClerkRejection::forbidden(
+                    "missing-plan",
+                    "this route requires the pro plan",
+                ))),
+            }
+        })
+        .map(|_: Auth| "welcome")
+        .recover(handle_rejection);
+    let free = format!("Bearer {}", token("user_free"));
+    let r = get(&pro_only, "/", &[("authorization", &free)]).await;
+    assert_eq!(r.status(), 403);
+    assert_eq!(body(&r)["reason"], "missing-plan");
+
+    let rejection = warp::test::request()
+        .header("authorization", &free)
+        .filter(&clerk_auth(self::verifier()).and_then(|_: Auth| async {
+            Err::<Auth, _>(warp::reject::custom(ClerkRejection::forbidden("x", "y")))
+        }))
+        .await
+        .unwrap_err();
+    let ours = rejection.find::<ClerkRejection>().unwrap();
+    assert!(ours.is_forbidden());
+    assert_eq!(ours.status(), 403);
+    assert!(ours.signed_out().is_none());
+    assert_eq!(ours.to_string(), "forbidden (x): y");
+
+    // The core's guard converts too.
+    let forbidden = self::verifier()
+        .authenticate_request(Some(&free), None)
+        .into_auth()
+        .unwrap()
+        .require_role("org:admin")
+        .unwrap_err();
+    let ours = ClerkRejection::from(forbidden);
+    assert_eq!(
+        (ours.status().as_u16(), ours.reason()),
+        (403, "missing-role")
+    );
+    assert_eq!(
+        ours.to_response().headers()["www-authenticate"],
+        r#"Bearer error="insufficient_scope""#
+    );
+}
+
+#[tokio::test]
+async fn rejection_accessors() {
+    let rejection = warp::test::request()
+        .header("authorization", "Bearer garbage")
+        .filter(&clerk_auth(verifier()))
+        .await
+        .unwrap_err();
+    let ours = rejection.find::<ClerkRejection>().unwrap();
+    assert_eq!(ours.status(), 401);
+    assert_eq!(ours.error(), "unauthorized");
+    assert_eq!(ours.reason(), "token-invalid");
+    assert!(ours.signed_out().unwrap().token_sent());
+    assert!(std::error::Error::source(ours).is_some());
+    assert!(!format!("{ours:?}").contains("garbage"));
+}

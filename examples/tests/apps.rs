@@ -1,0 +1,380 @@
+//! One table of HTTP cases, run against each seed app's real binary on 127.0.0.1, with a real
+//! local JWKS server as the key source. The three frameworks must answer identically.
+
+use clerk_dev::{fixtures, Fault, JwksServer, TokenBuilder};
+use serde_json::Value;
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const ORIGIN: &str = "http://localhost:3000";
+
+/// A running app binary, killed on drop.
+struct App {
+    child: Child,
+    base: String,
+}
+
+impl App {
+    fn start(bin: &str, jwks_url: &str) -> App {
+        let port = free_port();
+        let child = Command::new(bin)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOST", "127.0.0.1")
+            .env("PORT", port.to_string())
+            .env("CLERK_JWKS_URL", jwks_url)
+            .env("CLERK_AUTHORIZED_PARTIES", ORIGIN)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
+        let mut app = App {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = app.child.try_wait() {
+                panic!("{bin} exited early: {status}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{bin} did not listen within 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        app
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {:?}", self.body))
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(15)))
+        .build()
+        .into()
+}
+
+fn request(method: &str, url: &str, headers: &[(&str, &str)]) -> Reply {
+    let agent = agent();
+    let mut req = ureq::http::Request::builder().method(method).uri(url);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let resp = agent.run(req.body(()).unwrap()).unwrap();
+    let status = resp.status().as_u16();
+    let headers = resp
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
+        .collect();
+    let body = resp.into_body().read_to_string().unwrap_or_default();
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn good(sub: &str) -> String {
+    TokenBuilder::session(sub, clerk_dev::now_unix()).sign(fixtures::rsa2048())
+}
+
+fn bearer(t: &str) -> String {
+    format!("Bearer {t}")
+}
+
+/// Asserts a JSON refusal body with `error` and `reason`, and a message.
+fn assert_refusal_body(r: &Reply, error: &str, reason: &str) {
+    assert!(
+        r.header("content-type")
+            .is_some_and(|t| t.starts_with("application/json")),
+        "{:?}",
+        r.header("content-type")
+    );
+    let v = r.json();
+    assert_eq!(v["error"], error, "{}", r.body);
+    assert_eq!(v["reason"], reason, "{}", r.body);
+    assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()));
+}
+
+/// Asserts a 401 with the documented body and challenge (RFC 6750: `error="invalid_token"`
+/// exactly when a token was sent).
+fn assert_unauthorized(r: &Reply, reason: &str, token_sent: bool) {
+    assert_eq!(r.status, 401, "{}", r.body);
+    assert_refusal_body(r, "unauthorized", reason);
+    let challenge = if token_sent {
+        "Bearer error=\"invalid_token\""
+    } else {
+        "Bearer"
+    };
+    assert_eq!(r.header("www-authenticate"), Some(challenge));
+    assert_eq!(r.header("x-clerk-auth-status"), Some("signed-out"));
+    assert_eq!(r.header("x-clerk-auth-reason"), Some(reason));
+}
+
+/// Asserts a 403 from a role or permission guard: the `insufficient_scope` challenge, and the
+/// debug headers of a signed-in request (no reason header).
+fn assert_forbidden(r: &Reply, reason: &str) {
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert_refusal_body(r, "forbidden", reason);
+    assert_eq!(
+        r.header("www-authenticate"),
+        Some("Bearer error=\"insufficient_scope\"")
+    );
+    assert_eq!(r.header("x-clerk-auth-status"), Some("signed-in"));
+    assert_eq!(r.header("x-clerk-auth-reason"), None);
+}
+
+/// Asserts a successful reply to a signed-in request: `x-clerk-auth-status: signed-in` and no
+/// `x-clerk-auth-reason` header at all (not even an empty one).
+fn assert_signed_in(r: &Reply) {
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.header("x-clerk-auth-status"), Some("signed-in"));
+    assert_eq!(r.header("x-clerk-auth-reason"), None);
+    assert_eq!(r.header("www-authenticate"), None);
+}
+
+/// Asserts the debug headers of a signed-out request that was served anyway (optional route).
+fn assert_served_signed_out(r: &Reply, reason: &str) {
+    assert_eq!(
+        (r.status, r.json()),
+        (200, serde_json::json!({"userId": null})),
+        "{}",
+        r.body
+    );
+    assert_eq!(r.header("x-clerk-auth-status"), Some("signed-out"));
+    assert_eq!(r.header("x-clerk-auth-reason"), Some(reason));
+    assert_eq!(r.header("www-authenticate"), None);
+}
+
+fn run_table(bin: &str) {
+    let jwks = JwksServer::start_with(fixtures::rsa2048().jwks_json());
+    let app = App::start(bin, &jwks.jwks_url());
+    let gated = format!("{}/get-gated", app.base);
+    let optional = format!("{}/clerk-jwt", app.base);
+    let now = clerk_dev::now_unix();
+
+    // No token.
+    let r = request("GET", &gated, &[]);
+    assert_unauthorized(&r, "session-token-and-uat-missing", false);
+    // The optional route is served, and its debug headers say why it is signed out.
+    let r = request("GET", &optional, &[]);
+    assert_served_signed_out(&r, "session-token-and-uat-missing");
+
+    // Good header token.
+    let t = good("user_header");
+    let r = request("GET", &gated, &[("Authorization", &bearer(&t))]);
+    assert_signed_in(&r);
+    assert_eq!(r.json(), serde_json::json!({"foo": "bar"}));
+    let r = request("GET", &optional, &[("Authorization", &bearer(&t))]);
+    assert_signed_in(&r);
+    assert_eq!(r.json(), serde_json::json!({"userId": "user_header"}));
+    // Scheme is case-insensitive; a bare token is taken as the token.
+    let r = request("GET", &gated, &[("Authorization", &format!("bearer {t}"))]);
+    assert_eq!(r.status, 200);
+    let r = request("GET", &gated, &[("Authorization", &t)]);
+    assert_eq!(r.status, 200);
+
+    // Good cookie token.
+    let c = good("user_cookie");
+    let cookie = format!("theme=dark; __session={c}");
+    let r = request("GET", &gated, &[("Cookie", &cookie)]);
+    assert_signed_in(&r);
+    let r = request("GET", &optional, &[("Cookie", &cookie)]);
+    assert_eq!(r.json()["userId"], "user_cookie");
+
+    // A header token wins: a bad header with a good cookie is refused.
+    let r = request(
+        "GET",
+        &gated,
+        &[("Authorization", "Bearer nope"), ("Cookie", &cookie)],
+    );
+    assert_unauthorized(&r, "token-invalid", true);
+
+    // Expired.
+    let expired = TokenBuilder::session("user_1", now - 3600).sign(fixtures::rsa2048());
+    let r = request("GET", &gated, &[("Authorization", &bearer(&expired))]);
+    assert_unauthorized(&r, "token-expired", true);
+
+    // Bad azp.
+    let evil = TokenBuilder::session("user_1", now)
+        .claim("azp", "https://evil.example")
+        .sign(fixtures::rsa2048());
+    let r = request("GET", &gated, &[("Authorization", &bearer(&evil))]);
+    assert_unauthorized(&r, "token-invalid-authorized-parties", true);
+
+    // Tampered payload.
+    let mut parts: Vec<String> = t.split('.').map(str::to_owned).collect();
+    parts[1] = clerk_dev::b64url(
+        TokenBuilder::session("user_admin", now)
+            .payload_json()
+            .as_bytes(),
+    );
+    let tampered = parts.join(".");
+    let r = request("GET", &gated, &[("Authorization", &bearer(&tampered))]);
+    assert_unauthorized(&r, "token-invalid-signature", true);
+    // The token never comes back in the body.
+    assert!(!r.body.contains(&tampered));
+
+    // Wrong scheme: no token.
+    let r = request("GET", &gated, &[("Authorization", &format!("Basic {t}"))]);
+    assert_unauthorized(&r, "session-token-and-uat-missing", false);
+
+    // Pending sessions are signed out.
+    let pending = TokenBuilder::session("user_p", now)
+        .claim("sts", "pending")
+        .sign(fixtures::rsa2048());
+    let r = request("GET", &gated, &[("Authorization", &bearer(&pending))]);
+    assert_unauthorized(&r, "session-pending", true);
+    let r = request("GET", &optional, &[("Authorization", &bearer(&pending))]);
+    assert_eq!(r.json()["userId"], Value::Null);
+
+    // Optional endpoint with bad tokens: 200 with null, never an error status.
+    for (bad, reason) in [
+        (&expired, "token-expired"),
+        (&evil, "token-invalid-authorized-parties"),
+        (&tampered, "token-invalid-signature"),
+        (&"garbage".to_owned(), "token-invalid"),
+    ] {
+        let r = request("GET", &optional, &[("Authorization", &bearer(bad))]);
+        assert_served_signed_out(&r, reason);
+    }
+
+    // Preflight OPTIONS is not authenticated and gets CORS headers for an authorized party.
+    let r = request(
+        "OPTIONS",
+        &gated,
+        &[
+            ("Origin", ORIGIN),
+            ("Access-Control-Request-Method", "GET"),
+            ("Access-Control-Request-Headers", "authorization"),
+        ],
+    );
+    assert!(
+        (200..300).contains(&r.status),
+        "preflight {}: {}",
+        r.status,
+        r.body
+    );
+    assert_eq!(r.header("access-control-allow-origin"), Some(ORIGIN));
+    assert_eq!(r.header("access-control-allow-credentials"), Some("true"));
+    assert!(r
+        .header("access-control-allow-headers")
+        .is_some_and(|h| h.to_ascii_lowercase().contains("authorization")));
+    // An actual cross-origin request carries the CORS header too.
+    let r = request(
+        "GET",
+        &gated,
+        &[("Origin", ORIGIN), ("Authorization", &bearer(&t))],
+    );
+    assert_eq!(r.header("access-control-allow-origin"), Some(ORIGIN));
+
+    // Role and permission guards: 403 when signed in without them.
+    let admin = format!("{}/admin", app.base);
+    let invoices = format!("{}/invoices", app.base);
+    let member = TokenBuilder::session("user_m", now)
+        .claim(
+            "o",
+            serde_json::json!({"id":"org_1","rol":"member","per":"read","fpm":"1"}),
+        )
+        .claim("fea", "o:invoices")
+        .sign(fixtures::rsa2048());
+    let r = request("GET", &admin, &[("Authorization", &bearer(&member))]);
+    assert_forbidden(&r, "missing-role");
+    let r = request("GET", &invoices, &[("Authorization", &bearer(&member))]);
+    assert_signed_in(&r);
+    assert_eq!(r.json(), serde_json::json!({"ok": true}));
+    let admin_token = TokenBuilder::session("user_a", now)
+        .claim("o", serde_json::json!({"id":"org_1","rol":"admin"}))
+        .sign(fixtures::rsa2048());
+    let r = request("GET", &admin, &[("Authorization", &bearer(&admin_token))]);
+    assert_signed_in(&r);
+    assert_eq!(r.json(), serde_json::json!({"ok": true}));
+    let r = request(
+        "GET",
+        &invoices,
+        &[("Authorization", &bearer(&admin_token))],
+    );
+    assert_forbidden(&r, "missing-permission");
+    // Signed out: 401 before any guard.
+    let r = request("GET", &admin, &[]);
+    assert_unauthorized(&r, "session-token-and-uat-missing", false);
+    let r = request("GET", &invoices, &[("Authorization", "Bearer garbage")]);
+    assert_unauthorized(&r, "token-invalid", true);
+    drop(app);
+
+    // JWKS down: 503 on the protected route, signed-out (200, null) on the optional one.
+    let down = JwksServer::start();
+    down.set_fault(Fault::Status(500));
+    let app = App::start(bin, &down.jwks_url());
+    let r = request(
+        "GET",
+        &format!("{}/get-gated", app.base),
+        &[("Authorization", &bearer(&t))],
+    );
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert_refusal_body(&r, "service_unavailable", "jwk-remote-failed-to-load");
+    // Not the client's fault: no challenge.
+    assert_eq!(r.header("www-authenticate"), None);
+    assert_eq!(r.header("x-clerk-auth-status"), Some("signed-out"));
+    assert_eq!(
+        r.header("x-clerk-auth-reason"),
+        Some("jwk-remote-failed-to-load")
+    );
+    let r = request(
+        "GET",
+        &format!("{}/clerk-jwt", app.base),
+        &[("Authorization", &bearer(&t))],
+    );
+    assert_served_signed_out(&r, "jwk-remote-failed-to-load");
+}
+
+#[test]
+fn actix_app() {
+    run_table(env!("CARGO_BIN_EXE_actix-app"));
+}
+
+#[test]
+fn rocket_app() {
+    run_table(env!("CARGO_BIN_EXE_rocket-app"));
+}
+
+#[test]
+fn warp_app() {
+    run_table(env!("CARGO_BIN_EXE_warp-app"));
+}
