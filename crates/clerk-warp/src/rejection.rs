@@ -1,0 +1,177 @@
+//! [`ClerkRejection`], the one refusal type, and [`handle_rejection`], which answers it. What a
+//! refusal says (status, body, challenge, debug headers) is the core's [`Refusal`], so that every
+//! Clerk adapter answers alike; this file only hands it to warp.
+
+use crate::headers::insert_debug_headers;
+use clerk_verify::{Forbidden, Refusal, SignedOut};
+use std::fmt;
+use warp::http::header::{HeaderValue, CONTENT_TYPE, WWW_AUTHENTICATE};
+use warp::http::StatusCode;
+use warp::reject::{Reject, Rejection};
+use warp::reply::{Reply, Response};
+
+/// Log target of refusals (debug level).
+const LOG_TARGET_REJECTION: &str = "clerk_warp::rejection";
+
+/// A `recover` handler: answers a [`ClerkRejection`] (found anywhere in the rejection) with its
+/// response ([`ClerkRejection::to_response`]) and hands every other rejection on, for warp's
+/// default answers (404, 405, ...) or a later `recover` of yours.
+///
+/// ```
+/// # use warp::Filter;
+/// # fn app(routes: impl Filter<Extract = (impl warp::Reply,), Error = warp::Rejection> + Clone + Send + Sync + 'static) {
+/// let routes = routes.recover(clerk_warp::handle_rejection);
+/// # }
+/// ```
+pub async fn handle_rejection(rejection: Rejection) -> Result<Response, Rejection> {
+    match rejection.find::<ClerkRejection>() {
+        Some(refusal) => Ok(refusal.to_response()),
+        None => Err(rejection),
+    }
+}
+
+/// Why a Clerk filter refused a request. A warp [`Reject`]ion: find it with
+/// `rejection.find::<ClerkRejection>()`, or let [`handle_rejection`] answer it.
+///
+/// It holds the core's [`Refusal`] and answers only from it, as every Clerk adapter does:
+///
+/// | Case | Status | `error` | `WWW-Authenticate` |
+/// |---|---|---|---|
+/// | signed out (no token, bad token) | 401 | `unauthorized` | `Bearer`, or `Bearer error="invalid_token"` when a token was sent |
+/// | key source unavailable, verification task did not complete | 503 | `service_unavailable` | none |
+/// | verifier misconfigured | 500 | `internal_server_error` | none |
+/// | signed in without the role or permission | 403 | `forbidden` | `Bearer error="insufficient_scope"` |
+#[derive(Debug)]
+pub struct ClerkRejection {
+    refusal: Refusal,
+    /// Boxed: a rejection travels in `Result`s and warp's `Rejection`.
+    signed_out: Option<Box<SignedOut>>,
+}
+
+impl ClerkRejection {
+    /// A 403 for your own guards, e.g. `ClerkRejection::forbidden("missing-plan", "…")`.
+    /// Reject with it through `warp::reject::custom`. A [`Forbidden`] from
+    /// [`Auth::require_role`] converts with `From`, too.
+    ///
+    /// [`Auth::require_role`]: clerk_verify::Auth::require_role
+    pub fn forbidden(reason: &'static str, message: impl Into<String>) -> ClerkRejection {
+        Forbidden::new(reason, message).into()
+    }
+
+    /// The HTTP status to answer: 401, 403, 500 or 503.
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.refusal.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    /// The body's `error` field: `unauthorized`, `forbidden`, `service_unavailable` or
+    /// `internal_server_error`.
+    pub fn error(&self) -> &'static str {
+        self.refusal.error()
+    }
+
+    /// The stable reason code: the [`SignedOut::reason`], or [`REASON_MISSING_ROLE`] /
+    /// [`REASON_MISSING_PERMISSION`] (or yours) for a 403.
+    ///
+    /// [`REASON_MISSING_ROLE`]: crate::REASON_MISSING_ROLE
+    /// [`REASON_MISSING_PERMISSION`]: crate::REASON_MISSING_PERMISSION
+    pub fn reason(&self) -> &'static str {
+        self.refusal.reason()
+    }
+
+    /// What went wrong, for the body (never contains the token).
+    pub fn message(&self) -> &str {
+        self.refusal.message()
+    }
+
+    /// The signed-out state behind a 401, 500 or 503.
+    pub fn signed_out(&self) -> Option<&SignedOut> {
+        self.signed_out.as_deref()
+    }
+
+    /// Whether this is a 403: signed in, but missing a role or permission.
+    pub fn is_forbidden(&self) -> bool {
+        self.refusal.status() == StatusCode::FORBIDDEN.as_u16()
+    }
+
+    /// The core's [`Refusal`] this rejection answers with.
+    pub fn refusal(&self) -> &Refusal {
+        &self.refusal
+    }
+
+    /// The response: [`Refusal::json_body`] with the status, the
+    /// [`Refusal::www_authenticate`] challenge (RFC 6750 §3.1) and the
+    /// [`Refusal::debug_headers`].
+    pub fn to_response(&self) -> Response {
+        let refusal = &self.refusal;
+        log::debug!(
+            target: LOG_TARGET_REJECTION,
+            "refused with {} ({}): {}",
+            refusal.status(),
+            refusal.reason(),
+            refusal.message()
+        );
+        let mut response = refusal.json_body().into_response();
+        *response.status_mut() = self.status();
+        let headers = response.headers_mut();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        if let Some(challenge) = refusal.www_authenticate() {
+            headers.insert(WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+        }
+        insert_debug_headers(headers, &refusal.debug_headers());
+        response
+    }
+}
+
+impl From<SignedOut> for ClerkRejection {
+    fn from(out: SignedOut) -> ClerkRejection {
+        ClerkRejection {
+            refusal: Refusal::from_signed_out(&out),
+            signed_out: Some(Box::new(out)),
+        }
+    }
+}
+
+/// A 403, e.g. from [`Auth::require_role`](clerk_verify::Auth::require_role).
+impl From<Forbidden> for ClerkRejection {
+    fn from(forbidden: Forbidden) -> ClerkRejection {
+        Refusal::from_forbidden(&forbidden).into()
+    }
+}
+
+impl From<Refusal> for ClerkRejection {
+    fn from(refusal: Refusal) -> ClerkRejection {
+        ClerkRejection {
+            refusal,
+            signed_out: None,
+        }
+    }
+}
+
+impl Reject for ClerkRejection {}
+
+impl Reply for ClerkRejection {
+    fn into_response(self) -> Response {
+        self.to_response()
+    }
+}
+
+impl fmt::Display for ClerkRejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} ({}): {}",
+            self.error(),
+            self.reason(),
+            self.message()
+        )
+    }
+}
+
+impl std::error::Error for ClerkRejection {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.signed_out
+            .as_deref()
+            .and_then(SignedOut::error)
+            .map(|e| e as _)
+    }
+}
