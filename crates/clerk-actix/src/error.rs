@@ -103,13 +103,7 @@ impl From<Forbidden> for ClerkError {
 
 impl fmt::Display for ClerkError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} ({}): {}",
-            self.refusal.error(),
-            self.refusal.reason(),
-            self.refusal.message()
-        )
+        self.refusal.fmt(f)
     }
 }
 
@@ -124,10 +118,8 @@ impl ResponseError for ClerkError {
         let refusal = &self.refusal;
         log::debug!(
             target: LOG_TARGET_REJECTION,
-            "refused with {} ({}): {}",
-            refusal.status(),
-            refusal.reason(),
-            refusal.message()
+            "refused with {}: {refusal}",
+            refusal.status()
         );
         let mut res = HttpResponse::build(self.status());
         res.insert_header((CONTENT_TYPE, HeaderValue::from_static("application/json")));

@@ -181,13 +181,7 @@ impl fmt::Debug for ClerkError {
 
 impl fmt::Display for ClerkError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} ({}): {}",
-            self.refusal.error(),
-            self.refusal.reason(),
-            self.refusal.message()
-        )
+        self.refusal.fmt(f)
     }
 }
 

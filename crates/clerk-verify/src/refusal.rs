@@ -120,6 +120,15 @@ impl Refusal {
     }
 }
 
+impl std::fmt::Display for Refusal {
+    /// `error (reason): message`, the form adapters log and show.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({}): {}", self.error, self.reason, self.message)
+    }
+}
+
+impl std::error::Error for Refusal {}
+
 impl Authentication {
     /// The debug headers for a response to this request: `x-clerk-auth-status`, and
     /// `x-clerk-auth-reason` when signed out.

@@ -105,10 +105,8 @@ impl ClerkRejection {
         let refusal = &self.refusal;
         log::debug!(
             target: LOG_TARGET_REJECTION,
-            "refused with {} ({}): {}",
-            refusal.status(),
-            refusal.reason(),
-            refusal.message()
+            "refused with {}: {refusal}",
+            refusal.status()
         );
         let mut response = refusal.json_body().into_response();
         *response.status_mut() = self.status();
@@ -157,13 +155,7 @@ impl Reply for ClerkRejection {
 
 impl fmt::Display for ClerkRejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} ({}): {}",
-            self.error(),
-            self.reason(),
-            self.message()
-        )
+        self.refusal.fmt(f)
     }
 }
 
