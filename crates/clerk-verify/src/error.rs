@@ -76,8 +76,9 @@ pub enum Error {
     /// The remote answered with something that is not a JWKS document, or none of its keys is
     /// usable. Reason `jwk-remote-invalid`.
     JwkRemoteInvalid(Cow<'static, str>),
-    /// The token's `kid` is not in the remote JWKS, even after a refetch.
-    /// Reason `jwk-remote-missing`.
+    /// Reason `jwk-remote-missing`: defined by Clerk's SDK for a `kid` missing from the remote
+    /// JWKS. Like Clerk's current SDK we report that case as [`Error::JwkKidMismatch`]; this
+    /// variant is kept so the code stays reserved for the same meaning.
     JwkRemoteMissing,
     /// Clerk's Backend API refused the secret key (401/403). Reason `secret-key-invalid`.
     SecretKeyInvalid,
