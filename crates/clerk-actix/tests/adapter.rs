@@ -6,12 +6,11 @@ use actix_web::http::StatusCode;
 use actix_web::{test, web, App, HttpResponse};
 use clerk_actix::{authenticate, ClerkAuth, ClerkError, ClerkMiddleware};
 use clerk_dev::{fixtures, now_unix, TokenBuilder};
-use clerk_verify::{Error, Key, KeyFetcher, KeySet, Verifier, VerifyOptions};
+use clerk_verify::testing::{ColdKeys, Panicking, Unavailable};
+use clerk_verify::{KeySet, Verifier, VerifyOptions};
 use serde_json::{json, Value};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::ThreadId;
-use std::time::{Duration, SystemTime};
+use std::sync::Arc;
+use std::time::Duration;
 
 fn verifier() -> Verifier {
     Verifier::from_jwks(&fixtures::rsa2048().jwks_json(), VerifyOptions::default()).unwrap()
@@ -255,21 +254,9 @@ async fn role_and_permission_guards_answer_403() {
 }
 
 /// A remote key source that is down.
-#[derive(Debug)]
-struct Down;
-
-impl KeyFetcher for Down {
-    fn cached_key(&self, _: Option<&str>, _: SystemTime) -> Option<Result<Arc<Key>, Error>> {
-        None
-    }
-    fn fetch_key(&self, _: Option<&str>, _: SystemTime) -> Result<Arc<Key>, Error> {
-        Err(Error::JwkRemoteFailedToLoad("connection refused".into()))
-    }
-}
-
 #[actix_web::test]
 async fn key_source_down_is_503_but_optional_is_none() {
-    let app = app!(Verifier::new(Down, VerifyOptions::default()).unwrap());
+    let app = app!(Verifier::new(Unavailable, VerifyOptions::default()).unwrap());
     let t = token("user_1");
     let r = get!(&app, "/me", &[("Authorization", &bearer(&t))]).await;
     assert_eq!(r.status, 503, "{}", r.body);
@@ -288,21 +275,9 @@ async fn key_source_down_is_503_but_optional_is_none() {
 }
 
 /// A key source whose fetch panics: the blocking verification task never completes.
-#[derive(Debug)]
-struct Panics;
-
-impl KeyFetcher for Panics {
-    fn cached_key(&self, _: Option<&str>, _: SystemTime) -> Option<Result<Arc<Key>, Error>> {
-        None
-    }
-    fn fetch_key(&self, _: Option<&str>, _: SystemTime) -> Result<Arc<Key>, Error> {
-        panic!("the key source panicked (expected by this test)")
-    }
-}
-
 #[actix_web::test]
 async fn an_unfinished_verification_task_is_503_not_a_panic() {
-    let app = app!(Verifier::new(Panics, VerifyOptions::default()).unwrap());
+    let app = app!(Verifier::new(Panicking, VerifyOptions::default()).unwrap());
     let t = token("user_1");
     let r = get!(&app, "/me", &[("Authorization", &bearer(&t))]).await;
     assert_eq!(r.status, 503, "{}", r.body);
@@ -317,35 +292,14 @@ async fn an_unfinished_verification_task_is_503_not_a_panic() {
 }
 
 /// Keys that are never cached: every verification must fetch, which may block.
-#[derive(Debug)]
-struct Slow {
-    keys: KeySet,
-    fetches: AtomicUsize,
-    threads: Mutex<Vec<ThreadId>>,
-}
-
-impl KeyFetcher for Slow {
-    fn cached_key(&self, _: Option<&str>, _: SystemTime) -> Option<Result<Arc<Key>, Error>> {
-        None
-    }
-    fn fetch_key(&self, kid: Option<&str>, now: SystemTime) -> Result<Arc<Key>, Error> {
-        self.fetches.fetch_add(1, Ordering::SeqCst);
-        self.threads
-            .lock()
-            .unwrap()
-            .push(std::thread::current().id());
-        std::thread::sleep(Duration::from_millis(20));
-        self.keys.fetch_key(kid, now)
-    }
+fn slow_keys() -> Arc<ColdKeys> {
+    let keys = KeySet::from_jwks(&fixtures::rsa2048().jwks_json()).unwrap();
+    Arc::new(ColdKeys::new(keys).fetch_delay(Duration::from_millis(20)))
 }
 
 #[actix_web::test]
 async fn fetching_runs_off_the_executor_and_once_per_request() {
-    let slow = Arc::new(Slow {
-        keys: KeySet::from_jwks(&fixtures::rsa2048().jwks_json()).unwrap(),
-        fetches: AtomicUsize::new(0),
-        threads: Mutex::new(Vec::new()),
-    });
+    let slow = slow_keys();
     let app = app!(Verifier::new(Arc::clone(&slow), VerifyOptions::default()).unwrap());
     let r = get!(
         &app,
@@ -356,18 +310,14 @@ async fn fetching_runs_off_the_executor_and_once_per_request() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.header("x-clerk-auth-status"), Some("signed-in"));
     // Two extractors and the middleware, one verification.
-    assert_eq!(slow.fetches.load(Ordering::SeqCst), 1);
+    assert_eq!(slow.fetches(), 1);
     let executor = std::thread::current().id();
-    assert!(slow.threads.lock().unwrap().iter().all(|t| *t != executor));
+    assert!(slow.fetch_threads().iter().all(|t| *t != executor));
 }
 
 #[actix_web::test]
 async fn authenticate_reuses_the_stored_result() {
-    let slow = Arc::new(Slow {
-        keys: KeySet::from_jwks(&fixtures::rsa2048().jwks_json()).unwrap(),
-        fetches: AtomicUsize::new(0),
-        threads: Mutex::new(Vec::new()),
-    });
+    let slow = slow_keys();
     let req = test::TestRequest::get()
         .insert_header(("Authorization", bearer(&token("user_1"))))
         .app_data(Verifier::new(Arc::clone(&slow), VerifyOptions::default()).unwrap())
@@ -376,7 +326,7 @@ async fn authenticate_reuses_the_stored_result() {
     let second = authenticate(&req).await.unwrap();
     assert_eq!(first.auth().unwrap().user_id(), "user_1");
     assert_eq!(first.auth(), second.auth());
-    assert_eq!(slow.fetches.load(Ordering::SeqCst), 1);
+    assert_eq!(slow.fetches(), 1);
 }
 
 #[actix_web::test]

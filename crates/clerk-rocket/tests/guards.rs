@@ -5,15 +5,14 @@ use clerk_dev::{fixtures, TokenBuilder};
 use clerk_rocket::{
     ClerkAuth, ClerkError, ClerkFairing, Permission, RequirePermission, RequireRole, Role,
 };
-use clerk_verify::{Error, Key, KeyFetcher, KeySet, Verifier, VerifyOptions};
+use clerk_verify::testing::{ColdKeys, Panicking, Unavailable, Unresolved};
+use clerk_verify::{KeySet, Verifier, VerifyOptions};
 use rocket::http::{Header, Status};
 use rocket::local::asynchronous::{Client, LocalResponse};
 use rocket::serde::json::{json, serde_json, Value};
 use rocket::{get, options, routes, Build, Rocket};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::ThreadId;
-use std::time::{Duration, SystemTime};
+use std::sync::Arc;
+use std::time::Duration;
 
 struct Admin;
 impl Role for Admin {
@@ -398,8 +397,8 @@ async fn other_errors_keep_rockets_default_catcher() {
 
 #[rocket::async_test]
 async fn options_requests_are_not_authenticated() {
-    let (fetcher, calls) = Counting::new(keyset());
-    let verifier = Verifier::new(fetcher, VerifyOptions::default()).unwrap();
+    let keys = counting();
+    let verifier = Verifier::new(Arc::clone(&keys), VerifyOptions::default()).unwrap();
     let client = client(verifier).await;
     let r = Reply::of(
         client
@@ -412,25 +411,13 @@ async fn options_requests_are_not_authenticated() {
     assert_eq!(r.status, Status::Ok);
     assert_eq!(r.body, "not authenticated");
     assert!(r.header("x-clerk-auth-status").is_none());
-    assert_eq!(calls.cached.load(Ordering::SeqCst), 0);
+    assert_eq!(keys.cached_calls(), 0);
 }
 
 /// A key source that is down.
-#[derive(Debug)]
-struct Down;
-
-impl KeyFetcher for Down {
-    fn cached_key(&self, _: Option<&str>, _: SystemTime) -> Option<Result<Arc<Key>, Error>> {
-        None
-    }
-    fn fetch_key(&self, _: Option<&str>, _: SystemTime) -> Result<Arc<Key>, Error> {
-        Err(Error::JwkRemoteFailedToLoad("connection refused".into()))
-    }
-}
-
 #[rocket::async_test]
 async fn key_source_down_is_503_not_401() {
-    let verifier = Verifier::new(Down, VerifyOptions::default()).unwrap();
+    let verifier = Verifier::new(Unavailable, VerifyOptions::default()).unwrap();
     let client = client(verifier).await;
     let t = good("user_1");
     let r = get(&client, "/gated", vec![bearer(&t)]).await;
@@ -455,21 +442,9 @@ async fn key_source_down_is_503_not_401() {
 }
 
 /// A key source with no key source configured: a server-side problem.
-#[derive(Debug)]
-struct Unconfigured;
-
-impl KeyFetcher for Unconfigured {
-    fn cached_key(&self, _: Option<&str>, _: SystemTime) -> Option<Result<Arc<Key>, Error>> {
-        Some(Err(Error::JwkFailedToResolve))
-    }
-    fn fetch_key(&self, _: Option<&str>, _: SystemTime) -> Result<Arc<Key>, Error> {
-        Err(Error::JwkFailedToResolve)
-    }
-}
-
 #[rocket::async_test]
 async fn misconfigured_verifier_is_500() {
-    let verifier = Verifier::new(Unconfigured, VerifyOptions::default()).unwrap();
+    let verifier = Verifier::new(Unresolved::new(), VerifyOptions::default()).unwrap();
     let client = client(verifier).await;
     let r = get(&client, "/gated", vec![bearer(&good("user_1"))]).await;
     assert_eq!(r.status, Status::InternalServerError, "{}", r.body);
@@ -485,21 +460,9 @@ async fn misconfigured_verifier_is_500() {
 }
 
 /// A key source whose fetch panics: the blocking verification task never completes.
-#[derive(Debug)]
-struct Panics;
-
-impl KeyFetcher for Panics {
-    fn cached_key(&self, _: Option<&str>, _: SystemTime) -> Option<Result<Arc<Key>, Error>> {
-        None
-    }
-    fn fetch_key(&self, _: Option<&str>, _: SystemTime) -> Result<Arc<Key>, Error> {
-        panic!("the key source panicked (expected by this test)")
-    }
-}
-
 #[rocket::async_test]
 async fn an_unfinished_verification_task_is_503_not_a_panic() {
-    let client = client(Verifier::new(Panics, VerifyOptions::default()).unwrap()).await;
+    let client = client(Verifier::new(Panicking, VerifyOptions::default()).unwrap()).await;
     let t = good("user_1");
     let r = get(&client, "/gated", vec![bearer(&t)]).await;
     assert_eq!(r.status, Status::ServiceUnavailable, "{}", r.body);
@@ -510,85 +473,46 @@ async fn an_unfinished_verification_task_is_503_not_a_panic() {
     assert_eq!((r.status, r.json()), (Status::Ok, json!({"userId": null})));
 }
 
-/// Counts calls, records the thread of `fetch_key`, and makes fetching slow.
-#[derive(Debug)]
-struct Counting {
-    keys: KeySet,
-    calls: Arc<Calls>,
-    cache_hit: bool,
+/// Counts calls, records the thread of `fetch_key`, and makes fetching slow. Answers from
+/// memory, like a warm cache.
+fn counting() -> Arc<ColdKeys> {
+    Arc::new(
+        ColdKeys::new(keyset())
+            .answer_from_cache(true)
+            .fetch_delay(Duration::from_millis(50)),
+    )
 }
 
-#[derive(Debug, Default)]
-struct Calls {
-    cached: AtomicUsize,
-    fetched: AtomicUsize,
-    fetch_thread: Mutex<Option<ThreadId>>,
-}
-
-impl Counting {
-    /// Answers from memory, like a warm cache.
-    fn new(keys: KeySet) -> (Counting, Arc<Calls>) {
-        let calls = Arc::new(Calls::default());
-        (
-            Counting {
-                keys,
-                calls: calls.clone(),
-                cache_hit: true,
-            },
-            calls,
-        )
-    }
-
-    /// Always has to "fetch": a cold cache.
-    fn cold(keys: KeySet) -> (Counting, Arc<Calls>) {
-        let (mut c, calls) = Counting::new(keys);
-        c.cache_hit = false;
-        (c, calls)
-    }
-}
-
-impl KeyFetcher for Counting {
-    fn cached_key(&self, kid: Option<&str>, now: SystemTime) -> Option<Result<Arc<Key>, Error>> {
-        self.calls.cached.fetch_add(1, Ordering::SeqCst);
-        if self.cache_hit {
-            self.keys.cached_key(kid, now)
-        } else {
-            None
-        }
-    }
-    fn fetch_key(&self, kid: Option<&str>, now: SystemTime) -> Result<Arc<Key>, Error> {
-        self.calls.fetched.fetch_add(1, Ordering::SeqCst);
-        *self.calls.fetch_thread.lock().unwrap() = Some(std::thread::current().id());
-        std::thread::sleep(Duration::from_millis(50));
-        self.keys.fetch_key(kid, now)
-    }
+/// The same, but always has to "fetch": a cold cache.
+fn cold() -> Arc<ColdKeys> {
+    Arc::new(ColdKeys::new(keyset()).fetch_delay(Duration::from_millis(50)))
 }
 
 #[rocket::async_test]
 async fn composed_guards_authenticate_once() {
-    let (fetcher, calls) = Counting::new(keyset());
-    let verifier = Verifier::new(fetcher, VerifyOptions::default()).unwrap();
+    let keys = counting();
+    let verifier = Verifier::new(Arc::clone(&keys), VerifyOptions::default()).unwrap();
     let client = client(verifier).await;
     let r = get(&client, "/composed", vec![bearer(&admin_token())]).await;
     assert_eq!(r.status, Status::Ok, "{}", r.body);
     assert_eq!(r.json(), json!({"same": true}));
-    assert_eq!(calls.cached.load(Ordering::SeqCst), 1);
-    assert_eq!(calls.fetched.load(Ordering::SeqCst), 0);
+    assert_eq!(keys.cached_calls(), 1);
+    assert_eq!(keys.fetches(), 0);
 }
 
 #[rocket::async_test]
 async fn a_key_fetch_runs_off_the_executor() {
-    let (fetcher, calls) = Counting::cold(keyset());
-    let verifier = Verifier::new(fetcher, VerifyOptions::default()).unwrap();
+    let keys = cold();
+    let verifier = Verifier::new(Arc::clone(&keys), VerifyOptions::default()).unwrap();
     let client = client(verifier).await;
     // The local client runs the request on this (the executor's) thread.
     let executor = std::thread::current().id();
     let r = get(&client, "/gated", vec![bearer(&good("user_slow"))]).await;
     assert_eq!(r.status, Status::Ok, "{}", r.body);
     // The non-blocking path was tried first, then the fetch ran on a blocking-pool thread.
-    assert_eq!(calls.cached.load(Ordering::SeqCst), 1);
-    assert_eq!(calls.fetched.load(Ordering::SeqCst), 1);
-    let fetch_thread = calls.fetch_thread.lock().unwrap().expect("fetched");
+    assert_eq!(keys.cached_calls(), 1);
+    assert_eq!(keys.fetches(), 1);
+    let fetch_thread = *keys.fetch_threads().last().expect("fetched");
     assert_ne!(fetch_thread, executor);
 }
 

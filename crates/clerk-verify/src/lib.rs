@@ -50,6 +50,12 @@
 //! blocking thread (`spawn_blocking`). Fetches are rare (cold start, once per cache TTL, key
 //! rotation), single-flight and bounded by a timeout; `RemoteKeys::refresh` can warm the cache
 //! at start-up.
+//!
+//! # Testing code built on this crate
+//!
+//! The `test-util` feature (off by default; enable it in `[dev-dependencies]` only) adds the
+//! `testing` module: stub key sources that are down, misconfigured, panicking or always cold,
+//! for the tests of adapters, middleware and guards built on [`Verifier`].
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -72,6 +78,13 @@ mod request;
 mod token;
 mod verify;
 mod webhook;
+
+/// Stub key sources for tests of code built on clerk-verify (adapters, middleware, guards):
+/// never for production. Only with the `test-util` feature, which belongs in
+/// `[dev-dependencies]`.
+///
+#[cfg(feature = "test-util")]
+pub mod testing;
 
 pub use algorithm::Algorithm;
 pub use claims::{Actor, Claims, SessionStatus};

@@ -1,16 +1,16 @@
 //! The filters in-process (`warp::test`), with a `KeySet` verifier or a custom key source.
 
 use clerk_dev::{fixtures, TokenBuilder};
-use clerk_verify::{Auth, Authentication, Error, Key, KeyFetcher, KeySet, Verifier, VerifyOptions};
+use clerk_verify::testing::{ColdKeys, Panicking, Unavailable, Unresolved};
+use clerk_verify::{Auth, Authentication, Error, KeySet, Verifier, VerifyOptions};
 use clerk_warp::{
     authentication, clerk_auth, handle_rejection, optional_auth, require_permission, require_role,
     signed_in_headers, with_auth_headers, ClerkRejection,
 };
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::ThreadId;
-use std::time::{Duration, SystemTime};
+use std::sync::Arc;
+use std::time::Duration;
 use warp::http::Response;
 use warp::hyper::body::Bytes;
 use warp::{Filter, Rejection, Reply};
@@ -317,21 +317,9 @@ async fn other_rejections_pass_through() {
 }
 
 /// A key source that is down: 503 on required routes, `None` on optional ones.
-#[derive(Debug)]
-struct Down;
-
-impl KeyFetcher for Down {
-    fn cached_key(&self, _: Option<&str>, _: SystemTime) -> Option<Result<Arc<Key>, Error>> {
-        None
-    }
-    fn fetch_key(&self, _: Option<&str>, _: SystemTime) -> Result<Arc<Key>, Error> {
-        Err(Error::JwkRemoteFailedToLoad("connection refused".into()))
-    }
-}
-
 #[tokio::test]
 async fn key_source_down_is_503() {
-    let app = routes(Verifier::new(Down, VerifyOptions::default()).unwrap());
+    let app = routes(Verifier::new(Unavailable, VerifyOptions::default()).unwrap());
     let good = format!("Bearer {}", token("user_1"));
     let r = get(&app, "/get-gated", &[("authorization", &good)]).await;
     assert_eq!(r.status(), 503);
@@ -355,21 +343,10 @@ async fn key_source_down_is_503() {
 }
 
 /// A misconfigured key source: 500.
-#[derive(Debug)]
-struct Misconfigured;
-
-impl KeyFetcher for Misconfigured {
-    fn cached_key(&self, _: Option<&str>, _: SystemTime) -> Option<Result<Arc<Key>, Error>> {
-        Some(Err(Error::SecretKeyInvalid))
-    }
-    fn fetch_key(&self, _: Option<&str>, _: SystemTime) -> Result<Arc<Key>, Error> {
-        Err(Error::SecretKeyInvalid)
-    }
-}
-
 #[tokio::test]
 async fn misconfiguration_is_500() {
-    let app = routes(Verifier::new(Misconfigured, VerifyOptions::default()).unwrap());
+    let misconfigured = Unresolved::with_error(Error::SecretKeyInvalid);
+    let app = routes(Verifier::new(misconfigured, VerifyOptions::default()).unwrap());
     let good = format!("Bearer {}", token("user_1"));
     let r = get(&app, "/get-gated", &[("authorization", &good)]).await;
     assert_eq!(r.status(), 500);
@@ -383,21 +360,9 @@ async fn misconfiguration_is_500() {
 }
 
 /// A key source whose fetch panics: the blocking verification task never completes.
-#[derive(Debug)]
-struct Panics;
-
-impl KeyFetcher for Panics {
-    fn cached_key(&self, _: Option<&str>, _: SystemTime) -> Option<Result<Arc<Key>, Error>> {
-        None
-    }
-    fn fetch_key(&self, _: Option<&str>, _: SystemTime) -> Result<Arc<Key>, Error> {
-        panic!("the key source panicked (expected by this test)")
-    }
-}
-
 #[tokio::test]
 async fn an_unfinished_verification_task_is_503_not_a_panic() {
-    let app = routes(Verifier::new(Panics, VerifyOptions::default()).unwrap());
+    let app = routes(Verifier::new(Panicking, VerifyOptions::default()).unwrap());
     let good = format!("Bearer {}", token("user_1"));
     let r = get(&app, "/get-gated", &[("authorization", &good)]).await;
     assert_eq!(r.status(), 503, "{:?}", r.body());
@@ -412,41 +377,10 @@ async fn an_unfinished_verification_task_is_503_not_a_panic() {
 }
 
 /// Keys that are never cached: every verification has to "fetch", which blocks for a while.
-#[derive(Debug)]
-struct Slow {
-    keys: KeySet,
-    cached_on: Mutex<Vec<ThreadId>>,
-    fetched_on: Mutex<Vec<ThreadId>>,
-    fetches: AtomicUsize,
-}
-
-impl KeyFetcher for Slow {
-    fn cached_key(&self, _: Option<&str>, _: SystemTime) -> Option<Result<Arc<Key>, Error>> {
-        self.cached_on
-            .lock()
-            .unwrap()
-            .push(std::thread::current().id());
-        None
-    }
-    fn fetch_key(&self, kid: Option<&str>, now: SystemTime) -> Result<Arc<Key>, Error> {
-        self.fetched_on
-            .lock()
-            .unwrap()
-            .push(std::thread::current().id());
-        self.fetches.fetch_add(1, Ordering::SeqCst);
-        std::thread::sleep(Duration::from_millis(200));
-        self.keys.fetch_key(kid, now)
-    }
-}
-
 #[tokio::test(flavor = "current_thread")]
 async fn fetching_keys_does_not_block_the_executor() {
-    let slow = Arc::new(Slow {
-        keys: KeySet::from_jwks(&fixtures::rsa2048().jwks_json()).unwrap(),
-        cached_on: Mutex::default(),
-        fetched_on: Mutex::default(),
-        fetches: AtomicUsize::new(0),
-    });
+    let keys = KeySet::from_jwks(&fixtures::rsa2048().jwks_json()).unwrap();
+    let slow = Arc::new(ColdKeys::new(keys).fetch_delay(Duration::from_millis(200)));
     let app = routes(Verifier::new(slow.clone(), VerifyOptions::default()).unwrap());
     let executor = std::thread::current().id();
     let good = format!("Bearer {}", token("user_slow"));
@@ -469,8 +403,8 @@ async fn fetching_keys_does_not_block_the_executor() {
     assert!(ticks.load(Ordering::SeqCst) >= 5, "executor was blocked");
 
     // The non-blocking path was tried first, on the executor; the fetch ran elsewhere.
-    assert_eq!(slow.cached_on.lock().unwrap()[0], executor);
-    let fetched_on = slow.fetched_on.lock().unwrap();
+    assert_eq!(slow.cached_threads()[0], executor);
+    let fetched_on = slow.fetch_threads();
     assert_eq!(fetched_on.len(), 1);
     assert_ne!(fetched_on[0], executor);
 }
