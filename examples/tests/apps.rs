@@ -1,17 +1,20 @@
 //! One table of HTTP cases, run against each seed app's real binary on 127.0.0.1, with a real
 //! local JWKS server as the key source. The three frameworks must answer identically.
 
+mod support;
+
 use clerk_dev::{fixtures, Fault, JwksServer, TokenBuilder};
 use serde_json::Value;
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use support::{agent, free_port, Killed};
 
 const ORIGIN: &str = "http://localhost:3000";
 
 /// A running app binary, killed on drop.
 struct App {
-    child: Child,
+    child: Killed,
     base: String,
 }
 
@@ -30,12 +33,12 @@ impl App {
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
         let mut app = App {
-            child,
+            child: Killed(child),
             base: format!("http://127.0.0.1:{port}"),
         };
         let deadline = Instant::now() + Duration::from_secs(30);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if let Ok(Some(status)) = app.child.try_wait() {
+            if let Ok(Some(status)) = app.child.0.try_wait() {
                 panic!("{bin} exited early: {status}");
             }
             assert!(
@@ -46,21 +49,6 @@ impl App {
         }
         app
     }
-}
-
-impl Drop for App {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 struct Reply {
@@ -79,14 +67,6 @@ impl Reply {
     fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {:?}", self.body))
     }
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(15)))
-        .build()
-        .into()
 }
 
 fn request(method: &str, url: &str, headers: &[(&str, &str)]) -> Reply {

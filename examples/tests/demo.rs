@@ -1,35 +1,16 @@
 //! The README's first command: the `demo` binary prints a token and curl commands, and the
 //! printed token works against the app it started.
 
+mod support;
+
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-
-/// The demo process, killed on drop.
-struct Demo(Child);
-
-impl Drop for Demo {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use support::{agent, free_port, Killed};
 
 fn get(url: &str, token: Option<&str>) -> (u16, serde_json::Value) {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(15)))
-        .build()
-        .into();
+    let agent = agent();
     let mut req = agent.get(url);
     if let Some(t) = token {
         req = req.header("Authorization", &format!("Bearer {t}"));
@@ -53,7 +34,7 @@ fn demo_prints_a_working_token() {
         .spawn()
         .expect("cannot start the demo");
     let stdout = child.stdout.take().unwrap();
-    let demo = Demo(child);
+    let demo = Killed(child);
 
     // Read stdout on a thread so that waiting for the token line is bounded in time.
     let (tx, rx) = mpsc::channel();

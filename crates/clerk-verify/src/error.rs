@@ -60,6 +60,9 @@ pub enum Error {
     /// `iss` is missing or differs from the configured issuer. Reason `token-invalid-issuer` (ours:
     /// Clerk's JS SDK does not check `iss`).
     TokenInvalidIssuer,
+    /// Request authentication only: the token's `cat` header names another category than a
+    /// session (a JWT template or machine token). Reason `token-type-mismatch` (Clerk's).
+    TokenTypeMismatch,
     /// The token's `kid` is missing or not in the key set (after a refetch, for remote keys).
     /// Reason `jwk-kid-mismatch`.
     JwkKidMismatch,
@@ -126,6 +129,7 @@ impl Error {
             Error::TokenInvalidAuthorizedParties { .. } => "token-invalid-authorized-parties",
             Error::TokenInvalidAudience => "token-invalid-audience",
             Error::TokenInvalidIssuer => "token-invalid-issuer",
+            Error::TokenTypeMismatch => "token-type-mismatch",
             Error::JwkKidMismatch => "jwk-kid-mismatch",
             Error::JwkLocalMissing => "jwk-local-missing",
             Error::JwkLocalInvalid(_) => "jwk-local-invalid",
@@ -240,6 +244,10 @@ impl fmt::Display for Error {
             }
             Error::TokenInvalidIssuer => f.write_str(
                 "token issuer (iss) does not match the configured issuer (your Clerk Frontend API URL)",
+            ),
+            Error::TokenTypeMismatch => f.write_str(
+                "this token is not a session token (its cat header names another category); \
+                 send the session token, not a JWT template or machine token",
             ),
             Error::JwkKidMismatch => f.write_str(
                 "no key matches the token's key id (kid); the token was issued by another Clerk \

@@ -6,7 +6,6 @@
 
 use crate::claims::Claims;
 use crate::error::{Category, Error};
-use crate::token::Token;
 use crate::verify::Verifier;
 use serde_json::Value;
 use std::sync::Arc;
@@ -328,10 +327,9 @@ impl Verifier {
             });
         }
         let jar = Cookies::parse(cookie.unwrap_or(""));
-        let now = self.options().clock.unix_seconds();
         let name_suffix = self
             .cookie_context()
-            .filter(|ctx| uses_suffixed(&jar, ctx, now))
+            .filter(|ctx| uses_suffixed(&jar, ctx, self.options().clock.unix_seconds()))
             .map(|ctx| ctx.suffix.as_str());
         let value = match name_suffix {
             Some(suffix) => jar.get(&format!("{SESSION_COOKIE}_{suffix}")),
@@ -353,19 +351,13 @@ impl Verifier {
     /// Authenticates a found token without blocking. `None`: the key is not cached; call
     /// [`Verifier::authenticate`] where blocking is allowed (e.g. `spawn_blocking`).
     pub fn try_authenticate(&self, token: &SessionToken) -> Option<Authentication> {
-        if let Some(early) = self.category_gate(token) {
-            return Some(early);
-        }
-        self.try_verify(&token.token)
+        self.try_verify_as(&token.token, true)
             .map(|r| self.conclude(r, token.carrier))
     }
 
     /// Authenticates a found token, fetching keys if needed (may block).
     pub fn authenticate(&self, token: &SessionToken) -> Authentication {
-        if let Some(early) = self.category_gate(token) {
-            return early;
-        }
-        self.conclude(self.verify(&token.token), token.carrier)
+        self.conclude(self.verify_as(&token.token, true), token.carrier)
     }
 
     /// Both steps, for blocking code: [`Verifier::find_token`] then [`Verifier::authenticate`].
@@ -392,20 +384,6 @@ impl Verifier {
         match self.find_token(authorization, cookie) {
             Ok(token) => self.authenticate(&token),
             Err(signed_out) => signed_out,
-        }
-    }
-
-    /// `authenticateRequest()` treats tokens of another category (JWT templates, machine
-    /// tokens) as signed out before verifying them.
-    fn category_gate(&self, token: &SessionToken) -> Option<Authentication> {
-        match Token::parse(&token.token, self.options().max_token_len) {
-            Ok(t) if !t.is_session_category() => Some(Authentication::SignedOut(SignedOut::new(
-                REASON_TYPE_MISMATCH,
-                "this token is not a session token (its cat header names another category)",
-                true,
-            ))),
-            // Malformed tokens get their precise reason from verify().
-            _ => None,
         }
     }
 

@@ -95,13 +95,7 @@ impl Verifier {
     /// async runtime call [`Verifier::try_verify`] first and run this on a blocking thread only
     /// when that returns `None`.
     pub fn verify(&self, token: &str) -> Result<Claims, Error> {
-        let opts = &self.inner.opts;
-        let now = opts.clock.now();
-        let keys = &*self.inner.keys;
-        run(token, opts, now, keys.is_hs256(), |kid| {
-            Some(keys.fetch_key(kid, now))
-        })
-        .unwrap_or(Err(Error::JwkFailedToResolve))
+        self.verify_as(token, false)
     }
 
     /// Verifies `token` without any I/O or blocking. `None` means the key is not in memory:
@@ -120,12 +114,37 @@ impl Verifier {
     /// # Ok::<(), clerk_verify::Error>(())
     /// ```
     pub fn try_verify(&self, token: &str) -> Option<Result<Claims, Error>> {
+        self.try_verify_as(token, false)
+    }
+
+    /// [`Verifier::verify`]; with `sessions_only`, a token whose `cat` header names another
+    /// category is `token-type-mismatch` (request authentication, as `authenticateRequest()`).
+    pub(crate) fn verify_as(&self, token: &str, sessions_only: bool) -> Result<Claims, Error> {
         let opts = &self.inner.opts;
         let now = opts.clock.now();
         let keys = &*self.inner.keys;
-        run(token, opts, now, keys.is_hs256(), |kid| {
-            keys.cached_key(kid, now)
-        })
+        let gate = Gate {
+            hs256: keys.is_hs256(),
+            sessions_only,
+        };
+        run(token, opts, now, gate, |kid| Some(keys.fetch_key(kid, now)))
+            .unwrap_or(Err(Error::JwkFailedToResolve))
+    }
+
+    /// [`Verifier::try_verify`], with `sessions_only` as in [`Verifier::verify_as`].
+    pub(crate) fn try_verify_as(
+        &self,
+        token: &str,
+        sessions_only: bool,
+    ) -> Option<Result<Claims, Error>> {
+        let opts = &self.inner.opts;
+        let now = opts.clock.now();
+        let keys = &*self.inner.keys;
+        let gate = Gate {
+            hs256: keys.is_hs256(),
+            sessions_only,
+        };
+        run(token, opts, now, gate, |kid| keys.cached_key(kid, now))
     }
 }
 
@@ -156,10 +175,21 @@ pub fn verify<K: KeyFetcher + ?Sized>(
 ) -> Result<Claims, Error> {
     opts.validate()?;
     let now = opts.clock.now();
-    run(token, opts, now, keys.is_hs256(), |kid| {
-        Some(keys.fetch_key(kid, now))
-    })
-    .unwrap_or(Err(Error::JwkFailedToResolve))
+    let gate = Gate {
+        hs256: keys.is_hs256(),
+        sessions_only: false,
+    };
+    run(token, opts, now, gate, |kid| Some(keys.fetch_key(kid, now)))
+        .unwrap_or(Err(Error::JwkFailedToResolve))
+}
+
+/// Header decisions made before any key lookup, beyond the options.
+#[derive(Clone, Copy)]
+struct Gate {
+    /// The key source holds an HS256 secret, not RSA keys.
+    hs256: bool,
+    /// Only session tokens (by their `cat` header) are acceptable.
+    sessions_only: bool,
 }
 
 /// The pipeline. `lookup` returns `None` when the key cannot be had without blocking.
@@ -170,18 +200,21 @@ fn run(
     token: &str,
     opts: &VerifyOptions,
     now: SystemTime,
-    hs256: bool,
+    gate: Gate,
     lookup: impl FnOnce(Option<&str>) -> Option<Result<Arc<Key>, Error>>,
 ) -> Option<Result<Claims, Error>> {
     let parsed = match Token::parse(token, opts.max_token_len) {
         Ok(t) => t,
         Err(e) => return Some(Err(e)),
     };
+    if gate.sessions_only && !parsed.is_session_category() {
+        return Some(Err(Error::TokenTypeMismatch));
+    }
     // Refuse algorithms this verifier's key type cannot check before any key work (and before
     // any fetch an attacker could trigger with a random kid). The key re-checks after lookup.
     match crate::Algorithm::from_name(parsed.alg()) {
-        Some(crate::Algorithm::HS256) if hs256 => {}
-        Some(a) if !hs256 && a.is_rsa() && opts.algorithms.contains(&a) => {}
+        Some(crate::Algorithm::HS256) if gate.hs256 => {}
+        Some(a) if !gate.hs256 && a.is_rsa() && opts.algorithms.contains(&a) => {}
         _ => return Some(Err(Error::bad_alg(parsed.alg()))),
     }
     // A stripped signature (`header.payload.`) under an acceptable alg: malformed, refused
