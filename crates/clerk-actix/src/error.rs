@@ -1,21 +1,16 @@
 //! [`ClerkError`]: the one rejection type. What a refusal says (status, body, challenge, debug
 //! headers) is the core's [`Refusal`]; this file only hands it to actix-web.
 
-use crate::middleware::set_debug_headers;
-use actix_web::http::header::{HeaderValue, CONTENT_TYPE, WWW_AUTHENTICATE};
+use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE, WWW_AUTHENTICATE};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use clerk_verify::{Forbidden, Refusal, SignedOut};
+use clerk_verify::reason;
+use clerk_verify::request::{Forbidden, SignedOut, AUTH_REASON_HEADER};
+use clerk_verify::{Authentication, Refusal};
 use std::fmt;
 
-/// Reason of a 500 when no [`clerk_verify::Verifier`] is in the app data.
-pub const REASON_VERIFIER_MISSING: &str = "verifier-missing";
-/// Reason of a 500 for an authentication state this version of the crate does not know (a
-/// newer `clerk-verify`): never a signed-in user.
-pub const REASON_INTERNAL: &str = "internal-error";
-
 /// Log target of refusals (debug level).
-pub(crate) const LOG_TARGET_REJECTION: &str = "clerk_actix::rejection";
+const LOG_TARGET_REJECTION: &str = "clerk_actix::rejection";
 /// Log target of server-side problems (error level).
 pub(crate) const LOG_TARGET: &str = "clerk_actix";
 
@@ -28,11 +23,12 @@ pub(crate) const LOG_TARGET: &str = "clerk_actix";
 /// | status | `error` | `WWW-Authenticate` | when |
 /// |---|---|---|---|
 /// | 401 | `unauthorized` | `Bearer`, or `Bearer error="invalid_token"` when a token was sent | no token, or the token was refused (`reason` is Clerk's code) |
-/// | 403 | `forbidden` | `Bearer error="insufficient_scope"` | signed in, but a role or permission guard failed |
+/// | 403 | `forbidden` | `Bearer error="insufficient_scope"` | signed in, but a role or permission requirement failed |
 /// | 503 | `service_unavailable` | none | the key source is down (`jwk-remote-failed-to-load`, ...), or the verification task did not complete |
 /// | 500 | `internal_server_error` | none | the verifier is misconfigured or missing |
 ///
-/// The message says what to fix; it never contains the token.
+/// The message says what to fix; it never contains the token. For 500 and 503 it is generic:
+/// the cause goes to the log ([`Refusal::detail`]).
 #[derive(Debug, Clone)]
 pub struct ClerkError {
     refusal: Refusal,
@@ -46,7 +42,7 @@ impl ClerkError {
     }
 
     /// A 403 for a signed-in user who lacks something: use it to write your own guards (or
-    /// return a [`Forbidden`] from [`clerk_verify::Auth::require_role`] with `?`).
+    /// return the [`Forbidden`] of [`clerk_verify::Auth::require_role`] with `?`).
     ///
     /// ```
     /// use actix_web::ResponseError;
@@ -58,9 +54,13 @@ impl ClerkError {
         Forbidden::new(reason, message).into()
     }
 
-    /// A 500 for a server-side problem outside verification ([`Refusal::internal`]).
-    pub(crate) fn internal(reason: &'static str, message: &'static str) -> ClerkError {
-        Refusal::internal(reason, message).into()
+    /// The 500 for an app without a [`clerk_verify::Verifier`] in its app data.
+    pub(crate) fn verifier_missing() -> ClerkError {
+        Refusal::internal(
+            reason::VERIFIER_MISSING,
+            "no clerk_verify::Verifier in the app data: add .app_data(web::Data::new(verifier))",
+        )
+        .into()
     }
 
     /// The HTTP status.
@@ -68,16 +68,13 @@ impl ClerkError {
         StatusCode::from_u16(self.refusal.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
-    /// The stable reason code: Clerk's (e.g. `token-expired`) for a signed-out request, or one of
-    /// [`REASON_MISSING_ROLE`](crate::REASON_MISSING_ROLE),
-    /// [`REASON_MISSING_PERMISSION`](crate::REASON_MISSING_PERMISSION),
-    /// [`REASON_VERIFIER_MISSING`], [`REASON_INTERNAL`], or your own from
-    /// [`ClerkError::forbidden`].
+    /// The stable reason code: one of [`clerk_verify::reason`] (e.g. `token-expired`,
+    /// `missing-role`, `verifier-missing`), or your own from [`ClerkError::forbidden`].
     pub fn reason(&self) -> &'static str {
         self.refusal.reason()
     }
 
-    /// What went wrong and what to fix.
+    /// What went wrong, as the client sees it.
     pub fn message(&self) -> &str {
         self.refusal.message()
     }
@@ -129,5 +126,33 @@ impl ResponseError for ClerkError {
         let mut res = res.body(refusal.json_body());
         set_debug_headers(res.headers_mut(), &refusal.debug_headers());
         res
+    }
+}
+
+/// The refusal for a request that authentication left in another state than signed in.
+pub(crate) fn not_signed_in(authentication: Authentication) -> ClerkError {
+    match authentication {
+        Authentication::SignedOut(s) => ClerkError::signed_out(&s),
+        // `Authentication` is non-exhaustive: a state added later is not a signed-in user.
+        _ => Refusal::internal(
+            reason::INTERNAL_ERROR,
+            "unknown authentication state (is clerk-actix older than clerk-verify?)",
+        )
+        .into(),
+    }
+}
+
+/// Sets Clerk's debug headers as the core lists them ([`Authentication::debug_headers`],
+/// [`Refusal::debug_headers`]), replacing any already set: a signed-in state leaves no
+/// `x-clerk-auth-reason` behind.
+pub(crate) fn set_debug_headers(headers: &mut HeaderMap, debug: &[(&'static str, &'static str)]) {
+    headers.remove(AUTH_REASON_HEADER);
+    for &(name, value) in debug {
+        // Reason codes of custom refusals are the caller's: skip one that is no header value.
+        if let Ok(value) = HeaderValue::from_str(value) {
+            if !value.is_empty() {
+                headers.insert(HeaderName::from_static(name), value);
+            }
+        }
     }
 }

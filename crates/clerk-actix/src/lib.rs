@@ -1,16 +1,20 @@
 //! Clerk session authentication for [actix-web](https://actix.rs) 4, on [`clerk_verify`].
 //!
-//! - [`ClerkAuth`]: an extractor for the signed-in user (401 otherwise); `Option<ClerkAuth>`
-//!   for routes that also serve signed-out visitors (a bad token is `None`, never an error).
-//! - [`ClerkAuth::require_role`] / [`ClerkAuth::require_permission`]: guards that return a 403
-//!   [`ClerkError`] (the core's [`clerk_verify::Auth::require_role`] /
-//!   [`clerk_verify::Auth::require_permission`]), used with `?` in the handler.
+//! - [`ClerkAuth`]: an extractor for the signed-in user (401 otherwise); it dereferences to the
+//!   core's [`Auth`](clerk_verify::Auth), whose `require_role` / `require_permission` return a
+//!   403 with `?`.
+//! - [`OptionalAuth`]: for routes that also serve signed-out visitors: `None` for a missing or
+//!   bad token, but a key source that is down is still 503. (`Option<ClerkAuth>` would swallow
+//!   that too: actix turns every extractor error into `None`.)
+//! - [`Require`]: a signed-in user meeting a [`Requirement`](clerk_verify::request::Requirement)
+//!   named by a type; [`RequireRole`] and [`RequirePermission`] for organization roles and
+//!   permissions (403 otherwise).
 //! - [`ClerkError`]: the rejection, a [`actix_web::ResponseError`] rendering the core's
 //!   [`clerk_verify::Refusal`]: the JSON body, the `WWW-Authenticate` challenge and Clerk's debug
 //!   headers, the same as in every Clerk adapter.
 //! - [`ClerkMiddleware`]: adds `x-clerk-auth-status` / `x-clerk-auth-reason` to the responses of
-//!   authenticated requests (optional routes included), and can require sign-in for a whole
-//!   scope.
+//!   authenticated requests (optional routes included), and can require sign-in, or a
+//!   [`Policy`](clerk_verify::request::Policy), for a whole scope.
 //!
 //! The [`clerk_verify::Verifier`] is app data (`web::Data<Verifier>` or a plain `Verifier`).
 //! Each request is authenticated at most once, whatever combination of extractors and
@@ -50,13 +54,13 @@
 //! }
 //! ```
 //!
-//! | request | `ClerkAuth` | `Option<ClerkAuth>` |
+//! | request | `ClerkAuth` | `OptionalAuth` |
 //! |---|---|---|
 //! | valid session token | the user | `Some(user)` |
 //! | no token, bad token, pending session | 401 `unauthorized` | `None` |
-//! | key source down, verification task did not complete | 503 `service_unavailable` | `None` |
-//! | verifier misconfigured | 500 `internal_server_error` | `None` |
-//! | no verifier in the app data | 500 `internal_server_error` (logged at error level) | `None` |
+//! | key source down, verification task did not complete | 503 `service_unavailable` | 503 |
+//! | verifier misconfigured | 500 `internal_server_error` | 500 |
+//! | no verifier in the app data | 500 `internal_server_error` (logged at error level) | 500 |
 //!
 //! A role or permission guard that fails answers 403 `forbidden` with
 //! `WWW-Authenticate: Bearer error="insufficient_scope"`.
@@ -66,12 +70,13 @@
 //! problems at error level under `clerk_actix`; the token is never logged nor echoed.
 
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 mod error;
 mod extract;
 mod middleware;
 
-pub use clerk_verify::{REASON_MISSING_PERMISSION, REASON_MISSING_ROLE};
-pub use error::{ClerkError, REASON_INTERNAL, REASON_VERIFIER_MISSING};
-pub use extract::{authenticate, ClerkAuth};
+pub use clerk_verify::request::{Permission, Policy, Requirement, Role};
+pub use error::ClerkError;
+pub use extract::{authenticate, ClerkAuth, OptionalAuth, Require, RequirePermission, RequireRole};
 pub use middleware::{ClerkMiddleware, ClerkMiddlewareService};

@@ -1,13 +1,14 @@
 //! [`ClerkMiddleware`]: Clerk's debug headers on responses, and optionally sign-in required for a
 //! whole app or scope.
 
+use crate::error::{set_debug_headers, ClerkError};
 use crate::extract::{authenticate, signed_in};
 use actix_web::body::EitherBody;
 use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Transform};
-use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use actix_web::http::Method;
 use actix_web::HttpMessage;
-use clerk_verify::{Authentication, AUTH_REASON_HEADER};
+use clerk_verify::request::Policy;
+use clerk_verify::Authentication;
 use futures_util::future::{self, LocalBoxFuture, Ready};
 use std::rc::Rc;
 
@@ -23,6 +24,8 @@ use std::rc::Rc;
 ///   `Option<ClerkAuth>`) authenticate; the others cost nothing and get no headers.
 /// - [`ClerkMiddleware::require_sign_in`]: every request except `OPTIONS` (CORS preflights)
 ///   is authenticated first and refused with a [`crate::ClerkError`] unless signed in.
+/// - [`ClerkMiddleware::require`]: the same, and the signed-in user must also meet a
+///   [`Policy`] (organization role, permissions): 403 otherwise.
 ///
 /// Register CORS *outside* it (`.wrap(clerk).wrap(cors)`: the last `wrap` runs first) so that
 /// preflights are answered before authentication and refusals carry CORS headers.
@@ -46,9 +49,10 @@ use std::rc::Rc;
 ///     );
 /// # drop(app);
 /// ```
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct ClerkMiddleware {
-    require_sign_in: bool,
+    /// `None`: lazy; `Some(policy)`: sign-in (and the policy) required.
+    require: Option<Rc<Policy>>,
 }
 
 impl ClerkMiddleware {
@@ -59,8 +63,24 @@ impl ClerkMiddleware {
 
     /// Every request except `OPTIONS` must be signed in (401/503 otherwise), plus the headers.
     pub fn require_sign_in() -> ClerkMiddleware {
+        ClerkMiddleware::require(Policy::new())
+    }
+
+    /// Every request except `OPTIONS` must be signed in and meet `policy` (401/503, then 403).
+    ///
+    /// ```
+    /// use actix_web::{web, App};
+    /// use clerk_actix::ClerkMiddleware;
+    /// use clerk_verify::request::Policy;
+    ///
+    /// let admin = web::scope("/admin")
+    ///     .wrap(ClerkMiddleware::require(Policy::new().role("org:admin")))
+    ///     .route("/stats", web::get().to(|| async { "stats" }));
+    /// # let _ = App::new().service(admin);
+    /// ```
+    pub fn require(policy: Policy) -> ClerkMiddleware {
         ClerkMiddleware {
-            require_sign_in: true,
+            require: Some(Rc::new(policy)),
         }
     }
 }
@@ -79,7 +99,7 @@ where
     fn new_transform(&self, service: S) -> Self::Future {
         future::ready(Ok(ClerkMiddlewareService {
             service: Rc::new(service),
-            require_sign_in: self.require_sign_in,
+            require: self.require.clone(),
         }))
     }
 }
@@ -88,7 +108,7 @@ where
 #[derive(Debug)]
 pub struct ClerkMiddlewareService<S> {
     service: Rc<S>,
-    require_sign_in: bool,
+    require: Option<Rc<Policy>>,
 }
 
 impl<S, B> Service<ServiceRequest> for ClerkMiddlewareService<S>
@@ -104,10 +124,17 @@ where
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
         let service = Rc::clone(&self.service);
-        let require = self.require_sign_in && req.method() != Method::OPTIONS;
+        let require = self
+            .require
+            .clone()
+            .filter(|_| req.method() != Method::OPTIONS);
         Box::pin(async move {
-            if require {
-                if let Err(refusal) = authenticate(req.request()).await.and_then(signed_in) {
+            if let Some(policy) = require {
+                let allowed = authenticate(req.request())
+                    .await
+                    .and_then(signed_in)
+                    .and_then(|auth| policy.check(&auth).map_err(ClerkError::from));
+                if let Err(refusal) = allowed {
                     return Ok(req.error_response(refusal).map_into_right_body());
                 }
             }
@@ -122,20 +149,5 @@ where
             }
             Ok(res.map_into_left_body())
         })
-    }
-}
-
-/// Sets Clerk's debug headers as the core lists them ([`Authentication::debug_headers`],
-/// [`clerk_verify::Refusal::debug_headers`]), replacing any already set: a signed-in state
-/// leaves no `x-clerk-auth-reason` behind.
-pub(crate) fn set_debug_headers(headers: &mut HeaderMap, debug: &[(&'static str, &'static str)]) {
-    headers.remove(AUTH_REASON_HEADER);
-    for &(name, value) in debug {
-        // Reason codes of custom refusals are the caller's: skip one that is no header value.
-        if let Ok(value) = HeaderValue::from_str(value) {
-            if !value.is_empty() {
-                headers.insert(HeaderName::from_static(name), value);
-            }
-        }
     }
 }

@@ -4,10 +4,14 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::{test, web, App, HttpResponse};
-use clerk_actix::{authenticate, ClerkAuth, ClerkError, ClerkMiddleware};
+use clerk_actix::{
+    authenticate, ClerkAuth, ClerkError, ClerkMiddleware, OptionalAuth, RequirePermission,
+    RequireRole,
+};
 use clerk_dev::{fixtures, now_unix, TokenBuilder};
+use clerk_verify::request::{Permission, Policy, Role};
 use clerk_verify::testing::{ColdKeys, Panicking, Unavailable};
-use clerk_verify::{KeySet, Verifier, VerifyOptions};
+use clerk_verify::{reason, KeySet, Verifier, VerifyOptions};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,8 +28,31 @@ async fn me(auth: ClerkAuth) -> HttpResponse {
     HttpResponse::Ok().json(json!({ "userId": auth.user_id() }))
 }
 
-async fn maybe(auth: Option<ClerkAuth>) -> HttpResponse {
+async fn maybe(auth: OptionalAuth) -> HttpResponse {
     HttpResponse::Ok().json(json!({ "userId": auth.as_ref().map(|a| a.user_id()) }))
+}
+
+/// actix's own `Option`: every extractor error, outages included, becomes `None`.
+async fn swallowing(auth: Option<ClerkAuth>) -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "userId": auth.as_ref().map(|a| a.user_id()) }))
+}
+
+struct Admin;
+impl Role for Admin {
+    const ROLE: &'static str = "org:admin";
+}
+
+struct ReadInvoices;
+impl Permission for ReadInvoices {
+    const PERMISSION: &'static str = "org:invoices:read";
+}
+
+async fn typed_admin(admin: RequireRole<Admin>) -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "userId": admin.user_id() }))
+}
+
+async fn typed_invoices(_reader: RequirePermission<ReadInvoices>) -> HttpResponse {
+    HttpResponse::Ok().finish()
 }
 
 async fn admin(auth: ClerkAuth) -> Result<HttpResponse, ClerkError> {
@@ -46,8 +73,13 @@ async fn core_admin(auth: ClerkAuth) -> Result<HttpResponse, ClerkError> {
 }
 
 /// Both extractors and the middleware on one request.
-async fn both(required: ClerkAuth, optional: Option<ClerkAuth>) -> HttpResponse {
-    assert_eq!(Some(&required), optional.as_ref());
+async fn both(
+    required: ClerkAuth,
+    optional: OptionalAuth,
+    admin: RequireRole<Admin>,
+) -> HttpResponse {
+    assert_eq!(Some(&*required), optional.as_ref());
+    assert_eq!(admin.user_id(), required.user_id());
     HttpResponse::Ok().finish()
 }
 
@@ -59,7 +91,10 @@ macro_rules! app {
                 .wrap(ClerkMiddleware::new())
                 .route("/me", web::get().to(me))
                 .route("/maybe", web::get().to(maybe))
+                .route("/swallowing", web::get().to(swallowing))
                 .route("/admin", web::get().to(admin))
+                .route("/typed-admin", web::get().to(typed_admin))
+                .route("/typed-invoices", web::get().to(typed_invoices))
                 .route("/invoices", web::get().to(invoices))
                 .route("/core-admin", web::get().to(core_admin))
                 .route("/both", web::get().to(both))
@@ -131,10 +166,23 @@ async fn bearer_and_cookie_tokens_sign_in_with_debug_headers() {
     assert_eq!(r.header("x-clerk-auth-status"), Some("signed-in"));
     assert_eq!(r.header("x-clerk-auth-reason"), None);
 
-    let cookie = format!("theme=dark; __session={}", token("user_c"));
+    let cookie = format!(
+        "theme=dark; __session={}; __client_uat={}",
+        token("user_c"),
+        now_unix() - 60
+    );
     let r = get!(&app, "/me", &[("Cookie", &cookie)]).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.json(), json!({"userId": "user_c"}));
+    // Clerk signed the browser out (__client_uat=0): the old cookie no longer gets in.
+    let cookie = format!("__session={}; __client_uat=0", token("user_c"));
+    let r = get!(&app, "/me", &[("Cookie", &cookie)]).await;
+    assert_eq!(r.status, 401, "{}", r.body);
+    assert_eq!(r.json()["reason"], reason::SESSION_TOKEN_BUT_NO_CLIENT_UAT);
+    assert_eq!(
+        r.header("www-authenticate"),
+        Some("Bearer error=\"invalid_token\"")
+    );
 
     // A route that does not authenticate gets no debug headers.
     let r = get!(
@@ -246,16 +294,39 @@ async fn role_and_permission_guards_answer_403() {
     // The core's guard, returned with `?`, answers the same.
     let r = get!(&app, "/core-admin", &[("Authorization", &bearer(&member))]).await;
     assert_eq!(r.status, 403);
-    assert_eq!(r.json()["reason"], clerk_actix::REASON_MISSING_ROLE);
+    assert_eq!(r.json()["reason"], reason::MISSING_ROLE);
+    // The typed guards answer the same.
+    let r = get!(&app, "/typed-admin", &[("Authorization", &bearer(&member))]).await;
+    assert_eq!(r.status, 403);
+    assert_eq!(r.json()["reason"], reason::MISSING_ROLE);
+    let r = get!(&app, "/typed-admin", &[("Authorization", &bearer(&admin))]).await;
+    assert_eq!(r.json(), json!({"userId": "user_a"}));
+    let r = get!(
+        &app,
+        "/typed-invoices",
+        &[("Authorization", &bearer(&member))]
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = get!(
+        &app,
+        "/typed-invoices",
+        &[("Authorization", &bearer(&admin))]
+    )
+    .await;
+    assert_eq!(r.json()["reason"], reason::MISSING_PERMISSION);
 
     // Signed out: 401 before any guard.
     let r = get!(&app, "/admin", &[]).await;
     assert_eq!(r.status, 401);
+    let r = get!(&app, "/typed-admin", &[]).await;
+    assert_eq!(r.status, 401);
 }
 
-/// A remote key source that is down.
+/// A remote key source that is down: `OptionalAuth` still answers 503 for a request with a
+/// token (an outage must not turn users anonymous), and serves one without a token.
 #[actix_web::test]
-async fn key_source_down_is_503_but_optional_is_none() {
+async fn key_source_down_is_503_even_for_optional_auth() {
     let app = app!(Verifier::new(Unavailable, VerifyOptions::default()).unwrap());
     let t = token("user_1");
     let r = get!(&app, "/me", &[("Authorization", &bearer(&t))]).await;
@@ -267,7 +338,18 @@ async fn key_source_down_is_503_but_optional_is_none() {
         r.header("x-clerk-auth-reason"),
         Some("jwk-remote-failed-to-load")
     );
+    // The client is not told the cause; the operator's log is.
+    assert!(!r.body.contains("connection refused"), "{}", r.body);
     let r = get!(&app, "/maybe", &[("Authorization", &bearer(&t))]).await;
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert_eq!(r.json()["reason"], "jwk-remote-failed-to-load");
+    let r = get!(&app, "/maybe", &[]).await;
+    assert_eq!(
+        (r.status.as_u16(), r.json()),
+        (200, json!({"userId": null}))
+    );
+    // actix's own `Option<ClerkAuth>` swallows the outage: why OptionalAuth exists.
+    let r = get!(&app, "/swallowing", &[("Authorization", &bearer(&t))]).await;
     assert_eq!(
         (r.status.as_u16(), r.json()),
         (200, json!({"userId": null}))
@@ -285,10 +367,7 @@ async fn an_unfinished_verification_task_is_503_not_a_panic() {
     assert_eq!(r.json()["reason"], "jwk-remote-failed-to-load");
     assert_eq!(r.header("www-authenticate"), None);
     let r = get!(&app, "/maybe", &[("Authorization", &bearer(&t))]).await;
-    assert_eq!(
-        (r.status.as_u16(), r.json()),
-        (200, json!({"userId": null}))
-    );
+    assert_eq!(r.status, 503, "{}", r.body);
 }
 
 /// Keys that are never cached: every verification must fetch, which may block.
@@ -301,15 +380,13 @@ fn slow_keys() -> Arc<ColdKeys> {
 async fn fetching_runs_off_the_executor_and_once_per_request() {
     let slow = slow_keys();
     let app = app!(Verifier::new(Arc::clone(&slow), VerifyOptions::default()).unwrap());
-    let r = get!(
-        &app,
-        "/both",
-        &[("Authorization", &bearer(&token("user_1")))],
-    )
-    .await;
+    let admin = TokenBuilder::session("user_1", now_unix())
+        .claim("o", json!({"id": "org_1", "rol": "admin"}))
+        .sign(fixtures::rsa2048());
+    let r = get!(&app, "/both", &[("Authorization", &bearer(&admin))]).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.header("x-clerk-auth-status"), Some("signed-in"));
-    // Two extractors and the middleware, one verification.
+    // Three extractors and the middleware, one verification.
     assert_eq!(slow.fetches(), 1);
     let executor = std::thread::current().id();
     assert!(slow.fetch_threads().iter().all(|t| *t != executor));
@@ -330,7 +407,7 @@ async fn authenticate_reuses_the_stored_result() {
 }
 
 #[actix_web::test]
-async fn missing_verifier_is_500_and_optional_none() {
+async fn missing_verifier_is_500_for_every_extractor() {
     let app = test::init_service(
         App::new()
             .route("/me", web::get().to(me))
@@ -345,11 +422,9 @@ async fn missing_verifier_is_500_and_optional_none() {
     assert_eq!(r.header("www-authenticate"), None);
     assert_eq!(r.header("x-clerk-auth-status"), Some("signed-out"));
     assert_eq!(r.header("x-clerk-auth-reason"), Some("verifier-missing"));
+    assert!(!r.body.contains("app_data"), "{}", r.body);
     let r = get!(&app, "/maybe", &[("Authorization", &bearer(&t))]).await;
-    assert_eq!(
-        (r.status.as_u16(), r.json()),
-        (200, json!({"userId": null}))
-    );
+    assert_eq!(r.status, 500);
 }
 
 #[actix_web::test]
@@ -398,6 +473,45 @@ async fn require_sign_in_guards_a_scope_but_not_preflights() {
     let r = reply(test::call_service(&app, req).await).await;
     assert_eq!(r.status, 204);
     assert_eq!(r.header("x-clerk-auth-status"), None);
+}
+
+#[actix_web::test]
+async fn a_policy_guards_a_scope() {
+    let app = test::init_service(
+        App::new().app_data(web::Data::new(verifier())).service(
+            web::scope("/billing")
+                .wrap(ClerkMiddleware::require(
+                    Policy::new().permission("org:invoices:read"),
+                ))
+                .route("/invoices", web::get().to(|| async { "invoices" })),
+        ),
+    )
+    .await;
+    let r = get!(&app, "/billing/invoices", &[]).await;
+    assert_eq!(r.status, 401);
+    let plain = token("user_1");
+    let r = get!(
+        &app,
+        "/billing/invoices",
+        &[("Authorization", &bearer(&plain))]
+    )
+    .await;
+    assert_eq!(r.status, 403);
+    assert_eq!(r.json()["reason"], reason::MISSING_PERMISSION);
+    let reader = TokenBuilder::session("user_r", now_unix())
+        .claim(
+            "o",
+            json!({"id": "org_1", "rol": "member", "per": "read", "fpm": "1"}),
+        )
+        .claim("fea", "o:invoices")
+        .sign(fixtures::rsa2048());
+    let r = get!(
+        &app,
+        "/billing/invoices",
+        &[("Authorization", &bearer(&reader))]
+    )
+    .await;
+    assert_eq!((r.status.as_u16(), r.body.as_str()), (200, "invoices"));
 }
 
 #[actix_web::test]

@@ -1,7 +1,12 @@
 //! Configuration from the environment, with Clerk's variable names where Clerk has them.
+//!
+//! [`Verifier::from_env`] is the usual entry point; the constants name every variable read, and
+//! [`split_list`] is how the comma-separated ones are read.
 
 use crate::error::Error;
 use crate::options::VerifyOptions;
+#[cfg(feature = "remote")]
+use crate::remote::JwksSource;
 use crate::verify::Verifier;
 use std::time::Duration;
 
@@ -123,7 +128,7 @@ impl Verifier {
     /// hook) for a remote key source.
     ///
     /// ```
-    /// use clerk_verify::{RemoteOptions, Verifier};
+    /// use clerk_verify::{remote::RemoteOptions, Verifier};
     /// use std::time::Duration;
     ///
     /// let get = |name: &str| (name == "CLERK_SECRET_KEY").then(|| "sk_test_abc".to_owned());
@@ -139,10 +144,70 @@ impl Verifier {
         if let Some(pem) = get(ENV_JWT_KEY).filter(|v| !v.trim().is_empty()) {
             return Verifier::from_pem(&pem, opts);
         }
-        match crate::remote::JwksSource::from_lookup(&get)? {
+        match JwksSource::from_lookup(&get)? {
             Some(source) => Verifier::new(crate::remote::RemoteKeys::new(source, remote)?, opts),
             None => Err(Error::JwkFailedToResolve),
         }
+    }
+}
+
+#[cfg(feature = "remote")]
+impl JwksSource {
+    /// The source named by the environment, in this order (the first set, non-empty one wins):
+    ///
+    /// 1. `CLERK_JWKS_URL`: a plain JWKS URL (our variable; it is the most specific statement,
+    ///    so it overrides Clerk's keys when both are set);
+    /// 2. `CLERK_SECRET_KEY` (with `CLERK_API_URL` if set): the Backend API, Clerk's default;
+    /// 3. `CLERK_PUBLISHABLE_KEY`: the public Frontend API JWKS.
+    ///
+    /// `Ok(None)` when none is set. `CLERK_JWT_KEY` (networkless, and first in Clerk's order) is
+    /// not a remote source: [`crate::Verifier::from_env`] checks it before this.
+    pub fn from_env() -> Result<Option<JwksSource>, Error> {
+        JwksSource::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Like [`JwksSource::from_env`], reading variables through `get`.
+    ///
+    /// ```
+    /// use clerk_verify::remote::JwksSource;
+    /// let env = |name: &str| match name {
+    ///     "CLERK_SECRET_KEY" => Some("sk_test_abc".to_owned()),
+    ///     "CLERK_API_URL" => Some("http://127.0.0.1:9000".to_owned()),
+    ///     "CLERK_PUBLISHABLE_KEY" => Some("pk_test_Zm9uZC1rb2FsYS0xMi5jbGVyay5hY2NvdW50cy5kZXYk".to_owned()),
+    ///     _ => None,
+    /// };
+    /// let source = JwksSource::from_lookup(env)?.unwrap();
+    /// assert_eq!(source.jwks_url(), "http://127.0.0.1:9000/v1/jwks");
+    /// # Ok::<(), clerk_verify::Error>(())
+    /// ```
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Option<JwksSource>, Error> {
+        let var = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+        if let Some(url) = var(ENV_JWKS_URL) {
+            return JwksSource::url(&url)
+                .map(Some)
+                .map_err(|e| in_variable(ENV_JWKS_URL, e));
+        }
+        if let Some(sk) = var(ENV_SECRET_KEY) {
+            let api_url = var(ENV_API_URL);
+            return JwksSource::secret_key(&sk, api_url.as_deref())
+                .map(Some)
+                .map_err(|e| in_variable(ENV_SECRET_KEY, e));
+        }
+        if let Some(pk) = var(ENV_PUBLISHABLE_KEY) {
+            return JwksSource::publishable_key(&pk)
+                .map(Some)
+                .map_err(|e| in_variable(ENV_PUBLISHABLE_KEY, e));
+        }
+        Ok(None)
+    }
+}
+
+/// Prefixes a configuration error with the variable it came from.
+#[cfg(feature = "remote")]
+fn in_variable(name: &str, e: Error) -> Error {
+    match e {
+        Error::ConfigInvalid(why) => Error::config(format!("{name}: {why}")),
+        other => other,
     }
 }
 
@@ -195,5 +260,55 @@ mod tests {
         let blank = |k: &str| (k != ENV_JWT_KEY).then(|| " ".to_owned());
         let none = Verifier::from_lookup(blank).unwrap_err();
         assert_eq!(none.reason(), "jwk-failed-to-resolve");
+    }
+
+    #[cfg(feature = "remote")]
+    #[test]
+    fn env_order() {
+        let lookup = |vars: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                vars.iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        let all: &[(&str, &str)] = &[
+            (ENV_JWKS_URL, "https://keys.example.com/jwks.json"),
+            (ENV_SECRET_KEY, "sk_test_x"),
+            (ENV_API_URL, "https://api.example.com"),
+            (
+                ENV_PUBLISHABLE_KEY,
+                "pk_test_Zm9uZC1rb2FsYS0xMi5jbGVyay5hY2NvdW50cy5kZXYk",
+            ),
+        ];
+        let got = |vars| {
+            JwksSource::from_lookup(lookup(vars))
+                .unwrap()
+                .unwrap()
+                .jwks_url()
+        };
+        assert_eq!(got(all), "https://keys.example.com/jwks.json");
+        assert_eq!(got(&all[1..]), "https://api.example.com/v1/jwks");
+        assert_eq!(
+            got(&all[3..]),
+            "https://fond-koala-12.clerk.accounts.dev/.well-known/jwks.json"
+        );
+        // Empty values count as unset.
+        let blank: &[(&str, &str)] = &[
+            (ENV_JWKS_URL, " "),
+            (ENV_SECRET_KEY, ""),
+            (
+                ENV_PUBLISHABLE_KEY,
+                "pk_test_Zm9uZC1rb2FsYS0xMi5jbGVyay5hY2NvdW50cy5kZXYk",
+            ),
+        ];
+        assert_eq!(got(blank), got(&all[3..]));
+        assert!(JwksSource::from_lookup(|_| None).unwrap().is_none());
+        let bad =
+            JwksSource::from_lookup(|n| (n == ENV_PUBLISHABLE_KEY).then(|| "pk_test_bad".into()));
+        assert!(bad
+            .unwrap_err()
+            .to_string()
+            .starts_with("invalid configuration: CLERK_PUBLISHABLE_KEY: "));
     }
 }

@@ -1,14 +1,11 @@
 //! What a verifier checks besides the signature, with Clerk's option names and safe defaults.
 
-use crate::algorithm::Algorithm;
 use crate::error::Error;
+use crate::keys::Algorithm;
 use crate::token::DEFAULT_MAX_TOKEN_LEN;
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
-
-/// Clerk's default allowed clock skew (`DEFAULT_CLOCK_SKEW_IN_MS`).
-pub const DEFAULT_CLOCK_SKEW: Duration = Duration::from_secs(5);
 
 /// Options for [`crate::Verifier`] and [`crate::verify`].
 ///
@@ -69,7 +66,7 @@ impl Default for VerifyOptions {
             allow_missing_azp: false,
             audience: Vec::new(),
             issuer: None,
-            clock_skew: DEFAULT_CLOCK_SKEW,
+            clock_skew: VerifyOptions::DEFAULT_CLOCK_SKEW,
             algorithms: vec![Algorithm::RS256],
             clock: Clock::system(),
             max_token_len: DEFAULT_MAX_TOKEN_LEN,
@@ -80,6 +77,9 @@ impl Default for VerifyOptions {
 }
 
 impl VerifyOptions {
+    /// Clerk's default allowed clock skew (`DEFAULT_CLOCK_SKEW_IN_MS`): 5 s.
+    pub const DEFAULT_CLOCK_SKEW: Duration = Duration::from_secs(5);
+
     /// The defaults; same as `VerifyOptions::default()`.
     pub fn new() -> Self {
         Self::default()

@@ -19,9 +19,7 @@
 // the joined text from the crate root: hence the full paths in its links.
 
 use crate::error::Error;
-use crate::fetch::KeyFetcher;
-use crate::key::Key;
-use crate::keyset::KeySet;
+use crate::keys::{Key, KeyFetcher, KeySet};
 use parking_lot::Mutex;
 use std::sync::Arc;
 use std::thread::ThreadId;

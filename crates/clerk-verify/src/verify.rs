@@ -2,11 +2,9 @@
 
 use crate::claims::{self, Claims};
 use crate::error::Error;
-use crate::fetch::KeyFetcher;
-use crate::key::Key;
-use crate::keyset::KeySet;
+use crate::keys::{Algorithm, Key, KeyFetcher, KeySet};
 use crate::options::VerifyOptions;
-use crate::request::CookieContext;
+use crate::remote::PublishableKey;
 use crate::token::Token;
 use std::fmt;
 use std::sync::Arc;
@@ -38,23 +36,23 @@ pub struct Verifier {
 struct Inner {
     keys: Box<dyn KeyFetcher>,
     opts: VerifyOptions,
-    /// Derived once from `opts.publishable_key`.
-    cookies: Option<CookieContext>,
+    /// Parsed once from `opts.publishable_key` (the cookie suffix is computed then).
+    publishable: Option<PublishableKey>,
 }
 
 impl Verifier {
     /// A verifier over any key source. Fails if the options are contradictory.
     pub fn new(keys: impl KeyFetcher + 'static, opts: VerifyOptions) -> Result<Verifier, Error> {
         opts.validate()?;
-        let cookies = match &opts.publishable_key {
-            Some(pk) => Some(CookieContext::from_publishable_key(pk)?),
+        let publishable = match &opts.publishable_key {
+            Some(pk) => Some(PublishableKey::parse(pk)?),
             None => None,
         };
         Ok(Verifier {
             inner: Arc::new(Inner {
                 keys: Box::new(keys),
                 opts,
-                cookies,
+                publishable,
             }),
         })
     }
@@ -85,8 +83,9 @@ impl Verifier {
         &*self.inner.keys
     }
 
-    pub(crate) fn cookie_context(&self) -> Option<&CookieContext> {
-        self.inner.cookies.as_ref()
+    /// The publishable key from the options, parsed (for the cookie rules).
+    pub(crate) fn publishable_key(&self) -> Option<&PublishableKey> {
+        self.inner.publishable.as_ref()
     }
 
     /// Verifies `token` and returns its claims.
@@ -207,13 +206,20 @@ fn run(
         Ok(t) => t,
         Err(e) => return Some(Err(e)),
     };
+    // Clerk's order: the category first. Request authentication takes session tokens only;
+    // `verify()` refuses machine tokens, as Clerk's `verifyToken()` does.
     if gate.sessions_only && !parsed.is_session_category() {
         return Some(Err(Error::TokenTypeMismatch));
     }
+    if parsed.is_machine_token() {
+        return Some(Err(Error::invalid(
+            "this is a machine token (cat), not a session token",
+        )));
+    }
     // Refuse algorithms this verifier's key type cannot check before any key work (and before
     // any fetch an attacker could trigger with a random kid). The key re-checks after lookup.
-    match crate::Algorithm::from_name(parsed.alg()) {
-        Some(crate::Algorithm::HS256) if gate.hs256 => {}
+    match Algorithm::from_name(parsed.alg()) {
+        Some(Algorithm::HS256) if gate.hs256 => {}
         Some(a) if !gate.hs256 && a.is_rsa() && opts.algorithms.contains(&a) => {}
         _ => return Some(Err(Error::bad_alg(parsed.alg()))),
     }

@@ -6,7 +6,7 @@
 mod remote_support;
 
 use clerk_dev::{b64url, fixtures, Fault, JwksServer};
-use clerk_verify::RemoteKeys;
+use clerk_verify::remote::RemoteKeys;
 use remote_support::*;
 use std::sync::{Arc, Barrier, Mutex};
 use std::thread;

@@ -5,7 +5,7 @@
 mod remote_support;
 
 use clerk_dev::{fixtures, Fault, JwksServer};
-use clerk_verify::{Category, RemoteKeys};
+use clerk_verify::{remote::RemoteKeys, Category};
 use remote_support::*;
 use std::io::{Read, Write};
 use std::net::TcpListener;
@@ -280,4 +280,128 @@ fn errors_do_not_show_the_url_query() {
         shown.contains(&server.jwks_url()) && !shown.contains("QUERYSECRET"),
         "{shown}"
     );
+}
+
+/// Issue: key rotation during an outage. With the cache warm and the source failing, a token
+/// naming a kid we have never seen gets the outage's error (503 in adapters), never
+/// `jwk-kid-mismatch` (401, "issued by another instance"): for the request whose fetch failed
+/// and for those the rate limit answers meanwhile.
+#[test]
+fn a_rotated_kid_during_an_outage_is_the_outage() {
+    let key = fixtures::rsa2048();
+    let rotated = fixtures::rsa2048_b();
+    let server = JwksServer::start_with(key.jwks_json());
+    let clock = clock();
+    let v = verifier(
+        RemoteKeys::from_jwks_url(&server.jwks_url(), fast()).unwrap(),
+        &clock,
+    );
+    assert_eq!(reason(&v.verify(&token(key, &clock))), "ok");
+    server.set_fault(Fault::Status(502));
+    clock.advance(Duration::from_secs(30));
+    let new = token(rotated, &clock);
+    assert_eq!(reason(&v.verify(&new)), "jwk-remote-failed-to-load");
+    assert_eq!(server.hits(), 2);
+    // Inside the refetch interval: answered without a request, still the outage.
+    clock.advance(Duration::from_secs(1));
+    assert_eq!(reason(&v.verify(&new)), "jwk-remote-failed-to-load");
+    assert_eq!(
+        v.try_verify(&new).map(|r| reason(&r)),
+        Some("jwk-remote-failed-to-load")
+    );
+    assert_eq!(server.hits(), 2);
+    // The known key serves throughout.
+    assert_eq!(reason(&v.verify(&token(key, &clock))), "ok");
+    // The source recovers and now publishes the rotated key: it verifies.
+    server.set_fault(Fault::None);
+    server.set_jwks(clerk_dev::jwks_json(&[key, rotated]));
+    clock.advance(Duration::from_secs(5));
+    assert_eq!(reason(&v.verify(&token(rotated, &clock))), "ok");
+    // A kid that is truly unknown, with the source healthy, is a mismatch.
+    clock.advance(Duration::from_secs(5));
+    let stranger = token_with_kid(key, "ins_other", &clock);
+    assert_eq!(reason(&v.verify(&stranger)), "jwk-kid-mismatch");
+}
+
+/// Issue: refused keys explain themselves. A key the JWKS publishes but we refuse is remembered
+/// by kid: a token naming it is `jwk-remote-invalid` with the reason, at once, without a refetch.
+#[test]
+fn a_refused_remote_key_explains_itself() {
+    let key = fixtures::rsa2048();
+    let weak = fixtures::rsa1024();
+    let mut enc = fixtures::rsa2048_b().public_jwk();
+    enc["use"] = "enc".into();
+    let mut kidless = fixtures::rsa2048_b().public_jwk();
+    kidless.as_object_mut().unwrap().remove("kid");
+    let doc = serde_json::json!({
+        "keys": [weak.public_jwk(), enc, kidless, key.public_jwk()]
+    });
+    let server = JwksServer::start_with(doc.to_string());
+    let clock = clock();
+    let v = verifier(
+        RemoteKeys::from_jwks_url(&server.jwks_url(), fast()).unwrap(),
+        &clock,
+    );
+    assert_eq!(reason(&v.verify(&token(key, &clock))), "ok");
+    let e = v.verify(&token(weak, &clock)).unwrap_err();
+    assert_eq!(e.reason(), "jwk-remote-invalid");
+    assert!(e.to_string().contains("1024 bits"), "{e}");
+    assert!(!e.to_string().contains("ins_test"), "{e}");
+    let e = v.verify(&token(fixtures::rsa2048_b(), &clock)).unwrap_err();
+    assert_eq!(e.reason(), "jwk-remote-invalid");
+    assert!(e.to_string().contains("not for signatures"), "{e}");
+    assert_eq!(e.category(), Category::KeysUnavailable);
+    // No refetch was spent on them.
+    assert_eq!(server.hits(), 1);
+}
+
+/// Issue: a document with more keys than the cap is refused with a clear error, not cut.
+#[test]
+fn a_remote_jwks_over_the_key_cap_is_refused() {
+    let key = fixtures::rsa2048();
+    let keys: Vec<serde_json::Value> = (0..3)
+        .map(|i| {
+            let mut jwk = key.public_jwk();
+            jwk["kid"] = format!("k{i}").into();
+            jwk
+        })
+        .collect();
+    let server = JwksServer::start_with(serde_json::json!({ "keys": keys }).to_string());
+    let clock = clock();
+    let v = verifier(
+        RemoteKeys::from_jwks_url(&server.jwks_url(), fast().max_keys(2)).unwrap(),
+        &clock,
+    );
+    let e = v.verify(&token_with_kid(key, "k0", &clock)).unwrap_err();
+    assert_eq!(e.reason(), "jwk-remote-invalid");
+    assert!(e.to_string().contains("more than the limit of 2"), "{e}");
+}
+
+/// Issue: a refetch interval below one second is a configuration error; zero disables the
+/// unknown-kid rate limit (every unknown kid fetches).
+#[test]
+fn refetch_interval_floor_and_zero() {
+    let key = fixtures::rsa2048();
+    let server = JwksServer::start_with(key.jwks_json());
+    for bad in [Duration::from_millis(1), Duration::from_millis(999)] {
+        let e = RemoteKeys::from_jwks_url(&server.jwks_url(), fast().min_refetch_interval(bad))
+            .unwrap_err();
+        assert_eq!(e.reason(), "config-invalid");
+        assert!(e.to_string().contains("at least 1 s"), "{e}");
+    }
+    let clock = clock();
+    let v = verifier(
+        RemoteKeys::from_jwks_url(
+            &server.jwks_url(),
+            fast().min_refetch_interval(Duration::ZERO),
+        )
+        .unwrap(),
+        &clock,
+    );
+    assert_eq!(reason(&v.verify(&token(key, &clock))), "ok");
+    for i in 0..3 {
+        let t = token_with_kid(key, &format!("unknown{i}"), &clock);
+        assert_eq!(reason(&v.verify(&t)), "jwk-kid-mismatch");
+    }
+    assert_eq!(server.hits(), 4);
 }

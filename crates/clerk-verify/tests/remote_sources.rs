@@ -6,7 +6,8 @@ mod remote_support;
 
 use clerk_dev::{fixtures, jwks_json, JwksServer};
 use clerk_verify::{
-    JwksSource, KeyFetcher, PublishableKey, RemoteKeys, RemoteOptions, Verifier, VerifyOptions,
+    remote::JwksSource, remote::PublishableKey, remote::RemoteKeys, remote::RemoteOptions,
+    KeyFetcher, Verifier, VerifyOptions,
 };
 use remote_support::*;
 use std::time::Duration;

@@ -4,8 +4,10 @@
 //! All times are the `now` handed in by the caller (the verifier's clock). The state machine:
 //!
 //! - **fresh** (`age < ttl`): keys are served from a read lock. An unknown `kid` triggers a
-//!   refetch if the last fetch attempt is at least `min_refetch_interval` old, otherwise it is
-//!   `jwk-kid-mismatch` at once.
+//!   refetch if the last fetch attempt is at least `min_refetch_interval` old; otherwise it is
+//!   answered at once: `jwk-kid-mismatch`, or, while the last attempt failed, that fetch error
+//!   (a rotated key during an outage is the outage's fault, not the token's). A `kid` the
+//!   document publishes but we refused is `jwk-remote-invalid` saying why, without a refetch.
 //! - **due** (`ttl <= age < ttl + max_stale`): a refresh is due. One caller fetches; others keep
 //!   getting the old keys meanwhile (stale-while-revalidate). If the refresh fails, the old keys
 //!   keep serving (stale-if-error) and the next attempt waits `min_refetch_interval`.
@@ -17,7 +19,7 @@
 //! With `skip_cache`, every lookup fetches and nothing is stored (Clerk's `skipJwksCache`).
 
 use crate::error::Error;
-use crate::key::Key;
+use crate::keys::{Key, KeySet, Lookup};
 use parking_lot::{Mutex, RwLock};
 use std::fmt;
 use std::sync::Arc;
@@ -37,7 +39,6 @@ pub(crate) struct CacheConfig {
     pub(crate) ttl: Duration,
     pub(crate) min_refetch_interval: Duration,
     pub(crate) max_stale: Duration,
-    pub(crate) max_keys: usize,
     pub(crate) skip_cache: bool,
 }
 
@@ -61,14 +62,22 @@ struct State {
 }
 
 struct Snapshot {
-    keys: Vec<Arc<Key>>,
+    keys: KeySet,
     fetched_at: SystemTime,
 }
 
-impl Snapshot {
-    fn find(&self, kid: &str) -> Option<Arc<Key>> {
-        self.keys.iter().find(|k| k.kid() == Some(kid)).cloned()
+/// A key set's answer for `kid` as the cache reports it: the key, nothing, or (for a key the
+/// document publishes but we refused) the error saying why.
+fn find(keys: &KeySet, kid: &str) -> Result<Option<Arc<Key>>, Error> {
+    match keys.lookup(Some(kid)) {
+        Lookup::Found(key) => Ok(Some(Arc::clone(key))),
+        Lookup::Refused(why) => Err(refused(why)),
+        Lookup::Missing => Ok(None),
     }
+}
+
+fn refused(why: &str) -> Error {
+    Error::JwkRemoteInvalid(crate::keys::refused_message(why).into())
 }
 
 /// What the state says about a lookup.
@@ -115,16 +124,12 @@ impl KeyCache {
         &self,
         kid: Option<&str>,
         now: SystemTime,
-        fetch: impl FnOnce() -> Result<Vec<Key>, Error>,
+        fetch: impl FnOnce() -> Result<KeySet, Error>,
     ) -> Result<Arc<Key>, Error> {
         if self.cfg.skip_cache {
             let kid = kid.ok_or(Error::JwkKidMismatch)?;
-            let keys = fetch().inspect_err(|e| self.report(e))?;
-            return keys
-                .into_iter()
-                .find(|k| k.kid() == Some(kid))
-                .map(Arc::new)
-                .ok_or(Error::JwkKidMismatch);
+            let keys = fetch().inspect_err(|e| self.report(e, None))?;
+            return find(&keys, kid)?.ok_or(Error::JwkKidMismatch);
         }
         let _flight = match self.decide(kid, now) {
             Decision::Hit(key) => return Ok(key),
@@ -149,10 +154,12 @@ impl KeyCache {
     pub(crate) fn refresh(
         &self,
         now: SystemTime,
-        fetch: impl FnOnce() -> Result<Vec<Key>, Error>,
+        fetch: impl FnOnce() -> Result<KeySet, Error>,
     ) -> Result<usize, Error> {
         if self.cfg.skip_cache {
-            return fetch().map(|k| k.len()).inspect_err(|e| self.report(e));
+            return fetch()
+                .map(|k| k.len())
+                .inspect_err(|e| self.report(e, None));
         }
         let _flight = self.fetch_lock.lock();
         self.fetch_now(now, fetch)
@@ -170,22 +177,10 @@ impl KeyCache {
     fn fetch_now(
         &self,
         now: SystemTime,
-        fetch: impl FnOnce() -> Result<Vec<Key>, Error>,
+        fetch: impl FnOnce() -> Result<KeySet, Error>,
     ) -> Result<usize, Error> {
-        let result = fetch().map(|keys| {
-            keys.into_iter()
-                .filter(|k| k.kid().is_some())
-                .take(self.cfg.max_keys)
-                .map(Arc::new)
-                .collect::<Vec<_>>()
-        });
-        let result = match result {
-            Ok(keys) if keys.is_empty() => Err(Error::JwkRemoteInvalid(
-                "no key in the key set has a key id (kid)".into(),
-            )),
-            other => other,
-        };
-        let out = {
+        let result = fetch();
+        let (out, serving_stale_since) = {
             let mut st = self.state.write();
             st.last_attempt = Some(now);
             match result {
@@ -196,21 +191,40 @@ impl KeyCache {
                         fetched_at: now,
                     });
                     st.last_error = None;
-                    Ok(n)
+                    (Ok(n), None)
                 }
                 Err(e) => {
                     st.last_error = Some(e.clone());
-                    Err(e)
+                    let stale =
+                        st.good.as_ref().map(|g| g.fetched_at).filter(|t| {
+                            age(now, *t) < self.cfg.ttl.saturating_add(self.cfg.max_stale)
+                        });
+                    (Err(e), stale)
                 }
             }
         };
         if let Err(e) = &out {
-            self.report(e);
+            self.report(e, serving_stale_since.map(|t| age(now, t)));
         }
         out
     }
 
-    fn report(&self, e: &Error) {
+    /// Logs a failed fetch (once per attempt, so at most once per refetch interval) and calls
+    /// the hook. `stale_for` is the age of the keys still being served, if any.
+    fn report(&self, e: &Error, stale_for: Option<Duration>) {
+        match stale_for {
+            Some(age) => log::warn!(
+                target: "clerk_verify::remote",
+                "JWKS fetch failed ({}): {e}; serving the keys fetched {}s ago",
+                e.reason(),
+                age.as_secs()
+            ),
+            None => log::warn!(
+                target: "clerk_verify::remote",
+                "JWKS fetch failed ({}): {e}",
+                e.reason()
+            ),
+        }
         if let Some(hook) = &self.on_error {
             hook(e);
         }
@@ -255,18 +269,27 @@ impl KeyCache {
             };
         };
         let age = age(now, good.fetched_at);
-        let found = good.find(kid);
+        let found = match find(&good.keys, kid) {
+            Ok(found) => found,
+            Err(refused) if age < self.cfg.ttl.saturating_add(self.cfg.max_stale) => {
+                return Decision::Fail(refused)
+            }
+            Err(_) => None,
+        };
+        // While the last attempt failed, a kid we do not hold may be a rotation we could not
+        // fetch: the honest answer is the outage, not "issued by another instance".
+        let missing = || st.last_error.clone().unwrap_or(Error::JwkKidMismatch);
         if age < self.cfg.ttl {
             match found {
                 Some(key) => Decision::Hit(key),
                 None if may_fetch => Decision::Fetch { stale: None },
-                None => Decision::Fail(Error::JwkKidMismatch),
+                None => Decision::Fail(missing()),
             }
         } else if age < self.cfg.ttl.saturating_add(self.cfg.max_stale) {
             match found {
                 _ if may_fetch => Decision::Fetch { stale: found },
                 Some(key) => Decision::Hit(key),
-                None => Decision::Fail(st.last_error.clone().unwrap_or(Error::JwkKidMismatch)),
+                None => Decision::Fail(missing()),
             }
         } else if may_fetch {
             Decision::Fetch { stale: None }
@@ -315,28 +338,37 @@ mod tests {
             ttl: Duration::from_secs(300),
             min_refetch_interval: Duration::from_secs(5),
             max_stale: Duration::from_secs(3600),
-            max_keys: 64,
             skip_cache: false,
         }
     }
 
-    /// A key with the modulus of a real 2048-bit test key and the given kid.
-    fn key(kid: &str) -> Key {
-        let jwks = clerk_dev::fixtures::rsa2048().jwks_json();
-        let mut keys = crate::jwk::parse_jwks(jwks.as_bytes()).unwrap();
-        keys.remove(0).with_kid(kid)
+    /// A JWKS document: the real 2048-bit test key under each of `kids`, plus a refused
+    /// 1024-bit key under the kid `weak`.
+    fn doc(kids: &[&str]) -> String {
+        let mut keys: Vec<serde_json::Value> = kids
+            .iter()
+            .map(|kid| {
+                let mut jwk = clerk_dev::fixtures::rsa2048().public_jwk();
+                jwk["kid"] = (*kid).into();
+                jwk
+            })
+            .collect();
+        let mut weak = clerk_dev::fixtures::rsa1024().public_jwk();
+        weak["kid"] = "weak".into();
+        keys.push(weak);
+        serde_json::json!({ "keys": keys }).to_string()
     }
 
-    fn ok(kids: &[&str]) -> impl FnOnce() -> Result<Vec<Key>, Error> {
-        let keys: Vec<Key> = kids.iter().map(|k| key(k)).collect();
-        move || Ok(keys)
+    fn ok(kids: &[&str]) -> impl FnOnce() -> Result<KeySet, Error> {
+        let parsed = crate::keys::parse_jwks(doc(kids).as_bytes(), 64).unwrap();
+        move || Ok(KeySet::from_parsed(parsed))
     }
 
-    fn down() -> Result<Vec<Key>, Error> {
+    fn down() -> Result<KeySet, Error> {
         Err(Error::JwkRemoteFailedToLoad("HTTP 500".into()))
     }
 
-    fn never() -> Result<Vec<Key>, Error> {
+    fn never() -> Result<KeySet, Error> {
         panic!("must not fetch")
     }
 
@@ -461,22 +493,49 @@ mod tests {
     }
 
     #[test]
-    fn keys_are_capped_and_need_kids() {
-        let c = KeyCache::new(
-            CacheConfig {
-                max_keys: 2,
-                ..cfg()
-            },
-            None,
+    fn rotation_during_an_outage_is_the_outage() {
+        let c = KeyCache::new(cfg(), None);
+        c.get(Some("a"), at(0), ok(&["a"])).unwrap();
+        // The source goes down; a token names a rotated kid: the fetch it triggers fails, and
+        // it is told so, not "issued by another instance".
+        assert_eq!(
+            reason(c.get(Some("rotated"), at(10), down)),
+            "jwk-remote-failed-to-load"
         );
-        c.get(Some("a"), at(0), ok(&["a", "b", "c"])).unwrap();
-        assert_eq!(c.status(at(0)), Some((2, true)));
-        let no_kid = KeyCache::new(cfg(), None);
-        let mut jwk = clerk_dev::fixtures::rsa2048().public_jwk();
-        jwk.as_object_mut().unwrap().remove("kid");
-        let kidless = Key::from_jwk(&jwk.to_string()).unwrap();
-        let r = no_kid.get(Some("a"), at(0), move || Ok(vec![kidless]));
-        assert_eq!(reason(r), "jwk-remote-invalid");
+        // So are those the rate limit refuses while the source is down, on both paths.
+        assert_eq!(
+            reason(c.get(Some("rotated"), at(11), never)),
+            "jwk-remote-failed-to-load"
+        );
+        assert_eq!(
+            c.cached(Some("rotated"), at(11)).map(reason),
+            Some("jwk-remote-failed-to-load")
+        );
+        // The known key keeps serving meanwhile.
+        assert!(c.get(Some("a"), at(11), never).is_ok());
+        // The source recovers without that kid: now it is a mismatch.
+        assert_eq!(
+            reason(c.get(Some("rotated"), at(20), ok(&["a"]))),
+            "jwk-kid-mismatch"
+        );
+        assert_eq!(
+            c.cached(Some("rotated"), at(21)).map(reason),
+            Some("jwk-kid-mismatch")
+        );
+    }
+
+    #[test]
+    fn refused_keys_answer_without_a_refetch() {
+        let c = KeyCache::new(cfg(), None);
+        c.get(Some("a"), at(0), ok(&["a"])).unwrap();
+        for r in [
+            c.get(Some("weak"), at(100), never),
+            c.cached(Some("weak"), at(100)).unwrap(),
+        ] {
+            let e = r.unwrap_err();
+            assert_eq!(e.reason(), "jwk-remote-invalid");
+            assert!(e.to_string().contains("1024 bits"), "{e}");
+        }
     }
 
     #[test]

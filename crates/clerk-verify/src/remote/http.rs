@@ -2,8 +2,7 @@
 //! Clerk's reasons. The secret key goes into the `Authorization` header and nowhere else.
 
 use crate::error::Error;
-use crate::jwk::{self, JwksProblem};
-use crate::key::Key;
+use crate::keys::{parse_jwks, JwksProblem, KeySet};
 use crate::remote::options::RemoteOptions;
 use crate::remote::source::SecretKey;
 use std::fmt;
@@ -19,6 +18,7 @@ const CLERK_API_VERSION: &str = "2026-05-12";
 pub(crate) struct HttpClient {
     agent: Agent,
     max_body: usize,
+    max_keys: usize,
 }
 
 impl HttpClient {
@@ -41,6 +41,7 @@ impl HttpClient {
         HttpClient {
             agent: config.build().into(),
             max_body: opts.max_body_bytes,
+            max_keys: opts.max_keys,
         }
     }
 
@@ -50,13 +51,17 @@ impl HttpClient {
         &self,
         url: &str,
         bearer: Option<&SecretKey>,
-    ) -> Result<Vec<Key>, Error> {
+    ) -> Result<KeySet, Error> {
         let body = self.get(url, bearer)?;
-        jwk::parse_jwks(&body).map_err(|p| match p {
-            // Clerk's SDK: an empty key set is a failure to load.
-            JwksProblem::Empty => load_error(url, "the JWKS has no keys"),
-            p => Error::JwkRemoteInvalid(format!("GET {}: {}", shown(url), p.describe()).into()),
-        })
+        parse_jwks(&body, self.max_keys)
+            .map(KeySet::from_parsed)
+            .map_err(|p| match p {
+                // Clerk's SDK: an empty key set is a failure to load.
+                JwksProblem::Empty => load_error(url, "the JWKS has no keys"),
+                p => {
+                    Error::JwkRemoteInvalid(format!("GET {}: {}", shown(url), p.describe()).into())
+                }
+            })
     }
 
     fn get(&self, url: &str, bearer: Option<&SecretKey>) -> Result<Vec<u8>, Error> {
@@ -98,6 +103,7 @@ impl fmt::Debug for HttpClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HttpClient")
             .field("max_body", &self.max_body)
+            .field("max_keys", &self.max_keys)
             .finish_non_exhaustive()
     }
 }

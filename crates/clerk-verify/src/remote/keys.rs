@@ -1,8 +1,7 @@
 //! [`RemoteKeys`]: a [`JwksSource`] + an HTTP client + its own [`KeyCache`], as a [`KeyFetcher`].
 
 use crate::error::Error;
-use crate::fetch::KeyFetcher;
-use crate::key::Key;
+use crate::keys::{Key, KeyFetcher, KeySet};
 use crate::options::VerifyOptions;
 use crate::remote::cache::KeyCache;
 use crate::remote::http::HttpClient;
@@ -34,7 +33,7 @@ use std::time::SystemTime;
 /// (the token's `kid` is not in the JWKS, even after a refetch).
 ///
 /// ```
-/// use clerk_verify::{RemoteKeys, RemoteOptions, Verifier, VerifyOptions};
+/// use clerk_verify::{remote::RemoteKeys, remote::RemoteOptions, Verifier, VerifyOptions};
 /// # let key = clerk_dev::fixtures::rsa2048();
 /// # let server = clerk_dev::JwksServer::start_with(key.jwks_json());
 /// # let frontend_api = server.url();
@@ -85,7 +84,7 @@ impl RemoteKeys {
     /// `https://api.clerk.com`); see [`JwksSource::secret_key`].
     ///
     /// ```
-    /// use clerk_verify::{RemoteKeys, RemoteOptions};
+    /// use clerk_verify::{remote::RemoteKeys, remote::RemoteOptions};
     /// let keys = RemoteKeys::from_secret_key("sk_test_abc123", None, RemoteOptions::default())?;
     /// assert_eq!(keys.jwks_url(), "https://api.clerk.com/v1/jwks");
     /// assert!(!format!("{keys:?}").contains("abc123"));
@@ -131,7 +130,7 @@ impl RemoteKeys {
         self.cache.status(now).is_some_and(|(_, fresh)| fresh)
     }
 
-    fn fetch(&self) -> Result<Vec<Key>, Error> {
+    fn fetch(&self) -> Result<KeySet, Error> {
         self.http.fetch_jwks(&self.url, self.source.bearer())
     }
 }

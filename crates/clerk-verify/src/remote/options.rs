@@ -1,7 +1,7 @@
-//! [`RemoteOptions`]: timeouts, size limits and cache policy for [`crate::RemoteKeys`].
+//! [`RemoteOptions`]: timeouts, size limits and cache policy for [`crate::remote::RemoteKeys`].
 
 use crate::error::Error;
-use crate::jwk::MAX_JWKS_KEYS;
+use crate::keys::MAX_JWKS_KEYS;
 use crate::remote::cache::{CacheConfig, ErrorHook};
 use std::fmt;
 use std::sync::Arc;
@@ -20,10 +20,13 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(3);
 /// Longest a whole fetch may take, end to end.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Shortest non-zero [`RemoteOptions::min_refetch_interval`]: below it the rate limit would not
+/// protect the key source from a flood of unknown `kid`s.
+const MIN_REFETCH_FLOOR: Duration = Duration::from_secs(1);
 /// Largest JWKS response accepted (Clerk's is about 1 KiB per key).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 256 * 1024;
 
-/// Settings of a [`crate::RemoteKeys`]: HTTP timeouts and limits, and the cache policy.
+/// Settings of a [`crate::remote::RemoteKeys`]: HTTP timeouts and limits, and the cache policy.
 ///
 /// Defaults: keys fresh for 5 minutes; at most one fetch per 5 s per source (an unknown `kid`
 /// or a failing key source cannot make us hammer it); stale keys served for up to 1 hour past
@@ -31,7 +34,7 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 256 * 1024;
 /// 256 KiB; up to [`MAX_JWKS_KEYS`] keys kept.
 ///
 /// ```
-/// use clerk_verify::RemoteOptions;
+/// use clerk_verify::remote::RemoteOptions;
 /// use std::time::Duration;
 ///
 /// let opts = RemoteOptions::default()
@@ -46,8 +49,11 @@ pub struct RemoteOptions {
     /// How long fetched keys are used without asking the source again. Default 5 minutes.
     pub cache_ttl: Duration,
     /// Least time between two fetches of this source, whatever triggers them (an unknown `kid`,
-    /// a retry after a failure). Default 5 s. A token with an unknown `kid` inside this window is
-    /// `jwk-kid-mismatch` at once, so a flood of random kids costs at most one fetch per window.
+    /// a retry after a failure). Default 5 s; at least 1 s, or zero to disable the limit (every
+    /// unknown `kid` then fetches, as Clerk's SDK does: only for trusted traffic). A token with
+    /// an unknown `kid` inside this window is answered at once (`jwk-kid-mismatch`, or the last
+    /// fetch error while the source is down), so a flood of random kids costs at most one fetch
+    /// per window.
     pub min_refetch_interval: Duration,
     /// How long past [`RemoteOptions::cache_ttl`] the last good keys keep serving while
     /// refreshes fail (stale-if-error). Default 1 hour; zero disables serving stale keys.
@@ -65,7 +71,8 @@ pub struct RemoteOptions {
     /// Largest response body accepted; a larger one is `jwk-remote-failed-to-load`, detected
     /// from `Content-Length` or while reading. Default 256 KiB.
     pub max_body_bytes: usize,
-    /// Most keys kept from one JWKS (1 to [`MAX_JWKS_KEYS`]). Default [`MAX_JWKS_KEYS`].
+    /// Most keys one JWKS may hold (1 to [`MAX_JWKS_KEYS`]); a longer document is refused
+    /// (`jwk-remote-invalid`), never cut. Default [`MAX_JWKS_KEYS`].
     pub max_keys: usize,
     on_fetch_error: Option<ErrorHook>,
 }
@@ -166,6 +173,12 @@ impl RemoteOptions {
         if let Some((_, name)) = zero.iter().find(|(d, _)| d.is_zero()) {
             return Err(Error::config(format!("RemoteOptions::{name} is zero")));
         }
+        if !self.min_refetch_interval.is_zero() && self.min_refetch_interval < MIN_REFETCH_FLOOR {
+            return Err(Error::config(
+                "RemoteOptions::min_refetch_interval must be at least 1 s (or zero, to disable \
+                 the unknown-kid rate limit)",
+            ));
+        }
         if self.max_body_bytes == 0 {
             return Err(Error::config("RemoteOptions::max_body_bytes is zero"));
         }
@@ -182,7 +195,6 @@ impl RemoteOptions {
             ttl: self.cache_ttl,
             min_refetch_interval: self.min_refetch_interval,
             max_stale: self.max_stale,
-            max_keys: self.max_keys,
             skip_cache: self.skip_jwks_cache,
         }
     }
@@ -227,8 +239,20 @@ mod tests {
             RemoteOptions::new().max_body_bytes(0),
             RemoteOptions::new().max_keys(0),
             RemoteOptions::new().max_keys(MAX_JWKS_KEYS + 1),
+            RemoteOptions::new().min_refetch_interval(Duration::from_millis(999)),
+            RemoteOptions::new().min_refetch_interval(Duration::from_nanos(1)),
         ] {
             assert_eq!(bad.validate().unwrap_err().reason(), "config-invalid");
+        }
+        for fine in [
+            Duration::ZERO,
+            Duration::from_secs(1),
+            Duration::from_secs(60),
+        ] {
+            assert!(RemoteOptions::new()
+                .min_refetch_interval(fine)
+                .validate()
+                .is_ok());
         }
         let hooked = RemoteOptions::new().on_fetch_error(|_| {});
         assert!(format!("{hooked:?}").contains("on_fetch_error: true"));

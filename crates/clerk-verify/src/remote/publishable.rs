@@ -32,7 +32,7 @@ const PK_B64: GeneralPurpose = GeneralPurpose::new(
 /// appear in `Debug` output.
 ///
 /// ```
-/// use clerk_verify::PublishableKey;
+/// use clerk_verify::remote::PublishableKey;
 ///
 /// let pk: PublishableKey = "pk_test_Zm9uZC1rb2FsYS0xMi5jbGVyay5hY2NvdW50cy5kZXYk".parse()?;
 /// assert_eq!(pk.frontend_api_host(), "fond-koala-12.clerk.accounts.dev");
@@ -47,6 +47,8 @@ pub struct PublishableKey {
     key: String,
     host: String,
     live: bool,
+    /// Computed once: request authentication reads it for every cookie-carried token.
+    suffix: String,
 }
 
 impl PublishableKey {
@@ -114,6 +116,7 @@ impl PublishableKey {
             key: key.to_owned(),
             host: host.to_owned(),
             live,
+            suffix: cookie_suffix(key),
         })
     }
 
@@ -143,8 +146,8 @@ impl PublishableKey {
     }
 
     /// The suffix of this instance's cookie names (`__session_<suffix>`); see [`cookie_suffix`].
-    pub fn cookie_suffix(&self) -> String {
-        cookie_suffix(&self.key)
+    pub fn cookie_suffix(&self) -> &str {
+        &self.suffix
     }
 }
 
@@ -178,7 +181,7 @@ impl fmt::Display for PublishableKey {
 /// The key is hashed exactly as given; pass the same string the frontend uses.
 ///
 /// ```
-/// let suffix = clerk_verify::cookie_suffix("pk_test_Zm9uZC1rb2FsYS0xMi5jbGVyay5hY2NvdW50cy5kZXYk");
+/// let suffix = clerk_verify::remote::cookie_suffix("pk_test_Zm9uZC1rb2FsYS0xMi5jbGVyay5hY2NvdW50cy5kZXYk");
 /// assert_eq!(suffix, "r_77EQdK");
 /// ```
 pub fn cookie_suffix(publishable_key: &str) -> String {

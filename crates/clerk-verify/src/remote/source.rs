@@ -1,7 +1,6 @@
 //! Where a remote JWKS comes from ([`JwksSource`]), the secret key that may authenticate it, and
 //! the URL rules (https only, except loopback hosts).
 
-use crate::env::{ENV_API_URL, ENV_JWKS_URL, ENV_PUBLISHABLE_KEY, ENV_SECRET_KEY};
 use crate::error::Error;
 use crate::remote::publishable::PublishableKey;
 use std::fmt;
@@ -23,7 +22,7 @@ const MAX_SECRET_KEY_LEN: usize = 1024;
 /// log by accident.
 ///
 /// ```
-/// let sk = clerk_verify::SecretKey::new("sk_test_abc123")?;
+/// let sk = clerk_verify::remote::SecretKey::new("sk_test_abc123")?;
 /// assert_eq!(format!("{sk:?}"), "SecretKey([redacted])");
 /// assert!(!sk.is_production());
 /// # Ok::<(), clerk_verify::Error>(())
@@ -83,12 +82,13 @@ impl fmt::Debug for SecretKey {
 /// Where a remote JWKS is fetched from.
 ///
 /// Build one with the constructors (which check and normalise their input) or from the
-/// environment with [`JwksSource::from_env`]; [`crate::RemoteKeys::new`] checks it again.
+/// environment with [`JwksSource::from_env`]; [`RemoteKeys::new`](crate::remote::RemoteKeys::new)
+/// checks it again.
 /// URLs must be `https://`; plain `http://` is allowed only for loopback hosts (`127.0.0.0/8`,
 /// `[::1]`, `localhost`), for tests and local proxies.
 ///
 /// ```
-/// use clerk_verify::JwksSource;
+/// use clerk_verify::remote::JwksSource;
 ///
 /// let fapi = JwksSource::frontend_api("clerk.example.com")?;
 /// assert_eq!(fapi.jwks_url(), "https://clerk.example.com/.well-known/jwks.json");
@@ -181,54 +181,6 @@ impl JwksSource {
         Ok(JwksSource::Url(url))
     }
 
-    /// The source named by the environment, in this order (the first set, non-empty one wins):
-    ///
-    /// 1. `CLERK_JWKS_URL`: a plain JWKS URL (our variable; it is the most specific statement,
-    ///    so it overrides Clerk's keys when both are set);
-    /// 2. `CLERK_SECRET_KEY` (with `CLERK_API_URL` if set): the Backend API, Clerk's default;
-    /// 3. `CLERK_PUBLISHABLE_KEY`: the public Frontend API JWKS.
-    ///
-    /// `Ok(None)` when none is set. `CLERK_JWT_KEY` (networkless, and first in Clerk's order) is
-    /// not a remote source: [`crate::Verifier::from_env`] checks it before this.
-    pub fn from_env() -> Result<Option<JwksSource>, Error> {
-        JwksSource::from_lookup(|name| std::env::var(name).ok())
-    }
-
-    /// Like [`JwksSource::from_env`], reading variables through `get`.
-    ///
-    /// ```
-    /// use clerk_verify::JwksSource;
-    /// let env = |name: &str| match name {
-    ///     "CLERK_SECRET_KEY" => Some("sk_test_abc".to_owned()),
-    ///     "CLERK_API_URL" => Some("http://127.0.0.1:9000".to_owned()),
-    ///     "CLERK_PUBLISHABLE_KEY" => Some("pk_test_Zm9uZC1rb2FsYS0xMi5jbGVyay5hY2NvdW50cy5kZXYk".to_owned()),
-    ///     _ => None,
-    /// };
-    /// let source = JwksSource::from_lookup(env)?.unwrap();
-    /// assert_eq!(source.jwks_url(), "http://127.0.0.1:9000/v1/jwks");
-    /// # Ok::<(), clerk_verify::Error>(())
-    /// ```
-    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Option<JwksSource>, Error> {
-        let var = |name: &str| get(name).filter(|v| !v.trim().is_empty());
-        if let Some(url) = var(ENV_JWKS_URL) {
-            return JwksSource::url(&url)
-                .map(Some)
-                .map_err(|e| in_variable(ENV_JWKS_URL, e));
-        }
-        if let Some(sk) = var(ENV_SECRET_KEY) {
-            let api_url = var(ENV_API_URL);
-            return JwksSource::secret_key(&sk, api_url.as_deref())
-                .map(Some)
-                .map_err(|e| in_variable(ENV_SECRET_KEY, e));
-        }
-        if let Some(pk) = var(ENV_PUBLISHABLE_KEY) {
-            return JwksSource::publishable_key(&pk)
-                .map(Some)
-                .map_err(|e| in_variable(ENV_PUBLISHABLE_KEY, e));
-        }
-        Ok(None)
-    }
-
     /// The URL the JWKS is fetched from.
     pub fn jwks_url(&self) -> String {
         match self {
@@ -244,14 +196,6 @@ impl JwksSource {
             JwksSource::BackendApi { secret_key, .. } => Some(secret_key),
             _ => None,
         }
-    }
-}
-
-/// Prefixes a configuration error with the variable it came from.
-fn in_variable(name: &str, e: Error) -> Error {
-    match e {
-        Error::ConfigInvalid(why) => Error::config(format!("{name}: {why}")),
-        other => other,
     }
 }
 
@@ -436,51 +380,5 @@ mod tests {
         let source = JwksSource::secret_key("sk_test_SECRETVALUE", None).unwrap();
         let shown = format!("{source:?} {source:#?}");
         assert!(!shown.contains("SECRETVALUE"), "{shown}");
-    }
-
-    #[test]
-    fn env_order() {
-        let lookup = |vars: &'static [(&'static str, &'static str)]| {
-            move |name: &str| {
-                vars.iter()
-                    .find(|(k, _)| *k == name)
-                    .map(|(_, v)| (*v).to_owned())
-            }
-        };
-        let all: &[(&str, &str)] = &[
-            (ENV_JWKS_URL, "https://keys.example.com/jwks.json"),
-            (ENV_SECRET_KEY, "sk_test_x"),
-            (ENV_API_URL, "https://api.example.com"),
-            (
-                ENV_PUBLISHABLE_KEY,
-                "pk_test_Zm9uZC1rb2FsYS0xMi5jbGVyay5hY2NvdW50cy5kZXYk",
-            ),
-        ];
-        let got = |vars| {
-            JwksSource::from_lookup(lookup(vars))
-                .unwrap()
-                .unwrap()
-                .jwks_url()
-        };
-        assert_eq!(got(all), "https://keys.example.com/jwks.json");
-        assert_eq!(got(&all[1..]), "https://api.example.com/v1/jwks");
-        assert_eq!(
-            got(&all[3..]),
-            "https://fond-koala-12.clerk.accounts.dev/.well-known/jwks.json"
-        );
-        // Empty values count as unset.
-        let blank: &[(&str, &str)] = &[
-            (ENV_JWKS_URL, " "),
-            (ENV_SECRET_KEY, ""),
-            (
-                ENV_PUBLISHABLE_KEY,
-                "pk_test_Zm9uZC1rb2FsYS0xMi5jbGVyay5hY2NvdW50cy5kZXYk",
-            ),
-        ];
-        assert_eq!(got(blank), got(&all[3..]));
-        assert!(JwksSource::from_lookup(|_| None).unwrap().is_none());
-        let bad =
-            JwksSource::from_lookup(|n| (n == ENV_PUBLISHABLE_KEY).then(|| "pk_test_bad".into()));
-        assert!(err(bad).starts_with("invalid configuration: CLERK_PUBLISHABLE_KEY: "));
     }
 }

@@ -316,11 +316,25 @@ fn audience() {
         json!("api "),
         json!([]),
         json!(["web"]),
-        json!([["api"]]),
-        json!(5),
         json!(null),
     ] {
         refused(&v, &session().claim("aud", bad).sign(key()), AUD);
+    }
+    // With an audience configured, aud must be a string or an array of strings: anything else
+    // is malformed, even next to a matching element (Clerk's SDK skips the check instead).
+    for malformed in [
+        json!(5),
+        json!([["api"]]),
+        json!(["api", 5]),
+        json!([null, "api"]),
+        json!({"aud": "api"}),
+        json!(true),
+    ] {
+        refused(
+            &v,
+            &session().claim("aud", malformed).sign(key()),
+            "token-verification-failed",
+        );
     }
     refused(&v, &session().sign(key()), AUD);
     // Several configured audiences: any one matches.

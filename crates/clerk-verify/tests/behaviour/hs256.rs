@@ -2,7 +2,7 @@
 
 use super::common::*;
 use clerk_dev::fixtures::HS256_SECRET;
-use clerk_verify::{Algorithm, Key, KeySet, Verifier, MIN_HS256_SECRET_LEN};
+use clerk_verify::{keys::MIN_HS256_SECRET_LEN, Algorithm, Key, KeySet, Verifier};
 
 const BAD_ALG: &str = "token-invalid-algorithm";
 

@@ -105,9 +105,10 @@ fn a_jwks_skips_a_1024_bit_key_and_uses_the_good_one() {
     let weak = fixtures::rsa1024();
     let v = Verifier::from_jwks(&jwks_json(&[weak, key()]), opts()).unwrap();
     accepted(&v, &good_token());
-    // The weak key is not held: its tokens have no key.
+    // The weak key is not held, and a token naming it is told why (not "another instance").
     let t = session().sign(weak);
-    refused(&v, &t, KID_MISMATCH);
+    let e = refused(&v, &t, LOCAL_INVALID);
+    assert!(e.to_string().contains("1024 bits"), "{e}");
     let keys = KeySet::from_jwks(&jwks_json(&[weak, key()])).unwrap();
     assert_eq!(keys.len(), 1);
     assert_eq!(keys.kids().collect::<Vec<_>>(), ["ins_test_2048"]);
@@ -126,12 +127,20 @@ fn an_encryption_key_is_refused() {
     assert_eq!(e.reason(), LOCAL_INVALID);
     let e = Verifier::from_jwks(&json!({ "keys": [enc] }).to_string(), opts()).unwrap_err();
     assert_eq!(e.reason(), LOCAL_INVALID);
-    // Next to a usable key, the enc key is skipped: a token naming it finds no key.
+    // Next to a usable key, the enc key is skipped, and a token naming it is told why.
     let b = fixtures::rsa2048_b();
     let doc = json!({ "keys": [jwk_with(b, "use", json!("enc")), key().public_jwk()] });
     let v = Verifier::from_jwks(&doc.to_string(), opts()).unwrap();
     accepted(&v, &good_token());
-    refused(&v, &session().sign(b), KID_MISMATCH);
+    let e = refused(&v, &session().sign(b), LOCAL_INVALID);
+    assert!(e.to_string().contains("not for signatures"), "{e}");
+    // A kid-less entry is skipped too, instead of failing the whole document.
+    let mut kidless = b.public_jwk();
+    kidless.as_object_mut().unwrap().remove("kid");
+    let doc = json!({ "keys": [kidless, key().public_jwk()] });
+    let v = Verifier::from_jwks(&doc.to_string(), opts()).unwrap();
+    accepted(&v, &good_token());
+    refused(&v, &session().remove_header("kid").sign(b), KID_MISMATCH);
     // key_ops without "verify" is refused the same way; with it, the key is fine.
     let e = Key::from_jwk(&jwk_with(key(), "key_ops", json!(["encrypt"])).to_string());
     assert_eq!(e.unwrap_err().reason(), LOCAL_INVALID);
@@ -266,9 +275,13 @@ fn keys_from_components() {
     let v = Verifier::new(KeySet::from_keys([k]).unwrap(), opts()).unwrap();
     accepted(&v, &good_token());
     refused(&v, &session().header("kid", "x").sign(key()), KID_MISMATCH);
-    // A kid-selected set needs kids.
+    // A kid-selected set skips keys without a kid, and needs one with.
     let k = Key::from_rsa_components(&n, &e).unwrap();
     assert_eq!(KeySet::from_keys([k]).unwrap_err().reason(), LOCAL_INVALID);
+    assert_eq!(
+        KeySet::from_keys([]).unwrap_err().reason(),
+        "jwk-local-missing"
+    );
     // A weak modulus from components.
     let weak = fixtures::rsa1024().public_jwk();
     let wn = clerk_dev::b64url_decode(weak["n"].as_str().unwrap()).unwrap();
@@ -315,27 +328,31 @@ fn modulus_and_exponent_bounds() {
 }
 
 #[test]
-fn a_jwks_keeps_at_most_max_jwks_keys() {
-    let max = clerk_verify::MAX_JWKS_KEYS;
-    let keys: Vec<serde_json::Value> = (0..max + 6)
-        .map(|i| {
-            let mut jwk = key().public_jwk();
-            jwk["kid"] = json!(format!("k{i}"));
-            jwk
-        })
-        .collect();
-    let doc = json!({ "keys": keys }).to_string();
-    let set = KeySet::from_jwks(&doc).unwrap();
+fn a_jwks_with_more_than_max_jwks_keys_is_refused_not_cut() {
+    let max = clerk_verify::keys::MAX_JWKS_KEYS;
+    let doc = |n: usize| {
+        let keys: Vec<serde_json::Value> = (0..n)
+            .map(|i| {
+                let mut jwk = key().public_jwk();
+                jwk["kid"] = json!(format!("k{i}"));
+                jwk
+            })
+            .collect();
+        json!({ "keys": keys }).to_string()
+    };
+    let set = KeySet::from_jwks(&doc(max)).unwrap();
     assert_eq!(set.len(), max);
     let v = Verifier::new(set, opts()).unwrap();
     accepted(
         &v,
         &session().header("kid", format!("k{}", max - 1)).sign(key()),
     );
-    refused(
-        &v,
-        &session().header("kid", format!("k{max}")).sign(key()),
-        KID_MISMATCH,
+    let e = KeySet::from_jwks(&doc(max + 1)).unwrap_err();
+    assert_eq!(e.reason(), LOCAL_INVALID);
+    assert!(
+        e.to_string()
+            .contains(&format!("more than the limit of {max}")),
+        "{e}"
     );
 }
 

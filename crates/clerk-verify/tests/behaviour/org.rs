@@ -2,7 +2,7 @@
 
 use super::common::*;
 use clerk_dev::TokenBuilder;
-use clerk_verify::{Org, SessionStatus};
+use clerk_verify::{claims::Org, claims::SessionStatus};
 use serde::Deserialize;
 use serde_json::json;
 

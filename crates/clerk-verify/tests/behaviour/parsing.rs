@@ -2,7 +2,7 @@
 //! All of these are `token-invalid` (an unusable `alg` is `token-invalid-algorithm`).
 
 use super::common::*;
-use clerk_verify::{Token, VerifyOptions, DEFAULT_MAX_TOKEN_LEN};
+use clerk_verify::{token::Token, token::DEFAULT_MAX_TOKEN_LEN, VerifyOptions};
 
 const INVALID: &str = "token-invalid";
 

@@ -3,7 +3,7 @@
 
 use super::common::*;
 use clerk_dev::fixtures::HS256_SECRET;
-use clerk_verify::{Token, Verifier, DEFAULT_MAX_TOKEN_LEN};
+use clerk_verify::{token::Token, token::DEFAULT_MAX_TOKEN_LEN, Verifier};
 
 const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 

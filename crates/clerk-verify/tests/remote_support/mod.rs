@@ -3,7 +3,9 @@
 #![allow(dead_code)]
 
 use clerk_dev::{DevKey, ManualClock, TokenBuilder};
-use clerk_verify::{Clock, Error, RemoteKeys, RemoteOptions, Verifier, VerifyOptions};
+use clerk_verify::{
+    remote::RemoteKeys, remote::RemoteOptions, Clock, Error, Verifier, VerifyOptions,
+};
 use std::time::{Duration, Instant};
 
 /// Start of every test clock.

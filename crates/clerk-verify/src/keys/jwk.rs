@@ -1,17 +1,20 @@
 //! JWK and JWKS documents to [`Key`]s.
 //!
-//! A JWKS skips the keys it cannot use (another key type, `use: enc`, too short) so that one odd
-//! entry does not take a whole instance down, but a document with no usable key at all fails.
+//! A JWKS skips the keys it cannot use (another key type, `use: enc`, too short, no `kid`) so
+//! that one odd entry does not take a whole instance down, but remembers each refused key by its
+//! `kid`, so a token naming one is told why instead of "no such key". A document with no usable
+//! key at all, or with more keys than the cap, fails.
 
-use crate::algorithm::Algorithm;
 use crate::error::Error;
-use crate::key::Key;
+use crate::keys::algorithm::Algorithm;
+use crate::keys::key::Key;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
 use base64::Engine;
 use serde_json::{Map, Value};
 
-/// Most keys kept from one JWKS document; Clerk publishes one or two.
+/// Most keys one JWKS document may hold; Clerk publishes one or two. A longer document is
+/// refused, not cut.
 pub const MAX_JWKS_KEYS: usize = 64;
 
 /// JWK members are base64url; tolerate padding there (it is key material from the key owner,
@@ -28,6 +31,8 @@ pub(crate) enum JwksProblem {
     NotJwks(&'static str),
     /// A well-formed document with an empty `keys` array.
     Empty,
+    /// More entries than the cap.
+    TooMany { count: usize, max: usize },
     /// Keys were present but none could be used; the text says why the first one was refused.
     NoneUsable(String),
 }
@@ -37,50 +42,76 @@ impl JwksProblem {
         match self {
             JwksProblem::NotJwks(why) => (*why).to_owned(),
             JwksProblem::Empty => "the key set is empty".to_owned(),
+            JwksProblem::TooMany { count, max } => format!(
+                "the key set holds {count} keys, more than the limit of {max}; refusing it \
+                 rather than guessing which keys to keep"
+            ),
             JwksProblem::NoneUsable(why) => format!("no usable key in the key set ({why})"),
         }
     }
 }
 
-/// Parses a JWKS document into its usable keys (first of each `kid` wins, at most
-/// [`MAX_JWKS_KEYS`]).
-pub(crate) fn parse_jwks(json: &[u8]) -> Result<Vec<Key>, JwksProblem> {
+/// A JWKS document's keys: the usable ones, and the refused ones by `kid` with the reason.
+#[derive(Debug, Default)]
+pub(crate) struct ParsedJwks {
+    pub(crate) keys: Vec<Key>,
+    pub(crate) refused: Vec<(String, String)>,
+}
+
+/// Parses a JWKS document of at most `max_keys` entries. The first entry of each `kid` wins,
+/// usable or not; entries without a `kid` are skipped (no token could select them).
+pub(crate) fn parse_jwks(json: &[u8], max_keys: usize) -> Result<ParsedJwks, JwksProblem> {
     let doc: Value =
         serde_json::from_slice(json).map_err(|_| JwksProblem::NotJwks("the JWKS is not JSON"))?;
-    let keys = doc
+    let entries = doc
         .get("keys")
         .and_then(Value::as_array)
         .ok_or(JwksProblem::NotJwks(
             "the JWKS is not an object with a \"keys\" array",
         ))?;
-    if keys.is_empty() {
+    if entries.is_empty() {
         return Err(JwksProblem::Empty);
     }
-    let mut usable: Vec<Key> = Vec::new();
+    if entries.len() > max_keys {
+        return Err(JwksProblem::TooMany {
+            count: entries.len(),
+            max: max_keys,
+        });
+    }
+    let mut out = ParsedJwks::default();
     let mut first_problem = None;
-    for entry in keys {
-        match key_from_jwk_value(entry) {
-            Ok(key) => {
-                let dup = usable.iter().any(|k| k.kid() == key.kid());
-                if !dup && usable.len() < MAX_JWKS_KEYS {
-                    usable.push(key);
-                }
+    for entry in entries {
+        let kid = match entry.get("kid") {
+            Some(Value::String(kid)) if !kid.is_empty() => kid.as_str(),
+            _ => {
+                first_problem.get_or_insert_with(|| "a key has no kid".to_owned());
+                continue;
             }
+        };
+        let seen = out.keys.iter().any(|k| k.kid() == Some(kid))
+            || out.refused.iter().any(|(k, _)| k == kid);
+        if seen {
+            continue;
+        }
+        match key_from_jwk_value(entry) {
+            Ok(key) => out.keys.push(key),
             Err(e) => {
-                first_problem.get_or_insert(e);
+                // The inner reason only: the caller says whether the key set was local or remote.
+                let why = match e {
+                    Error::JwkLocalInvalid(why) => why.into_owned(),
+                    e => e.to_string(),
+                };
+                first_problem.get_or_insert_with(|| why.clone());
+                out.refused.push((kid.to_owned(), why));
             }
         }
     }
-    if usable.is_empty() {
-        // The inner reason only: the caller says whether the key set was local or remote.
-        let why = match first_problem {
-            Some(Error::JwkLocalInvalid(why)) => why.into_owned(),
-            Some(e) => e.to_string(),
-            None => "no keys".to_owned(),
-        };
-        return Err(JwksProblem::NoneUsable(why));
+    if out.keys.is_empty() {
+        return Err(JwksProblem::NoneUsable(
+            first_problem.unwrap_or_else(|| "no keys".to_owned()),
+        ));
     }
-    Ok(usable)
+    Ok(out)
 }
 
 impl Key {
@@ -216,24 +247,43 @@ mod tests {
     fn jwks_skips_bad_keys_but_needs_one() {
         let good = jwk(r#","kid":"a""#);
         let bad = jwk(r#","kid":"b","use":"enc""#);
-        let doc = format!(r#"{{"keys":[{bad},{good},{good}]}}"#);
-        let keys = parse_jwks(doc.as_bytes()).unwrap();
-        assert_eq!(keys.len(), 1);
-        assert_eq!(keys[0].kid(), Some("a"));
+        let kidless = jwk("");
+        let doc = format!(r#"{{"keys":[{bad},{kidless},{good},{good}]}}"#);
+        let parsed = parse_jwks(doc.as_bytes(), MAX_JWKS_KEYS).unwrap();
+        assert_eq!(parsed.keys.len(), 1);
+        assert_eq!(parsed.keys[0].kid(), Some("a"));
+        assert_eq!(parsed.refused.len(), 1);
+        assert_eq!(parsed.refused[0].0, "b");
+        assert!(parsed.refused[0].1.contains("use"), "{:?}", parsed.refused);
 
         let doc = format!(r#"{{"keys":[{bad}]}}"#);
         assert!(matches!(
-            parse_jwks(doc.as_bytes()),
+            parse_jwks(doc.as_bytes(), MAX_JWKS_KEYS),
             Err(JwksProblem::NoneUsable(_))
         ));
+        let doc = format!(r#"{{"keys":[{kidless}]}}"#);
+        assert_eq!(
+            parse_jwks(doc.as_bytes(), MAX_JWKS_KEYS).unwrap_err(),
+            JwksProblem::NoneUsable("a key has no kid".into())
+        );
         assert!(matches!(
-            parse_jwks(br#"{"keys":[]}"#),
+            parse_jwks(br#"{"keys":[]}"#, MAX_JWKS_KEYS),
             Err(JwksProblem::Empty)
         ));
-        assert!(matches!(parse_jwks(b"{}"), Err(JwksProblem::NotJwks(_))));
+        assert!(matches!(parse_jwks(b"{}", 1), Err(JwksProblem::NotJwks(_))));
         assert!(matches!(
-            parse_jwks(b"<html>"),
+            parse_jwks(b"<html>", 1),
             Err(JwksProblem::NotJwks(_))
         ));
+    }
+
+    #[test]
+    fn too_many_keys_is_refused_not_cut() {
+        let entries: Vec<String> = (0..3).map(|i| jwk(&format!(r#","kid":"k{i}""#))).collect();
+        let doc = format!(r#"{{"keys":[{}]}}"#, entries.join(","));
+        assert_eq!(parse_jwks(doc.as_bytes(), 3).unwrap().keys.len(), 3);
+        let problem = parse_jwks(doc.as_bytes(), 2).unwrap_err();
+        assert_eq!(problem, JwksProblem::TooMany { count: 3, max: 2 });
+        assert!(problem.describe().contains("more than the limit of 2"));
     }
 }

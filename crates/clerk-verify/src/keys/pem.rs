@@ -5,7 +5,7 @@
 //! RustCrypto's `pem-rfc7468`, `spki` and `pkcs1` crates.
 
 use crate::error::Error;
-use crate::key::Key;
+use crate::keys::key::Key;
 use pkcs1::der::{pem, Decode};
 
 /// OID of `rsaEncryption` (PKCS #1), the only SPKI algorithm we accept.
@@ -98,6 +98,11 @@ fn normalise(text: &str) -> Result<String, Error> {
     let end = body_and_end
         .find(&end_marker)
         .ok_or_else(|| Error::local_key("the PEM END line is missing or does not match BEGIN"))?;
+    if body_and_end[end + end_marker.len()..].contains("-----BEGIN") {
+        return Err(Error::local_key(
+            "the PEM text holds more than one key; give exactly one public key",
+        ));
+    }
     let body: String = body_and_end[..end]
         .chars()
         .filter(|c| !c.is_whitespace())
@@ -131,6 +136,16 @@ mod tests {
             Key::from_pem("  \"\" ").unwrap_err().reason(),
             "jwk-local-missing"
         );
+    }
+
+    #[test]
+    fn one_key_only() {
+        let pem = clerk_dev::fixtures::rsa2048().public_pem();
+        let two = format!("{pem}\n{}", clerk_dev::fixtures::rsa2048_b().public_pem());
+        let e = Key::from_pem(&two).unwrap_err();
+        assert_eq!(e.reason(), "jwk-local-invalid");
+        assert!(e.to_string().contains("more than one key"), "{e}");
+        assert!(Key::from_pem(&pem).is_ok());
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! A verification key, validated once at load, and the signature check itself.
 
-use crate::algorithm::Algorithm;
 use crate::error::Error;
+use crate::keys::algorithm::Algorithm;
 use ring::{hmac, signature};
 use std::fmt;
 

@@ -3,10 +3,13 @@
 
 use crate::error::{shorten, Error};
 use crate::options::{unix_millis, VerifyOptions};
-use crate::org::{self, Org};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use std::time::SystemTime;
+
+mod org;
+
+pub use org::Org;
 
 /// A verified Clerk session token's claims.
 ///
@@ -198,12 +201,26 @@ fn check_audience(aud: Option<&Value>, allowed: &[String]) -> Result<(), Error> 
         return Ok(());
     }
     let ok = match aud {
+        None | Some(Value::Null) => false,
         Some(Value::String(a)) => allowed.contains(a),
-        Some(Value::Array(list)) => list
-            .iter()
-            .filter_map(Value::as_str)
-            .any(|a| allowed.iter().any(|x| x == a)),
-        _ => false,
+        // Every element must be a string: `["mine", 5]` is malformed, not a partial match.
+        Some(Value::Array(list)) => {
+            let mut matched = false;
+            for item in list {
+                let Value::String(a) = item else {
+                    return Err(Error::failed(
+                        "the aud claim is an array with an element that is not a string",
+                    ));
+                };
+                matched |= allowed.contains(a);
+            }
+            matched
+        }
+        Some(_) => {
+            return Err(Error::failed(
+                "the aud claim is neither a string nor an array of strings",
+            ))
+        }
     };
     if ok {
         Ok(())
@@ -432,10 +449,22 @@ mod tests {
             run(json!({"sub":"u","exp":exp,"aud":["x","api"]}), &o),
             Ok(())
         );
-        for bad in [json!("x"), json!([]), json!(["x"]), json!(5)] {
+        for bad in [json!("x"), json!([]), json!(["x"]), json!(null)] {
             assert_eq!(
                 run(json!({"sub":"u","exp":exp,"aud":bad}), &o),
                 Err("token-invalid-audience")
+            );
+        }
+        // Not a string or an array of strings: malformed, even with a matching element.
+        for malformed in [
+            json!(5),
+            json!(["api", 5]),
+            json!([5, "api"]),
+            json!({"a":"api"}),
+        ] {
+            assert_eq!(
+                run(json!({"sub":"u","exp":exp,"aud":malformed}), &o),
+                Err("token-verification-failed")
             );
         }
         assert_eq!(

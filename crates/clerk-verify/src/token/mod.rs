@@ -4,10 +4,13 @@
 //! is refused before any key work) but only parsed as JSON after its signature has verified.
 
 use crate::error::Error;
-use crate::json;
+
+mod json;
+
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
 use base64::Engine;
+pub(crate) use json::parse_object;
 use serde_json::Value;
 
 /// base64url with no padding, and no non-zero trailing bits: one encoding per byte string.
@@ -32,9 +35,11 @@ pub(crate) const CAT_IGNORE: &str = "cl_I7d4PD111III";
 ///
 /// Only the header is readable: the payload stays opaque until [`crate::Verifier`] has checked the
 /// signature. Useful on its own for routing (which key source issued this?) and for fuzzing.
+/// To read a token's claims without verifying it, use `clerk-verify inspect` (never in a request
+/// path).
 ///
 /// ```
-/// use clerk_verify::Token;
+/// use clerk_verify::token::Token;
 /// // {"alg":"RS256","kid":"ins_1"} . {} . (signature bytes)
 /// let t = Token::parse("eyJhbGciOiJSUzI1NiIsImtpZCI6Imluc18xIn0.e30.AAAA", 16 * 1024).unwrap();
 /// assert_eq!(t.alg(), "RS256");
@@ -123,6 +128,11 @@ impl<'a> Token<'a> {
         matches!(self.category(), None | Some(CAT_SESSION) | Some(CAT_IGNORE))
     }
 
+    /// Whether `cat` names a machine-to-machine token, which is never a session.
+    pub fn is_machine_token(&self) -> bool {
+        self.category() == Some(CAT_M2M)
+    }
+
     /// `<header>.<payload>` exactly as received: the bytes the signature covers.
     pub fn signing_input(&self) -> &'a str {
         self.signing_input
@@ -134,7 +144,7 @@ impl<'a> Token<'a> {
 
     /// The payload as a JSON object. Only call after the signature has verified.
     pub(crate) fn verified_payload(&self) -> Result<serde_json::Map<String, Value>, Error> {
-        json::parse_object(&self.payload)
+        parse_object(&self.payload)
             .map_err(|e| Error::TokenInvalid(format!("the payload is {}", e.describe()).into()))
     }
 }
@@ -152,7 +162,7 @@ fn decode_part(part: &str, what: &'static str) -> Result<Vec<u8>, Error> {
 
 impl Header {
     fn parse(bytes: &[u8]) -> Result<Header, Error> {
-        let map = json::parse_object(bytes)
+        let map = parse_object(bytes)
             .map_err(|e| Error::TokenInvalid(format!("the header is {}", e.describe()).into()))?;
         if map.contains_key("crit") {
             // RFC 7515 §4.1.11: we understand no extensions, so a critical one must fail.
@@ -172,16 +182,13 @@ impl Header {
         let typ = string("typ")?;
         let cat = string("cat")?;
         let kid = string("kid")?;
-        // Clerk's order: typ, then category, then alg.
+        // Clerk's order: typ, then alg. The category (`cat`) is judged by the verifier, which
+        // knows whether it is authenticating a request (any non-session category refused as
+        // `token-type-mismatch`) or verifying a token (machine tokens refused as `token-invalid`).
         if let Some(t) = &typ {
             if t != "JWT" {
                 return Err(Error::invalid("the header typ is not \"JWT\""));
             }
-        }
-        if cat.as_deref() == Some(CAT_M2M) {
-            return Err(Error::invalid(
-                "this is a machine token (cat), not a session token",
-            ));
         }
         let alg = match map.get("alg") {
             Some(Value::String(s)) => s.clone(),
@@ -259,10 +266,6 @@ mod tests {
         assert_eq!(r(r#"{"alg":"RS256","crit":["exp"]}"#), "token-invalid");
         assert_eq!(r(r#"{"alg":"RS256","typ":"jwt"}"#), "token-invalid");
         assert_eq!(r(r#"{"alg":"RS256","typ":"at+jwt"}"#), "token-invalid");
-        assert_eq!(
-            r(r#"{"alg":"RS256","cat":"cl_B7d4PD333AAA"}"#),
-            "token-invalid"
-        );
         assert_eq!(r(r#"{"alg":"RS256","alg":"RS256"}"#), "token-invalid");
         assert_eq!(r(r#"{"alg":"RS256","kid":7}"#), "token-invalid");
         assert_eq!(r(r#"["RS256"]"#), "token-invalid");
@@ -278,6 +281,10 @@ mod tests {
 
     #[test]
     fn session_category() {
+        // A machine token parses: the verifier decides (token-invalid or token-type-mismatch).
+        let t = tok(r#"{"alg":"RS256","cat":"cl_B7d4PD333AAA"}"#, "{}");
+        let p = Token::parse(&t, DEFAULT_MAX_TOKEN_LEN).unwrap();
+        assert!(p.is_machine_token() && !p.is_session_category());
         let t = tok(r#"{"alg":"RS256","cat":"cl_B7d4PD222AAA"}"#, "{}");
         assert!(!Token::parse(&t, DEFAULT_MAX_TOKEN_LEN)
             .unwrap()

@@ -1,11 +1,32 @@
-//! Step 2 of the data path: finding the key for a token. [`KeyFetcher`] is what every key source
-//! (a fixed [`crate::KeySet`], a remote JWKS with its cache) implements.
+//! Step 2 of the data path: the key a token must verify under, and the signature check.
+//!
+//! - `algorithm`: [`Algorithm`], the closed list of signature algorithms;
+//! - `key`: [`Key`], validated once at load, and the signature check itself;
+//! - `jwk`, `pem`: JWK / JWKS documents and PEM / DER public keys to [`Key`]s;
+//! - `keyset`: [`KeySet`], keys known up front;
+//! - here: [`KeyFetcher`], what every key source (a [`KeySet`], a remote JWKS with its cache in
+//!   [`crate::remote`]) implements.
 
 use crate::error::Error;
-use crate::key::Key;
 use std::fmt;
 use std::sync::Arc;
 use std::time::SystemTime;
+
+mod algorithm;
+mod jwk;
+mod key;
+mod keyset;
+mod pem;
+
+pub use algorithm::Algorithm;
+pub use jwk::MAX_JWKS_KEYS;
+pub use key::{Key, MAX_RSA_BITS, MIN_HS256_SECRET_LEN, MIN_RSA_BITS};
+pub use keyset::KeySet;
+// For the remote cache, which parses fetched documents the same way.
+#[cfg(feature = "remote")]
+pub(crate) use jwk::{parse_jwks, JwksProblem};
+#[cfg(feature = "remote")]
+pub(crate) use keyset::{refused_message, Lookup};
 
 /// A source of verification keys, looked up by the token's `kid`.
 ///

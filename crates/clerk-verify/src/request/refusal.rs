@@ -3,8 +3,15 @@
 //! Adapters turn a [`Refusal`] into their framework's response type and add nothing of their
 //! own, so actix-web, Rocket and warp cannot drift apart.
 
-use crate::request::{Authentication, Forbidden, SignedOut};
+use crate::request::{Forbidden, SignedOut, AUTH_REASON_HEADER, AUTH_STATUS_HEADER};
 use serde_json::json;
+
+/// What a client is told when the key source is down: the detail is for operators (logs and
+/// `RemoteOptions::on_fetch_error`), not for whoever sent the request.
+const UNAVAILABLE_MESSAGE: &str =
+    "authentication is temporarily unavailable: the session could not be checked; try again shortly";
+/// What a client is told when the verifier is misconfigured.
+const MISCONFIGURED_MESSAGE: &str = "authentication is not configured correctly on this server";
 
 /// A refused request, ready to be rendered.
 ///
@@ -25,29 +32,39 @@ pub struct Refusal {
     status: u16,
     error: &'static str,
     reason: &'static str,
+    /// For the client.
     message: String,
+    /// For the operator's log: equal to `message` except for 500 and 503.
+    detail: String,
     challenge: Option<&'static str>,
     auth_status: &'static str,
 }
 
 impl Refusal {
     /// 401 for a missing or refused token, 503 when the key source is unavailable, 500 when the
-    /// verifier is misconfigured.
+    /// verifier is misconfigured. A 503 or 500 carries a generic [`Refusal::message`]; the
+    /// cause (URL, network or TLS detail, variable names) stays in [`Refusal::detail`].
     pub fn from_signed_out(s: &SignedOut) -> Refusal {
-        let (status, error, challenge) = if s.keys_unavailable() {
-            (503, "service_unavailable", None)
+        let (status, error, challenge, message) = if s.keys_unavailable() {
+            (503, "service_unavailable", None, UNAVAILABLE_MESSAGE)
         } else if s.misconfigured() {
-            (500, "internal_server_error", None)
+            (500, "internal_server_error", None, MISCONFIGURED_MESSAGE)
         } else if s.token_sent() {
-            (401, "unauthorized", Some("Bearer error=\"invalid_token\""))
+            (
+                401,
+                "unauthorized",
+                Some("Bearer error=\"invalid_token\""),
+                s.message(),
+            )
         } else {
-            (401, "unauthorized", Some("Bearer"))
+            (401, "unauthorized", Some("Bearer"), s.message())
         };
         Refusal {
             status,
             error,
             reason: s.reason(),
-            message: s.message().to_owned(),
+            message: message.to_owned(),
+            detail: s.message().to_owned(),
             challenge,
             auth_status: "signed-out",
         }
@@ -60,19 +77,21 @@ impl Refusal {
             error: "forbidden",
             reason: f.reason(),
             message: f.message().to_owned(),
+            detail: f.message().to_owned(),
             challenge: Some("Bearer error=\"insufficient_scope\""),
             auth_status: "signed-in",
         }
     }
 
-    /// A server-side failure outside verification (e.g. no verifier configured, a cancelled
-    /// task): 500 with your reason code.
-    pub fn internal(reason: &'static str, message: impl Into<String>) -> Refusal {
+    /// A server-side failure outside verification (e.g. no verifier configured): 500 with your
+    /// reason code. The client sees a generic message; `detail` is for the log.
+    pub fn internal(reason: &'static str, detail: impl Into<String>) -> Refusal {
         Refusal {
             status: 500,
             error: "internal_server_error",
             reason,
-            message: message.into(),
+            message: MISCONFIGURED_MESSAGE.to_owned(),
+            detail: detail.into(),
             challenge: None,
             auth_status: "signed-out",
         }
@@ -94,9 +113,16 @@ impl Refusal {
         self.reason
     }
 
-    /// The human-readable message (body `message`); never contains the token.
+    /// The human-readable message for the client (body `message`); never contains the token.
+    /// Generic for 500 and 503.
     pub fn message(&self) -> &str {
         &self.message
+    }
+
+    /// The full cause, for logs: the same as [`Refusal::message`] except for 500 and 503,
+    /// where it names what failed (never the token or a secret).
+    pub fn detail(&self) -> &str {
+        &self.detail
     }
 
     /// The `WWW-Authenticate` value (RFC 6750), if the status calls for one.
@@ -107,9 +133,9 @@ impl Refusal {
     /// Debug headers to set: `x-clerk-auth-status` always, `x-clerk-auth-reason` for signed-out
     /// refusals.
     pub fn debug_headers(&self) -> Vec<(&'static str, &'static str)> {
-        let mut headers = vec![(crate::AUTH_STATUS_HEADER, self.auth_status)];
+        let mut headers = vec![(AUTH_STATUS_HEADER, self.auth_status)];
         if self.auth_status == "signed-out" {
-            headers.push((crate::AUTH_REASON_HEADER, self.reason));
+            headers.push((AUTH_REASON_HEADER, self.reason));
         }
         headers
     }
@@ -121,41 +147,38 @@ impl Refusal {
 }
 
 impl std::fmt::Display for Refusal {
-    /// `error (reason): message`, the form adapters log and show.
+    /// `error (reason): detail`, the form adapters log.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} ({}): {}", self.error, self.reason, self.message)
+        write!(f, "{} ({}): {}", self.error, self.reason, self.detail)
     }
 }
 
 impl std::error::Error for Refusal {}
 
-impl Authentication {
-    /// The debug headers for a response to this request: `x-clerk-auth-status`, and
-    /// `x-clerk-auth-reason` when signed out.
-    pub fn debug_headers(&self) -> Vec<(&'static str, &'static str)> {
-        match self {
-            Authentication::SignedIn(_) => vec![(crate::AUTH_STATUS_HEADER, "signed-in")],
-            Authentication::SignedOut(s) => vec![
-                (crate::AUTH_STATUS_HEADER, "signed-out"),
-                (crate::AUTH_REASON_HEADER, s.reason()),
-            ],
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Error, REASON_MISSING_ROLE};
+    use crate::reason::MISSING_ROLE;
+    use crate::Error;
 
     #[test]
     fn statuses() {
-        let unavailable = SignedOut::from_error(Error::JwkRemoteFailedToLoad("down".into()));
+        let unavailable = SignedOut::from_error(Error::JwkRemoteFailedToLoad(
+            "GET https://clerk.example.com/.well-known/jwks.json: TLS error".into(),
+        ));
         let r = Refusal::from_signed_out(&unavailable);
         assert_eq!(
             (r.status(), r.error(), r.www_authenticate()),
             (503, "service_unavailable", None)
         );
+        // The client gets a generic message; the log gets the cause.
+        assert!(
+            !r.json_body().contains("clerk.example.com"),
+            "{}",
+            r.json_body()
+        );
+        assert!(!r.json_body().contains("TLS"));
+        assert!(r.detail().contains("clerk.example.com") && r.to_string().contains("TLS"));
         let config = SignedOut::from_error(Error::SecretKeyInvalid);
         assert_eq!(Refusal::from_signed_out(&config).status(), 500);
         let expired = SignedOut::from_error(Error::TokenExpired { exp: 1, now: 2 });
@@ -165,7 +188,7 @@ mod tests {
             r.debug_headers()[1],
             ("x-clerk-auth-reason", "token-expired")
         );
-        let f = Refusal::from_forbidden(&Forbidden::new(REASON_MISSING_ROLE, "needs admin"));
+        let f = Refusal::from_forbidden(&Forbidden::new(MISSING_ROLE, "needs admin"));
         assert_eq!((f.status(), f.debug_headers().len()), (403, 1));
         let body: serde_json::Value = serde_json::from_str(&f.json_body()).unwrap();
         assert_eq!(body["reason"], "missing-role");

@@ -1,0 +1,166 @@
+//! Every reason code this project answers with, in one place.
+//!
+//! A reason is the stable, machine-readable half of a refusal: [`crate::Error::reason`], the
+//! `reason` member of a refused request's JSON body and the `x-clerk-auth-reason` header. Clerk's
+//! own codes keep Clerk's spelling; the ones marked *ours* exist only here. Every adapter, the
+//! CLI and the README's table use these constants, and a test checks that the table lists each
+//! code in [`ALL`].
+//!
+//! ```
+//! use clerk_verify::reason;
+//! # let verifier = clerk_verify::Verifier::from_jwks(
+//! #     &clerk_dev::fixtures::rsa2048().jwks_json(), Default::default())?;
+//! let e = verifier.verify("not a token").unwrap_err();
+//! assert_eq!(e.reason(), reason::TOKEN_INVALID);
+//! # Ok::<(), clerk_verify::Error>(())
+//! ```
+
+// Token refused (401).
+
+/// Not a well-formed compact JWS, or an unacceptable header (Clerk's).
+pub const TOKEN_INVALID: &str = "token-invalid";
+/// The `alg` is not one the verifier accepts for its key (Clerk's).
+pub const TOKEN_INVALID_ALGORITHM: &str = "token-invalid-algorithm";
+/// The signature does not verify (Clerk's).
+pub const TOKEN_INVALID_SIGNATURE: &str = "token-invalid-signature";
+/// A claim has the wrong type (Clerk's).
+pub const TOKEN_VERIFICATION_FAILED: &str = "token-verification-failed";
+/// `exp` has passed (Clerk's).
+pub const TOKEN_EXPIRED: &str = "token-expired";
+/// `nbf` is in the future (Clerk's).
+pub const TOKEN_NOT_ACTIVE_YET: &str = "token-not-active-yet";
+/// `iat` is in the future (Clerk's).
+pub const TOKEN_IAT_IN_THE_FUTURE: &str = "token-iat-in-the-future";
+/// `azp` is missing or not an authorized party (Clerk's).
+pub const TOKEN_INVALID_AUTHORIZED_PARTIES: &str = "token-invalid-authorized-parties";
+/// `aud` has no configured audience (Clerk's Python SDK; ours in Rust).
+pub const TOKEN_INVALID_AUDIENCE: &str = "token-invalid-audience";
+/// `iss` differs from the configured issuer (ours).
+pub const TOKEN_INVALID_ISSUER: &str = "token-invalid-issuer";
+/// No key with the token's `kid` (Clerk's).
+pub const JWK_KID_MISMATCH: &str = "jwk-kid-mismatch";
+
+// Request authentication: signed out (401).
+
+/// The request carries no session token (Clerk's).
+pub const SESSION_TOKEN_AND_UAT_MISSING: &str = "session-token-and-uat-missing";
+/// A `__session` cookie without a signed-in `__client_uat` cookie (Clerk's).
+pub const SESSION_TOKEN_BUT_NO_CLIENT_UAT: &str = "session-token-but-no-client-uat";
+/// A signed-in `__client_uat` cookie without a `__session` cookie (Clerk's).
+pub const CLIENT_UAT_BUT_NO_SESSION_TOKEN: &str = "client-uat-but-no-session-token";
+/// The cookie token was issued before the client last changed (`iat < __client_uat`) (Clerk's).
+pub const SESSION_TOKEN_IAT_BEFORE_CLIENT_UAT: &str = "session-token-iat-before-client-uat";
+/// The token's `cat` header names another category than a session (Clerk's).
+pub const TOKEN_TYPE_MISMATCH: &str = "token-type-mismatch";
+/// The session is `pending` and pending sessions are not accepted (ours).
+pub const SESSION_PENDING: &str = "session-pending";
+
+// Signed in, but not allowed (403).
+
+/// The active organization role is not the required one (ours).
+pub const MISSING_ROLE: &str = "missing-role";
+/// The active organization lacks the required permission (ours).
+pub const MISSING_PERMISSION: &str = "missing-permission";
+/// No organization is active, but the route requires one (ours).
+pub const MISSING_ORGANIZATION: &str = "missing-organization";
+
+// Keys unavailable (503).
+
+/// The remote JWKS could not be loaded (Clerk's).
+pub const JWK_REMOTE_FAILED_TO_LOAD: &str = "jwk-remote-failed-to-load";
+/// The remote answered something that is not a usable JWKS, or refused the key the token
+/// names (Clerk's).
+pub const JWK_REMOTE_INVALID: &str = "jwk-remote-invalid";
+/// Reserved with Clerk's meaning (a `kid` missing from the remote JWKS); never produced: like
+/// Clerk's current SDK we answer [`JWK_KID_MISMATCH`] (Clerk's).
+pub const JWK_REMOTE_MISSING: &str = "jwk-remote-missing";
+
+// Server misconfigured (500).
+
+/// The local key is empty (Clerk's).
+pub const JWK_LOCAL_MISSING: &str = "jwk-local-missing";
+/// The local key cannot be used, or refuses the key the token names (ours).
+pub const JWK_LOCAL_INVALID: &str = "jwk-local-invalid";
+/// No key source is configured (Clerk's).
+pub const JWK_FAILED_TO_RESOLVE: &str = "jwk-failed-to-resolve";
+/// Clerk's Backend API refused the secret key (Clerk's).
+pub const SECRET_KEY_INVALID: &str = "secret-key-invalid";
+/// Contradictory or out-of-range configuration (ours).
+pub const CONFIG_INVALID: &str = "config-invalid";
+/// An adapter found no [`crate::Verifier`] where the app should have put it (ours).
+pub const VERIFIER_MISSING: &str = "verifier-missing";
+/// An adapter met an authentication state it does not know, e.g. from a newer clerk-verify
+/// (ours). Never a signed-in user.
+pub const INTERNAL_ERROR: &str = "internal-error";
+
+// Webhooks (400).
+
+/// A delivery lacks the `svix-*` (or `webhook-*`) headers (ours).
+pub const WEBHOOK_MISSING_HEADERS: &str = "webhook-missing-headers";
+/// The webhook timestamp is not whole Unix seconds (ours).
+pub const WEBHOOK_INVALID_TIMESTAMP: &str = "webhook-invalid-timestamp";
+/// The webhook timestamp is more than the tolerance old (ours).
+pub const WEBHOOK_TIMESTAMP_TOO_OLD: &str = "webhook-timestamp-too-old";
+/// The webhook timestamp is more than the tolerance ahead (ours).
+pub const WEBHOOK_TIMESTAMP_TOO_NEW: &str = "webhook-timestamp-too-new";
+/// No `v1` webhook signature matches (ours).
+pub const WEBHOOK_INVALID_SIGNATURE: &str = "webhook-invalid-signature";
+/// The verified body is not a Clerk event, or a known field has the wrong type (ours).
+pub const WEBHOOK_INVALID_PAYLOAD: &str = "webhook-invalid-payload";
+
+/// Every code above, in the order of the README's table.
+pub const ALL: &[&str] = &[
+    TOKEN_INVALID,
+    TOKEN_INVALID_ALGORITHM,
+    TOKEN_INVALID_SIGNATURE,
+    TOKEN_VERIFICATION_FAILED,
+    TOKEN_EXPIRED,
+    TOKEN_NOT_ACTIVE_YET,
+    TOKEN_IAT_IN_THE_FUTURE,
+    TOKEN_INVALID_AUTHORIZED_PARTIES,
+    TOKEN_INVALID_AUDIENCE,
+    TOKEN_INVALID_ISSUER,
+    JWK_KID_MISMATCH,
+    SESSION_TOKEN_AND_UAT_MISSING,
+    SESSION_TOKEN_BUT_NO_CLIENT_UAT,
+    CLIENT_UAT_BUT_NO_SESSION_TOKEN,
+    SESSION_TOKEN_IAT_BEFORE_CLIENT_UAT,
+    TOKEN_TYPE_MISMATCH,
+    SESSION_PENDING,
+    MISSING_ROLE,
+    MISSING_PERMISSION,
+    MISSING_ORGANIZATION,
+    JWK_REMOTE_FAILED_TO_LOAD,
+    JWK_REMOTE_INVALID,
+    JWK_REMOTE_MISSING,
+    JWK_LOCAL_MISSING,
+    JWK_LOCAL_INVALID,
+    JWK_FAILED_TO_RESOLVE,
+    SECRET_KEY_INVALID,
+    CONFIG_INVALID,
+    VERIFIER_MISSING,
+    INTERNAL_ERROR,
+    WEBHOOK_MISSING_HEADERS,
+    WEBHOOK_INVALID_TIMESTAMP,
+    WEBHOOK_TIMESTAMP_TOO_OLD,
+    WEBHOOK_TIMESTAMP_TOO_NEW,
+    WEBHOOK_INVALID_SIGNATURE,
+    WEBHOOK_INVALID_PAYLOAD,
+];
+
+#[cfg(test)]
+mod tests {
+    use super::ALL;
+
+    #[test]
+    fn codes_are_unique_and_kebab_case() {
+        let mut seen = std::collections::HashSet::new();
+        for code in ALL {
+            assert!(seen.insert(code), "{code} listed twice");
+            assert!(
+                code.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'),
+                "{code}"
+            );
+        }
+    }
+}

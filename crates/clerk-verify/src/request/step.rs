@@ -1,0 +1,144 @@
+//! The one flow every async adapter runs: read the two headers, answer at once when the key is
+//! in memory, and otherwise hand the rest to the runtime's blocking pool, with a safe answer if
+//! that task never completes.
+
+use crate::request::{Authentication, SessionToken};
+use crate::verify::Verifier;
+use std::borrow::Cow;
+use std::fmt;
+use std::future::Future;
+
+/// How far authentication got without blocking: [`Verifier::authenticate_headers`].
+#[derive(Debug)]
+#[must_use = "a `Step::Blocking` still has to be run"]
+// Exhaustive on purpose: an answer is either here or needs blocking; there is no third state
+// for an adapter's match to miss.
+#[allow(clippy::exhaustive_enums)]
+pub enum Step {
+    /// The answer, reached without I/O (the usual case: the key is cached).
+    Done(Authentication),
+    /// The key must be fetched: run [`Blocking::run`] where blocking is allowed.
+    Blocking(Blocking),
+}
+
+/// The blocking remainder of an authentication: verification with a key fetch.
+pub struct Blocking {
+    verifier: Verifier,
+    token: SessionToken,
+}
+
+impl Blocking {
+    /// Verifies the token, fetching keys (may block on network I/O, bounded by the remote
+    /// options' timeout). Call it on a blocking thread (`spawn_blocking`, `web::block`).
+    pub fn run(self) -> Authentication {
+        self.verifier.authenticate(&self.token)
+    }
+}
+
+impl fmt::Debug for Blocking {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Blocking")
+            .field("token", &self.token)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Step {
+    /// Finishes the authentication: [`Step::Done`] at once, [`Step::Blocking`] through
+    /// `spawn_blocking` (the runtime's blocking pool). A task that does not complete (panicked,
+    /// cancelled) gives [`Authentication::unfinished`] (503), logged at error level.
+    ///
+    /// ```
+    /// # use clerk_verify::{Verifier, VerifyOptions};
+    /// # let key = clerk_dev::fixtures::rsa2048();
+    /// # let token = clerk_dev::TokenBuilder::session("user_1", clerk_dev::now_unix()).sign(key);
+    /// # let verifier = Verifier::from_jwks(&key.jwks_json(), VerifyOptions::default())?;
+    /// # let header = format!("Bearer {token}");
+    /// # let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    /// # rt.block_on(async {
+    /// let step = verifier.authenticate_headers(Some(header.as_bytes()), []);
+    /// let authentication = step.finish(tokio::task::spawn_blocking).await;
+    /// assert_eq!(authentication.auth().unwrap().user_id(), "user_1");
+    /// # });
+    /// # Ok::<(), clerk_verify::Error>(())
+    /// ```
+    pub async fn finish<S, F, E>(self, spawn_blocking: S) -> Authentication
+    where
+        S: FnOnce(Box<dyn FnOnce() -> Authentication + Send + 'static>) -> F,
+        F: Future<Output = Result<Authentication, E>>,
+        E: fmt::Display,
+    {
+        match self {
+            Step::Done(done) => done,
+            Step::Blocking(blocking) => {
+                match spawn_blocking(Box::new(move || blocking.run())).await {
+                    Ok(done) => done,
+                    Err(e) => {
+                        log::error!(
+                            target: "clerk_verify",
+                            "the verification task did not complete: {e}"
+                        );
+                        Authentication::unfinished()
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Verifier {
+    /// Starts authenticating a request from its raw header values, without blocking: the
+    /// `Authorization` header (the first one) and every `Cookie` header (HTTP/2 may split them;
+    /// they are joined as RFC 6265 says). Bytes that are not UTF-8 are replaced, so such a token
+    /// fails verification instead of silently counting as absent.
+    ///
+    /// Adapters call this on the executor thread and run a [`Step::Blocking`] on their blocking
+    /// pool (see [`Step::finish`]); blocking code can call [`Verifier::authenticate_request`].
+    pub fn authenticate_headers<'h>(
+        &self,
+        authorization: Option<&'h [u8]>,
+        cookies: impl IntoIterator<Item = &'h [u8]>,
+    ) -> Step {
+        let authorization = authorization.map(String::from_utf8_lossy);
+        let cookie = join_cookies(cookies);
+        let token = match self.find_token(authorization.as_deref(), cookie.as_deref()) {
+            Ok(token) => token,
+            Err(signed_out) => return Step::Done(signed_out),
+        };
+        match self.try_authenticate(&token) {
+            Some(done) => Step::Done(done),
+            None => Step::Blocking(Blocking {
+                verifier: self.clone(),
+                token,
+            }),
+        }
+    }
+}
+
+/// All `Cookie` header values as one, without copying in the usual one-header case.
+fn join_cookies<'h>(values: impl IntoIterator<Item = &'h [u8]>) -> Option<Cow<'h, str>> {
+    let mut values = values.into_iter();
+    let mut joined = String::from_utf8_lossy(values.next()?);
+    for value in values {
+        let joined = joined.to_mut();
+        joined.push_str("; ");
+        joined.push_str(&String::from_utf8_lossy(value));
+    }
+    Some(joined)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_join() {
+        assert_eq!(join_cookies([]), None);
+        let one = join_cookies([&b"a=1"[..]]).unwrap();
+        assert!(matches!(one, Cow::Borrowed("a=1")));
+        assert_eq!(
+            join_cookies([&b"a=1"[..], b"b=\xff"]).unwrap(),
+            "a=1; b=\u{fffd}"
+        );
+    }
+}

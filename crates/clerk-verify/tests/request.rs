@@ -1,0 +1,294 @@
+//! Request authentication through the public API, as Clerk's `authenticateRequest()` decides:
+//! the cookie flow with `__client_uat`, token categories, optional authentication, the
+//! non-blocking step every adapter shares, and what a refusal tells the client.
+
+use clerk_dev::{fixtures, TokenBuilder};
+use clerk_verify::request::{Refusal, Step};
+use clerk_verify::testing::{ColdKeys, Unavailable, Unresolved};
+use clerk_verify::{Authentication, Clock, Error, KeySet, Verifier, VerifyOptions};
+use std::sync::Arc;
+use std::time::{Duration, UNIX_EPOCH};
+
+const NOW: i64 = 1_750_000_000;
+
+fn opts() -> VerifyOptions {
+    VerifyOptions::default().clock(Clock::fixed(UNIX_EPOCH + Duration::from_secs(NOW as u64)))
+}
+
+fn verifier() -> Verifier {
+    Verifier::from_jwks(&fixtures::rsa2048().jwks_json(), opts()).unwrap()
+}
+
+/// A session token issued at `iat`.
+fn token_issued_at(iat: i64) -> String {
+    TokenBuilder::session("user_1", NOW)
+        .claim("iat", iat)
+        .sign(fixtures::rsa2048())
+}
+
+fn cookie_reason(v: &Verifier, cookie: &str) -> &'static str {
+    match v.authenticate_request(None, Some(cookie)) {
+        Authentication::SignedIn(_) => "signed-in",
+        other => other.reason(),
+    }
+}
+
+#[test]
+fn the_cookie_flow_follows_client_uat() {
+    let v = verifier();
+    let t = token_issued_at(NOW - 10);
+    // The pair Clerk sets: signed in.
+    let uat = NOW - 100;
+    assert_eq!(
+        cookie_reason(&v, &format!("__session={t}; __client_uat={uat}")),
+        "signed-in"
+    );
+    // Clerk signed the browser out (uat 0) or the uat cookie is gone: the old cookie no longer
+    // gets in, though the token itself is still valid.
+    for cookie in [
+        format!("__session={t}"),
+        format!("__session={t}; __client_uat=0"),
+        format!("__client_uat=0; __session={t}"),
+    ] {
+        assert_eq!(
+            cookie_reason(&v, &cookie),
+            "session-token-but-no-client-uat",
+            "{cookie}"
+        );
+        assert!(v.verify(&t).is_ok());
+    }
+    // Signed in, but the session cookie is missing.
+    assert_eq!(
+        cookie_reason(&v, &format!("__client_uat={uat}")),
+        "client-uat-but-no-session-token"
+    );
+    // Neither.
+    assert_eq!(
+        cookie_reason(&v, "theme=dark"),
+        "session-token-and-uat-missing"
+    );
+    assert_eq!(
+        cookie_reason(&v, "__client_uat=0"),
+        "session-token-and-uat-missing"
+    );
+    // The client changed (signed in again, switched session) after this token was issued.
+    assert_eq!(
+        cookie_reason(&v, &format!("__session={t}; __client_uat={}", NOW - 5)),
+        "session-token-iat-before-client-uat"
+    );
+    // Issued in the same second as the change: fine (Clerk compares iat < uat).
+    assert_eq!(
+        cookie_reason(&v, &format!("__session={t}; __client_uat={}", NOW - 10)),
+        "signed-in"
+    );
+    // A refused token stays refused for its own reason.
+    let forged = TokenBuilder::session("user_1", NOW)
+        .header("kid", fixtures::rsa2048().kid())
+        .sign(fixtures::rsa2048_b());
+    assert_eq!(
+        cookie_reason(&v, &format!("__session={forged}; __client_uat={uat}")),
+        "token-invalid-signature"
+    );
+}
+
+#[test]
+fn the_header_flow_ignores_client_uat() {
+    let v = verifier();
+    let t = token_issued_at(NOW - 10);
+    let header = format!("Bearer {t}");
+    for cookie in [
+        None,
+        Some("__client_uat=0"),
+        Some("__client_uat=9999999999"),
+    ] {
+        assert!(
+            v.authenticate_request(Some(&header), cookie)
+                .auth()
+                .is_some(),
+            "{cookie:?}"
+        );
+    }
+}
+
+#[test]
+fn cookie_refusals_say_whether_a_token_was_sent() {
+    let v = verifier();
+    let t = token_issued_at(NOW - 10);
+    let challenge = |cookie: &str| {
+        let Authentication::SignedOut(out) = v.authenticate_request(None, Some(cookie)) else {
+            panic!("signed in")
+        };
+        Refusal::from_signed_out(&out).www_authenticate()
+    };
+    assert_eq!(
+        challenge(&format!("__session={t}")),
+        Some("Bearer error=\"invalid_token\"")
+    );
+    assert_eq!(challenge("__client_uat=5"), Some("Bearer"));
+}
+
+#[test]
+fn machine_and_template_tokens_are_a_type_mismatch_in_requests() {
+    let v = verifier();
+    for (cat, verify_reason) in [
+        ("cl_B7d4PD333AAA", Some("token-invalid")),
+        ("cl_B7d4PD222AAA", None),
+    ] {
+        let t = TokenBuilder::session("user_1", NOW)
+            .header("cat", cat)
+            .sign(fixtures::rsa2048());
+        let a = v.authenticate_request(Some(&format!("Bearer {t}")), None);
+        assert_eq!(a.reason(), "token-type-mismatch", "{cat}");
+        assert_eq!(
+            v.verify(&t).err().map(|e| e.reason()),
+            verify_reason,
+            "{cat}"
+        );
+    }
+    // Session and category-neutral tokens are sessions.
+    for cat in ["cl_B7d4PD111AAA", "cl_I7d4PD111III"] {
+        let t = TokenBuilder::session("user_1", NOW)
+            .header("cat", cat)
+            .sign(fixtures::rsa2048());
+        assert!(v
+            .authenticate_request(Some(&format!("Bearer {t}")), None)
+            .auth()
+            .is_some());
+    }
+}
+
+#[test]
+fn optional_authentication_never_hides_an_outage() {
+    let t = token_issued_at(NOW);
+    let header = format!("Bearer {t}");
+    let v = verifier();
+    assert_eq!(
+        v.authenticate_request(Some(&header), None)
+            .into_optional()
+            .unwrap()
+            .map(|a| a.user_id().to_owned()),
+        Some("user_1".to_owned())
+    );
+    assert!(matches!(
+        v.authenticate_request(None, None).into_optional(),
+        Ok(None)
+    ));
+    assert!(matches!(
+        v.authenticate_request(Some("Bearer garbage"), None)
+            .into_optional(),
+        Ok(None)
+    ));
+    let down = Verifier::new(Unavailable, opts()).unwrap();
+    let out = down
+        .authenticate_request(Some(&header), None)
+        .into_optional()
+        .unwrap_err();
+    assert_eq!(out.reason(), "jwk-remote-failed-to-load");
+    // Without a token there is nothing to verify: anonymous, even during the outage.
+    assert!(matches!(
+        down.authenticate_request(None, None).into_optional(),
+        Ok(None)
+    ));
+    let broken = Verifier::new(Unresolved::with_error(Error::SecretKeyInvalid), opts()).unwrap();
+    let out = broken
+        .authenticate_request(Some(&header), None)
+        .into_optional()
+        .unwrap_err();
+    assert!(out.misconfigured());
+}
+
+#[test]
+fn refusals_tell_clients_little_and_operators_everything() {
+    let header = format!("Bearer {}", token_issued_at(NOW));
+    let down = Verifier::new(Unavailable, opts()).unwrap();
+    let Authentication::SignedOut(out) = down.authenticate_request(Some(&header), None) else {
+        panic!("signed in")
+    };
+    let r = Refusal::from_signed_out(&out);
+    assert_eq!(r.status(), 503);
+    assert!(
+        !r.json_body().contains("connection refused"),
+        "{}",
+        r.json_body()
+    );
+    assert!(r.detail().contains("connection refused"));
+    assert!(r.to_string().contains("connection refused"));
+    // A 401 says what to fix, to the client.
+    let v = verifier();
+    let Authentication::SignedOut(out) = v.authenticate_request(Some("Bearer x.y.z"), None) else {
+        panic!("signed in")
+    };
+    let r = Refusal::from_signed_out(&out);
+    assert_eq!(r.status(), 401);
+    assert_eq!(r.message(), out.message());
+    let internal = Refusal::internal(clerk_verify::reason::VERIFIER_MISSING, "app data lacks it");
+    assert!(!internal.json_body().contains("app data"));
+}
+
+fn run<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+#[test]
+fn the_adapter_step_answers_warm_requests_inline() {
+    let t = token_issued_at(NOW);
+    let header = format!("Bearer {t}");
+    let v = verifier();
+    match v.authenticate_headers(Some(header.as_bytes()), []) {
+        Step::Done(a) => assert_eq!(a.auth().unwrap().user_id(), "user_1"),
+        Step::Blocking(_) => panic!("a warm key set needs no blocking"),
+    }
+    // Cookies from several headers are joined; non-UTF-8 bytes do not make a token vanish.
+    let cookie_a = format!("__session={t}");
+    let cookie_b = format!("__client_uat={}", NOW - 60);
+    let step = v.authenticate_headers(None, [cookie_a.as_bytes(), cookie_b.as_bytes()]);
+    assert!(matches!(step, Step::Done(Authentication::SignedIn(_))));
+    let step = v.authenticate_headers(Some(b"Bearer \xff\xfe"), []);
+    let Step::Done(a) = step else {
+        panic!("blocking")
+    };
+    assert_eq!(a.reason(), "token-invalid");
+}
+
+#[test]
+fn the_adapter_step_fetches_cold_keys_off_the_calling_thread() {
+    let keys = Arc::new(ColdKeys::new(
+        KeySet::from_jwks(&fixtures::rsa2048().jwks_json()).unwrap(),
+    ));
+    let v = Verifier::new(Arc::clone(&keys), opts()).unwrap();
+    let header = format!("Bearer {}", token_issued_at(NOW));
+    let step = v.authenticate_headers(Some(header.as_bytes()), []);
+    assert!(matches!(step, Step::Blocking(_)));
+    let a = run(step.finish(tokio::task::spawn_blocking));
+    assert_eq!(a.auth().unwrap().user_id(), "user_1");
+    assert_eq!((keys.cached_calls(), keys.fetches()), (1, 1));
+    assert_ne!(keys.fetch_threads()[0], std::thread::current().id());
+}
+
+#[test]
+fn a_blocking_task_that_never_completes_is_a_503_not_a_user() {
+    let v = Verifier::new(
+        Arc::new(ColdKeys::new(
+            KeySet::from_jwks(&fixtures::rsa2048().jwks_json()).unwrap(),
+        )),
+        opts(),
+    )
+    .unwrap();
+    let header = format!("Bearer {}", token_issued_at(NOW));
+    let step = v.authenticate_headers(Some(header.as_bytes()), []);
+    // A pool that drops the job (cancelled, shut down).
+    let a = run(step.finish(|_job| async { Err::<Authentication, _>("the pool is gone") }));
+    let Authentication::SignedOut(out) = a else {
+        panic!("signed in")
+    };
+    assert_eq!(out.reason(), "jwk-remote-failed-to-load");
+    assert_eq!(Refusal::from_signed_out(&out).status(), 503);
+    // A job that panics on tokio's pool.
+    let v = Verifier::new(clerk_verify::testing::Panicking, opts()).unwrap();
+    let step = v.authenticate_headers(Some(header.as_bytes()), []);
+    let a = run(step.finish(tokio::task::spawn_blocking));
+    assert_eq!(a.reason(), "jwk-remote-failed-to-load");
+}
