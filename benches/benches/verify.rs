@@ -15,7 +15,7 @@
 //!   - `jsonwebtoken-aws-lc`: jsonwebtoken 11 `decode` with a `Validation` (exp, nbf, iss),
 //!     on its `aws_lc_rs` backend;
 //!   - `josekit`: josekit `decode_with_verifier` plus `JwtPayloadValidator` (exp, nbf, iss).
-//! - `parse-only`: [`clerk_verify::Token::parse`], no crypto.
+//! - `parse-only`: [`clerk_verify::token::Token::parse`], no crypto.
 //! - `contention`: one shared verifier, 1 or 2 threads each verifying in a loop; the time is
 //!   wall-clock per verification *per thread* (equal to the 1-thread figure when nothing is
 //!   contended). Over a fixed `KeySet` and over `RemoteKeys` (JWKS from a local server,
@@ -28,7 +28,8 @@ use actix_web::{test, web, App, HttpResponse};
 use clerk_actix::ClerkAuth;
 use clerk_dev::{b64url_decode, fixtures, now_unix, DevKey, JwksServer, TokenBuilder};
 use clerk_verify::{
-    RemoteKeys, RemoteOptions, Token, Verifier, VerifyOptions, Webhook, DEFAULT_MAX_TOKEN_LEN,
+    remote::RemoteKeys, remote::RemoteOptions, token::Token, token::DEFAULT_MAX_TOKEN_LEN,
+    Verifier, VerifyOptions, Webhook,
 };
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use serde::Deserialize;

@@ -7,13 +7,14 @@ use actix_cors::Cors;
 use actix_web::dev::Server;
 use actix_web::http::header;
 use actix_web::{get, web, App, HttpResponse, HttpServer};
-use clerk_actix::{ClerkAuth, ClerkError, ClerkMiddleware};
+use clerk_actix::{ClerkAuth, ClerkError, ClerkMiddleware, OptionalAuth};
 use serde_json::json;
 use std::net::SocketAddr;
 
-/// `{"userId": "<sub>"}` when signed in, `{"userId": null}` otherwise; always 200.
+/// `{"userId": "<sub>"}` when signed in, `{"userId": null}` without a valid session; 503 when
+/// a token was sent but the key source is down (an outage never makes users anonymous).
 #[get("/clerk-jwt")]
-async fn clerk_jwt(auth: Option<ClerkAuth>) -> HttpResponse {
+async fn clerk_jwt(auth: OptionalAuth) -> HttpResponse {
     HttpResponse::Ok().json(json!({ "userId": auth.as_ref().map(|a| a.user_id()) }))
 }
 

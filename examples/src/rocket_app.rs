@@ -1,7 +1,7 @@
 //! The seed app on Rocket 0.5, protected with `clerk-rocket`:
 //!
-//! - `GET /clerk-jwt`: `{"userId": "<sub>"}` when signed in, `{"userId": null}` otherwise; always
-//!   200 (`Option<ClerkAuth>`).
+//! - `GET /clerk-jwt`: `{"userId": "<sub>"}` when signed in, `{"userId": null}` without a valid
+//!   session; 503 when a token was sent but the key source is down (`OptionalAuth`).
 //! - `GET /get-gated`: `{"foo": "bar"}` when signed in; 401 (or 503 when the key source is down)
 //!   with a JSON body otherwise (`ClerkAuth`).
 //! - `GET /admin`: `{"ok": true}` for the organization role `org:admin`, else 403
@@ -13,7 +13,9 @@
 //! and the `Authorization` header allowed for GET; preflights never reach the guards.
 
 use crate::config::AppConfig;
-use clerk_rocket::{ClerkAuth, ClerkFairing, Permission, RequirePermission, RequireRole, Role};
+use clerk_rocket::{
+    ClerkAuth, ClerkFairing, OptionalAuth, Permission, RequirePermission, RequireRole, Role,
+};
 use rocket::http::Method;
 use rocket::serde::json::{json, Value};
 use rocket::{get, routes, Build, Rocket};
@@ -34,7 +36,7 @@ impl Permission for ReadInvoices {
 }
 
 #[get("/clerk-jwt")]
-fn clerk_jwt(auth: Option<ClerkAuth>) -> Value {
+fn clerk_jwt(auth: OptionalAuth) -> Value {
     json!({ "userId": auth.as_ref().map(|a| a.user_id()) })
 }
 

@@ -1,8 +1,9 @@
 //! The seed app on warp 0.4, protected with `clerk-warp`:
 //!
-//! - `GET /clerk-jwt`: `{"userId": "<sub>"}` when signed in, `{"userId": null}` otherwise; always
-//!   200 ([`clerk_warp::authentication`], answered through [`clerk_warp::with_auth_headers`] so
-//!   that it carries the debug headers, signed in or out, as in the actix-web and Rocket apps).
+//! - `GET /clerk-jwt`: `{"userId": "<sub>"}` when signed in, `{"userId": null}` without a valid
+//!   session, 503 when a token was sent but the key source is down
+//!   ([`clerk_warp::optional_authentication`], answered through [`clerk_warp::with_auth_headers`]
+//!   so that it carries the debug headers, signed in or out, as in the actix-web and Rocket apps).
 //! - `GET /get-gated`: `{"foo": "bar"}` when signed in; 401 (or 503 when the key source is down)
 //!   otherwise ([`clerk_warp::clerk_auth`]).
 //! - `GET /admin`: `{"ok": true}` for the organization role `org:admin`, else 403
@@ -19,7 +20,7 @@
 use crate::config::AppConfig;
 use clerk_verify::{Auth, Authentication, Verifier};
 use clerk_warp::{
-    authentication, clerk_auth, handle_rejection, require_permission, require_role,
+    clerk_auth, handle_rejection, optional_authentication, require_permission, require_role,
     signed_in_headers, with_auth_headers,
 };
 use serde_json::json;
@@ -37,7 +38,7 @@ pub fn routes(
 > {
     let clerk_jwt = warp::path!("clerk-jwt")
         .and(warp::get())
-        .and(authentication(verifier.clone()))
+        .and(optional_authentication(verifier.clone()))
         .map(|state: Authentication| {
             let body = json!({ "userId": state.auth().map(Auth::user_id) });
             with_auth_headers(warp::reply::json(&body), &state)

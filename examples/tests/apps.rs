@@ -190,13 +190,45 @@ fn run_table(bin: &str) {
     let r = request("GET", &gated, &[("Authorization", &t)]);
     assert_eq!(r.status, 200);
 
-    // Good cookie token.
+    // Good cookie token, beside the __client_uat cookie Clerk sets with it.
     let c = good("user_cookie");
-    let cookie = format!("theme=dark; __session={c}");
+    let cookie = format!("theme=dark; __session={c}; __client_uat={}", now - 60);
     let r = request("GET", &gated, &[("Cookie", &cookie)]);
     assert_signed_in(&r);
     let r = request("GET", &optional, &[("Cookie", &cookie)]);
     assert_eq!(r.json()["userId"], "user_cookie");
+
+    // Clerk's cookie rules: a browser Clerk signed out (__client_uat=0, or none) does not get in
+    // with its old, still-valid __session cookie.
+    for signed_out in [
+        format!("__session={c}; __client_uat=0"),
+        format!("__session={c}"),
+    ] {
+        let r = request("GET", &gated, &[("Cookie", &signed_out)]);
+        assert_unauthorized(&r, "session-token-but-no-client-uat", true);
+        let r = request("GET", &optional, &[("Cookie", &signed_out)]);
+        assert_served_signed_out(&r, "session-token-but-no-client-uat");
+    }
+    // Signed in (__client_uat) but no session cookie.
+    let uat_only = format!("__client_uat={}", now - 60);
+    let r = request("GET", &gated, &[("Cookie", &uat_only)]);
+    assert_unauthorized(&r, "client-uat-but-no-session-token", false);
+    // A session token issued before the client's last sign-in change.
+    let stale = format!("__session={c}; __client_uat={}", now + 3);
+    let r = request("GET", &gated, &[("Cookie", &stale)]);
+    assert_unauthorized(&r, "session-token-iat-before-client-uat", true);
+
+    // A JWT-template or machine token is not a session token.
+    let template = TokenBuilder::session("user_1", now)
+        .header("cat", "cl_B7d4PD222AAA")
+        .sign(fixtures::rsa2048());
+    let machine = TokenBuilder::session("user_1", now)
+        .header("cat", "cl_B7d4PD333AAA")
+        .sign(fixtures::rsa2048());
+    for t in [&template, &machine] {
+        let r = request("GET", &gated, &[("Authorization", &bearer(t))]);
+        assert_unauthorized(&r, "token-type-mismatch", true);
+    }
 
     // A header token wins: a bad header with a good cookie is refused.
     let r = request(
@@ -318,7 +350,9 @@ fn run_table(bin: &str) {
     assert_unauthorized(&r, "token-invalid", true);
     drop(app);
 
-    // JWKS down: 503 on the protected route, signed-out (200, null) on the optional one.
+    // JWKS down: 503 on the protected route, and on the optional one when a token was sent (an
+    // outage never makes a signed-in user anonymous); without a token the optional route is
+    // served signed out.
     let down = JwksServer::start();
     down.set_fault(Fault::Status(500));
     let app = App::start(bin, &down.jwks_url());
@@ -336,12 +370,15 @@ fn run_table(bin: &str) {
         r.header("x-clerk-auth-reason"),
         Some("jwk-remote-failed-to-load")
     );
-    let r = request(
-        "GET",
-        &format!("{}/clerk-jwt", app.base),
-        &[("Authorization", &bearer(&t))],
-    );
-    assert_served_signed_out(&r, "jwk-remote-failed-to-load");
+    // The client is told little; the cause (URL, HTTP status) is for the server's log.
+    assert!(!r.body.contains("127.0.0.1"), "{}", r.body);
+    assert!(!r.body.contains("HTTP 500"), "{}", r.body);
+    let optional = format!("{}/clerk-jwt", app.base);
+    let r = request("GET", &optional, &[("Authorization", &bearer(&t))]);
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert_refusal_body(&r, "service_unavailable", "jwk-remote-failed-to-load");
+    let r = request("GET", &optional, &[]);
+    assert_served_signed_out(&r, "session-token-and-uat-missing");
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 #![no_main]
 
-use clerk_verify::{Key, KeySet, MAX_JWKS_KEYS};
+use clerk_verify::{Key, KeySet, keys::MAX_JWKS_KEYS};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

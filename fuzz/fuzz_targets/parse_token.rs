@@ -3,7 +3,7 @@
 
 #![no_main]
 
-use clerk_verify::{Clock, KeySet, Token, Verifier, VerifyOptions, DEFAULT_MAX_TOKEN_LEN};
+use clerk_verify::{Clock, KeySet, token::Token, Verifier, VerifyOptions, token::DEFAULT_MAX_TOKEN_LEN};
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 

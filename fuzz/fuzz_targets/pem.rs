@@ -3,7 +3,7 @@
 
 #![no_main]
 
-use clerk_verify::{Key, KeySet, MAX_RSA_BITS, MIN_RSA_BITS};
+use clerk_verify::{Key, KeySet, keys::MAX_RSA_BITS, keys::MIN_RSA_BITS};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|text: &str| {

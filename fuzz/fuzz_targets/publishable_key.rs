@@ -3,7 +3,7 @@
 
 #![no_main]
 
-use clerk_verify::{cookie_suffix, PublishableKey};
+use clerk_verify::{remote::cookie_suffix, remote::PublishableKey};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|text: &str| {

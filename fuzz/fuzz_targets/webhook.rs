@@ -6,7 +6,7 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use clerk_verify::{Webhook, WEBHOOK_TOLERANCE};
+use clerk_verify::{Webhook, webhook::WEBHOOK_TOLERANCE};
 use clerk_verify_fuzz::NOW;
 use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use libfuzzer_sys::fuzz_target;

@@ -6,7 +6,7 @@
 //! - [`OptionalAuth`]: for routes that also serve signed-out visitors: `None` for a missing or
 //!   bad token, but a key source that is down is still 503. (`Option<ClerkAuth>` would swallow
 //!   that too: actix turns every extractor error into `None`.)
-//! - [`Require`]: a signed-in user meeting a [`Requirement`](clerk_verify::request::Requirement)
+//! - [`Require`]: a signed-in user meeting a [`Requirement`]
 //!   named by a type; [`RequireRole`] and [`RequirePermission`] for organization roles and
 //!   permissions (403 otherwise).
 //! - [`ClerkError`]: the rejection, a [`actix_web::ResponseError`] rendering the core's
@@ -14,7 +14,7 @@
 //!   headers, the same as in every Clerk adapter.
 //! - [`ClerkMiddleware`]: adds `x-clerk-auth-status` / `x-clerk-auth-reason` to the responses of
 //!   authenticated requests (optional routes included), and can require sign-in, or a
-//!   [`Policy`](clerk_verify::request::Policy), for a whole scope.
+//!   [`Policy`], for a whole scope.
 //!
 //! The [`clerk_verify::Verifier`] is app data (`web::Data<Verifier>` or a plain `Verifier`).
 //! Each request is authenticated at most once, whatever combination of extractors and

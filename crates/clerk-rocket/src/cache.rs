@@ -6,9 +6,10 @@
 //! request-local cache.
 
 use crate::error::{ClerkError, LOG_TARGET};
-use clerk_verify::{Authentication, Error, SignedOut, Verifier};
+use clerk_verify::{Authentication, Verifier};
 use rocket::outcome::Outcome;
 use rocket::request::{self, Request};
+use rocket::tokio::task::spawn_blocking;
 use std::sync::{Mutex, OnceLock};
 
 /// What this crate keeps in a request's local cache.
@@ -39,7 +40,8 @@ pub(crate) async fn authentication<'r>(
     cached.get_or_init(|| result)
 }
 
-/// Copies the two header values out of the request and lets the core decide.
+/// Hands the two header values to the core: at once when the key is in memory, else on Rocket's
+/// blocking pool ([`clerk_verify::request::Step`]).
 async fn authenticate(req: &Request<'_>) -> Result<Authentication, ClerkError> {
     let Some(verifier) = req.rocket().state::<Verifier>() else {
         log::error!(
@@ -48,47 +50,28 @@ async fn authenticate(req: &Request<'_>) -> Result<Authentication, ClerkError> {
         );
         return Err(ClerkError::verifier_missing());
     };
-    let authorization = req.headers().get_one("Authorization");
-    let cookies: Vec<&str> = req.headers().get("Cookie").collect();
-    let cookie = if cookies.is_empty() {
+    let step = {
+        let headers = req.headers();
+        let cookies: Vec<&str> = headers.get("Cookie").collect();
         // No raw header: a local (test) request built with `LocalRequest::cookie`. The jar's
         // original cookies are the request's.
-        let jar: Vec<String> = req
-            .cookies()
-            .iter()
-            .map(|c| format!("{}={}", c.name(), c.value()))
-            .collect();
-        (!jar.is_empty()).then(|| jar.join("; "))
-    } else {
-        Some(cookies.join("; "))
+        let jar = cookies.is_empty().then(|| jar_cookies(req)).flatten();
+        verifier.authenticate_headers(
+            headers.get_one("Authorization").map(str::as_bytes),
+            cookies.into_iter().chain(jar.as_deref()).map(str::as_bytes),
+        )
     };
-    let token = match verifier.find_token(authorization, cookie.as_deref()) {
-        Ok(token) => token,
-        Err(signed_out) => return Ok(signed_out),
-    };
-    if let Some(done) = verifier.try_authenticate(&token) {
-        return Ok(done);
-    }
-    // The key is not in memory: the verifier may have to fetch it. Off the executor.
-    let verifier = verifier.clone();
-    match rocket::tokio::task::spawn_blocking(move || verifier.authenticate(&token)).await {
-        Ok(done) => Ok(done),
-        Err(e) => {
-            log::error!(
-                target: LOG_TARGET,
-                "clerk_rocket: the verification task did not complete: {e}"
-            );
-            Ok(unfinished())
-        }
-    }
+    Ok(step.finish(spawn_blocking).await)
 }
 
-/// The signed-out state for a verification that did not complete (the task was cancelled or
-/// panicked): the keys could not be had, so 503, never a panic.
-fn unfinished() -> Authentication {
-    Authentication::SignedOut(SignedOut::from_error(Error::JwkRemoteFailedToLoad(
-        "the verification task did not complete".into(),
-    )))
+/// The request's cookie jar as one `Cookie` header value, if it holds any.
+fn jar_cookies(req: &Request<'_>) -> Option<String> {
+    let jar: Vec<String> = req
+        .cookies()
+        .iter()
+        .map(|c| format!("{}={}", c.name(), c.value()))
+        .collect();
+    (!jar.is_empty()).then(|| jar.join("; "))
 }
 
 /// Records `error` for the catchers and fails the guard with it.

@@ -3,10 +3,9 @@
 
 use crate::cache::authentication_of;
 use crate::catcher::CATCHER_NAME;
-use crate::error::LOG_TARGET;
-use clerk_verify::AUTH_REASON_HEADER;
+use crate::error::{set_debug_headers, LOG_TARGET};
 use rocket::fairing::{self, Fairing, Info, Kind};
-use rocket::http::{Header, Method, Status};
+use rocket::http::{Method, Status};
 use rocket::request::Request;
 use rocket::response::Response;
 use rocket::{Build, Rocket};
@@ -68,17 +67,6 @@ impl Fairing for ClerkFairing {
         }
         if let Some(authn) = authentication_of(req) {
             set_debug_headers(res, &authn.debug_headers());
-        }
-    }
-}
-
-/// Sets Clerk's debug headers as the core lists them, replacing any already set: a signed-in
-/// state leaves no `x-clerk-auth-reason` behind.
-pub(crate) fn set_debug_headers(res: &mut Response<'_>, debug: &[(&'static str, &'static str)]) {
-    res.remove_header(AUTH_REASON_HEADER);
-    for &(name, value) in debug {
-        if !value.is_empty() {
-            res.set_header(Header::new(name, value));
         }
     }
 }

@@ -1,48 +1,37 @@
 //! [Clerk](https://clerk.com) session authentication for [Rocket](https://rocket.rs) 0.5, on
 //! [`clerk_verify`].
 //!
-//! The pieces, each in Rocket's own idiom:
+//! - [`ClerkAuth`]: a request guard for the signed-in user (401 otherwise); it dereferences to
+//!   the core's [`Auth`], whose `require_role` / `require_permission` return a 403 with `?` in a
+//!   handler returning `Result<_, ClerkError>`.
+//! - [`OptionalAuth`]: for routes that also serve signed-out visitors: `None` for a missing or
+//!   bad token, but a key source that is down is still 503. (Rocket's own `Option<ClerkAuth>`
+//!   would swallow that too: it turns every failure of the inner guard into `None`.)
+//! - [`Require`]: a signed-in user meeting a [`Requirement`] named by a type; [`RequireRole`] and
+//!   [`RequirePermission`] for organization roles and permissions, named by marker types
+//!   implementing [`Role`] / [`Permission`] (403 otherwise).
+//! - [`ClerkError`]: the guards' error and a [`Responder`], rendering the core's
+//!   [`clerk_verify::Refusal`]: the JSON body, the `WWW-Authenticate` challenge and Clerk's debug
+//!   headers, the same as in every Clerk adapter.
+//! - [`catchers()`]: catchers for 401, 403, 500 and 503 that render a failed guard's
+//!   [`ClerkError`]. Rocket guards cannot write a response body themselves, so a failing guard
+//!   stores its refusal in the request-local cache ([`rejection`]) and these catchers answer with
+//!   it. Errors of other origins get Rocket's default catcher, unchanged.
+//! - [`ClerkFairing`]: adds `x-clerk-auth-status` / `x-clerk-auth-reason` to the response of
+//!   every request whose authentication ran, optional routes included.
 //!
-//! - [`ClerkAuth`]: a request guard for routes that need a signed-in user. It dereferences to
-//!   the verified [`Auth`]. A signed-out request fails the guard with 401 (503 when the key
-//!   source is down, 500 when the verifier is misconfigured).
-//! - `Option<ClerkAuth>`: optional authentication. Rocket's blanket `Option` guard turns any
-//!   failure into `None`, so a missing or bad token (or a key source that is down) never fails
-//!   the request.
-//! - [`RequireRole`] / [`RequirePermission`]: guards for an organization role or permission,
-//!   named by a marker type implementing [`Role`] / [`Permission`]. Signed out gives 401 first;
-//!   signed in without the role or permission gives 403. For checks decided at run time, call
-//!   [`ClerkAuth::require_role`] / [`ClerkAuth::require_permission`] in the handler and return
-//!   the [`ClerkError`] (a [`Responder`]).
-//! - [`catchers()`]: catchers for 401, 403, 500 and 503 that answer a Clerk refusal as every
-//!   Clerk adapter does (the core's [`clerk_verify::Refusal`]): a JSON body
-//!   (`{"error":"unauthorized","reason":"token-expired","message":"…"}`), a `WWW-Authenticate`
-//!   challenge on 401 (`Bearer`, with `error="invalid_token"` when a token was sent) and 403
-//!   (`Bearer error="insufficient_scope"`), RFC 6750, and the debug headers. Rocket guards cannot
-//!   write a response body themselves, so a failing guard stores its [`ClerkError`] in the
-//!   request-local cache and these catchers render it. Errors of other origins get Rocket's
-//!   default catcher, unchanged.
-//! - [`ClerkFairing`]: adds Clerk's debug headers `x-clerk-auth-status` and `x-clerk-auth-reason`
-//!   to every response of a request whose authentication ran, optional routes included (OPTIONS
-//!   requests are never authenticated).
-//!
-//! The [`Verifier`] is managed state: `rocket.manage(verifier)`. A route using one of these guards
-//! on a Rocket that manages no `Verifier` stops the launch (the guards are [`Sentinel`]s, as
-//! `&State<T>` is).
-//!
-//! Authentication runs at most once per request, however many of these guards a route uses: the
-//! result is kept in the request-local cache. It never blocks an executor thread: the verifier is
-//! first asked without I/O ([`Verifier::try_authenticate`]); only when the key is not cached does
-//! the verification (and its JWKS fetch) run on Rocket's blocking pool.
-//!
-//! Every token rule (where the token comes from, which cookie wins, what signed-in means) lives in
-//! [`clerk_verify`]; this crate only reads the `Authorization` and `Cookie` headers and maps the
-//! result to Rocket's types. Refusals are logged with the `log` crate at debug level under the
-//! target `clerk_rocket::rejection` when they are answered (reason code and message), server-side
-//! problems at error level under `clerk_rocket`; the token is never logged nor echoed.
+//! The [`Verifier`] is managed state: `rocket.manage(verifier)`. A route using one of these
+//! guards on a Rocket that manages no `Verifier` stops the launch (the guards are
+//! [`Sentinel`]s, as `&State<T>` is). Each request is authenticated at most once, whatever
+//! combination of guards asks ([`authentication_of`] reads the result); verification runs
+//! inline when the key is cached and on Rocket's blocking pool when keys must be fetched. OPTIONS
+//! requests (CORS preflights) are never authenticated. Where the token is read from (the
+//! `Authorization` header, then the `__session` and `__client_uat` cookies), and every rule about
+//! it, is [`clerk_verify`]'s.
 //!
 //! ```no_run
-//! use clerk_rocket::{Auth, ClerkAuth, ClerkFairing, RequireRole, Role, Verifier};
+//! use clerk_rocket::{ClerkAuth, ClerkError, ClerkFairing, OptionalAuth, RequireRole, Role};
+//! use clerk_verify::Verifier;
 //! use rocket::serde::json::{json, Value};
 //! use rocket::{get, routes};
 //!
@@ -52,13 +41,10 @@
 //!     json!({ "userId": auth.user_id(), "orgId": auth.org().map(|o| o.id.as_str()) })
 //! }
 //!
-//! /// Signed in or not: never refused.
+//! /// Signed in or not; 503 only while the key source is down.
 //! #[get("/hello")]
-//! fn hello(auth: Option<ClerkAuth>) -> String {
-//!     match auth {
-//!         Some(auth) => format!("hello {}", auth.user_id()),
-//!         None => "hello stranger".to_owned(),
-//!     }
+//! fn hello(auth: OptionalAuth) -> String {
+//!     format!("hello {}", auth.as_ref().map_or("stranger", |a| a.user_id()))
 //! }
 //!
 //! /// The organization role `org:admin`.
@@ -70,8 +56,14 @@
 //! /// 401 when signed out, 403 without the role.
 //! #[get("/admin")]
 //! fn admin(admin: RequireRole<Admin>) -> String {
-//!     let auth: &Auth = &admin;
-//!     format!("welcome, admin {}", auth.user_id())
+//!     format!("welcome, admin {}", admin.user_id())
+//! }
+//!
+//! /// The same check, decided in the handler.
+//! #[get("/reports")]
+//! fn reports(auth: ClerkAuth) -> Result<&'static str, ClerkError> {
+//!     auth.require_permission("org:reports:read")?;
+//!     Ok("reports")
 //! }
 //!
 //! #[rocket::main]
@@ -82,12 +74,28 @@
 //!         .manage(verifier)
 //!         .attach(ClerkFairing::default())
 //!         .register("/", clerk_rocket::catchers())
-//!         .mount("/", routes![me, hello, admin])
+//!         .mount("/", routes![me, hello, admin, reports])
 //!         .launch()
 //!         .await?;
 //!     Ok(())
 //! }
 //! ```
+//!
+//! | request | `ClerkAuth`, `Require<R>` | `OptionalAuth` | `Option<ClerkAuth>` |
+//! |---|---|---|---|
+//! | valid session token | the user | `Some(user)` | `Some(user)` |
+//! | no token, bad token, pending session | 401 `unauthorized` | `None` | `None` |
+//! | key source down, verification task did not complete | 503 `service_unavailable` | 503 | `None` |
+//! | verifier misconfigured | 500 `internal_server_error` | 500 | `None` |
+//! | no verifier managed (only past the [`Sentinel`], e.g. in a guard of your own) | 500 `verifier-missing` | 500 | `None` |
+//! | OPTIONS request | forwards | `None` | `None` |
+//!
+//! A [`Require`] whose requirement fails answers 403 `forbidden` with
+//! `WWW-Authenticate: Bearer error="insufficient_scope"`.
+//!
+//! Refusals are logged with the `log` crate at debug level under the target
+//! `clerk_rocket::rejection` when they are answered (the reason code and the cause), server-side
+//! problems at error level under `clerk_rocket`; the token is never logged nor echoed.
 //!
 //! [`Responder`]: rocket::response::Responder
 //! [`Sentinel`]: rocket::Sentinel
@@ -100,13 +108,11 @@ mod catcher;
 mod error;
 mod fairing;
 mod guard;
-mod require;
 
 pub use cache::{authentication_of, rejection};
 pub use catcher::catchers;
+pub use clerk_verify::request::{Permission, Policy, Requirement, Role};
 pub use clerk_verify::{self, Auth, Verifier};
-pub use clerk_verify::{REASON_MISSING_PERMISSION, REASON_MISSING_ROLE};
-pub use error::{ClerkError, REASON_VERIFIER_MISSING};
+pub use error::ClerkError;
 pub use fairing::ClerkFairing;
-pub use guard::ClerkAuth;
-pub use require::{Permission, RequirePermission, RequireRole, Role};
+pub use guard::{ClerkAuth, OptionalAuth, Require, RequirePermission, RequireRole};

@@ -3,12 +3,15 @@
 
 use clerk_dev::{fixtures, TokenBuilder};
 use clerk_rocket::{
-    ClerkAuth, ClerkError, ClerkFairing, Permission, RequirePermission, RequireRole, Role,
+    ClerkAuth, ClerkError, ClerkFairing, OptionalAuth, Permission, Require, RequirePermission,
+    RequireRole, Requirement, Role,
 };
+use clerk_verify::request::{Forbidden, SignedOut};
 use clerk_verify::testing::{ColdKeys, Panicking, Unavailable, Unresolved};
-use clerk_verify::{KeySet, Verifier, VerifyOptions};
+use clerk_verify::{reason, Auth, Error, KeySet, Verifier, VerifyOptions};
 use rocket::http::{Header, Status};
 use rocket::local::asynchronous::{Client, LocalResponse};
+use rocket::request::{self, FromRequest, Request};
 use rocket::serde::json::{json, serde_json, Value};
 use rocket::{get, options, routes, Build, Rocket};
 use std::sync::Arc;
@@ -24,13 +27,33 @@ impl Permission for ReadInvoices {
     const PERMISSION: &'static str = "org:invoices:read";
 }
 
+/// A requirement of the app's own: members of the `acme` organization.
+struct AcmeMember;
+impl Requirement for AcmeMember {
+    fn check(auth: &Auth) -> Result<(), Forbidden> {
+        match auth.org() {
+            Some(org) if org.slug.as_deref() == Some("acme") => Ok(()),
+            _ => Err(Forbidden::new(
+                "not-acme",
+                "this route is for acme's members",
+            )),
+        }
+    }
+}
+
 #[get("/gated")]
 fn gated(auth: ClerkAuth) -> Value {
     json!({ "userId": auth.user_id() })
 }
 
 #[get("/optional")]
-fn optional(auth: Option<ClerkAuth>) -> Value {
+fn optional(auth: OptionalAuth) -> Value {
+    json!({ "userId": auth.as_ref().map(|a| a.user_id()) })
+}
+
+/// Rocket's own `Option`: every failure of the guard, outages included, becomes `None`.
+#[get("/swallowing")]
+fn swallowing(auth: Option<ClerkAuth>) -> Value {
     json!({ "userId": auth.as_ref().map(|a| a.user_id()) })
 }
 
@@ -44,10 +67,16 @@ fn invoices(_reader: RequirePermission<ReadInvoices>) -> Value {
     json!({ "ok": true })
 }
 
+#[get("/acme")]
+fn acme(member: Require<AcmeMember>) -> Value {
+    json!({ "ok": true, "userId": member.user_id() })
+}
+
 /// Several guards on one route: authentication must still run once.
 #[get("/composed")]
-fn composed(a: ClerkAuth, b: Option<ClerkAuth>, c: RequireRole<Admin>) -> Value {
-    json!({ "same": b.is_some_and(|b| b.user_id() == a.user_id() && c.user_id() == a.user_id()) })
+fn composed(a: ClerkAuth, b: Option<ClerkAuth>, c: RequireRole<Admin>, d: OptionalAuth) -> Value {
+    let same = b.is_some_and(|b| b == a) && c.user_id() == a.user_id() && d.as_ref() == Some(&*a);
+    json!({ "same": same })
 }
 
 /// A check decided in the handler.
@@ -72,12 +101,53 @@ fn plain_401() -> Status {
 }
 
 #[options("/optional")]
-fn preflight(auth: Option<ClerkAuth>) -> &'static str {
-    if auth.is_some() {
+fn preflight(auth: Option<ClerkAuth>, optional: OptionalAuth) -> &'static str {
+    if auth.is_some() || optional.is_some() {
         "authenticated"
     } else {
         "not authenticated"
     }
+}
+
+/// A preflight route that needs a signed-in user: the guard forwards, so it never runs.
+#[options("/gated")]
+fn gated_preflight(_auth: ClerkAuth) -> &'static str {
+    "authenticated"
+}
+
+/// A guard of the app's own around `ClerkAuth`: not a `Sentinel`, so a Rocket without a
+/// managed `Verifier` launches and the guard's run-time answer shows.
+struct Wrapped(ClerkAuth);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Wrapped {
+    type Error = ClerkError;
+
+    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, ClerkError> {
+        ClerkAuth::from_request(req).await.map(Wrapped)
+    }
+}
+
+/// The same around `OptionalAuth`.
+struct WrappedOptional(OptionalAuth);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for WrappedOptional {
+    type Error = ClerkError;
+
+    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, ClerkError> {
+        OptionalAuth::from_request(req).await.map(WrappedOptional)
+    }
+}
+
+#[get("/wrapped")]
+fn wrapped(auth: Wrapped) -> Value {
+    json!({ "userId": auth.0.user_id() })
+}
+
+#[get("/wrapped-optional")]
+fn wrapped_optional(auth: WrappedOptional) -> Value {
+    json!({ "userId": auth.0.as_ref().map(|a| a.user_id()) })
 }
 
 fn app(verifier: Verifier) -> Rocket<Build> {
@@ -88,7 +158,18 @@ fn app(verifier: Verifier) -> Rocket<Build> {
         .mount(
             "/",
             routes![
-                gated, optional, admin, invoices, composed, dynamic, core, plain_401, preflight
+                gated,
+                optional,
+                swallowing,
+                admin,
+                invoices,
+                acme,
+                composed,
+                dynamic,
+                core,
+                plain_401,
+                preflight,
+                gated_preflight
             ],
         )
 }
@@ -201,6 +282,11 @@ async fn bearer_token_signs_in() {
     assert_eq!(r.status, Status::Ok);
 }
 
+/// Clerk's `__client_uat` cookie for a browser signed in a minute ago.
+fn client_uat() -> String {
+    format!("__client_uat={}", now() - 60)
+}
+
 #[rocket::async_test]
 async fn cookie_token_signs_in() {
     let client = client(local_verifier()).await;
@@ -210,7 +296,7 @@ async fn cookie_token_signs_in() {
         &client,
         "/gated",
         vec![
-            Header::new("Cookie", "theme=dark"),
+            Header::new("Cookie", format!("theme=dark; {}", client_uat())),
             Header::new("Cookie", format!("__session={t}")),
         ],
     )
@@ -223,11 +309,45 @@ async fn cookie_token_signs_in() {
         client
             .get("/gated")
             .cookie(("__session", t.clone()))
+            .cookie(("__client_uat", (now() - 60).to_string()))
             .dispatch()
             .await,
     )
     .await;
     assert_eq!(r.status, Status::Ok, "{}", r.body);
+
+    // Clerk signed the browser out (`__client_uat=0`): the old cookie no longer gets in.
+    let r = get(
+        &client,
+        "/gated",
+        vec![Header::new(
+            "Cookie",
+            format!("__session={t}; __client_uat=0"),
+        )],
+    )
+    .await;
+    assert_unauthorized(&r, reason::SESSION_TOKEN_BUT_NO_CLIENT_UAT, true);
+    // So does a `__session` without any `__client_uat`, from the jar as from the header.
+    let r = Reply::of(
+        client
+            .get("/gated")
+            .cookie(("__session", t.clone()))
+            .dispatch()
+            .await,
+    )
+    .await;
+    assert_unauthorized(&r, reason::SESSION_TOKEN_BUT_NO_CLIENT_UAT, true);
+    // A token issued before the client's last sign-in change is stale.
+    let r = get(
+        &client,
+        "/gated",
+        vec![Header::new(
+            "Cookie",
+            format!("__session={t}; __client_uat={}", now() + 60),
+        )],
+    )
+    .await;
+    assert_unauthorized(&r, reason::SESSION_TOKEN_IAT_BEFORE_CLIENT_UAT, true);
 
     // A header token wins: a bad header is refused even with a good cookie.
     let r = get(
@@ -235,7 +355,7 @@ async fn cookie_token_signs_in() {
         "/gated",
         vec![
             bearer("nope"),
-            Header::new("Cookie", format!("__session={t}")),
+            Header::new("Cookie", format!("__session={t}; {}", client_uat())),
         ],
     )
     .await;
@@ -272,33 +392,43 @@ async fn missing_and_invalid_tokens_are_401_with_challenge() {
     assert_unauthorized(&r, "session-pending", true);
 }
 
+/// `OptionalAuth` and `Option<ClerkAuth>` agree while the server is healthy.
 #[rocket::async_test]
-async fn optional_auth_never_fails() {
+async fn optional_auth_is_none_for_missing_or_bad_tokens() {
     let client = client(local_verifier()).await;
-    let r = get(&client, "/optional", vec![]).await;
-    assert_eq!((r.status, r.json()), (Status::Ok, json!({"userId": null})));
-    // Debug headers still say why.
-    assert_eq!(r.header("x-clerk-auth-status"), Some("signed-out"));
-    assert_eq!(
-        r.header("x-clerk-auth-reason"),
-        Some("session-token-and-uat-missing")
-    );
-    // No 401 body, no challenge leaks into the optional route.
-    assert!(r.header("www-authenticate").is_none());
-
-    let expired = TokenBuilder::session("user_1", now() - 3600).sign(fixtures::rsa2048());
-    for bad in [expired.as_str(), "garbage", "a.b.c"] {
-        let r = get(&client, "/optional", vec![bearer(bad)]).await;
+    for path in ["/optional", "/swallowing"] {
+        let r = get(&client, path, vec![]).await;
         assert_eq!((r.status, r.json()), (Status::Ok, json!({"userId": null})));
+        // Debug headers still say why.
+        assert_eq!(r.header("x-clerk-auth-status"), Some("signed-out"));
+        assert_eq!(
+            r.header("x-clerk-auth-reason"),
+            Some("session-token-and-uat-missing")
+        );
+        // No 401 body, no challenge leaks into the optional route.
         assert!(r.header("www-authenticate").is_none());
-    }
 
-    let r = get(&client, "/optional", vec![bearer(&good("user_o"))]).await;
-    assert_eq!(
-        (r.status, r.json()),
-        (Status::Ok, json!({"userId": "user_o"}))
-    );
-    assert_eq!(r.header("x-clerk-auth-status"), Some("signed-in"));
+        let expired = TokenBuilder::session("user_1", now() - 3600).sign(fixtures::rsa2048());
+        for bad in [expired.as_str(), "garbage", "a.b.c"] {
+            let r = get(&client, path, vec![bearer(bad)]).await;
+            assert_eq!(
+                (r.status, r.json()),
+                (Status::Ok, json!({"userId": null})),
+                "{path}"
+            );
+            assert!(r.header("www-authenticate").is_none());
+        }
+        let stale = Header::new("Cookie", format!("__session={}; __client_uat=0", good("u")));
+        let r = get(&client, path, vec![stale]).await;
+        assert_eq!((r.status, r.json()), (Status::Ok, json!({"userId": null})));
+
+        let r = get(&client, path, vec![bearer(&good("user_o"))]).await;
+        assert_eq!(
+            (r.status, r.json()),
+            (Status::Ok, json!({"userId": "user_o"}))
+        );
+        assert_eq!(r.header("x-clerk-auth-status"), Some("signed-in"));
+    }
 }
 
 fn member_token() -> String {
@@ -362,26 +492,71 @@ async fn role_and_permission_guards() {
     let r = get(&client, "/dynamic/org:member", vec![bearer(&member)]).await;
     assert_eq!(r.status, Status::Ok, "{}", r.body);
     let r = get(&client, "/core/org:invoices:read", vec![bearer(&admin)]).await;
-    assert_forbidden(&r, clerk_rocket::REASON_MISSING_PERMISSION);
+    assert_forbidden(&r, reason::MISSING_PERMISSION);
     let r = get(&client, "/core/org:invoices:read", vec![bearer(&member)]).await;
     assert_eq!(r.status, Status::Ok, "{}", r.body);
 }
 
+/// A requirement of the app's own, as a type: `Require<R>`.
+#[rocket::async_test]
+async fn a_custom_requirement_guard() {
+    let client = client(local_verifier()).await;
+    let acme = TokenBuilder::session("user_acme", now())
+        .claim("o", json!({"id": "org_1", "rol": "member", "slg": "acme"}))
+        .sign(fixtures::rsa2048());
+    let r = get(&client, "/acme", vec![bearer(&acme)]).await;
+    assert_eq!(r.status, Status::Ok, "{}", r.body);
+    assert_eq!(r.json(), json!({"ok": true, "userId": "user_acme"}));
+
+    let r = get(&client, "/acme", vec![bearer(&admin_token())]).await;
+    assert_forbidden(&r, "not-acme");
+    assert_eq!(r.json()["message"], "this route is for acme's members");
+    let r = get(&client, "/acme", vec![bearer(&good("user_no_org"))]).await;
+    assert_forbidden(&r, "not-acme");
+    let r = get(&client, "/acme", vec![]).await;
+    assert_unauthorized(&r, "session-token-and-uat-missing", false);
+}
+
 #[test]
 fn error_accessors() {
-    let e = ClerkError::missing_role("org:admin");
+    let e = ClerkError::forbidden("plan-missing", "this route needs the pro plan");
     assert_eq!(e.status(), Status::Forbidden);
-    assert_eq!(e.error_code(), "forbidden");
-    assert_eq!(e.reason(), "missing-role");
-    assert!(e.token_sent());
-    assert!(e.signed_out_state().is_none());
+    assert_eq!(e.reason(), "plan-missing");
+    assert_eq!(e.message(), "this route needs the pro plan");
+    assert_eq!(e.refusal().error(), "forbidden");
     assert_eq!(
         e.refusal().www_authenticate(),
         Some("Bearer error=\"insufficient_scope\"")
     );
     assert_eq!(
         e.to_string(),
-        "forbidden (missing-role): this route requires the organization role \"org:admin\""
+        "forbidden (plan-missing): this route needs the pro plan"
+    );
+
+    let e = ClerkError::from(Forbidden::new(
+        reason::MISSING_ROLE,
+        "this route requires the organization role \"org:admin\"",
+    ));
+    assert_eq!(
+        (e.status(), e.reason()),
+        (Status::Forbidden, "missing-role")
+    );
+
+    // A 503 tells the client nothing of the cause; `Display`, for the log, does.
+    let down = SignedOut::from_error(Error::JwkRemoteFailedToLoad("connection refused".into()));
+    let e = ClerkError::signed_out(&down);
+    assert_eq!(e.status(), Status::ServiceUnavailable);
+    assert_eq!(e.reason(), "jwk-remote-failed-to-load");
+    assert!(
+        !e.message().contains("connection refused"),
+        "{}",
+        e.message()
+    );
+    assert!(e.to_string().contains("connection refused"), "{e}");
+    // Debug (what Rocket logs for a failed guard) is the status and reason.
+    assert_eq!(
+        format!("{e:?}"),
+        "ClerkError { status: 503, reason: \"jwk-remote-failed-to-load\" }"
     );
 }
 
@@ -411,6 +586,20 @@ async fn options_requests_are_not_authenticated() {
     assert_eq!(r.status, Status::Ok);
     assert_eq!(r.body, "not authenticated");
     assert!(r.header("x-clerk-auth-status").is_none());
+    // `ClerkAuth` forwards (with 401): no route is left, so Rocket's default catcher answers,
+    // not a Clerk refusal.
+    let r = Reply::of(
+        client
+            .options("/gated")
+            .header(bearer(&good("user_1")))
+            .dispatch()
+            .await,
+    )
+    .await;
+    assert_eq!(r.status, Status::Unauthorized, "{}", r.body);
+    assert!(r.body.contains("401"), "{}", r.body);
+    assert!(r.header("www-authenticate").is_none());
+    assert!(r.header("x-clerk-auth-status").is_none());
     assert_eq!(keys.cached_calls(), 0);
 }
 
@@ -431,10 +620,24 @@ async fn key_source_down_is_503_not_401() {
         r.header("x-clerk-auth-reason"),
         Some("jwk-remote-failed-to-load")
     );
+    // The client is not told the cause; the operator's log is.
+    assert!(!r.body.contains("connection refused"), "{}", r.body);
 
-    // The optional route still answers 200, signed out.
+    // `OptionalAuth` refuses too: an outage must not turn signed-in users anonymous.
     let r = get(&client, "/optional", vec![bearer(&t)]).await;
+    assert_eq!(r.status, Status::ServiceUnavailable, "{}", r.body);
+    assert_eq!(r.json()["reason"], "jwk-remote-failed-to-load");
+    assert!(!r.body.contains("connection refused"), "{}", r.body);
+    // ... but serves a request without a token: there is nothing to fetch.
+    let r = get(&client, "/optional", vec![]).await;
     assert_eq!((r.status, r.json()), (Status::Ok, json!({"userId": null})));
+    // Rocket's own `Option<ClerkAuth>` swallows the outage: why `OptionalAuth` exists.
+    let r = get(&client, "/swallowing", vec![bearer(&t)]).await;
+    assert_eq!((r.status, r.json()), (Status::Ok, json!({"userId": null})));
+    assert_eq!(
+        r.header("x-clerk-auth-reason"),
+        Some("jwk-remote-failed-to-load")
+    );
 
     // Without a token there is nothing to fetch: plain 401.
     let r = get(&client, "/gated", vec![]).await;
@@ -457,6 +660,35 @@ async fn misconfigured_verifier_is_500() {
         r.header("x-clerk-auth-reason"),
         Some("jwk-failed-to-resolve")
     );
+    // The cause (which variables to set) is for the log, not the client.
+    assert!(!r.body.contains("CLERK_JWT_KEY"), "{}", r.body);
+    let r = get(&client, "/optional", vec![bearer(&good("user_1"))]).await;
+    assert_eq!(r.status, Status::InternalServerError, "{}", r.body);
+    assert_eq!(r.json()["reason"], "jwk-failed-to-resolve");
+}
+
+/// Past the sentinels (a guard of the app's own around the Clerk guards), a Rocket without a
+/// managed `Verifier` answers 500 `verifier-missing`, `OptionalAuth` included.
+#[rocket::async_test]
+async fn missing_verifier_is_500_past_the_sentinel() {
+    let rocket = rocket::build()
+        .attach(ClerkFairing::default())
+        .register("/", clerk_rocket::catchers())
+        .mount("/", routes![wrapped, wrapped_optional]);
+    let client = Client::untracked(rocket).await.expect("no sentinel");
+    for path in ["/wrapped", "/wrapped-optional"] {
+        let r = get(&client, path, vec![bearer(&good("user_1"))]).await;
+        assert_eq!(r.status, Status::InternalServerError, "{path}: {}", r.body);
+        let v = r.json();
+        assert_eq!(v["error"], "internal_server_error");
+        assert_eq!(v["reason"], reason::VERIFIER_MISSING);
+        assert_eq!(v["reason"], "verifier-missing");
+        assert!(r.header("www-authenticate").is_none());
+        assert_eq!(r.header("x-clerk-auth-status"), Some("signed-out"));
+        assert_eq!(r.header("x-clerk-auth-reason"), Some("verifier-missing"));
+        // How to fix it is for the log, not the client.
+        assert!(!r.body.contains("manage"), "{}", r.body);
+    }
 }
 
 /// A key source whose fetch panics: the blocking verification task never completes.
@@ -470,6 +702,9 @@ async fn an_unfinished_verification_task_is_503_not_a_panic() {
     assert_eq!(r.json()["reason"], "jwk-remote-failed-to-load");
     assert!(r.header("www-authenticate").is_none());
     let r = get(&client, "/optional", vec![bearer(&t)]).await;
+    assert_eq!(r.status, Status::ServiceUnavailable, "{}", r.body);
+    assert_eq!(r.json()["reason"], "jwk-remote-failed-to-load");
+    let r = get(&client, "/swallowing", vec![bearer(&t)]).await;
     assert_eq!((r.status, r.json()), (Status::Ok, json!({"userId": null})));
 }
 
@@ -490,14 +725,17 @@ fn cold() -> Arc<ColdKeys> {
 
 #[rocket::async_test]
 async fn composed_guards_authenticate_once() {
-    let keys = counting();
-    let verifier = Verifier::new(Arc::clone(&keys), VerifyOptions::default()).unwrap();
-    let client = client(verifier).await;
-    let r = get(&client, "/composed", vec![bearer(&admin_token())]).await;
-    assert_eq!(r.status, Status::Ok, "{}", r.body);
-    assert_eq!(r.json(), json!({"same": true}));
-    assert_eq!(keys.cached_calls(), 1);
-    assert_eq!(keys.fetches(), 0);
+    // A warm cache answers at once; a cold one runs the verification on the blocking pool. In
+    // both, four guards share one verification.
+    for (keys, fetches) in [(counting(), 0), (cold(), 1)] {
+        let verifier = Verifier::new(Arc::clone(&keys), VerifyOptions::default()).unwrap();
+        let client = client(verifier).await;
+        let r = get(&client, "/composed", vec![bearer(&admin_token())]).await;
+        assert_eq!(r.status, Status::Ok, "{}", r.body);
+        assert_eq!(r.json(), json!({"same": true}));
+        assert_eq!(r.header("x-clerk-auth-status"), Some("signed-in"));
+        assert_eq!((keys.cached_calls(), keys.fetches()), (1, fetches));
+    }
 }
 
 #[rocket::async_test]
@@ -526,8 +764,14 @@ async fn unmanaged_verifier_stops_the_launch() {
         matches!(error.kind(), rocket::error::ErrorKind::SentinelAborts(_)),
         "{error}"
     );
-    // The role and permission guards and `Option<ClerkAuth>` are sentinels too.
-    for routes in [routes![admin], routes![invoices], routes![optional]] {
+    // `OptionalAuth`, `Require` (aliased or not) and `Option<ClerkAuth>` are sentinels too.
+    for routes in [
+        routes![admin],
+        routes![invoices],
+        routes![acme],
+        routes![optional],
+        routes![swallowing],
+    ] {
         let error = Client::untracked(rocket::build().mount("/", routes))
             .await
             .expect_err("sentinel aborts");

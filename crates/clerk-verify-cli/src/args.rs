@@ -1,108 +1,249 @@
-//! A small, exact command-line parser: the CLI's flags are a contract that external tests drive,
-//! so every accepted spelling is written out here rather than left to a framework's defaults.
+//! The command line, declared with clap. Flags, JSON lines and exit codes are a contract that
+//! outside tests drive: every flag here keeps its spelling and meaning; add, never rename.
 
-use std::collections::VecDeque;
-use std::fmt;
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// A usage error: printed on stderr, exit status 2.
-#[derive(Debug)]
-pub struct Usage(pub String);
+/// Exit status of a usage or configuration error (and of a token refused by `verify` is 1).
+pub const USAGE_EXIT: u8 = 2;
 
-impl fmt::Display for Usage {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+const KEY_ENV_HELP: &str = "\
+Key source, when no key flag is given (first one set wins):
+  CLERK_JWT_KEY          PEM public key (networkless)
+  CLERK_JWKS_URL         a JWKS URL
+  CLERK_SECRET_KEY       Clerk's Backend API JWKS (with --api-url, else CLERK_API_URL)
+  CLERK_PUBLISHABLE_KEY  the Frontend API's public JWKS
+Prefer the environment or --secret-key-file for secrets, and standard input for tokens: command
+lines are visible to other users of the machine (ps).";
+
+/// Verify Clerk session tokens from the shell, and run a local issuer for tests.
+#[derive(Debug, Parser)]
+#[command(name = "clerk-verify", version, propagate_version = true)]
+#[command(arg_required_else_help = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
 }
 
-/// Arguments after the subcommand: `--flag value`, `--flag=value`, `--` then positionals.
-pub struct Args {
-    rest: VecDeque<String>,
-    positionals: Vec<String>,
-    options_ended: bool,
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Verify session tokens: one JSON line per token; exit 0 all valid, 1 any invalid, 2 usage.
+    Verify(VerifyArgs),
+    /// Decode a token WITHOUT verifying it (like jwt.io, offline): header, claims, times, the
+    /// organization, and what `verify` would refuse.
+    Inspect(InspectArgs),
+    /// A local issuer for tests without a Clerk account: keygen, mint, serve.
+    #[command(subcommand)]
+    Dev(DevCommand),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
 }
 
-impl Args {
-    pub fn new(args: impl IntoIterator<Item = String>) -> Args {
-        Args {
-            rest: args.into_iter().collect(),
-            positionals: Vec::new(),
-            options_ended: false,
-        }
-    }
+/// Where the verification keys come from (one of these, else the environment).
+#[derive(Debug, Clone, Args)]
+#[group(id = "key", multiple = false)]
+pub struct KeySource {
+    /// A JWKS: a file, or an https:// (or loopback http://) URL fetched once and cached.
+    #[arg(long, value_name = "FILE|URL")]
+    pub jwks: Option<String>,
+    /// A PEM public key file (SPKI or PKCS #1), e.g. the Dashboard's "JWT public key".
+    #[arg(long, value_name = "FILE")]
+    pub pem: Option<PathBuf>,
+    /// A file whose bytes are an HS256 secret (one trailing newline is dropped).
+    #[arg(long, value_name = "FILE")]
+    pub hs256_secret_file: Option<PathBuf>,
+    /// A publishable key (pk_test_…/pk_live_…): its Frontend API's public JWKS.
+    #[arg(long, value_name = "PK")]
+    pub publishable_key: Option<String>,
+    /// A secret key (sk_test_…/sk_live_…): Clerk's Backend API JWKS. Visible in `ps`: prefer
+    /// --secret-key-file or CLERK_SECRET_KEY.
+    #[arg(long, value_name = "SK")]
+    pub secret_key: Option<String>,
+    /// A file holding the secret key (surrounding whitespace ignored).
+    #[arg(long, value_name = "FILE")]
+    pub secret_key_file: Option<PathBuf>,
+}
 
-    /// The next flag, or `None` when only positionals remain (collected in order).
-    pub fn next_flag(&mut self) -> Option<(String, Option<String>)> {
-        while let Some(arg) = self.rest.pop_front() {
-            if self.options_ended {
-                self.positionals.push(arg);
-                continue;
-            }
-            if arg == "--" {
-                self.options_ended = true;
-                continue;
-            }
-            if let Some(body) = arg.strip_prefix("--") {
-                return Some(match body.split_once('=') {
-                    Some((name, value)) => (format!("--{name}"), Some(value.to_owned())),
-                    None => (arg.clone(), None),
-                });
-            }
-            if arg.len() > 1 && arg.starts_with('-') && arg != "-" {
-                return Some((arg, None));
-            }
-            self.positionals.push(arg);
-        }
-        None
-    }
+/// How remote keys are fetched.
+#[derive(Debug, Clone, Args)]
+pub struct Fetching {
+    /// The Backend API base URL for a secret key [default: CLERK_API_URL, else
+    /// https://api.clerk.com].
+    #[arg(long, value_name = "URL")]
+    pub api_url: Option<String>,
+    /// Bound on one JWKS fetch (connect, each read, and the whole request).
+    #[arg(long, value_name = "N", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub fetch_timeout_ms: u64,
+}
 
-    /// The value of `flag`: the `=value` part, or the next argument.
-    pub fn value(&mut self, flag: &str, inline: Option<String>) -> Result<String, Usage> {
-        if let Some(v) = inline {
-            return Ok(v);
-        }
-        match self.rest.pop_front() {
-            Some(v) if v != "--" => Ok(v),
-            _ => Err(Usage(format!("{flag} needs a value"))),
-        }
-    }
+/// What a token must satisfy beyond its signature.
+#[derive(Debug, Clone, Args)]
+pub struct Rules {
+    /// An allowed `azp` origin; repeat it, or give a comma-separated list.
+    #[arg(long = "authorized-party", value_name = "URL")]
+    pub authorized_parties: Vec<String>,
+    /// An accepted audience; repeat it for several.
+    #[arg(long, value_name = "AUD")]
+    pub audience: Vec<String>,
+    /// The required `iss` (your Frontend API URL).
+    #[arg(long, value_name = "ISS")]
+    pub issuer: Option<String>,
+    /// Tolerance for exp, nbf and iat.
+    #[arg(long, value_name = "N", default_value_t = 5000)]
+    pub clock_skew_ms: u64,
+    /// Judge the times as of this instant instead of the clock.
+    #[arg(long, value_name = "UNIX_SECONDS", allow_negative_numbers = true, value_parser = unix_seconds)]
+    pub now: Option<SystemTime>,
+}
 
-    /// Positional arguments seen so far (call after `next_flag` returned `None`).
-    pub fn positionals(self) -> Vec<String> {
-        self.positionals
+#[derive(Debug, Args)]
+#[command(after_help = KEY_ENV_HELP)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub key: KeySource,
+    #[command(flatten)]
+    pub fetching: Fetching,
+    #[command(flatten)]
+    pub rules: Rules,
+    /// Verify on this many threads, keeping the output in input order [default: the number of
+    /// cores].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
+    /// At the end, print a tally of the results by reason on standard error.
+    #[arg(long)]
+    pub summary: bool,
+    /// The token; without it, each line of standard input is one token.
+    #[arg(value_name = "TOKEN", allow_hyphen_values = false)]
+    pub token: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    #[command(flatten)]
+    pub rules: Rules,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// The token; without it, the first line of standard input.
+    #[arg(value_name = "TOKEN")]
+    pub token: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DevCommand {
+    /// Write DIR/dev-key.pem (private key), DIR/dev-key.pub.pem and DIR/jwks.json.
+    Keygen {
+        /// Where to write the files.
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        out_dir: PathBuf,
+        /// RSA modulus size: 2048, 3072 or 4096.
+        #[arg(long, default_value = "2048", value_parser = rsa_bits())]
+        bits: u32,
+    },
+    /// Print a session token signed with a dev key (never use dev keys for anything real).
+    Mint(MintArgs),
+    /// Serve a JWKS on http://127.0.0.1:PORT/.well-known/jwks.json (also /v1/jwks) until killed.
+    Serve {
+        /// The port on 127.0.0.1.
+        #[arg(long)]
+        port: u16,
+        #[command(flatten)]
+        keys: ServeKeys,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct MintArgs {
+    /// The private key written by `dev keygen`.
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+    /// The user id (`sub`).
+    #[arg(long, value_name = "USER_ID")]
+    pub sub: String,
+    /// The authorized party (`azp`); none by default, as for backend-minted tokens.
+    #[arg(long, value_name = "URL")]
+    pub azp: Option<String>,
+    /// The issuer (`iss`).
+    #[arg(long, value_name = "URL")]
+    pub iss: Option<String>,
+    /// The session id (`sid`).
+    #[arg(long, value_name = "SID")]
+    pub sid: Option<String>,
+    /// Lifetime in seconds (`exp` = now + ttl).
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 60,
+        allow_negative_numbers = true
+    )]
+    pub ttl: i64,
+    /// Any claim, NAME=VALUE; VALUE is JSON if it parses, else a string. Repeat it.
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub claim: Vec<String>,
+    /// Mint as of this instant (iat, nbf, exp follow).
+    #[arg(long, value_name = "UNIX_SECONDS", allow_negative_numbers = true)]
+    pub now: Option<i64>,
+}
+
+#[derive(Debug, Args)]
+#[group(id = "serve_keys", required = true, multiple = false)]
+pub struct ServeKeys {
+    /// Serve the public half of this private key (from `dev keygen`).
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+    /// Serve this JWKS file as is.
+    #[arg(long, value_name = "FILE")]
+    pub jwks: Option<PathBuf>,
+}
+
+fn rsa_bits() -> impl TypedValueParser<Value = u32> {
+    PossibleValuesParser::new(["2048", "3072", "4096"]).map(|bits| {
+        bits.parse::<u32>()
+            .expect("the possible values are numbers")
+    })
+}
+
+/// Unix seconds, possibly fractional or negative.
+fn unix_seconds(v: &str) -> Result<SystemTime, String> {
+    let bad = || format!("takes Unix seconds, not {v:?}");
+    let secs: f64 = v.parse().map_err(|_| bad())?;
+    if !secs.is_finite() || secs.abs() > 1e15 {
+        return Err(bad());
     }
+    let d = Duration::from_secs_f64(secs.abs());
+    Ok(if secs >= 0.0 {
+        UNIX_EPOCH + d
+    } else {
+        UNIX_EPOCH - d
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::CommandFactory;
 
-    fn parse(v: &[&str]) -> (Vec<(String, String)>, Vec<String>) {
-        let mut a = Args::new(v.iter().map(|s| s.to_string()));
-        let mut flags = Vec::new();
-        while let Some((f, inline)) = a.next_flag() {
-            let val = a.value(&f, inline).unwrap();
-            flags.push((f, val));
-        }
-        (flags, a.positionals())
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
     }
 
     #[test]
-    fn flags_and_positionals() {
-        let (f, p) = parse(&["--jwks", "a.json", "--issuer=x", "tok"]);
+    fn now_parsing() {
         assert_eq!(
-            f,
-            [
-                ("--jwks".into(), "a.json".into()),
-                ("--issuer".into(), "x".into())
-            ]
+            unix_seconds("1700000000").unwrap(),
+            UNIX_EPOCH + Duration::from_secs(1_700_000_000)
         );
-        assert_eq!(p, ["tok"]);
-    }
-
-    #[test]
-    fn double_dash_ends_options() {
-        let (f, p) = parse(&["--pem", "k", "--", "--not-a-flag"]);
-        assert_eq!(f.len(), 1);
-        assert_eq!(p, ["--not-a-flag"]);
+        assert_eq!(
+            unix_seconds("-1.5").unwrap(),
+            UNIX_EPOCH - Duration::from_millis(1500)
+        );
+        assert!(unix_seconds("soon").is_err());
+        assert!(unix_seconds("inf").is_err());
     }
 }

@@ -1,39 +1,73 @@
-//! `clerk-verify`: verify Clerk session tokens from the shell.
+//! `clerk-verify`: verify Clerk session tokens from the shell, inspect them, and run a local
+//! issuer for tests.
 
 mod args;
 mod dev_cmd;
+mod inspect_cmd;
+mod verifier;
 mod verify_cmd;
 
+use args::{Cli, Command, USAGE_EXIT};
+use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser};
+use std::fmt;
 use std::process::ExitCode;
 
-const USAGE: &str = "\
-usage: clerk-verify <command> [options]
+/// A usage or configuration error: one line on standard error, exit status 2.
+#[derive(Debug)]
+pub struct Usage(pub String);
 
-commands:
-  verify    verify session tokens (clerk-verify verify --help)
-  dev       a local issuer for tests: keygen, mint, serve (clerk-verify dev --help)";
+impl fmt::Display for Usage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
 
 fn main() -> ExitCode {
-    let mut args = std::env::args().skip(1);
-    let result = match args.next().as_deref() {
-        Some("verify") => verify_cmd::run(args.collect()),
-        Some("dev") => dev_cmd::run(args.collect()),
-        Some("--help" | "-h" | "help") => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return clap_error(e),
+    };
+    let result = match cli.command {
+        Command::Verify(a) => verify_cmd::run(a),
+        Command::Inspect(a) => inspect_cmd::run(a),
+        Command::Dev(d) => dev_cmd::run(d),
+        Command::Completions { shell } => {
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "clerk-verify", &mut std::io::stdout());
+            Ok(0)
         }
-        Some("--version" | "-V") => {
-            println!("clerk-verify {}", env!("CARGO_PKG_VERSION"));
-            return ExitCode::SUCCESS;
-        }
-        Some(other) => Err(args::Usage(format!("unknown command {other:?}\n\n{USAGE}"))),
-        None => Err(args::Usage(USAGE.into())),
     };
     match result {
-        Ok(code) => ExitCode::from(code as u8),
+        Ok(code) => ExitCode::from(code),
         Err(usage) => {
             eprintln!("clerk-verify: {usage}");
-            ExitCode::from(2)
+            ExitCode::from(USAGE_EXIT)
+        }
+    }
+}
+
+/// `--help` and `--version` go to standard output with status 0; a bare `clerk-verify` prints
+/// the help on standard error with status 2; any other parse error is one line, status 2.
+fn clap_error(e: clap::Error) -> ExitCode {
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            print!("{e}");
+            ExitCode::SUCCESS
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            eprint!("{e}");
+            ExitCode::from(USAGE_EXIT)
+        }
+        _ => {
+            let text = e.to_string();
+            let line = text
+                .lines()
+                .next()
+                .unwrap_or("invalid arguments")
+                .trim_start_matches("error: ");
+            eprintln!("clerk-verify: {line} (see --help)");
+            ExitCode::from(USAGE_EXIT)
         }
     }
 }

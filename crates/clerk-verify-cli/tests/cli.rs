@@ -37,6 +37,7 @@ fn cli(args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]) -> Output {
         .env_remove("CLERK_SECRET_KEY")
         .env_remove("CLERK_PUBLISHABLE_KEY")
         .env_remove("CLERK_JWKS_URL")
+        .env_remove("CLERK_API_URL")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -529,6 +530,37 @@ mod remote {
         ];
         let out = cli(&["verify", &t], None, &env);
         assert_eq!(out.status.code(), Some(0), "{out:?}");
+        // --api-url applies to a secret key from the environment, and beats CLERK_API_URL: the
+        // secret never goes to the default host.
+        for env in [
+            &[("CLERK_SECRET_KEY", "sk_test_good")][..],
+            &[
+                ("CLERK_SECRET_KEY", "sk_test_good"),
+                ("CLERK_API_URL", "http://127.0.0.1:1"),
+            ][..],
+        ] {
+            let out = cli(
+                &[
+                    "verify",
+                    "--api-url",
+                    &url,
+                    "--fetch-timeout-ms",
+                    "2000",
+                    &t,
+                ],
+                None,
+                env,
+            );
+            assert_eq!(out.status.code(), Some(0), "{env:?}: {out:?}");
+        }
+        // With a key source from the environment that is not a secret key, --api-url is an error.
+        let out = cli(
+            &["verify", "--api-url", &url, &t],
+            None,
+            &[("CLERK_JWKS_URL", server.jwks_url().as_str())],
+        );
+        assert_eq!(out.status.code(), Some(2), "{out:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("--api-url goes with a secret key"));
     }
 
     #[test]
@@ -604,4 +636,243 @@ mod remote {
             "an explicit key flag wins over the environment"
         );
     }
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn help_and_version_go_to_stdout_with_status_0() {
+    for args in [
+        vec!["--help"],
+        vec!["help"],
+        vec!["verify", "--help"],
+        vec!["inspect", "--help"],
+        vec!["dev", "mint", "--help"],
+    ] {
+        let out = cli(&args, None, &[]);
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        assert!(stdout(&out).contains("Usage:"), "{args:?}");
+        assert!(out.stderr.is_empty(), "{args:?}");
+    }
+    let help = stdout(&cli(&["verify", "--help"], None, &[]));
+    for env in [
+        "CLERK_JWT_KEY",
+        "CLERK_JWKS_URL",
+        "CLERK_SECRET_KEY",
+        "CLERK_PUBLISHABLE_KEY",
+        "CLERK_API_URL",
+    ] {
+        assert!(help.contains(env), "verify --help does not name {env}");
+    }
+    let out = cli(&["--version"], None, &[]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        stdout(&out).trim(),
+        format!("clerk-verify {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn usage_errors_are_one_line() {
+    for args in [
+        vec!["verify", "--jwks"],
+        vec!["verify", "--bogus"],
+        vec!["frobnicate"],
+        vec!["verify", "--pem", "a", "--jwks", "b"],
+    ] {
+        let out = cli(&args, Some(b""), &[]);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = stderr(&out);
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        assert!(err.starts_with("clerk-verify: "), "{err}");
+    }
+}
+
+#[test]
+fn completions_for_each_shell() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let out = cli(&["completions", shell], None, &[]);
+        assert_eq!(out.status.code(), Some(0), "{shell}");
+        let script = stdout(&out);
+        assert!(script.contains("clerk-verify"), "{shell}");
+        assert!(script.contains("authorized-party"), "{shell}");
+    }
+    assert_eq!(
+        cli(&["completions", "tcsh"], None, &[]).status.code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn secret_key_file_keeps_the_secret_off_the_command_line() {
+    use clerk_dev::JwksServer;
+    let server = JwksServer::start_with(fixtures::rsa2048().jwks_json());
+    server.require_bearer(Some("sk_test_fromfile".into()));
+    let d = Dir::new("skfile");
+    let file = d.file("sk", "sk_test_fromfile\n");
+    let t = TokenBuilder::session("a", clerk_dev::now_unix()).sign(fixtures::rsa2048());
+    let url = server.url();
+    let out = cli(
+        &["verify", "--secret-key-file", &file, "--api-url", &url, &t],
+        None,
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let out = cli(
+        &["verify", "--secret-key-file", "/nonexistent/sk", &t],
+        None,
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn summary_tallies_by_reason_on_stderr() {
+    let d = Dir::new("summary");
+    let jwks = d.file("jwks.json", fixtures::rsa2048().jwks_json());
+    let expired = TokenBuilder::session("b", NOW - 3600).sign(fixtures::rsa2048());
+    let input = format!("{}\ngarbage\n{expired}\nnope\n{}\n", token("a"), token("c"));
+    let out = cli(
+        &["verify", "--jwks", &jwks, "--now", NOW_ARG, "--summary"],
+        Some(input.as_bytes()),
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(json_lines(&out).len(), 5);
+    let err = stderr(&out);
+    assert!(err.contains("5 tokens: 2 valid, 3 invalid"), "{err}");
+    assert!(err.contains("2  token-invalid"), "{err}");
+    assert!(err.contains("1  token-expired"), "{err}");
+}
+
+#[test]
+fn many_tokens_on_several_jobs_keep_their_order() {
+    let d = Dir::new("jobs");
+    let jwks = d.file("jwks.json", fixtures::rsa2048().jwks_json());
+    let mut input = String::new();
+    for i in 0..500 {
+        if i % 7 == 3 {
+            input.push_str("garbage\n");
+        } else {
+            input.push_str(&token(&format!("user_{i}")));
+            input.push('\n');
+        }
+    }
+    let mut outputs = Vec::new();
+    for jobs in ["1", "3"] {
+        let out = cli(
+            &["verify", "--jwks", &jwks, "--now", NOW_ARG, "--jobs", jobs],
+            Some(input.as_bytes()),
+            &[],
+        );
+        assert_eq!(out.status.code(), Some(1));
+        let lines = json_lines(&out);
+        assert_eq!(lines.len(), 500);
+        for (i, line) in lines.iter().enumerate() {
+            if i % 7 == 3 {
+                assert_eq!(line["reason"], "token-invalid", "line {i}");
+            } else {
+                assert_eq!(line["sub"], format!("user_{i}"), "line {i}");
+            }
+        }
+        outputs.push(out.stdout);
+    }
+    assert_eq!(outputs[0], outputs[1]);
+    assert_eq!(
+        cli(&["verify", "--jobs", "0", "x"], None, &[])
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn each_answer_is_written_before_the_next_token_is_read() {
+    // A program that feeds tokens one at a time and waits for each answer must not deadlock.
+    use std::io::{BufRead, BufReader};
+    let d = Dir::new("interactive");
+    let jwks = d.file("jwks.json", fixtures::rsa2048().jwks_json());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_clerk-verify"))
+        .args(["verify", "--jwks", &jwks, "--now", NOW_ARG])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut answers = BufReader::new(child.stdout.take().unwrap());
+    for i in 0..3 {
+        writeln!(stdin, "{}", token(&format!("user_{i}"))).unwrap();
+        stdin.flush().unwrap();
+        let mut line = String::new();
+        answers.read_line(&mut line).unwrap();
+        let v: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["sub"], format!("user_{i}"));
+    }
+    drop(stdin);
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}
+
+#[test]
+fn inspect_decodes_without_verifying() {
+    let t = TokenBuilder::session("user_9", NOW)
+        .claim(
+            "o",
+            serde_json::json!({"id": "org_1", "rol": "admin", "per": "read", "fpm": "1"}),
+        )
+        .claim("fea", "o:invoices")
+        .claim("azp", "https://evil.example")
+        .sign(fixtures::rsa2048_b());
+    let later = (NOW + 180).to_string();
+    let out = cli(
+        &[
+            "inspect",
+            "--now",
+            &later,
+            "--authorized-party",
+            "https://app.example",
+            &t,
+        ],
+        None,
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let text = stdout(&out);
+    assert!(text.starts_with("UNVERIFIED"), "{text}");
+    assert!(text.contains("user_9"));
+    assert!(text.contains("2027-01-15 08:01:00 UTC"), "{text}");
+    assert!(text.contains("expired 2 min ago"), "{text}");
+    assert!(
+        text.contains("org_1") && text.contains("org:admin"),
+        "{text}"
+    );
+    assert!(text.contains("org:invoices:read"), "{text}");
+    assert!(text.contains("token-invalid-authorized-parties"), "{text}");
+    assert!(
+        text.contains("token-expired") || text.contains("authorized"),
+        "{text}"
+    );
+    // JSON, from standard input.
+    let out = cli(
+        &["inspect", "--json", "--now", NOW_ARG],
+        Some(t.as_bytes()),
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let v = &json_lines(&out)[0];
+    assert_eq!(v["verified"], false);
+    assert_eq!(v["claims"]["sub"], "user_9");
+    assert_eq!(v["header"]["kid"], fixtures::rsa2048_b().kid());
+    assert_eq!(v["org"]["permissions"][0], "org:invoices:read");
+    assert_eq!(v["problems"].as_array().unwrap().len(), 0, "{v}");
+    // Not a token: exit 1, still no trust implied.
+    let out = cli(&["inspect", "--json", "nope"], None, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(json_lines(&out)[0]["reason"], "token-invalid");
 }

@@ -76,6 +76,7 @@ mod options;
 mod verify;
 
 pub mod claims;
+pub mod dangerous;
 pub mod env;
 pub mod keys;
 pub mod reason;

@@ -1,37 +1,100 @@
-//! The filters. Every token rule is the core's, so a filter only copies two header values out of
-//! the request and hands them to the [`Verifier`]; the required filters turn anything but a
-//! signed-in user into a [`ClerkRejection`].
+//! The filters. Every token rule is the core's: [`authentication`] copies two header values out
+//! of the request into [`Verifier::authenticate_headers`] and finishes the [`Step`] on tokio's
+//! blocking pool; the other filters only decide which states they let through.
 
 use crate::rejection::ClerkRejection;
-use clerk_verify::{Auth, Authentication, Error, Refusal, SignedOut, Verifier};
+use clerk_verify::request::{Policy, Step};
+use clerk_verify::{reason, Auth, Authentication, Refusal, Verifier};
 use std::convert::Infallible;
+use std::future::ready;
 use std::sync::Arc;
 use warp::http::header::{HeaderMap, HeaderValue, AUTHORIZATION, COOKIE};
 use warp::reject::Rejection;
 use warp::Filter;
 
-/// Reason code of a 500 for an authentication state this version of the crate does not know (a
-/// newer `clerk-verify`): never a signed-in user.
-const REASON_INTERNAL: &str = "internal-error";
-
-/// Log target of server-side problems (error level).
-const LOG_TARGET: &str = "clerk_warp";
-
-/// The request's authentication state, whatever it is; never rejects.
+/// The request's authentication state, whatever it is; never rejects, not even during an
+/// outage (a key source that is down is the signed-out state `jwk-remote-failed-to-load`).
 ///
-/// This is the building block of the other filters: it reads the `Authorization` header and
-/// the `Cookie` header(s), and lets [`Verifier::find_token`] and
-/// [`Verifier::try_authenticate`] / [`Verifier::authenticate`] decide. Use it when a handler
-/// wants the signed-out reason, and [`with_auth_headers`] to put the debug headers on its reply.
+/// The building block of the other filters: it hands the `Authorization` header and the
+/// `Cookie` header(s) to [`Verifier::authenticate_headers`], which decides everything (header
+/// token first, then the `__session` cookie with Clerk's `__client_uat` rules). A token whose
+/// key is cached is checked inline; one that needs a key fetch on tokio's blocking pool
+/// ([`Step::finish`]), so the executor never blocks.
 ///
-/// [`with_auth_headers`]: crate::with_auth_headers
+/// For a route that also serves signed-out visitors take [`optional_authentication`] instead:
+/// it is this state minus the server faults, which it refuses (503/500).
 pub fn authentication(
     verifier: Verifier,
 ) -> impl Filter<Extract = (Authentication,), Error = Infallible> + Clone {
     warp::header::headers_cloned().and_then(move |headers: HeaderMap| {
-        let verifier = verifier.clone();
-        let (authorization, cookie) = credentials(&headers);
-        async move { Ok::<_, Infallible>(authenticate(verifier, authorization, cookie).await) }
+        let step = verifier.authenticate_headers(
+            headers.get(AUTHORIZATION).map(HeaderValue::as_bytes),
+            headers.get_all(COOKIE).iter().map(HeaderValue::as_bytes),
+        );
+        finish(step)
+    })
+}
+
+/// Runs what is left of `step`; the future owns everything it needs, so it is `Send`.
+async fn finish(step: Step) -> Result<Authentication, Infallible> {
+    Ok(step.finish(tokio::task::spawn_blocking).await)
+}
+
+/// The authentication state of a route that also serves signed-out visitors: signed in, or
+/// signed out because the token is missing or refused (with the reason, for
+/// [`with_auth_headers`]). Rejects with a [`ClerkRejection`] when the server is at fault: 503
+/// when the key source is down (or the verification task did not complete), 500 when the
+/// verifier is misconfigured, so that an outage never silently turns signed-in users into
+/// anonymous ones.
+///
+/// ```
+/// use clerk_verify::{Auth, Authentication, Verifier};
+/// use clerk_warp::{optional_authentication, with_auth_headers};
+/// use warp::Filter;
+///
+/// # fn route(verifier: Verifier) -> impl Filter<Extract = (impl warp::Reply,), Error = warp::Rejection> + Clone {
+/// warp::path!("clerk-jwt")
+///     .and(warp::get())
+///     .and(optional_authentication(verifier))
+///     .map(|state: Authentication| {
+///         let body = serde_json::json!({ "userId": state.auth().map(Auth::user_id) });
+///         with_auth_headers(warp::reply::json(&body), &state)
+///     })
+/// # }
+/// ```
+///
+/// [`with_auth_headers`]: crate::with_auth_headers
+pub fn optional_authentication(
+    verifier: Verifier,
+) -> impl Filter<Extract = (Authentication,), Error = Rejection> + Clone {
+    authentication(verifier).and_then(|state: Authentication| {
+        ready(match state {
+            Authentication::SignedOut(out) if out.server_fault() => {
+                Err(warp::reject::custom(ClerkRejection::from(out)))
+            }
+            state => Ok(state),
+        })
+    })
+}
+
+/// Optional authentication: `Some(auth)` when signed in, `None` when the request has no valid
+/// session (no token, a bad or expired token: [`Authentication::into_optional`]). Rejects, as
+/// [`optional_authentication`] does, with 503 when the key source is down and 500 when the
+/// verifier is misconfigured.
+///
+/// The reply gets no debug headers; for those, take [`optional_authentication`] and answer
+/// through [`with_auth_headers`].
+///
+/// [`with_auth_headers`]: crate::with_auth_headers
+pub fn optional_auth(
+    verifier: Verifier,
+) -> impl Filter<Extract = (Option<Auth>,), Error = Rejection> + Clone {
+    authentication(verifier).and_then(|state: Authentication| {
+        ready(
+            state
+                .into_optional()
+                .map_err(|server_fault| warp::reject::custom(ClerkRejection::from(server_fault))),
+        )
     })
 }
 
@@ -42,117 +105,70 @@ pub fn authentication(
 /// Put it after the route's path and method filters, so that it only runs for requests the
 /// route would serve.
 pub fn clerk_auth(verifier: Verifier) -> impl Filter<Extract = (Auth,), Error = Rejection> + Clone {
-    authentication(verifier).and_then(|state: Authentication| async move {
-        signed_in(state).map_err(warp::reject::custom)
+    authentication(verifier).and_then(|state: Authentication| ready(signed_in(state)))
+}
+
+/// Required authentication plus a [`Policy`] (organization role, permissions, an active
+/// organization): 401 as [`clerk_auth`] when signed out, then 403 with the reason of the first
+/// requirement missing ([`reason::MISSING_ORGANIZATION`], [`reason::MISSING_ROLE`],
+/// [`reason::MISSING_PERMISSION`]).
+///
+/// ```
+/// use clerk_verify::{Auth, Verifier};
+/// use clerk_warp::{require, signed_in_headers, Policy};
+/// use warp::Filter;
+///
+/// # fn route(verifier: Verifier) -> impl Filter<Extract = (impl warp::Reply,), Error = warp::Rejection> + Clone {
+/// let billing = Policy::new().role("org:admin").permission("org:invoices:read");
+/// warp::path!("billing")
+///     .and(warp::get())
+///     .and(require(verifier, billing))
+///     .map(|auth: Auth| format!("invoices of {}", auth.user_id()))
+///     .with(signed_in_headers())
+/// # }
+/// ```
+pub fn require(
+    verifier: Verifier,
+    policy: Policy,
+) -> impl Filter<Extract = (Auth,), Error = Rejection> + Clone {
+    let policy = Arc::new(policy);
+    clerk_auth(verifier).and_then(move |auth: Auth| {
+        ready(match policy.check(&auth) {
+            Ok(()) => Ok(auth),
+            Err(forbidden) => Err(warp::reject::custom(ClerkRejection::from(forbidden))),
+        })
     })
 }
 
-/// Optional authentication: `Some(auth)` when signed in, `None` otherwise: no token, a bad
-/// token, or a key source that is down. Never rejects.
-///
-/// The reply gets no debug headers; for those (as the other Clerk adapters give an optional
-/// route), take the [`authentication`] state and answer through [`with_auth_headers`].
-///
-/// [`with_auth_headers`]: crate::with_auth_headers
-pub fn optional_auth(
-    verifier: Verifier,
-) -> impl Filter<Extract = (Option<Auth>,), Error = Infallible> + Clone {
-    authentication(verifier).map(Authentication::into_auth)
-}
-
-/// Required authentication plus an organization role (e.g. `"org:admin"`, decided by
-/// [`Auth::require_role`]): 401 as [`clerk_auth`] when signed out, then 403 (reason
-/// [`REASON_MISSING_ROLE`]) when the active organization role differs.
-///
-/// [`REASON_MISSING_ROLE`]: crate::REASON_MISSING_ROLE
+/// [`require`] the organization role `role` (e.g. `"org:admin"`): 403
+/// [`reason::MISSING_ROLE`] when the active organization role differs.
 pub fn require_role(
     verifier: Verifier,
     role: impl Into<String>,
 ) -> impl Filter<Extract = (Auth,), Error = Rejection> + Clone {
-    let role: Arc<str> = role.into().into();
-    clerk_auth(verifier).and_then(move |auth: Auth| {
-        let role = role.clone();
-        async move {
-            match auth.require_role(&role) {
-                Ok(()) => Ok(auth),
-                Err(forbidden) => Err(warp::reject::custom(ClerkRejection::from(forbidden))),
-            }
-        }
-    })
+    require(verifier, Policy::new().role(role))
 }
 
-/// Required authentication plus an organization permission (e.g. `"org:invoices:read"`, as
-/// [`Auth::require_permission`] decides): 401 as [`clerk_auth`] when signed out, then 403 (reason
-/// [`REASON_MISSING_PERMISSION`]) when the active organization does not grant it.
-///
-/// [`REASON_MISSING_PERMISSION`]: crate::REASON_MISSING_PERMISSION
+/// [`require`] the organization permission `permission` (e.g. `"org:invoices:read"`): 403
+/// [`reason::MISSING_PERMISSION`] when the active organization does not grant it.
 pub fn require_permission(
     verifier: Verifier,
     permission: impl Into<String>,
 ) -> impl Filter<Extract = (Auth,), Error = Rejection> + Clone {
-    let permission: Arc<str> = permission.into().into();
-    clerk_auth(verifier).and_then(move |auth: Auth| {
-        let permission = permission.clone();
-        async move {
-            match auth.require_permission(&permission) {
-                Ok(()) => Ok(auth),
-                Err(forbidden) => Err(warp::reject::custom(ClerkRejection::from(forbidden))),
-            }
-        }
-    })
+    require(verifier, Policy::new().permission(permission))
 }
 
-/// The two header values the core needs. Several `Cookie` headers are joined with `"; "`
-/// (RFC 6265 §5.4); non-UTF-8 bytes are replaced, so such a token fails verification instead of
-/// silently counting as absent.
-fn credentials(headers: &HeaderMap) -> (Option<String>, Option<String>) {
-    let text = |v: &HeaderValue| String::from_utf8_lossy(v.as_bytes()).into_owned();
-    let authorization = headers.get(AUTHORIZATION).map(text);
-    let cookies: Vec<String> = headers.get_all(COOKIE).iter().map(text).collect();
-    let cookie = (!cookies.is_empty()).then(|| cookies.join("; "));
-    (authorization, cookie)
-}
-
-/// Without blocking the executor: inline when the key is cached, else on the blocking pool.
-async fn authenticate(
-    verifier: Verifier,
-    authorization: Option<String>,
-    cookie: Option<String>,
-) -> Authentication {
-    let token = match verifier.find_token(authorization.as_deref(), cookie.as_deref()) {
-        Ok(token) => token,
-        Err(signed_out) => return signed_out,
-    };
-    if let Some(state) = verifier.try_authenticate(&token) {
-        return state;
-    }
-    match tokio::task::spawn_blocking(move || verifier.authenticate(&token)).await {
-        Ok(state) => state,
-        // Cancelled (the runtime shuts down under the request) or panicked.
-        Err(e) => {
-            log::error!(target: LOG_TARGET, "the verification task did not complete: {e}");
-            unfinished()
-        }
-    }
-}
-
-/// The signed-out state for a verification that did not complete: the keys could not be had,
-/// so 503, never a panic.
-fn unfinished() -> Authentication {
-    Authentication::SignedOut(SignedOut::from_error(Error::JwkRemoteFailedToLoad(
-        "the verification task did not complete".into(),
-    )))
-}
-
-fn signed_in(state: Authentication) -> Result<Auth, ClerkRejection> {
-    match state {
-        Authentication::SignedIn(auth) => Ok(auth),
-        Authentication::SignedOut(out) => Err(out.into()),
+/// The signed-in user, or the rejection for any other state.
+fn signed_in(state: Authentication) -> Result<Auth, Rejection> {
+    let refusal = match state {
+        Authentication::SignedIn(auth) => return Ok(auth),
+        Authentication::SignedOut(out) => ClerkRejection::from(out),
         // `Authentication` is non-exhaustive: a state added later is not a signed-in user.
-        _ => Err(Refusal::internal(
-            REASON_INTERNAL,
+        _ => Refusal::internal(
+            reason::INTERNAL_ERROR,
             "unknown authentication state (is clerk-warp older than clerk-verify?)",
         )
-        .into()),
-    }
+        .into(),
+    };
+    Err(warp::reject::custom(refusal))
 }

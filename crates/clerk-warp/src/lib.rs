@@ -3,30 +3,44 @@
 //!
 //! Filters, in warp's idiom:
 //!
-//! | Filter | Extracts | Refuses with |
+//! | Filter | Extracts | Rejects with a [`ClerkRejection`] |
 //! |---|---|---|
-//! | [`clerk_auth`] | [`Auth`] | [`ClerkRejection`]: 401, or 503 when the key source is down, 500 when the verifier is misconfigured |
-//! | [`require_role`], [`require_permission`] | [`Auth`] | the same, or 403 |
-//! | [`optional_auth`] | `Option<Auth>` | never (a bad token is `None`) |
-//! | [`authentication`] | [`Authentication`](clerk_verify::Authentication) | never (the full signed-in / signed-out state) |
+//! | [`clerk_auth`] | [`Auth`] | 401 unless signed in; 503 when the key source is down; 500 when the verifier is misconfigured |
+//! | [`require`]`(verifier, `[`Policy`]`)`, [`require_role`], [`require_permission`] | [`Auth`] | the same, then 403 when a requirement fails |
+//! | [`optional_auth`] | `Option<Auth>` | 503 and 500 only: a missing or bad token is `None` |
+//! | [`optional_authentication`] | [`Authentication`] | 503 and 500 only: the state is signed in, or signed out with its reason |
+//! | [`authentication`] | [`Authentication`] | never: the full state, outages included |
+//!
+//! | request | `clerk_auth` | `optional_auth` | `optional_authentication` | `authentication` |
+//! |---|---|---|---|---|
+//! | valid session token | the user | `Some(user)` | signed in | signed in |
+//! | no token, bad token, pending session | 401 `unauthorized` | `None` | signed out (reason) | signed out (reason) |
+//! | key source down, verification task did not complete | 503 `service_unavailable` | 503 | 503 | signed out (`jwk-remote-failed-to-load`) |
+//! | verifier misconfigured | 500 `internal_server_error` | 500 | 500 | signed out (reason) |
+//!
+//! The optional filters refuse server faults on purpose: an outage must never silently turn
+//! signed-in users into anonymous ones.
 //!
 //! Put [`handle_rejection`] in a `recover` at the top of the routes: it turns a
 //! [`ClerkRejection`] into the answer every Clerk adapter gives (the core's
 //! [`clerk_verify::Refusal`]: `{"error":"unauthorized","reason":"<code>","message":"…"}`, a
 //! `WWW-Authenticate` challenge on 401 and 403, Clerk's `x-clerk-auth-status` and
-//! `x-clerk-auth-reason` debug headers) and hands every other rejection on untouched.
+//! `x-clerk-auth-reason` debug headers; a generic message for 500 and 503) and hands every other
+//! rejection on untouched.
 //!
 //! Filters cannot touch the reply, so the debug headers of a successful reply are added where
 //! the reply is made, as the actix-web middleware and the Rocket fairing do for every
 //! authenticated request: wrap protected routes with [`signed_in_headers`]
 //! (`x-clerk-auth-status: signed-in`), and have routes that also serve signed-out visitors take
-//! the [`authentication`] state and answer through [`with_auth_headers`] (signed-in, or
-//! signed-out with its reason) instead of [`optional_auth`], which adds no header.
+//! the [`optional_authentication`] state and answer through [`with_auth_headers`] (signed in,
+//! or signed out with its reason) instead of [`optional_auth`], which adds no header.
 //!
-//! The filters capture the shared [`Verifier`] (a cheap `Clone` around an `Arc`). Verification
-//! never blocks the executor: a token whose key is cached is checked inline
-//! ([`Verifier::try_authenticate`]); one that needs a JWKS fetch is checked on tokio's blocking
-//! pool ([`tokio::task::spawn_blocking`]).
+//! The filters capture the shared [`Verifier`] (a cheap `Clone` around an `Arc`). Where the
+//! token is read from (the `Authorization` header, then the `__session` cookie with Clerk's
+//! `__client_uat` rules), and every rule about it, is [`clerk_verify`]'s
+//! ([`Verifier::authenticate_headers`]). Verification never blocks the executor: a token whose
+//! key is cached is checked inline; one that needs a JWKS fetch is checked on tokio's blocking
+//! pool ([`Step::finish`]), and a task that does not complete answers 503.
 //!
 //! CORS preflights are not authenticated: wrap the routes in `warp::cors()` (it answers a
 //! preflight itself, before any route filter runs) and give each route a method filter such as
@@ -38,9 +52,10 @@
 //! ```no_run
 //! use clerk_verify::{Auth, Authentication, Verifier};
 //! use clerk_warp::{
-//!     authentication, clerk_auth, handle_rejection, require_role, signed_in_headers,
-//!     with_auth_headers,
+//!     clerk_auth, handle_rejection, optional_authentication, require, require_role,
+//!     signed_in_headers, with_auth_headers, Policy,
 //! };
+//! use serde_json::json;
 //! use warp::Filter;
 //!
 //! #[tokio::main]
@@ -48,42 +63,57 @@
 //!     // CLERK_JWT_KEY, CLERK_SECRET_KEY, CLERK_JWKS_URL, CLERK_AUTHORIZED_PARTIES, ...
 //!     let verifier = Verifier::from_env()?;
 //!
-//!     let me = warp::path("me")
+//!     // Signed in or not: 200 with the debug headers; 503 when the key source is down.
+//!     let whoami = warp::path!("whoami")
+//!         .and(warp::get())
+//!         .and(optional_authentication(verifier.clone()))
+//!         .map(|state: Authentication| {
+//!             let body = json!({ "userId": state.auth().map(Auth::user_id) });
+//!             with_auth_headers(warp::reply::json(&body), &state)
+//!         });
+//!     let me = warp::path!("me")
 //!         .and(warp::get())
 //!         .and(clerk_auth(verifier.clone()))
-//!         .map(|auth: Auth| warp::reply::json(&serde_json::json!({ "userId": auth.user_id() })))
+//!         .map(|auth: Auth| warp::reply::json(&json!({ "userId": auth.user_id() })))
 //!         .with(signed_in_headers());
-//!     let admin = warp::path("admin")
+//!     let admin = warp::path!("admin")
 //!         .and(warp::get())
 //!         .and(require_role(verifier.clone(), "org:admin"))
 //!         .map(|_: Auth| "hello, admin")
 //!         .with(signed_in_headers());
-//!     let hello = warp::path("hello")
+//!     let billing = Policy::new().org_required().permission("org:invoices:read");
+//!     let invoices = warp::path!("invoices")
 //!         .and(warp::get())
-//!         .and(authentication(verifier))
-//!         .map(|state: Authentication| {
-//!             let who = state.auth().map_or("stranger", |auth| auth.user_id());
-//!             with_auth_headers(format!("hello, {who}"), &state)
-//!         });
+//!         .and(require(verifier, billing))
+//!         .map(|auth: Auth| format!("invoices of {}", auth.user_id()))
+//!         .with(signed_in_headers());
 //!
 //!     let cors = warp::cors()
 //!         .allow_origin("https://app.example.com")
 //!         .allow_credentials(true)
 //!         .allow_headers(["authorization", "content-type"])
 //!         .allow_methods(["GET", "OPTIONS"]);
-//!     let routes = me.or(admin).or(hello).recover(handle_rejection).with(cors);
+//!     let routes = whoami
+//!         .or(me)
+//!         .or(admin)
+//!         .or(invoices)
+//!         .recover(handle_rejection)
+//!         .with(cors);
 //!     warp::serve(routes).run(([127, 0, 0, 1], 3000)).await;
 //!     Ok(())
 //! }
 //! ```
 //!
 //! Refusals are logged with the `log` crate at debug level under the target
-//! `clerk_warp::rejection` when they are answered (reason code and message), server-side problems
-//! at error level under `clerk_warp`; the token is never logged nor echoed.
+//! `clerk_warp::rejection` when they are answered (reason code and, for 500 and 503, the cause
+//! the client is not told); a verification task that did not complete is logged at error level
+//! by [`clerk_verify`]. The token is never logged nor echoed.
 //!
 //! [`Auth`]: clerk_verify::Auth
+//! [`Authentication`]: clerk_verify::Authentication
 //! [`Verifier`]: clerk_verify::Verifier
-//! [`Verifier::try_authenticate`]: clerk_verify::Verifier::try_authenticate
+//! [`Verifier::authenticate_headers`]: clerk_verify::Verifier::authenticate_headers
+//! [`Step::finish`]: clerk_verify::request::Step::finish
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -92,7 +122,10 @@ mod filter;
 mod headers;
 mod rejection;
 
-pub use clerk_verify::{REASON_MISSING_PERMISSION, REASON_MISSING_ROLE};
-pub use filter::{authentication, clerk_auth, optional_auth, require_permission, require_role};
+pub use clerk_verify::request::Policy;
+pub use filter::{
+    authentication, clerk_auth, optional_auth, optional_authentication, require,
+    require_permission, require_role,
+};
 pub use headers::{signed_in_headers, with_auth_headers};
 pub use rejection::{handle_rejection, ClerkRejection};

@@ -3,7 +3,8 @@
 //! Clerk adapter answers alike; this file only hands it to warp.
 
 use crate::headers::insert_debug_headers;
-use clerk_verify::{Forbidden, Refusal, SignedOut};
+use clerk_verify::request::{Forbidden, SignedOut};
+use clerk_verify::Refusal;
 use std::fmt;
 use warp::http::header::{HeaderValue, CONTENT_TYPE, WWW_AUTHENTICATE};
 use warp::http::StatusCode;
@@ -38,9 +39,13 @@ pub async fn handle_rejection(rejection: Rejection) -> Result<Response, Rejectio
 /// | Case | Status | `error` | `WWW-Authenticate` |
 /// |---|---|---|---|
 /// | signed out (no token, bad token) | 401 | `unauthorized` | `Bearer`, or `Bearer error="invalid_token"` when a token was sent |
+/// | signed in, but a [`Policy`](clerk_verify::request::Policy) requirement failed | 403 | `forbidden` | `Bearer error="insufficient_scope"` |
 /// | key source unavailable, verification task did not complete | 503 | `service_unavailable` | none |
 /// | verifier misconfigured | 500 | `internal_server_error` | none |
-/// | signed in without the role or permission | 403 | `forbidden` | `Bearer error="insufficient_scope"` |
+///
+/// The message says what to fix and never contains the token. For 500 and 503 it is generic:
+/// the cause (URL, network error, ...) is for the log ([`Refusal::detail`], and this type's
+/// `Display`), not for the client.
 #[derive(Debug)]
 pub struct ClerkRejection {
     refusal: Refusal,
@@ -51,9 +56,10 @@ pub struct ClerkRejection {
 impl ClerkRejection {
     /// A 403 for your own guards, e.g. `ClerkRejection::forbidden("missing-plan", "…")`.
     /// Reject with it through `warp::reject::custom`. A [`Forbidden`] from
-    /// [`Auth::require_role`] converts with `From`, too.
+    /// [`Auth::require_role`] or [`Policy::check`] converts with `From`, too.
     ///
     /// [`Auth::require_role`]: clerk_verify::Auth::require_role
+    /// [`Policy::check`]: clerk_verify::request::Policy::check
     pub fn forbidden(reason: &'static str, message: impl Into<String>) -> ClerkRejection {
         Forbidden::new(reason, message).into()
     }
@@ -69,16 +75,14 @@ impl ClerkRejection {
         self.refusal.error()
     }
 
-    /// The stable reason code: the [`SignedOut::reason`], or [`REASON_MISSING_ROLE`] /
-    /// [`REASON_MISSING_PERMISSION`] (or yours) for a 403.
-    ///
-    /// [`REASON_MISSING_ROLE`]: crate::REASON_MISSING_ROLE
-    /// [`REASON_MISSING_PERMISSION`]: crate::REASON_MISSING_PERMISSION
+    /// The stable reason code: one of [`clerk_verify::reason`] (e.g. `token-expired`,
+    /// `jwk-remote-failed-to-load`, `missing-role`), or yours from [`ClerkRejection::forbidden`].
     pub fn reason(&self) -> &'static str {
         self.refusal.reason()
     }
 
-    /// What went wrong, for the body (never contains the token).
+    /// What went wrong, as the client sees it (never contains the token; generic for 500 and
+    /// 503).
     pub fn message(&self) -> &str {
         self.refusal.message()
     }
@@ -88,7 +92,7 @@ impl ClerkRejection {
         self.signed_out.as_deref()
     }
 
-    /// Whether this is a 403: signed in, but missing a role or permission.
+    /// Whether this is a 403: signed in, but missing a role, permission or organization.
     pub fn is_forbidden(&self) -> bool {
         self.refusal.status() == StatusCode::FORBIDDEN.as_u16()
     }
@@ -120,6 +124,8 @@ impl ClerkRejection {
     }
 }
 
+/// 401 for a missing or refused token, 503 when the key source is down, 500 when the verifier
+/// is misconfigured ([`Refusal::from_signed_out`]).
 impl From<SignedOut> for ClerkRejection {
     fn from(out: SignedOut) -> ClerkRejection {
         ClerkRejection {
@@ -129,7 +135,8 @@ impl From<SignedOut> for ClerkRejection {
     }
 }
 
-/// A 403, e.g. from [`Auth::require_role`](clerk_verify::Auth::require_role).
+/// A 403, e.g. from [`Auth::require_role`](clerk_verify::Auth::require_role) or
+/// [`Policy::check`](clerk_verify::request::Policy::check).
 impl From<Forbidden> for ClerkRejection {
     fn from(forbidden: Forbidden) -> ClerkRejection {
         Refusal::from_forbidden(&forbidden).into()
@@ -153,6 +160,8 @@ impl Reply for ClerkRejection {
     }
 }
 
+/// `error (reason): detail`, for logs: for 500 and 503 the detail names the cause the client
+/// is not told.
 impl fmt::Display for ClerkRejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.refusal.fmt(f)

@@ -2,10 +2,10 @@
 
 use clerk_dev::{fixtures, TokenBuilder};
 use clerk_verify::testing::{ColdKeys, Panicking, Unavailable, Unresolved};
-use clerk_verify::{Auth, Authentication, Error, KeySet, Verifier, VerifyOptions};
+use clerk_verify::{reason, Auth, Authentication, Error, KeySet, Verifier, VerifyOptions};
 use clerk_warp::{
-    authentication, clerk_auth, handle_rejection, optional_auth, require_permission, require_role,
-    signed_in_headers, with_auth_headers, ClerkRejection,
+    authentication, clerk_auth, handle_rejection, optional_auth, optional_authentication, require,
+    require_permission, require_role, signed_in_headers, with_auth_headers, ClerkRejection, Policy,
 };
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -25,11 +25,20 @@ fn token(sub: &str) -> String {
     TokenBuilder::session(sub, clerk_dev::now_unix()).sign(fixtures::rsa2048())
 }
 
-/// The seed app's shape: one optional route, one required, two guarded, CORS around all.
+/// The seed app's shape (an optional route with debug headers, one required, two guarded,
+/// CORS around all), plus the other filters: `optional_auth`, a `Policy`, the raw state.
 fn routes(
     verifier: Verifier,
 ) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone + Send + Sync + 'static {
-    let optional = warp::path("clerk-jwt")
+    // Exactly the seed app's `/clerk-jwt`.
+    let clerk_jwt = warp::path!("clerk-jwt")
+        .and(warp::get())
+        .and(optional_authentication(verifier.clone()))
+        .map(|state: Authentication| {
+            let body = json!({ "userId": state.auth().map(Auth::user_id) });
+            with_auth_headers(warp::reply::json(&body), &state)
+        });
+    let maybe = warp::path("maybe")
         .and(warp::get())
         .and(optional_auth(verifier.clone()))
         .map(|auth: Option<Auth>| {
@@ -50,6 +59,17 @@ fn routes(
         .and(require_permission(verifier.clone(), "org:invoices:read"))
         .map(|_: Auth| warp::reply::json(&json!({"ok": true})))
         .with(signed_in_headers());
+    let billing = warp::path("billing")
+        .and(warp::get())
+        .and(require(
+            verifier.clone(),
+            Policy::new()
+                .role("org:admin")
+                .permission("org:invoices:read")
+                .org_required(),
+        ))
+        .map(|auth: Auth| warp::reply::json(&json!({ "userId": auth.user_id() })))
+        .with(signed_in_headers());
     let state = warp::path("state")
         .and(warp::get())
         .and(authentication(verifier))
@@ -59,10 +79,12 @@ fn routes(
         .allow_credentials(true)
         .allow_headers(["authorization", "content-type"])
         .allow_methods(["GET", "OPTIONS"]);
-    optional
+    clerk_jwt
+        .or(maybe)
         .or(gated)
         .or(admin)
         .or(invoices)
+        .or(billing)
         .or(state)
         .recover(handle_rejection)
         .with(cors)
@@ -73,6 +95,15 @@ async fn get(
     path: &str,
     headers: &[(&str, &str)],
 ) -> Response<Bytes> {
+    // `warp::test` replaces a repeated header: a test needing several goes through `serve`.
+    for (i, (k, _)) in headers.iter().enumerate() {
+        assert!(
+            headers[..i]
+                .iter()
+                .all(|(seen, _)| !seen.eq_ignore_ascii_case(k)),
+            "warp::test keeps only the last {k:?} header: use `serve`"
+        );
+    }
     let mut req = warp::test::request().method("GET").path(path);
     for (k, v) in headers {
         req = req.header(*k, *v);
@@ -118,26 +149,115 @@ async fn bearer_header_token() {
     }
 }
 
+/// The cookie pair Clerk sets in a signed-in browser: `__session` and `__client_uat`.
+fn session_cookies(sub: &str) -> String {
+    format!(
+        "__session={}; __client_uat={}",
+        token(sub),
+        clerk_dev::now_unix() - 60
+    )
+}
+
 #[tokio::test]
-async fn cookie_token_across_several_cookie_headers() {
+async fn cookie_token() {
+    let app = routes(verifier());
+    let cookie = format!("theme=dark; {}", session_cookies("user_cookie"));
+    let r = get(&app, "/clerk-jwt", &[("cookie", &cookie)]).await;
+    assert_eq!(body(&r), json!({"userId": "user_cookie"}));
+    assert_eq!(header(&r, "x-clerk-auth-status"), Some("signed-in"));
+    let r = get(&app, "/get-gated", &[("cookie", &cookie)]).await;
+    assert_eq!(r.status(), 200);
+}
+
+/// Through warp's server, on a multi-threaded runtime (so every filter future must be `Send`),
+/// with keys that must be fetched (the blocking pool), and with the cookies split over several
+/// `Cookie` headers as HTTP/2 clients send them: `__session` and `__client_uat` are one jar.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn served_with_cookies_across_several_cookie_headers() {
+    let keys = KeySet::from_jwks(&fixtures::rsa2048().jwks_json()).unwrap();
+    let cold = Arc::new(ColdKeys::new(keys));
+    let app = routes(Verifier::new(cold.clone(), VerifyOptions::default()).unwrap());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(warp::serve(app).incoming(listener).run());
+
+    let session = format!("__session={}", token("user_split"));
+    let uat = format!("__client_uat={}", clerk_dev::now_unix() - 60);
+    let signed_in = served_get(addr, "/clerk-jwt", &["theme=dark", &session, &uat]).await;
+    let without_uat = served_get(addr, "/clerk-jwt", &["theme=dark", &session]).await;
+    server.abort();
+
+    assert!(signed_in.starts_with("HTTP/1.1 200"), "{signed_in}");
+    assert!(
+        signed_in.contains("x-clerk-auth-status: signed-in\r\n"),
+        "{signed_in}"
+    );
+    assert!(
+        signed_in.ends_with(r#"{"userId":"user_split"}"#),
+        "{signed_in}"
+    );
+    assert!(without_uat.starts_with("HTTP/1.1 200"), "{without_uat}");
+    assert!(
+        without_uat.contains("x-clerk-auth-reason: session-token-but-no-client-uat\r\n"),
+        "{without_uat}"
+    );
+    assert!(without_uat.ends_with(r#"{"userId":null}"#), "{without_uat}");
+    assert_eq!(cold.fetches(), 1, "the signed-in request fetched the keys");
+}
+
+/// A raw HTTP/1.1 GET with one `Cookie` header per entry of `cookies`; the whole response.
+async fn served_get(addr: std::net::SocketAddr, path: &str, cookies: &[&str]) -> String {
+    use std::io::{Read, Write};
+    let mut request = format!("GET {path} HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n");
+    for cookie in cookies {
+        request.push_str(&format!("cookie: {cookie}\r\n"));
+    }
+    request.push_str("\r\n");
+    tokio::task::spawn_blocking(move || {
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        response
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_session_cookie_needs_a_signed_in_client_uat() {
     let app = routes(verifier());
     let t = token("user_cookie");
-    let session = format!("__session={t}");
-    let r = get(
-        &app,
-        "/clerk-jwt",
-        &[("cookie", "theme=dark"), ("cookie", &session)],
-    )
-    .await;
-    assert_eq!(body(&r), json!({"userId": "user_cookie"}));
-    let r = get(&app, "/get-gated", &[("cookie", &session)]).await;
-    assert_eq!(r.status(), 200);
+    // Clerk signed the browser out (`__client_uat=0`): the old cookie no longer gets in.
+    for cookie in [
+        format!("__session={t}; __client_uat=0"),
+        format!("__session={t}"),
+    ] {
+        let r = get(&app, "/get-gated", &[("cookie", &cookie)]).await;
+        assert_unauthorized(&r, reason::SESSION_TOKEN_BUT_NO_CLIENT_UAT, true);
+        let r = get(&app, "/clerk-jwt", &[("cookie", &cookie)]).await;
+        assert_eq!(
+            (r.status().as_u16(), body(&r)),
+            (200, json!({"userId": null}))
+        );
+        assert_eq!(
+            header(&r, "x-clerk-auth-reason"),
+            Some(reason::SESSION_TOKEN_BUT_NO_CLIENT_UAT)
+        );
+    }
+    // A signed-in `__client_uat` without the session cookie.
+    let uat = format!("__client_uat={}", clerk_dev::now_unix() - 60);
+    let r = get(&app, "/get-gated", &[("cookie", &uat)]).await;
+    assert_unauthorized(&r, reason::CLIENT_UAT_BUT_NO_SESSION_TOKEN, false);
 }
 
 #[tokio::test]
 async fn header_token_wins_over_cookie() {
     let app = routes(verifier());
-    let cookie = format!("__session={}", token("user_cookie"));
+    let cookie = session_cookies("user_cookie");
     let r = get(
         &app,
         "/get-gated",
@@ -145,6 +265,9 @@ async fn header_token_wins_over_cookie() {
     )
     .await;
     assert_unauthorized(&r, "token-invalid", true);
+    // The same cookies alone do sign in: the header token is what refused the request.
+    let r = get(&app, "/get-gated", &[("cookie", &cookie)]).await;
+    assert_eq!(r.status(), 200, "{:?}", r.body());
 }
 
 #[tokio::test]
@@ -191,23 +314,39 @@ async fn invalid_tokens_are_401_with_invalid_token_challenge() {
 }
 
 #[tokio::test]
-async fn optional_auth_never_fails() {
+async fn optional_routes_serve_missing_or_bad_tokens_as_signed_out() {
     let app = routes(verifier());
     let expired =
         TokenBuilder::session("user_1", clerk_dev::now_unix() - 3600).sign(fixtures::rsa2048());
-    for headers in [
-        vec![],
-        vec![("authorization", "Bearer garbage".to_owned())],
-        vec![("authorization", format!("Bearer {expired}"))],
+    for (headers, why) in [
+        (vec![], "session-token-and-uat-missing"),
+        (
+            vec![("authorization", "Bearer garbage".to_owned())],
+            "token-invalid",
+        ),
+        (
+            vec![("authorization", format!("Bearer {expired}"))],
+            "token-expired",
+        ),
     ] {
         let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = get(&app, "/maybe", &headers).await;
+        assert_eq!(r.status(), 200);
+        assert_eq!(body(&r), json!({"userId": null}));
+        // The seed app's route: the same, with the debug headers.
         let r = get(&app, "/clerk-jwt", &headers).await;
         assert_eq!(r.status(), 200);
         assert_eq!(body(&r), json!({"userId": null}));
+        assert_eq!(header(&r, "x-clerk-auth-status"), Some("signed-out"));
+        assert_eq!(header(&r, "x-clerk-auth-reason"), Some(why));
     }
     let good = format!("Bearer {}", token("user_opt"));
+    let r = get(&app, "/maybe", &[("authorization", &good)]).await;
+    assert_eq!(body(&r), json!({"userId": "user_opt"}));
     let r = get(&app, "/clerk-jwt", &[("authorization", &good)]).await;
     assert_eq!(body(&r), json!({"userId": "user_opt"}));
+    assert_eq!(header(&r, "x-clerk-auth-status"), Some("signed-in"));
+    assert_eq!(header(&r, "x-clerk-auth-reason"), None);
 }
 
 #[tokio::test]
@@ -252,7 +391,7 @@ async fn role_and_permission_guards() {
 
     let r = get(&app, "/invoices", &[("authorization", &admin)]).await;
     assert_eq!(r.status(), 403);
-    assert_eq!(body(&r)["reason"], clerk_warp::REASON_MISSING_PERMISSION);
+    assert_eq!(body(&r)["reason"], reason::MISSING_PERMISSION);
     assert_eq!(
         header(&r, "www-authenticate"),
         Some(r#"Bearer error="insufficient_scope""#)
@@ -263,6 +402,52 @@ async fn role_and_permission_guards() {
     assert_unauthorized(&r, "session-token-and-uat-missing", false);
     let r = get(&app, "/invoices", &[("authorization", "Bearer garbage")]).await;
     assert_unauthorized(&r, "token-invalid", true);
+}
+
+#[tokio::test]
+async fn a_policy_checks_organization_then_role_then_permissions() {
+    let app = routes(verifier());
+    let now = clerk_dev::now_unix();
+    let bearer = |org: Option<Value>| {
+        let mut t = TokenBuilder::session("user_p", now);
+        if let Some(org) = org {
+            t = t.claim("o", org).claim("fea", "o:invoices");
+        }
+        format!("Bearer {}", t.sign(fixtures::rsa2048()))
+    };
+    let no_org = bearer(None);
+    let reader = bearer(Some(
+        json!({"id":"org_1","rol":"member","per":"read","fpm":"1"}),
+    ));
+    let admin = bearer(Some(json!({"id":"org_1","rol":"admin"})));
+    let admin_reader = bearer(Some(
+        json!({"id":"org_1","rol":"admin","per":"read","fpm":"1"}),
+    ));
+    for (token, missing) in [
+        (&no_org, reason::MISSING_ORGANIZATION),
+        (&reader, reason::MISSING_ROLE),
+        (&admin, reason::MISSING_PERMISSION),
+    ] {
+        let r = get(&app, "/billing", &[("authorization", token)]).await;
+        assert_eq!(r.status(), 403, "{missing}: {:?}", r.body());
+        assert_eq!(body(&r)["error"], "forbidden");
+        assert_eq!(body(&r)["reason"], missing);
+        assert_eq!(
+            header(&r, "www-authenticate"),
+            Some(r#"Bearer error="insufficient_scope""#)
+        );
+        assert_eq!(header(&r, "x-clerk-auth-status"), Some("signed-in"));
+        assert_eq!(header(&r, "x-clerk-auth-reason"), None);
+    }
+    let r = get(&app, "/billing", &[("authorization", &admin_reader)]).await;
+    assert_eq!(
+        (r.status().as_u16(), body(&r)),
+        (200, json!({"userId": "user_p"}))
+    );
+    assert_eq!(header(&r, "x-clerk-auth-status"), Some("signed-in"));
+    // Signed out: 401 before any requirement.
+    let r = get(&app, "/billing", &[]).await;
+    assert_unauthorized(&r, "session-token-and-uat-missing", false);
 }
 
 #[tokio::test]
@@ -316,9 +501,10 @@ async fn other_rejections_pass_through() {
     assert_eq!(r.status(), 405);
 }
 
-/// A key source that is down: 503 on required routes, `None` on optional ones.
+/// A key source that is down: 503 on required and optional routes alike when a token is sent
+/// (an outage must not turn signed-in users anonymous), signed out without a token.
 #[tokio::test]
-async fn key_source_down_is_503() {
+async fn key_source_down_is_503_even_on_optional_routes() {
     let app = routes(Verifier::new(Unavailable, VerifyOptions::default()).unwrap());
     let good = format!("Bearer {}", token("user_1"));
     let r = get(&app, "/get-gated", &[("authorization", &good)]).await;
@@ -332,14 +518,49 @@ async fn key_source_down_is_503() {
         header(&r, "x-clerk-auth-reason"),
         Some("jwk-remote-failed-to-load")
     );
-    let r = get(&app, "/clerk-jwt", &[("authorization", &good)]).await;
+    assert_service_unavailable_hides_the_cause(&r);
+    for optional in ["/clerk-jwt", "/maybe"] {
+        let r = get(&app, optional, &[("authorization", &good)]).await;
+        assert_eq!(r.status(), 503, "{optional}: {:?}", r.body());
+        assert_eq!(body(&r)["reason"], "jwk-remote-failed-to-load");
+        assert_service_unavailable_hides_the_cause(&r);
+        // A cookie token too.
+        let r = get(&app, optional, &[("cookie", &session_cookies("user_1"))]).await;
+        assert_eq!(r.status(), 503, "{optional}: {:?}", r.body());
+        // No token: signed out, the key source is not even asked.
+        let r = get(&app, optional, &[]).await;
+        assert_eq!(
+            (r.status().as_u16(), body(&r)),
+            (200, json!({"userId": null}))
+        );
+    }
+    let r = get(&app, "/clerk-jwt", &[]).await;
     assert_eq!(
-        (r.status().as_u16(), body(&r)),
-        (200, json!({"userId": null}))
+        header(&r, "x-clerk-auth-reason"),
+        Some("session-token-and-uat-missing")
     );
     // No token is still a 401: the key source is not even asked.
     let r = get(&app, "/get-gated", &[]).await;
     assert_eq!(r.status(), 401);
+    // The raw state never rejects: the outage is a signed-out state with its reason.
+    let r = get(&app, "/state", &[("authorization", &good)]).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(header(&r, "x-clerk-auth-status"), Some("signed-out"));
+    assert_eq!(
+        header(&r, "x-clerk-auth-reason"),
+        Some("jwk-remote-failed-to-load")
+    );
+}
+
+/// The client of a 503 is told to retry, not why: the cause (`connection refused` from the
+/// `Unavailable` stub) is for the log.
+fn assert_service_unavailable_hides_the_cause(r: &Response<Bytes>) {
+    assert_eq!(r.status(), 503);
+    let v = body(r);
+    assert_eq!(v["error"], "service_unavailable");
+    assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()));
+    let text = String::from_utf8_lossy(r.body());
+    assert!(!text.contains("connection refused"), "{text}");
 }
 
 /// A misconfigured key source: 500.
@@ -357,6 +578,36 @@ async fn misconfiguration_is_500() {
         header(&r, "x-clerk-auth-reason"),
         Some("secret-key-invalid")
     );
+    // The client is not told the cause; the log is.
+    let cause = Error::SecretKeyInvalid.to_string();
+    let text = String::from_utf8_lossy(r.body()).into_owned();
+    assert!(!text.contains(&cause), "{text}");
+    assert!(!body(&r)["message"].as_str().unwrap().is_empty());
+    let rejection = warp::test::request()
+        .header("authorization", &good)
+        .filter(&clerk_auth(
+            Verifier::new(
+                Unresolved::with_error(Error::SecretKeyInvalid),
+                VerifyOptions::default(),
+            )
+            .unwrap(),
+        ))
+        .await
+        .unwrap_err();
+    let ours = rejection.find::<ClerkRejection>().unwrap();
+    assert!(ours.to_string().contains(&cause), "{ours}");
+    assert!(!ours.message().contains(&cause));
+    // Optional routes refuse it too; a request without a token is still signed out.
+    for optional in ["/clerk-jwt", "/maybe"] {
+        let r = get(&app, optional, &[("authorization", &good)]).await;
+        assert_eq!(r.status(), 500, "{optional}: {:?}", r.body());
+        assert_eq!(body(&r)["reason"], "secret-key-invalid");
+        let r = get(&app, optional, &[]).await;
+        assert_eq!(
+            (r.status().as_u16(), body(&r)),
+            (200, json!({"userId": null}))
+        );
+    }
 }
 
 /// A key source whose fetch panics: the blocking verification task never completes.
@@ -369,11 +620,11 @@ async fn an_unfinished_verification_task_is_503_not_a_panic() {
     assert_eq!(body(&r)["error"], "service_unavailable");
     assert_eq!(body(&r)["reason"], "jwk-remote-failed-to-load");
     assert_eq!(header(&r, "www-authenticate"), None);
-    let r = get(&app, "/clerk-jwt", &[("authorization", &good)]).await;
-    assert_eq!(
-        (r.status().as_u16(), body(&r)),
-        (200, json!({"userId": null}))
-    );
+    for optional in ["/clerk-jwt", "/maybe"] {
+        let r = get(&app, optional, &[("authorization", &good)]).await;
+        assert_eq!(r.status(), 503, "{optional}: {:?}", r.body());
+        assert_eq!(body(&r)["reason"], "jwk-remote-failed-to-load");
+    }
 }
 
 /// Keys that are never cached: every verification has to "fetch", which blocks for a while.
@@ -487,4 +738,26 @@ async fn rejection_accessors() {
     assert!(ours.signed_out().unwrap().token_sent());
     assert!(std::error::Error::source(ours).is_some());
     assert!(!format!("{ours:?}").contains("garbage"));
+}
+
+/// warp's server runs filters on a multi-threaded runtime: every filter's future must be `Send`,
+/// including while a verification waits on the blocking pool.
+#[test]
+fn filter_futures_are_send() {
+    fn serveable<F>(filter: F) -> F
+    where
+        F: Filter + Clone + Send + Sync + 'static,
+        F::Future: Send,
+    {
+        filter
+    }
+    let v = verifier();
+    serveable(authentication(v.clone()));
+    serveable(optional_authentication(v.clone()));
+    serveable(optional_auth(v.clone()));
+    serveable(clerk_auth(v.clone()));
+    serveable(require(v.clone(), Policy::new().org_required()));
+    serveable(require_role(v.clone(), "org:admin"));
+    serveable(require_permission(v.clone(), "org:invoices:read"));
+    serveable(routes(v));
 }

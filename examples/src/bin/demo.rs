@@ -12,7 +12,7 @@
 use clerk_dev::{now_unix, DevKey, JwksServer, TokenBuilder, TEST_AZP};
 use clerk_examples::actix_app;
 use clerk_examples::config::{listen_addr_from_env, AppConfig};
-use clerk_verify::{Verifier, VerifyOptions, ENV_AUTHORIZED_PARTIES};
+use clerk_verify::{env::ENV_AUTHORIZED_PARTIES, Verifier, VerifyOptions};
 use std::net::SocketAddr;
 
 /// The demo user's id (`sub`).

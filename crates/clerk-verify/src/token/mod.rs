@@ -142,8 +142,9 @@ impl<'a> Token<'a> {
         &self.signature
     }
 
-    /// The payload as a JSON object. Only call after the signature has verified.
-    pub(crate) fn verified_payload(&self) -> Result<serde_json::Map<String, Value>, Error> {
+    /// The payload as a JSON object. The verifier calls it only after the signature has
+    /// verified; `dangerous::inspect` calls it without.
+    pub(crate) fn payload_json(&self) -> Result<serde_json::Map<String, Value>, Error> {
         parse_object(&self.payload)
             .map_err(|e| Error::TokenInvalid(format!("the payload is {}", e.describe()).into()))
     }
@@ -222,7 +223,7 @@ mod tests {
         assert_eq!(p.alg(), "RS256");
         assert_eq!(p.kid(), Some("k"));
         assert_eq!(p.signature(), b"sig");
-        assert_eq!(p.verified_payload().unwrap()["sub"], "u");
+        assert_eq!(p.payload_json().unwrap()["sub"], "u");
         assert!(t.starts_with(p.signing_input()));
     }
 

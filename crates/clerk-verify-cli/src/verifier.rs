@@ -1,0 +1,138 @@
+//! How a subcommand builds its [`Verifier`] from the key-source flags, else the environment,
+//! and the rule flags. Only the key source comes from the environment for `verify`: a shell's
+//! variables cannot change what a scripted check accepts.
+
+use crate::args::{Fetching, KeySource, Rules};
+use crate::Usage;
+use clerk_verify::env::{split_list, ENV_API_URL, ENV_JWT_KEY};
+use clerk_verify::remote::{JwksSource, RemoteKeys, RemoteOptions};
+use clerk_verify::{Clock, Error, Verifier, VerifyOptions};
+use std::path::Path;
+use std::time::Duration;
+
+const API_URL_WITHOUT_SECRET: &str =
+    "--api-url goes with a secret key (--secret-key, --secret-key-file, or CLERK_SECRET_KEY)";
+
+/// The verify options the rule flags ask for.
+pub fn options(rules: &Rules) -> VerifyOptions {
+    let parties: Vec<String> = rules
+        .authorized_parties
+        .iter()
+        .flat_map(|p| split_list(p))
+        .collect();
+    let mut opts = VerifyOptions::default()
+        .authorized_parties(parties)
+        .audience(rules.audience.iter().cloned())
+        .clock_skew(Duration::from_millis(rules.clock_skew_ms));
+    if let Some(issuer) = &rules.issuer {
+        opts = opts.issuer(issuer);
+    }
+    if let Some(now) = rules.now {
+        opts = opts.clock(Clock::fixed(now));
+    }
+    opts
+}
+
+/// Remote options with one bound on every phase of a fetch.
+pub fn remote_options(fetching: &Fetching) -> RemoteOptions {
+    let t = Duration::from_millis(fetching.fetch_timeout_ms);
+    RemoteOptions::default()
+        .timeout(t)
+        .connect_timeout(t)
+        .read_timeout(t)
+}
+
+/// A verifier over the key source the flags name, else the environment's (`env` looks up a
+/// variable; blank values count as unset).
+pub fn build(
+    key: &KeySource,
+    fetching: &Fetching,
+    remote: RemoteOptions,
+    opts: VerifyOptions,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Verifier, Usage> {
+    let config_err = |what: &str, e: Error| Usage(format!("{what}: {e} (reason {})", e.reason()));
+    let remote_verifier = |source: Result<JwksSource, Error>, what: &str| {
+        source
+            .and_then(|s| RemoteKeys::new(s, remote.clone()))
+            .and_then(|k| Verifier::new(k, opts.clone()))
+            .map_err(|e| config_err(what, e))
+    };
+    let api_url = fetching.api_url.as_deref();
+    let secret_flag = match (&key.secret_key, &key.secret_key_file) {
+        (Some(sk), _) => Some(sk.clone()),
+        (None, Some(path)) => Some(read_text(path)?.trim().to_owned()),
+        (None, None) => None,
+    };
+    if let Some(sk) = secret_flag {
+        return remote_verifier(JwksSource::secret_key(&sk, api_url), "--secret-key");
+    }
+    if api_url.is_some() && key_flag_given(key) {
+        return Err(Usage(API_URL_WITHOUT_SECRET.into()));
+    }
+    if let Some(jwks) = &key.jwks {
+        if jwks.starts_with("https://") || jwks.starts_with("http://") {
+            return remote_verifier(JwksSource::url(jwks), "--jwks");
+        }
+        return Verifier::from_jwks(&read_text(Path::new(jwks))?, opts)
+            .map_err(|e| config_err(&format!("--jwks {jwks}"), e));
+    }
+    if let Some(pk) = &key.publishable_key {
+        return remote_verifier(JwksSource::publishable_key(pk), "--publishable-key");
+    }
+    if let Some(path) = &key.pem {
+        return Verifier::from_pem(&read_text(path)?, opts)
+            .map_err(|e| config_err(&format!("--pem {}", path.display()), e));
+    }
+    if let Some(path) = &key.hs256_secret_file {
+        let mut secret = std::fs::read(path)
+            .map_err(|e| Usage(format!("cannot read {}: {e}", path.display())))?;
+        if secret.ends_with(b"\n") {
+            secret.pop();
+            if secret.ends_with(b"\r") {
+                secret.pop();
+            }
+        }
+        return Verifier::from_hs256_secret(&secret, opts)
+            .map_err(|e| config_err(&format!("--hs256-secret-file {}", path.display()), e));
+    }
+    // The environment. A flag beats a variable: --api-url over CLERK_API_URL.
+    let get = |name: &str| {
+        if name == ENV_API_URL && api_url.is_some() {
+            return api_url.map(str::to_owned);
+        }
+        env(name).filter(|v| !v.trim().is_empty())
+    };
+    if let Some(pem) = get(ENV_JWT_KEY) {
+        if api_url.is_some() {
+            return Err(Usage(API_URL_WITHOUT_SECRET.into()));
+        }
+        return Verifier::from_pem(&pem, opts).map_err(|e| config_err(ENV_JWT_KEY, e));
+    }
+    match JwksSource::from_lookup(get) {
+        Ok(Some(source)) => {
+            if api_url.is_some() && !matches!(source, JwksSource::BackendApi { .. }) {
+                return Err(Usage(API_URL_WITHOUT_SECRET.into()));
+            }
+            remote_verifier(Ok(source), "environment")
+        }
+        Ok(None) => Err(Usage(
+            "no key given: pass --jwks, --pem, --publishable-key, --secret-key(-file) or \
+             --hs256-secret-file, or set CLERK_JWT_KEY, CLERK_JWKS_URL, CLERK_SECRET_KEY or \
+             CLERK_PUBLISHABLE_KEY"
+                .into(),
+        )),
+        Err(e) => Err(config_err("environment", e)),
+    }
+}
+
+fn key_flag_given(key: &KeySource) -> bool {
+    key.jwks.is_some()
+        || key.pem.is_some()
+        || key.hs256_secret_file.is_some()
+        || key.publishable_key.is_some()
+}
+
+pub fn read_text(path: &Path) -> Result<String, Usage> {
+    std::fs::read_to_string(path).map_err(|e| Usage(format!("cannot read {}: {e}", path.display())))
+}
