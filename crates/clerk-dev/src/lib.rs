@@ -5,8 +5,8 @@
 //! - [`DevKey`]: an RSA key with its `kid`, exportable as PKCS#8/SPKI/PKCS#1 PEM,
 //!   JWK and JWKS; [`fixtures`] holds checked-in keys (no keygen cost in tests).
 //! - [`TokenBuilder`]: mints tokens with full control of header and claims,
-//!   including malformed ones. Signatures come from josekit (backed by OpenSSL), an
-//!   implementation independent of the verifier under test.
+//!   including malformed ones. Signatures come from RustCrypto's `rsa` (pure Rust), an
+//!   implementation independent of the verifier under test (which uses `ring`).
 //! - [`ManualClock`]: a shareable clock that tests move by hand.
 //! - [`JwksServer`]: a real HTTP/1.1 server on 127.0.0.1 serving a JWKS, with
 //!   injectable [`Fault`]s, that shuts down cleanly when dropped.

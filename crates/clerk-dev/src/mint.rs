@@ -4,11 +4,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use josekit::jws::{JwsSigner, HS256};
-use openssl::hash::MessageDigest;
-use openssl::pkey::PKey;
-use openssl::sign::Signer;
+use hmac::{Hmac, Mac};
 use serde_json::{Map, Value};
+use sha2::Sha256;
 
 use crate::keys::DevKey;
 
@@ -181,7 +179,7 @@ impl TokenBuilder {
     }
 
     /// Signs with `key` using the algorithm named by the header's `"alg"`
-    /// (`RS256`, `RS384`, `RS512`, `PS256`, `PS384`, `PS512`; signing by josekit/OpenSSL).
+    /// (`RS256`, `RS384`, `RS512`, `PS256`, `PS384`, `PS512`; signing by RustCrypto's `rsa`).
     ///
     /// Adds `"kid": key.kid()` right after `"alg"` unless the header already has a
     /// `kid`, `remove_header("kid")` was called, or a raw header is used.
@@ -214,9 +212,8 @@ impl TokenBuilder {
         format!("{input}.{}", b64url(&sig))
     }
 
-    /// Signs with HMAC-SHA256 under `secret` (josekit's HS256 signer; secrets
-    /// shorter than 32 bytes, which josekit refuses, are signed with OpenSSL's HMAC
-    /// directly).
+    /// Signs with HMAC-SHA256 under `secret` (RustCrypto's `hmac`; any secret length, short
+    /// ones included, so tests can check the verifier refuses them).
     ///
     /// The header's `alg` becomes `"HS256"` unless it was set or removed explicitly
     /// with [`header`](Self::header)/[`remove_header`](Self::remove_header). No `kid`
@@ -286,15 +283,9 @@ fn header_alg(header: &str) -> Option<String> {
 }
 
 fn hmac_sha256(secret: &[u8], input: &[u8]) -> Vec<u8> {
-    if let Ok(signer) = HS256.signer_from_bytes(secret) {
-        return signer.sign(input).expect("josekit HS256 signing failed");
-    }
-    // josekit requires >= 32 bytes of secret; tests of short secrets still get a
-    // correct HMAC from OpenSSL.
-    let pkey = PKey::hmac(secret).expect("OpenSSL HMAC key");
-    let mut signer = Signer::new(MessageDigest::sha256(), &pkey).expect("OpenSSL HMAC signer");
-    signer.update(input).expect("OpenSSL HMAC update");
-    signer.sign_to_vec().expect("OpenSSL HMAC sign")
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes keys of any length");
+    mac.update(input);
+    mac.finalize().into_bytes().to_vec()
 }
 
 #[cfg(test)]
