@@ -1,8 +1,8 @@
 //! Checked-in test keys, so tests do not pay RSA key generation time.
 //!
 //! The PEM files live in `crates/clerk-dev/fixtures/` (PKCS#8, generated once with
-//! `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:N`; loaded by RustCrypto). They are public
-//! test material: never trust them for anything.
+//! `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:N`). They are public test
+//! material: never trust them for anything.
 
 use std::sync::OnceLock;
 

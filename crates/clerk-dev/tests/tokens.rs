@@ -52,7 +52,11 @@ fn params(alg: &str, weak: bool) -> &'static signature::RsaParameters {
 fn verify(key: &DevKey, alg: &str, token: &str) {
     let (h, p, sig) = parts(token);
     components(key)
-        .verify(params(alg, key.bits() < 2048), format!("{h}.{p}").as_bytes(), &sig)
+        .verify(
+            params(alg, key.bits() < 2048),
+            format!("{h}.{p}").as_bytes(),
+            &sig,
+        )
         .unwrap_or_else(|_| panic!("ring does not verify the {alg} signature"));
 }
 
