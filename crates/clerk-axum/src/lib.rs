@@ -70,8 +70,9 @@
 //!
 //! Refusals are logged with the `log` crate at debug level under the target
 //! `clerk_axum::rejection` when they are answered (reason code and message), server-side
-//! problems at error level under `clerk_axum`; the token is never logged nor echoed. (With
-//! `tracing`, `tracing-subscriber`'s default `tracing-log` feature picks these up.)
+//! problems at error level under `clerk_axum`; the token is never logged nor echoed. An app on
+//! `tracing` sees them too: `tracing_subscriber::fmt().init()` installs the `log` bridge (its
+//! default `tracing-log` feature).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
