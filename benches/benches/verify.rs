@@ -23,9 +23,16 @@
 //! - `webhook-verify`: [`clerk_verify::Webhook::verify_at`] on a typical 2 KiB Clerk event.
 //! - `actix-adapter`: one GET through an actix-web app (`init_service` + `call_service`, no
 //!   sockets): the same handler with a `ClerkAuth` extractor and without.
+//! - `axum-adapter`: one GET through an axum `Router` (tower's `oneshot`, no sockets): the same
+//!   handler without auth, with a `ClerkAuth` extractor (the verifier as router state), and with
+//!   `ClerkAuth` behind a `ClerkLayer` (the verifier and the debug headers from the layer).
 
 use actix_web::{test, web, App, HttpResponse};
+use axum::body::Body;
+use axum::routing::get;
+use axum::Router;
 use clerk_actix::ClerkAuth;
+use clerk_axum::ClerkLayer;
 use clerk_dev::{b64url_decode, fixtures, now_unix, DevKey, JwksServer, TokenBuilder};
 use clerk_verify::{
     remote::RemoteKeys, remote::RemoteOptions, token::Token, token::DEFAULT_MAX_TOKEN_LEN,
@@ -35,6 +42,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use serde::Deserialize;
 use std::hint::black_box;
 use std::time::{Duration, Instant, SystemTime};
+use tower::ServiceExt;
 
 /// What a jsonwebtoken user would decode a Clerk session token into.
 #[derive(Deserialize)]
@@ -368,12 +376,76 @@ fn actix_adapter(c: &mut Criterion) {
     group.finish();
 }
 
+async fn axum_me_authed(auth: clerk_axum::ClerkAuth) -> String {
+    auth.user_id().to_owned()
+}
+
+async fn axum_me_plain() -> &'static str {
+    "user_2abc"
+}
+
+fn axum_adapter(c: &mut Criterion) {
+    let key = fixtures::rsa2048();
+    let token = session_token(key);
+    let bearer = format!("Bearer {token}");
+    let verifier = Verifier::from_jwks(&key.jwks_json(), our_options()).expect("verifier");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let plain: Router = Router::new()
+        .route("/me", get(axum_me_plain))
+        .with_state(verifier.clone());
+    let authed: Router = Router::new()
+        .route("/me", get(axum_me_authed))
+        .with_state(verifier.clone());
+    let layered: Router = Router::new()
+        .route("/me", get(axum_me_authed))
+        .layer(ClerkLayer::new(verifier));
+    let request = || {
+        axum::http::Request::get("/me")
+            .header("authorization", bearer.as_str())
+            .body(Body::empty())
+            .expect("request")
+    };
+    // Every route answers 200 before anything is timed.
+    for app in [&plain, &authed, &layered] {
+        let status = runtime
+            .block_on(app.clone().oneshot(request()))
+            .expect("infallible")
+            .status();
+        assert!(status.is_success(), "{status}");
+    }
+
+    let mut group = c.benchmark_group("axum-adapter");
+    group.throughput(Throughput::Elements(1));
+    for (name, app) in [
+        ("without-auth", &plain),
+        ("clerk-auth", &authed),
+        ("clerk-layer", &layered),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                runtime.block_on(async {
+                    let start = Instant::now();
+                    for _ in 0..iters {
+                        let resp = app.clone().oneshot(request()).await.expect("infallible");
+                        black_box(resp.status());
+                    }
+                    start.elapsed()
+                })
+            })
+        });
+    }
+    group.finish();
+}
+
 criterion_group!(
     benches,
     rs256_verify,
     parse_only,
     contention,
     webhook_verify,
-    actix_adapter
+    actix_adapter,
+    axum_adapter
 );
 criterion_main!(benches);

@@ -1,5 +1,6 @@
 //! One table of HTTP cases, run against each seed app's real binary on 127.0.0.1, with a real
-//! local JWKS server as the key source. The three frameworks must answer identically.
+//! local JWKS server as the key source. The four frameworks must answer identically. (An app
+//! whose feature is off, `--no-default-features`, has no binary and no test.)
 
 mod support;
 
@@ -386,12 +387,20 @@ fn actix_app() {
     run_table(env!("CARGO_BIN_EXE_actix-app"));
 }
 
+#[cfg(feature = "rocket")]
 #[test]
 fn rocket_app() {
     run_table(env!("CARGO_BIN_EXE_rocket-app"));
 }
 
+#[cfg(feature = "warp")]
 #[test]
 fn warp_app() {
     run_table(env!("CARGO_BIN_EXE_warp-app"));
+}
+
+#[cfg(feature = "axum")]
+#[test]
+fn axum_app() {
+    run_table(env!("CARGO_BIN_EXE_axum-app"));
 }

@@ -1,7 +1,7 @@
 //! How a refused request is answered: status, JSON body and headers, the same in every adapter.
 //!
 //! Adapters turn a [`Refusal`] into their framework's response type and add nothing of their
-//! own, so actix-web, Rocket and warp cannot drift apart.
+//! own, so actix-web, axum, Rocket and warp cannot drift apart.
 
 use crate::request::{Forbidden, SignedOut, AUTH_REASON_HEADER, AUTH_STATUS_HEADER};
 use serde_json::json;

@@ -2,8 +2,8 @@
 //! permission, an active organization. Refusals are [`Forbidden`] (403).
 //!
 //! Two forms of the same rules: [`Policy`], a value (warp filters, tower layers, the gateway's
-//! query string), and [`Requirement`], a type (actix-web extractors and Rocket guards, where the
-//! rule must be named in the handler's signature).
+//! query string), and [`Requirement`], a type (actix-web and axum extractors, Rocket guards, where
+//! the rule must be named in the handler's signature).
 
 use crate::reason;
 use crate::request::{Auth, Forbidden};

@@ -1,0 +1,87 @@
+//! Clerk session authentication for [axum](https://docs.rs/axum) 0.8, on [`clerk_verify`].
+//!
+//! - [`ClerkAuth`]: an extractor for the signed-in user (401 otherwise); it dereferences to the
+//!   core's [`Auth`](clerk_verify::Auth), whose `require_role` / `require_permission` return a
+//!   403 with `?`.
+//! - `Option<ClerkAuth>` ([`OptionalFromRequestParts`](axum::extract::OptionalFromRequestParts)):
+//!   for routes that also serve signed-out visitors: `None` for a missing or bad token, but a
+//!   key source that is down is still 503.
+//! - [`Require`]: a signed-in user meeting a [`Requirement`] named by a type; [`RequireRole`]
+//!   and [`RequirePermission`] for organization roles and permissions (403 otherwise).
+//! - [`ClerkRejection`]: the rejection, an [`IntoResponse`](axum::response::IntoResponse)
+//!   rendering the core's [`clerk_verify::Refusal`]: the JSON body, the `WWW-Authenticate`
+//!   challenge and Clerk's debug headers, the same as in every Clerk adapter.
+//! - [`ClerkLayer`]: a tower layer that hands the [`Verifier`](clerk_verify::Verifier) to the
+//!   extractors, adds `x-clerk-auth-status` / `x-clerk-auth-reason` to the responses of
+//!   authenticated requests (optional routes included), and can require sign-in, or a
+//!   [`Policy`], for a whole router.
+//!
+//! The extractors find the `Verifier` in the request extensions ([`ClerkLayer`], or
+//! `axum::Extension(verifier)`), else in the router state when the state is the `Verifier`
+//! itself (`.with_state(verifier)`); an app with its own state type adds the layer. Without
+//! one, they answer 500 `verifier-missing` and log the fix at error level. Each request is
+//! authenticated at most once, whatever combination of extractors and layers asks;
+//! verification runs inline when the key is cached and on tokio's blocking pool when keys must
+//! be fetched. Where the token is read from (the `Authorization` header, then the `__session`
+//! cookie with Clerk's `__client_uat` rules), and every rule about it, is [`clerk_verify`]'s.
+//!
+//! ```no_run
+//! use axum::{routing::get, Json, Router};
+//! use clerk_axum::{ClerkAuth, ClerkLayer, ClerkRejection};
+//! use clerk_verify::Verifier;
+//! use serde_json::{json, Value};
+//!
+//! async fn me(auth: ClerkAuth) -> Json<Value> {
+//!     Json(json!({ "userId": auth.user_id() }))
+//! }
+//!
+//! async fn hello(auth: Option<ClerkAuth>) -> String {
+//!     format!("hello, {}", auth.as_ref().map_or("stranger", |a| a.user_id()))
+//! }
+//!
+//! async fn admin(auth: ClerkAuth) -> Result<&'static str, ClerkRejection> {
+//!     auth.require_role("org:admin")?;
+//!     Ok("hello, admin")
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> std::io::Result<()> {
+//!     let verifier = Verifier::from_env().expect("set CLERK_JWT_KEY");
+//!     let app = Router::new()
+//!         .route("/me", get(me))
+//!         .route("/hello", get(hello))
+//!         .route("/admin", get(admin))
+//!         .layer(ClerkLayer::new(verifier));
+//!     let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+//!     axum::serve(listener, app).await
+//! }
+//! ```
+//!
+//! | request | `ClerkAuth` | `Option<ClerkAuth>` |
+//! |---|---|---|
+//! | valid session token | the user | `Some(user)` |
+//! | no token, bad token, pending session | 401 `unauthorized` | `None` |
+//! | key source down, verification task did not complete | 503 `service_unavailable` | 503 |
+//! | verifier misconfigured | 500 `internal_server_error` | 500 |
+//! | no verifier in the extensions or state | 500 `internal_server_error` (logged at error level) | 500 |
+//!
+//! A role or permission guard that fails answers 403 `forbidden` with
+//! `WWW-Authenticate: Bearer error="insufficient_scope"`.
+//!
+//! Refusals are logged with the `log` crate at debug level under the target
+//! `clerk_axum::rejection` when they are answered (reason code and message), server-side
+//! problems at error level under `clerk_axum`; the token is never logged nor echoed. An app on
+//! `tracing` sees them too: `tracing_subscriber::fmt().init()` installs the `log` bridge (its
+//! default `tracing-log` feature).
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod extract;
+mod layer;
+mod rejection;
+
+pub use clerk_verify::request::{Permission, Policy, Requirement, Role};
+pub use extract::{authenticate, ClerkAuth, Require, RequirePermission, RequireRole};
+pub use layer::{ClerkLayer, ClerkService};
+pub use rejection::ClerkRejection;
