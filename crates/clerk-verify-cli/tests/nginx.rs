@@ -41,6 +41,20 @@ proxy_set_header X-Original-Method $request_method;
 proxy_set_header X-Original-URI $request_uri;
 ";
 
+/// docs/gateway.md shows exactly the snippets this test runs.
+#[test]
+fn the_docs_show_the_tested_nginx_snippets() {
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/gateway.md"
+    ))
+    .expect("docs/gateway.md");
+    for snippet in [IDENTITY_CONF, AUTH_CONF] {
+        let fenced = format!("```nginx\n{snippet}```");
+        assert!(doc.contains(&fenced), "docs/gateway.md lacks:\n{snippet}");
+    }
+}
+
 fn sign(b: TokenBuilder) -> String {
     b.sign(fixtures::rsa2048())
 }
