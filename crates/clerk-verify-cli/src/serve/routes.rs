@@ -15,21 +15,22 @@ use hyper::body::Incoming;
 use hyper::header::{HeaderMap, HeaderName, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// The forward-auth check.
-pub const AUTH_PATH: &str = "/auth";
+const AUTH_PATH: &str = "/auth";
 /// Envoy's `ext_authz` HTTP service appends the client's path (and query) to its
 /// `path_prefix`: the check is the same as `/auth`'s, but the query is the client's, never a
 /// policy.
-pub const EXT_AUTHZ_PREFIX: &str = "/ext-authz";
+const EXT_AUTHZ_PREFIX: &str = "/ext-authz";
 
-/// Identity headers of a signed-in answer.
-pub const USER_ID: &str = "x-clerk-user-id";
-pub const SESSION_ID: &str = "x-clerk-session-id";
-pub const ORG_ID: &str = "x-clerk-org-id";
-pub const ORG_ROLE: &str = "x-clerk-org-role";
-pub const ORG_PERMISSIONS: &str = "x-clerk-org-permissions";
+// Identity headers of a signed-in answer.
+const USER_ID: &str = "x-clerk-user-id";
+const SESSION_ID: &str = "x-clerk-session-id";
+const ORG_ID: &str = "x-clerk-org-id";
+const ORG_ROLE: &str = "x-clerk-org-role";
+const ORG_PERMISSIONS: &str = "x-clerk-org-permissions";
 
 /// The forwarded request's method, as nginx (by convention), then Traefik and Caddy send it.
 const FORWARDED_METHOD: [&str; 2] = ["x-original-method", "x-forwarded-method"];
@@ -40,19 +41,22 @@ const FORWARDED_URI: [&str; 2] = ["x-original-uri", "x-forwarded-uri"];
 pub struct State {
     pub verifier: Verifier,
     pub allow_unauthenticated: bool,
-    pub metrics: std::sync::Arc<Metrics>,
-    pub readiness: std::sync::Arc<Readiness>,
+    pub metrics: Arc<Metrics>,
+    pub readiness: Arc<Readiness>,
 }
 
 /// Answers one request.
 pub async fn handle(
-    state: std::sync::Arc<State>,
+    state: Arc<State>,
     req: Request<Incoming>,
 ) -> Result<Response<String>, Infallible> {
     let path = req.uri().path();
     let answer = if path == AUTH_PATH {
         auth(&state, &req, policy::from_query(req.uri().query())).await
-    } else if path == EXT_AUTHZ_PREFIX || path.starts_with("/ext-authz/") {
+    } else if path
+        .strip_prefix(EXT_AUTHZ_PREFIX)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    {
         auth(&state, &req, Ok(Policy::new())).await
     } else if !matches!(*req.method(), Method::GET | Method::HEAD) {
         plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n")
