@@ -39,6 +39,7 @@ pub fn run(args: ServeArgs) -> Result<u8, Usage> {
         .build()
         .map_err(|e| Usage(format!("cannot start the async runtime: {e}")))?;
     let result = runtime.block_on(async move {
+        let shutdown = server::shutdown_signal();
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .map_err(|e| Usage(format!("cannot listen on {}: {e}", args.listen)))?;
@@ -68,7 +69,7 @@ pub fn run(args: ServeArgs) -> Result<u8, Usage> {
             metrics,
             readiness: settings.readiness,
         });
-        server::serve(listener, state, server::signal()).await;
+        server::serve(listener, state, shutdown).await;
         Ok(0)
     });
     // A key fetch still running on the blocking pool is bounded by --fetch-timeout-ms.
