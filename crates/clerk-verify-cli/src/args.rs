@@ -37,6 +37,9 @@ pub enum Command {
     /// A local issuer for tests without a Clerk account: keygen, mint, serve.
     #[command(subcommand)]
     Dev(DevCommand),
+    /// A forward-auth server for nginx, Traefik, Caddy and Envoy: GET /auth answers 200 with
+    /// the user's X-Clerk-* headers, or 401/403/503.
+    Serve(crate::serve::ServeArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions {
         /// The shell.

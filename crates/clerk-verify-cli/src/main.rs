@@ -4,6 +4,7 @@
 mod args;
 mod dev_cmd;
 mod inspect_cmd;
+mod serve;
 mod verifier;
 mod verify_cmd;
 
@@ -32,6 +33,7 @@ fn main() -> ExitCode {
         Command::Verify(a) => verify_cmd::run(a),
         Command::Inspect(a) => inspect_cmd::run(a),
         Command::Dev(d) => dev_cmd::run(d),
+        Command::Serve(a) => serve::run(a),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "clerk-verify", &mut std::io::stdout());

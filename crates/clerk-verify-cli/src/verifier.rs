@@ -8,6 +8,7 @@ use clerk_verify::env::{split_list, ENV_API_URL, ENV_JWT_KEY};
 use clerk_verify::remote::{JwksSource, RemoteKeys, RemoteOptions};
 use clerk_verify::{Clock, Error, Verifier, VerifyOptions};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 const API_URL_WITHOUT_SECRET: &str =
@@ -42,6 +43,13 @@ pub fn remote_options(fetching: &Fetching) -> RemoteOptions {
         .read_timeout(t)
 }
 
+/// A verifier, and its keys when they are fetched: `serve` warms and refreshes them.
+pub struct Built {
+    pub verifier: Verifier,
+    /// `None` for keys known up front (a PEM, a JWKS file, an HS256 secret).
+    pub remote: Option<Arc<RemoteKeys>>,
+}
+
 /// A verifier over the key source the flags name, else the environment's (`env` looks up a
 /// variable; blank values count as unset).
 pub fn build(
@@ -51,12 +59,41 @@ pub fn build(
     opts: VerifyOptions,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Verifier, Usage> {
-    let config_err = |what: &str, e: Error| Usage(format!("{what}: {e} (reason {})", e.reason()));
+    build_keys(key, fetching, remote, opts, env).map(|b| b.verifier)
+}
+
+/// A verifier over remote keys from `source` (`what` names the setting in errors).
+pub fn remote_verifier(
+    source: Result<JwksSource, Error>,
+    remote: RemoteOptions,
+    opts: VerifyOptions,
+    what: &str,
+) -> Result<Built, Usage> {
+    let keys = source
+        .and_then(|s| RemoteKeys::new(s, remote))
+        .map(Arc::new)
+        .map_err(|e| config_err(what, e))?;
+    let verifier = Verifier::new(Arc::clone(&keys), opts).map_err(|e| config_err(what, e))?;
+    Ok(Built {
+        verifier,
+        remote: Some(keys),
+    })
+}
+
+/// [`build`], keeping the remote keys' handle.
+pub fn build_keys(
+    key: &KeySource,
+    fetching: &Fetching,
+    remote: RemoteOptions,
+    opts: VerifyOptions,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Built, Usage> {
+    let fixed = |v: Verifier| Built {
+        verifier: v,
+        remote: None,
+    };
     let remote_verifier = |source: Result<JwksSource, Error>, what: &str| {
-        source
-            .and_then(|s| RemoteKeys::new(s, remote.clone()))
-            .and_then(|k| Verifier::new(k, opts.clone()))
-            .map_err(|e| config_err(what, e))
+        remote_verifier(source, remote.clone(), opts.clone(), what)
     };
     let api_url = fetching.api_url.as_deref();
     let secret_flag = match (&key.secret_key, &key.secret_key_file) {
@@ -75,6 +112,7 @@ pub fn build(
             return remote_verifier(JwksSource::url(jwks), "--jwks");
         }
         return Verifier::from_jwks(&read_text(Path::new(jwks))?, opts)
+            .map(fixed)
             .map_err(|e| config_err(&format!("--jwks {jwks}"), e));
     }
     if let Some(pk) = &key.publishable_key {
@@ -82,6 +120,7 @@ pub fn build(
     }
     if let Some(path) = &key.pem {
         return Verifier::from_pem(&read_text(path)?, opts)
+            .map(fixed)
             .map_err(|e| config_err(&format!("--pem {}", path.display()), e));
     }
     if let Some(path) = &key.hs256_secret_file {
@@ -94,6 +133,7 @@ pub fn build(
             }
         }
         return Verifier::from_hs256_secret(&secret, opts)
+            .map(fixed)
             .map_err(|e| config_err(&format!("--hs256-secret-file {}", path.display()), e));
     }
     // The environment. A flag beats a variable: --api-url over CLERK_API_URL.
@@ -107,7 +147,9 @@ pub fn build(
         if api_url.is_some() {
             return Err(Usage(API_URL_WITHOUT_SECRET.into()));
         }
-        return Verifier::from_pem(&pem, opts).map_err(|e| config_err(ENV_JWT_KEY, e));
+        return Verifier::from_pem(&pem, opts)
+            .map(fixed)
+            .map_err(|e| config_err(ENV_JWT_KEY, e));
     }
     match JwksSource::from_lookup(get) {
         Ok(Some(source)) => {
@@ -126,7 +168,12 @@ pub fn build(
     }
 }
 
-fn key_flag_given(key: &KeySource) -> bool {
+fn config_err(what: &str, e: Error) -> Usage {
+    Usage(format!("{what}: {e} (reason {})", e.reason()))
+}
+
+/// Whether a key flag other than the secret key's is given.
+pub fn key_flag_given(key: &KeySource) -> bool {
     key.jwks.is_some()
         || key.pem.is_some()
         || key.hs256_secret_file.is_some()

@@ -32,6 +32,8 @@ const MAX_BACKWARD_STEP: Duration = Duration::from_secs(60);
 
 /// Called with every failed fetch.
 pub(crate) type ErrorHook = Arc<dyn Fn(&Error) + Send + Sync>;
+/// Called with the number of keys after every successful fetch.
+pub(crate) type SuccessHook = Arc<dyn Fn(usize) + Send + Sync>;
 
 /// Cache settings (validated by `RemoteOptions`).
 #[derive(Clone, Debug)]
@@ -49,6 +51,7 @@ pub(crate) struct KeyCache {
     /// Held for the whole duration of a fetch: the single flight.
     fetch_lock: Mutex<()>,
     on_error: Option<ErrorHook>,
+    on_success: Option<SuccessHook>,
 }
 
 #[derive(Default)]
@@ -97,7 +100,14 @@ impl KeyCache {
             state: RwLock::new(State::default()),
             fetch_lock: Mutex::new(()),
             on_error,
+            on_success: None,
         }
+    }
+
+    /// Sets the hook told of every successful fetch.
+    pub(crate) fn on_success(mut self, hook: Option<SuccessHook>) -> KeyCache {
+        self.on_success = hook;
+        self
     }
 
     /// The key for `kid` from memory, never blocking. `None`: a fetch is needed.
@@ -129,6 +139,7 @@ impl KeyCache {
         if self.cfg.skip_cache {
             let kid = kid.ok_or(Error::JwkKidMismatch)?;
             let keys = fetch().inspect_err(|e| self.report(e, None))?;
+            self.succeeded(keys.len());
             return find(&keys, kid)?.ok_or(Error::JwkKidMismatch);
         }
         let _flight = match self.decide(kid, now) {
@@ -159,6 +170,7 @@ impl KeyCache {
         if self.cfg.skip_cache {
             return fetch()
                 .map(|k| k.len())
+                .inspect(|n| self.succeeded(*n))
                 .inspect_err(|e| self.report(e, None));
         }
         let _flight = self.fetch_lock.lock();
@@ -203,10 +215,18 @@ impl KeyCache {
                 }
             }
         };
-        if let Err(e) = &out {
-            self.report(e, serving_stale_since.map(|t| age(now, t)));
+        match &out {
+            Ok(n) => self.succeeded(*n),
+            Err(e) => self.report(e, serving_stale_since.map(|t| age(now, t))),
         }
         out
+    }
+
+    /// Calls the success hook, outside the state lock.
+    fn succeeded(&self, keys: usize) {
+        if let Some(hook) = &self.on_success {
+            hook(keys);
+        }
     }
 
     /// Logs a failed fetch (once per attempt, so at most once per refetch interval) and calls
@@ -447,6 +467,23 @@ mod tests {
         // Recovery.
         assert!(c.get(Some("a"), at(end + 10), ok(&["a"])).is_ok());
         assert!(c.get(Some("a"), at(end + 11), never).is_ok());
+    }
+
+    #[test]
+    fn the_success_hook_hears_every_good_fetch() {
+        let kept = Arc::new(parking_lot::Mutex::new(Vec::new()));
+        let sink = Arc::clone(&kept);
+        let hook: SuccessHook = Arc::new(move |n| sink.lock().push(n));
+        let c = KeyCache::new(cfg(), None).on_success(Some(hook));
+        // Cold fetch (two usable keys kept), a failed refresh (not reported here), a refetch
+        // for a rotated kid, then an explicit refresh.
+        c.get(Some("a"), at(0), ok(&["a", "b"])).unwrap();
+        assert!(c.get(Some("a"), at(300), down).is_ok());
+        c.get(Some("new"), at(310), ok(&["a", "b", "new"])).unwrap();
+        assert_eq!(c.refresh(at(320), ok(&["a"])).unwrap(), 1);
+        // Hits from memory are not fetches.
+        c.get(Some("a"), at(321), never).unwrap();
+        assert_eq!(*kept.lock(), [2, 3, 1]);
     }
 
     #[test]

@@ -61,7 +61,7 @@ impl RemoteKeys {
         let checked = check_url(&url, "the JWKS URL")?;
         Ok(RemoteKeys {
             http: HttpClient::new(&opts, checked.loopback),
-            cache: KeyCache::new(opts.cache_config(), opts.hook()),
+            cache: KeyCache::new(opts.cache_config(), opts.hook()).on_success(opts.success_hook()),
             source,
             url,
         })

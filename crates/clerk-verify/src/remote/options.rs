@@ -2,7 +2,7 @@
 
 use crate::error::Error;
 use crate::keys::MAX_JWKS_KEYS;
-use crate::remote::cache::{CacheConfig, ErrorHook};
+use crate::remote::cache::{CacheConfig, ErrorHook, SuccessHook};
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -75,6 +75,7 @@ pub struct RemoteOptions {
     /// (`jwk-remote-invalid`), never cut. Default [`MAX_JWKS_KEYS`].
     pub max_keys: usize,
     on_fetch_error: Option<ErrorHook>,
+    on_fetch_success: Option<SuccessHook>,
 }
 
 impl Default for RemoteOptions {
@@ -90,6 +91,7 @@ impl Default for RemoteOptions {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_keys: MAX_JWKS_KEYS,
             on_fetch_error: None,
+            on_fetch_success: None,
         }
     }
 }
@@ -163,6 +165,28 @@ impl RemoteOptions {
         self
     }
 
+    /// Calls `hook` with the number of keys kept after every successful fetch (the cache's
+    /// first load, TTL refreshes, unknown-`kid` refetches, [`crate::remote::RemoteKeys::refresh`]):
+    /// with [`RemoteOptions::on_fetch_error`], the place to count fetches or to learn that keys
+    /// are loaded. Runs on the fetching thread; keep it short and do not verify tokens from it.
+    ///
+    /// ```
+    /// use clerk_verify::remote::RemoteOptions;
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// let fetches = Arc::new(AtomicUsize::new(0));
+    /// let seen = Arc::clone(&fetches);
+    /// let opts = RemoteOptions::default().on_fetch_success(move |_keys| {
+    ///     seen.fetch_add(1, Ordering::Relaxed);
+    /// });
+    /// # drop(opts);
+    /// ```
+    pub fn on_fetch_success(mut self, hook: impl Fn(usize) + Send + Sync + 'static) -> Self {
+        self.on_fetch_success = Some(Arc::new(hook));
+        self
+    }
+
     pub(crate) fn validate(&self) -> Result<(), Error> {
         let zero = [
             (self.cache_ttl, "cache_ttl"),
@@ -202,6 +226,10 @@ impl RemoteOptions {
     pub(crate) fn hook(&self) -> Option<ErrorHook> {
         self.on_fetch_error.clone()
     }
+
+    pub(crate) fn success_hook(&self) -> Option<SuccessHook> {
+        self.on_fetch_success.clone()
+    }
 }
 
 impl fmt::Debug for RemoteOptions {
@@ -217,6 +245,7 @@ impl fmt::Debug for RemoteOptions {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("max_keys", &self.max_keys)
             .field("on_fetch_error", &self.on_fetch_error.is_some())
+            .field("on_fetch_success", &self.on_fetch_success.is_some())
             .finish()
     }
 }
@@ -256,5 +285,8 @@ mod tests {
         }
         let hooked = RemoteOptions::new().on_fetch_error(|_| {});
         assert!(format!("{hooked:?}").contains("on_fetch_error: true"));
+        assert!(format!("{hooked:?}").contains("on_fetch_success: false"));
+        let counted = RemoteOptions::new().on_fetch_success(|_| {});
+        assert!(format!("{counted:?}").contains("on_fetch_success: true"));
     }
 }

@@ -1,0 +1,76 @@
+//! `clerk-verify serve`'s flags. A fixed interface: reverse-proxy configurations and outside
+//! tests drive these names; add, never rename.
+
+use crate::args::{Fetching, KeySource};
+use clap::Args;
+use std::net::SocketAddr;
+
+const SERVE_HELP: &str = "\
+Routes:
+  /auth       the forward-auth check (any method): 200 with X-Clerk-User-Id, X-Clerk-Session-Id,
+              X-Clerk-Org-Id, X-Clerk-Org-Role, X-Clerk-Org-Permissions, X-Clerk-Auth-Status;
+              401, 403 or 503 otherwise. Per-location requirements in the query:
+              ?role=org:admin  ?permission=org:invoices:read (repeatable)  ?org=required
+  /ext-authz/...  the same check for Envoy's ext_authz (path_prefix), no query policy
+  /healthz    200 while the process runs
+  /readyz     200 once the keys are loaded
+  /metrics    Prometheus text format
+
+Environment, when the matching flag is not given:
+  Key source (first one set wins):
+    CLERK_JWT_KEY           PEM public key (networkless)
+    CLERK_JWKS_URL          a JWKS URL
+    CLERK_FRONTEND_API_URL  the Frontend API (--frontend-api-url)
+    CLERK_SECRET_KEY        Clerk's Backend API JWKS (with --api-url, else CLERK_API_URL)
+    CLERK_PUBLISHABLE_KEY   the Frontend API's public JWKS
+  CLERK_PUBLISHABLE_KEY also picks the suffixed __session cookie (as --publishable-key does).
+  CLERK_AUTHORIZED_PARTIES  --authorized-party (comma list)
+  CLERK_AUDIENCE            --audience (comma list)
+  CLERK_ISSUER              --issuer
+  CLERK_CLOCK_SKEW_MS       --clock-skew-ms
+
+Stops on SIGTERM or Ctrl-C after the requests in flight are answered. Logs go to standard
+error, one key=value line per decision; tokens and secrets are never logged.";
+
+/// `clerk-verify serve`: a forward-auth server for nginx, Traefik, Caddy and Envoy.
+#[derive(Debug, Args)]
+#[command(after_help = SERVE_HELP)]
+pub struct ServeArgs {
+    /// The address to listen on (port 0 picks a free port, printed in the first log line).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8787")]
+    pub listen: SocketAddr,
+    #[command(flatten)]
+    pub key: KeySource,
+    /// Your Clerk Frontend API URL, e.g. https://clerk.example.com: keys from
+    /// <URL>/.well-known/jwks.json [env: CLERK_FRONTEND_API_URL].
+    #[arg(long, value_name = "URL", group = "key")]
+    pub frontend_api_url: Option<String>,
+    #[command(flatten)]
+    pub fetching: Fetching,
+    /// An allowed `azp` origin; repeat it, or give a comma-separated list
+    /// [env: CLERK_AUTHORIZED_PARTIES].
+    #[arg(long = "authorized-party", value_name = "URL")]
+    pub authorized_parties: Vec<String>,
+    /// An accepted audience; repeat it for several [env: CLERK_AUDIENCE].
+    #[arg(long, value_name = "AUD")]
+    pub audience: Vec<String>,
+    /// The required `iss` (your Frontend API URL) [env: CLERK_ISSUER].
+    #[arg(long, value_name = "ISS")]
+    pub issuer: Option<String>,
+    /// Tolerance for exp, nbf and iat [default: 5000] [env: CLERK_CLOCK_SKEW_MS].
+    #[arg(long, value_name = "N")]
+    pub clock_skew_ms: Option<u64>,
+    /// Let requests without a valid session through: 200 with `X-Clerk-Auth-Status:
+    /// signed-out` and no identity headers, where the location requires no role, permission or
+    /// organization. A key source that is down is still 503.
+    #[arg(long)]
+    pub allow_unauthenticated: bool,
+    /// Least severe log level written.
+    #[arg(
+        long,
+        value_name = "LEVEL",
+        default_value = "info",
+        value_parser = ["off", "error", "warn", "info", "debug"]
+    )]
+    pub log_level: String,
+}

@@ -1,0 +1,352 @@
+//! The routes: `/auth` (and Envoy's `/ext-authz/…`), `/healthz`, `/readyz`, `/metrics`.
+//!
+//! `/auth` is one request of the core's shared flow: `Verifier::authenticate_headers` on the
+//! forwarded `Authorization` and `Cookie` headers, `Step::finish` on the blocking pool when a
+//! key must be fetched, then the location's [`Policy`]; refusals are the core's [`Refusal`]s,
+//! so the status, body and headers are those of every adapter.
+
+use crate::serve::keys::Readiness;
+use crate::serve::logging::{Line, TARGET};
+use crate::serve::metrics::{Metrics, Outcome};
+use crate::serve::policy;
+use clerk_verify::request::{Policy, AUTH_REASON_HEADER, AUTH_STATUS_HEADER};
+use clerk_verify::{reason, Auth, Authentication, Refusal, Verifier};
+use hyper::body::Incoming;
+use hyper::header::{HeaderMap, HeaderName, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// The forward-auth check.
+const AUTH_PATH: &str = "/auth";
+/// Envoy's `ext_authz` HTTP service appends the client's path (and query) to its
+/// `path_prefix`: the check is the same as `/auth`'s, but the query is the client's, never a
+/// policy.
+const EXT_AUTHZ_PREFIX: &str = "/ext-authz";
+
+// Identity headers of a signed-in answer.
+const USER_ID: &str = "x-clerk-user-id";
+const SESSION_ID: &str = "x-clerk-session-id";
+const ORG_ID: &str = "x-clerk-org-id";
+const ORG_ROLE: &str = "x-clerk-org-role";
+const ORG_PERMISSIONS: &str = "x-clerk-org-permissions";
+
+/// The forwarded request's method, as nginx (by convention), then Traefik and Caddy send it.
+const FORWARDED_METHOD: [&str; 2] = ["x-original-method", "x-forwarded-method"];
+/// The forwarded request's URI, for the log (its query is dropped there).
+const FORWARDED_URI: [&str; 2] = ["x-original-uri", "x-forwarded-uri"];
+
+/// What every request handler shares.
+pub struct State {
+    pub verifier: Verifier,
+    pub allow_unauthenticated: bool,
+    pub metrics: Arc<Metrics>,
+    pub readiness: Arc<Readiness>,
+}
+
+/// Answers one request.
+pub async fn handle(
+    state: Arc<State>,
+    req: Request<Incoming>,
+) -> Result<Response<String>, Infallible> {
+    let path = req.uri().path();
+    let answer = if path == AUTH_PATH {
+        auth(&state, &req, policy::from_query(req.uri().query())).await
+    } else if path
+        .strip_prefix(EXT_AUTHZ_PREFIX)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    {
+        auth(&state, &req, Ok(Policy::new())).await
+    } else if !matches!(*req.method(), Method::GET | Method::HEAD) {
+        plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n")
+    } else {
+        match path {
+            "/healthz" => plain(StatusCode::OK, "ok\n"),
+            "/readyz" if state.readiness.is_ready() => plain(StatusCode::OK, "ready\n"),
+            "/readyz" => plain(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not ready: the keys are not loaded\n",
+            ),
+            "/metrics" => {
+                let mut r = plain(StatusCode::OK, state.metrics.render());
+                r.headers_mut().insert(
+                    hyper::header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+                );
+                r
+            }
+            _ => plain(StatusCode::NOT_FOUND, "not found\n"),
+        }
+    };
+    Ok(answer)
+}
+
+/// The decision for one forwarded request. `policy` is `Err` when the location's query is
+/// malformed: a configuration error, answered 500 whoever asks.
+async fn auth(
+    state: &State,
+    req: &Request<Incoming>,
+    policy: Result<Policy, String>,
+) -> Response<String> {
+    let started = Instant::now();
+    let headers = req.headers();
+    let method = FORWARDED_METHOD
+        .iter()
+        .find_map(|name| text(headers, name))
+        .unwrap_or(req.method().as_str());
+    let decision = match policy {
+        Err(detail) => Decision::Refused(Refusal::internal(reason::CONFIG_INVALID, detail)),
+        // A CORS preflight carries no credentials: let it through to the service's CORS
+        // handling, with no identity.
+        Ok(_)
+            if method.eq_ignore_ascii_case("OPTIONS")
+                && headers.contains_key(hyper::header::ACCESS_CONTROL_REQUEST_METHOD) =>
+        {
+            Decision::Preflight
+        }
+        Ok(policy) => {
+            let step = state.verifier.authenticate_headers(
+                headers
+                    .get(hyper::header::AUTHORIZATION)
+                    .map(HeaderValue::as_bytes),
+                headers
+                    .get_all(hyper::header::COOKIE)
+                    .iter()
+                    .map(HeaderValue::as_bytes),
+            );
+            let authentication = step.finish(tokio::task::spawn_blocking).await;
+            decide(authentication, &policy, state.allow_unauthenticated)
+        }
+    };
+    let (outcome, reason) = decision.outcome();
+    let took = started.elapsed();
+    state.metrics.request(outcome, reason, took);
+    log_decision(req, method, &decision, outcome, took);
+    decision.into_response()
+}
+
+/// What `/auth` answers.
+enum Decision {
+    /// The user, the policy met, and the identity headers.
+    SignedIn(Auth, Policy, HeaderMap),
+    /// Without a session, let through (`--allow-unauthenticated`); the reason is why.
+    SignedOut(&'static str),
+    Preflight,
+    Refused(Refusal),
+}
+
+fn decide(
+    authentication: Authentication,
+    policy: &Policy,
+    allow_unauthenticated: bool,
+) -> Decision {
+    match authentication {
+        Authentication::SignedIn(auth) => match policy.check(&auth) {
+            Ok(()) => match identity(&auth) {
+                Ok(headers) => Decision::SignedIn(auth, policy.clone(), headers),
+                Err(refusal) => Decision::Refused(refusal),
+            },
+            Err(forbidden) => Decision::Refused(Refusal::from_forbidden(&forbidden)),
+        },
+        // "No valid session" passes only where nothing more is required, and never when the
+        // server is at fault (an outage is 503, not an anonymous user: `into_optional`'s rule).
+        Authentication::SignedOut(out)
+            if allow_unauthenticated && policy.is_empty() && !out.server_fault() =>
+        {
+            Decision::SignedOut(out.reason())
+        }
+        Authentication::SignedOut(out) => Decision::Refused(Refusal::from_signed_out(&out)),
+        _ => Decision::Refused(Refusal::internal(
+            reason::INTERNAL_ERROR,
+            "an authentication state this server does not know",
+        )),
+    }
+}
+
+impl Decision {
+    /// The `result` label and the reason (empty when there is none).
+    fn outcome(&self) -> (Outcome, &'static str) {
+        match self {
+            Decision::SignedIn(..) => (Outcome::SignedIn, ""),
+            Decision::SignedOut(reason) => (Outcome::SignedOut, reason),
+            Decision::Preflight => (Outcome::Preflight, ""),
+            Decision::Refused(r) => (Outcome::of_status(r.status()), r.reason()),
+        }
+    }
+
+    fn status(&self) -> StatusCode {
+        match self {
+            Decision::Refused(r) => {
+                StatusCode::from_u16(r.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+            }
+            _ => StatusCode::OK,
+        }
+    }
+
+    fn into_response(self) -> Response<String> {
+        let status = self.status();
+        let mut r = match self {
+            Decision::SignedIn(_, _, headers) => {
+                let mut r = Response::new(String::new());
+                *r.headers_mut() = headers;
+                r
+            }
+            Decision::SignedOut(reason) => {
+                let mut r = Response::new(String::new());
+                set(r.headers_mut(), AUTH_STATUS_HEADER, "signed-out");
+                set(r.headers_mut(), AUTH_REASON_HEADER, reason);
+                r
+            }
+            Decision::Preflight => {
+                let mut r = Response::new(String::new());
+                set(r.headers_mut(), AUTH_STATUS_HEADER, "signed-out");
+                r
+            }
+            Decision::Refused(refusal) => refused(&refusal),
+        };
+        *r.status_mut() = status;
+        no_store(r.headers_mut());
+        r
+    }
+}
+
+/// The identity headers of a signed-in answer. A claim that cannot be a header value (a control
+/// character in a custom issuer's `sub`) is refused rather than dropped or mangled.
+fn identity(auth: &Auth) -> Result<HeaderMap, Refusal> {
+    let mut h = HeaderMap::new();
+    let mut put = |name: &'static str, value: &str| {
+        let value = HeaderValue::from_bytes(value.as_bytes()).map_err(|_| {
+            Refusal::internal(
+                reason::INTERNAL_ERROR,
+                format!("the verified {name} cannot be sent as a header value"),
+            )
+        })?;
+        h.insert(HeaderName::from_static(name), value);
+        Ok::<(), Refusal>(())
+    };
+    put(USER_ID, auth.user_id())?;
+    if let Some(sid) = auth.session_id() {
+        put(SESSION_ID, sid)?;
+    }
+    if let Some(org) = auth.org() {
+        put(ORG_ID, &org.id)?;
+        if let Some(role) = &org.role {
+            put(ORG_ROLE, role)?;
+        }
+        if !org.permissions.is_empty() {
+            put(ORG_PERMISSIONS, &org.permissions.join(","))?;
+        }
+    }
+    put(AUTH_STATUS_HEADER, "signed-in")?;
+    Ok(h)
+}
+
+/// A refusal as the core renders it for every adapter.
+fn refused(refusal: &Refusal) -> Response<String> {
+    let mut r = Response::new(refusal.json_body());
+    let h = r.headers_mut();
+    h.insert(
+        hyper::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Some(challenge) = refusal.www_authenticate() {
+        h.insert(
+            hyper::header::WWW_AUTHENTICATE,
+            HeaderValue::from_static(challenge),
+        );
+    }
+    for (name, value) in refusal.debug_headers() {
+        set(h, name, value);
+    }
+    r
+}
+
+fn plain(status: StatusCode, body: impl Into<String>) -> Response<String> {
+    let mut r = Response::new(body.into());
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    r
+}
+
+/// Answers about one request's credentials must never be cached by anything in between.
+fn no_store(h: &mut HeaderMap) {
+    h.insert(
+        hyper::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    );
+}
+
+/// Sets a header whose name and value are our own constants (reason codes, statuses).
+fn set(h: &mut HeaderMap, name: &'static str, value: &'static str) {
+    h.insert(
+        HeaderName::from_static(name),
+        HeaderValue::from_static(value),
+    );
+}
+
+fn text<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty())
+}
+
+/// One line per decision: never the token, never the query (it may carry secrets).
+fn log_decision(
+    req: &Request<Incoming>,
+    method: &str,
+    decision: &Decision,
+    outcome: Outcome,
+    took: std::time::Duration,
+) {
+    let forwarded = FORWARDED_URI
+        .iter()
+        .find_map(|name| text(req.headers(), name));
+    let path = match forwarded {
+        Some(uri) => uri,
+        None => req
+            .uri()
+            .path()
+            .strip_prefix(EXT_AUTHZ_PREFIX)
+            .unwrap_or(req.uri().path()),
+    };
+    let path = path.split(['?', '#']).next().unwrap_or("");
+    let mut line = Line::event("auth")
+        .kv("status", decision.status().as_u16())
+        .kv("result", outcome.label())
+        .kv("method", method)
+        .kv("path", path);
+    let level = match decision {
+        Decision::SignedIn(auth, policy, _) => {
+            line = line
+                .kv("user", auth.user_id())
+                .opt("session", auth.session_id())
+                .opt("org", auth.org().map(|o| &o.id));
+            if !policy.is_empty() {
+                line = line.kv("policy", policy);
+            }
+            log::Level::Info
+        }
+        Decision::SignedOut(reason) => {
+            line = line.kv("reason", reason);
+            log::Level::Info
+        }
+        Decision::Preflight => log::Level::Info,
+        Decision::Refused(refusal) => {
+            line = line.kv("reason", refusal.reason());
+            // Operators need the cause of a 5xx; it never holds the token or a secret.
+            if refusal.status() >= 500 {
+                line = line.kv("detail", refusal.detail());
+                log::Level::Warn
+            } else {
+                log::Level::Info
+            }
+        }
+    };
+    line = line.kv("us", took.as_micros());
+    log::log!(target: TARGET, level, "{line}");
+}

@@ -1,0 +1,283 @@
+//! What `serve` runs with, from its flags, else the environment: the verifier (and its remote
+//! keys), the readiness rule, and the fetch hooks that feed `/metrics` and `/readyz`.
+//!
+//! Unlike `verify`, `serve` reads its rules from the environment too (`CLERK_AUTHORIZED_PARTIES`,
+//! `CLERK_AUDIENCE`, `CLERK_ISSUER`, `CLERK_CLOCK_SKEW_MS`): a server in a container is
+//! configured that way. A flag always beats its variable.
+
+use crate::serve::args::ServeArgs;
+use crate::serve::keys::Readiness;
+use crate::serve::metrics::Metrics;
+use crate::verifier::{self, Built};
+use crate::Usage;
+use clerk_verify::env::{
+    split_list, ENV_JWKS_URL, ENV_JWT_KEY, ENV_PUBLISHABLE_KEY, ENV_SECRET_KEY,
+};
+use clerk_verify::remote::{JwksSource, RemoteKeys};
+use clerk_verify::{Verifier, VerifyOptions};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The gateway policy's name for the Frontend API URL (Zuplo's `frontendApiUrl`).
+pub const ENV_FRONTEND_API_URL: &str = "CLERK_FRONTEND_API_URL";
+
+/// Everything the server needs, ready to run.
+pub struct Settings {
+    pub verifier: Verifier,
+    /// The fetched keys, to load at start and refresh; `None` for keys known up front.
+    pub remote: Option<Arc<RemoteKeys>>,
+    /// How often the remote keys are refreshed in the background.
+    pub refresh_every: Duration,
+    pub readiness: Arc<Readiness>,
+    pub allow_unauthenticated: bool,
+}
+
+/// Builds the settings; `env` looks up a variable (blank values count as unset).
+pub fn build(
+    args: &ServeArgs,
+    env: &dyn Fn(&str) -> Option<String>,
+    metrics: &Arc<Metrics>,
+) -> Result<Settings, Usage> {
+    let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+    let opts = options(args, &env)?;
+
+    // The fetch hooks feed `/metrics` and `/readyz`; the readiness of fetched keys lasts as long
+    // as the core keeps using them after a fetch.
+    let remote = verifier::remote_options(&args.fetching);
+    let readiness = Arc::new(Readiness::fetched(
+        remote.cache_ttl.saturating_add(remote.max_stale),
+    ));
+    let refresh_every = remote.cache_ttl / 2;
+    let (ok, failed, loaded) = (Arc::clone(metrics), Arc::clone(metrics), readiness.clone());
+    let remote = remote
+        .on_fetch_success(move |_| {
+            ok.jwks_fetch(true);
+            loaded.loaded();
+        })
+        .on_fetch_error(move |_| failed.jwks_fetch(false));
+
+    let key_flag = verifier::key_flag_given(&args.key)
+        || args.key.secret_key.is_some()
+        || args.key.secret_key_file.is_some();
+    // The Frontend API URL comes after CLERK_JWKS_URL in the environment's order (the most
+    // specific setting wins) and before Clerk's keys.
+    let frontend = args.frontend_api_url.clone().or_else(|| {
+        let before = env(ENV_JWT_KEY).is_some() || env(ENV_JWKS_URL).is_some();
+        (!key_flag && !before)
+            .then(|| env(ENV_FRONTEND_API_URL))
+            .flatten()
+    });
+    let built = if let Some(url) = frontend {
+        if args.fetching.api_url.is_some() {
+            return Err(Usage(
+                "--api-url goes with a secret key, not a Frontend API URL".into(),
+            ));
+        }
+        verifier::remote_verifier(
+            JwksSource::frontend_api(&url),
+            remote,
+            opts,
+            "--frontend-api-url",
+        )?
+    } else {
+        let env_key = [
+            ENV_JWT_KEY,
+            ENV_JWKS_URL,
+            ENV_SECRET_KEY,
+            ENV_PUBLISHABLE_KEY,
+        ]
+        .iter()
+        .any(|name| env(name).is_some());
+        if !key_flag && !env_key {
+            return Err(Usage(
+                "no key given: pass --frontend-api-url, --jwks, --pem, --publishable-key, \
+                 --secret-key(-file) or --hs256-secret-file, or set CLERK_JWT_KEY, \
+                 CLERK_JWKS_URL, CLERK_FRONTEND_API_URL, CLERK_SECRET_KEY or \
+                 CLERK_PUBLISHABLE_KEY"
+                    .into(),
+            ));
+        }
+        verifier::build_keys(&args.key, &args.fetching, remote, opts, &env)?
+    };
+    let Built { verifier, remote } = built;
+    Ok(Settings {
+        readiness: if remote.is_some() {
+            readiness
+        } else {
+            Arc::new(Readiness::fixed())
+        },
+        verifier,
+        remote,
+        refresh_every,
+        allow_unauthenticated: args.allow_unauthenticated,
+    })
+}
+
+/// The verify options: the environment's, with each flag given replacing its variable.
+fn options(args: &ServeArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<VerifyOptions, Usage> {
+    let mut opts = VerifyOptions::from_lookup(env)
+        .map_err(|e| Usage(format!("environment: {e} (reason {})", e.reason())))?;
+    if !args.authorized_parties.is_empty() {
+        let parties: Vec<String> = args
+            .authorized_parties
+            .iter()
+            .flat_map(|p| split_list(p))
+            .collect();
+        opts = opts.authorized_parties(parties);
+    }
+    if !args.audience.is_empty() {
+        opts = opts.audience(args.audience.iter().cloned());
+    }
+    if let Some(issuer) = &args.issuer {
+        opts = opts.issuer(issuer);
+    }
+    if let Some(ms) = args.clock_skew_ms {
+        opts = opts.clock_skew(Duration::from_millis(ms));
+    }
+    // The publishable key also tells which __session cookie a browser sends (Clerk's suffixed
+    // cookies), so the key-source flag sets it as CLERK_PUBLISHABLE_KEY does.
+    if let Some(pk) = &args.key.publishable_key {
+        opts = opts.publishable_key(pk);
+    }
+    // Verified-token cache (the performance issue): switch it on here, by default, once the core has it.
+    Ok(opts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::args::Cli;
+    use clap::Parser;
+
+    fn args(flags: &[&str]) -> ServeArgs {
+        let mut argv = vec!["clerk-verify", "serve"];
+        argv.extend_from_slice(flags);
+        match Cli::parse_from(argv).command {
+            crate::args::Command::Serve(a) => a,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        }
+    }
+
+    fn jwks_url(s: &Settings) -> Option<String> {
+        s.remote.as_ref().map(|k| k.jwks_url().to_owned())
+    }
+
+    #[test]
+    fn key_source_order() {
+        let m = Arc::new(Metrics::default());
+        let fe = "https://clerk.example.com";
+        // The flag.
+        let s = build(&args(&["--frontend-api-url", fe]), &env(&[]), &m).unwrap();
+        assert_eq!(
+            jwks_url(&s).as_deref(),
+            Some("https://clerk.example.com/.well-known/jwks.json")
+        );
+        assert!(!s.readiness.is_ready());
+        // The variable, before Clerk's secret key, after CLERK_JWKS_URL.
+        let vars = [(ENV_FRONTEND_API_URL, fe), (ENV_SECRET_KEY, "sk_test_abc")];
+        let s = build(&args(&[]), &env(&vars), &m).unwrap();
+        assert!(jwks_url(&s).unwrap().starts_with(fe));
+        let vars = [
+            (ENV_FRONTEND_API_URL, fe),
+            (ENV_JWKS_URL, "https://keys.example.com/jwks.json"),
+        ];
+        let s = build(&args(&[]), &env(&vars), &m).unwrap();
+        assert_eq!(
+            jwks_url(&s).as_deref(),
+            Some("https://keys.example.com/jwks.json")
+        );
+        // A key flag beats every variable; a fixed key is ready at once.
+        let dir = std::env::temp_dir().join(format!("clerk-serve-settings-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let pem = dir.join("key.pem");
+        std::fs::write(&pem, clerk_dev::fixtures::rsa2048().public_pem()).unwrap();
+        let s = build(
+            &args(&["--pem", pem.to_str().unwrap()]),
+            &env(&[(ENV_FRONTEND_API_URL, fe)]),
+            &m,
+        )
+        .unwrap();
+        assert!(s.remote.is_none() && s.readiness.is_ready());
+        std::fs::remove_dir_all(&dir).unwrap();
+        // Nothing at all, or a blank variable: a usage error naming the new source too.
+        for vars in [&[][..], &[(ENV_FRONTEND_API_URL, "  ")][..]] {
+            let e = build(&args(&[]), &env(vars), &m).err().unwrap();
+            assert!(e.0.contains("--frontend-api-url"), "{e}");
+        }
+        let e = build(
+            &args(&[
+                "--frontend-api-url",
+                fe,
+                "--api-url",
+                "https://api.example.com",
+            ]),
+            &env(&[]),
+            &m,
+        )
+        .err()
+        .unwrap();
+        assert!(e.0.contains("--api-url"), "{e}");
+    }
+
+    #[test]
+    fn rules_from_flags_else_environment() {
+        let m = Arc::new(Metrics::default());
+        let vars = [
+            (ENV_FRONTEND_API_URL, "https://clerk.example.com"),
+            (
+                "CLERK_AUTHORIZED_PARTIES",
+                "https://a.example, https://b.example",
+            ),
+            ("CLERK_ISSUER", "https://clerk.example.com"),
+            ("CLERK_CLOCK_SKEW_MS", "0"),
+        ];
+        let s = build(&args(&[]), &env(&vars), &m).unwrap();
+        let o = s.verifier.options();
+        assert_eq!(
+            o.authorized_parties,
+            ["https://a.example", "https://b.example"]
+        );
+        assert_eq!(o.issuer.as_deref(), Some("https://clerk.example.com"));
+        assert_eq!(o.clock_skew, Duration::ZERO);
+        let s = build(
+            &args(&[
+                "--authorized-party",
+                "https://c.example,https://d.example",
+                "--authorized-party",
+                "https://e.example",
+                "--clock-skew-ms",
+                "1000",
+                "--audience",
+                "api",
+            ]),
+            &env(&vars),
+            &m,
+        )
+        .unwrap();
+        let o = s.verifier.options();
+        assert_eq!(
+            o.authorized_parties,
+            [
+                "https://c.example",
+                "https://d.example",
+                "https://e.example"
+            ]
+        );
+        assert_eq!(o.clock_skew, Duration::from_secs(1));
+        assert_eq!(o.audience, ["api"]);
+        assert!(!s.allow_unauthenticated);
+        let bad = [
+            (ENV_FRONTEND_API_URL, "https://clerk.example.com"),
+            ("CLERK_CLOCK_SKEW_MS", "soon"),
+        ];
+        assert!(build(&args(&[]), &env(&bad), &m).is_err());
+    }
+}

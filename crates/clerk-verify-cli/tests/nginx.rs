@@ -1,0 +1,318 @@
+//! `clerk-verify serve` behind a real nginx (`auth_request`), as docs/gateway.md configures it:
+//! the upstream sees the user only when `/auth` says so, never a client's own `X-Clerk-*`
+//! headers, and is never reached by a refused request.
+//!
+//! nginx comes from the distribution (`.ci/run` installs it). Without it the test fails under
+//! CI (`CI` set) and, run by hand, prints a loud notice and passes without checking anything.
+
+mod support;
+
+use clerk_dev::{fixtures, now_unix, Fault, JwksServer, TokenBuilder};
+use serde_json::json;
+use support::{seen, Nginx, Reply, Serve, Upstream};
+
+/// docs/gateway.md's identity snippet: copy `/auth`'s answer onto the proxied request,
+/// overwriting whatever the client sent (an empty value removes the header).
+const IDENTITY_CONF: &str = "\
+auth_request_set $clerk_user_id          $upstream_http_x_clerk_user_id;
+auth_request_set $clerk_session_id       $upstream_http_x_clerk_session_id;
+auth_request_set $clerk_org_id           $upstream_http_x_clerk_org_id;
+auth_request_set $clerk_org_role         $upstream_http_x_clerk_org_role;
+auth_request_set $clerk_org_permissions  $upstream_http_x_clerk_org_permissions;
+auth_request_set $clerk_auth_status      $upstream_http_x_clerk_auth_status;
+auth_request_set $clerk_auth_reason      $upstream_http_x_clerk_auth_reason;
+proxy_set_header X-Clerk-User-Id         $clerk_user_id;
+proxy_set_header X-Clerk-Session-Id      $clerk_session_id;
+proxy_set_header X-Clerk-Org-Id          $clerk_org_id;
+proxy_set_header X-Clerk-Org-Role        $clerk_org_role;
+proxy_set_header X-Clerk-Org-Permissions $clerk_org_permissions;
+proxy_set_header X-Clerk-Auth-Status     $clerk_auth_status;
+proxy_set_header X-Clerk-Auth-Reason     $clerk_auth_reason;
+add_header X-Clerk-Auth-Reason $clerk_auth_reason always;
+";
+
+/// docs/gateway.md's auth location body: the subrequest without the body, with the original
+/// method and URI.
+const AUTH_CONF: &str = "\
+internal;
+proxy_pass_request_body off;
+proxy_set_header Content-Length \"\";
+proxy_set_header X-Original-Method $request_method;
+proxy_set_header X-Original-URI $request_uri;
+";
+
+/// docs/gateway.md shows exactly the snippets this test runs.
+#[test]
+fn the_docs_show_the_tested_nginx_snippets() {
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/gateway.md"
+    ))
+    .expect("docs/gateway.md");
+    for snippet in [IDENTITY_CONF, AUTH_CONF] {
+        let fenced = format!("```nginx\n{snippet}```");
+        assert!(doc.contains(&fenced), "docs/gateway.md lacks:\n{snippet}");
+    }
+}
+
+fn sign(b: TokenBuilder) -> String {
+    b.sign(fixtures::rsa2048())
+}
+
+fn member() -> String {
+    sign(
+        TokenBuilder::session("user_member", now_unix())
+            .claim(
+                "o",
+                json!({"id": "org_1", "rol": "member", "per": "read", "fpm": "1"}),
+            )
+            .claim("fea", "o:invoices"),
+    )
+}
+
+fn admin() -> String {
+    sign(
+        TokenBuilder::session("user_admin", now_unix())
+            .claim("o", json!({"id": "org_1", "rol": "admin"})),
+    )
+}
+
+/// Asserts the request went through to the upstream (one more hit) and returns its echo.
+fn passed(up: &Upstream, before: usize, r: Reply) -> Reply {
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(
+        up.hits(),
+        before + 1,
+        "the upstream was not reached once: {r:?}"
+    );
+    r
+}
+
+/// Asserts the request was refused with `status` and the upstream never saw it.
+fn refused(up: &Upstream, before: usize, r: &Reply, status: u16) {
+    assert_eq!(r.status, status, "{r:?}");
+    assert_eq!(
+        up.hits(),
+        before,
+        "a refused request reached the upstream: {r:?}"
+    );
+}
+
+#[test]
+fn nginx_auth_request_puts_clerk_in_front_of_a_service() {
+    let Some(nginx_bin) = support::nginx_binary() else {
+        let msg = "nginx NOT FOUND: the gateway test through a real reverse proxy did NOT run. \
+                   Install it (apt-get install nginx; .ci/run does).";
+        if std::env::var_os("CI").is_some() {
+            panic!("{msg}");
+        }
+        eprintln!("\n{}\n!!! {msg}\n{}\n", "!".repeat(80), "!".repeat(80));
+        return;
+    };
+
+    let keys = JwksServer::start_with(fixtures::rsa2048().jwks_json());
+    let dead = JwksServer::start_with(fixtures::rsa2048().jwks_json());
+    dead.set_fault(Fault::Status(500));
+    let strict = Serve::start(&[
+        "--jwks",
+        &keys.jwks_url(),
+        "--authorized-party",
+        "http://localhost:3000",
+    ]);
+    let optional = Serve::start(&["--jwks", &keys.jwks_url(), "--allow-unauthenticated"]);
+    let down = Serve::start(&["--jwks", &dead.jwks_url(), "--fetch-timeout-ms", "1000"]);
+    strict.wait_ready();
+    optional.wait_ready();
+    let up = Upstream::start();
+
+    let auth = |name: &str, serve: &Serve, query: &str| {
+        format!(
+            "location = /_clerk/{name} {{ proxy_pass http://{}/auth{query}; include DIR/clerk-auth.conf; }}\n",
+            serve.addr
+        )
+    };
+    let protected = |prefix: &str, name: &str| {
+        format!(
+            "location {prefix} {{ auth_request /_clerk/{name}; include DIR/clerk-identity.conf; \
+             proxy_pass http://127.0.0.1:{}; }}\n",
+            up.port
+        )
+    };
+    let server = format!(
+        "server {{\n listen 127.0.0.1:PORT;\n{}{}{}{}{}{}{}{}}}",
+        auth("auth", &strict, ""),
+        auth("admin", &strict, "?role=org:admin"),
+        auth("optional", &optional, ""),
+        auth("down", &down, ""),
+        protected("/", "auth"),
+        protected("/admin/", "admin"),
+        protected("/public/", "optional"),
+        protected("/down/", "down"),
+    );
+    let nginx = Nginx::start(
+        &nginx_bin,
+        "gateway",
+        &server,
+        &[
+            ("clerk-identity.conf", IDENTITY_CONF),
+            ("clerk-auth.conf", AUTH_CONF),
+        ],
+    );
+    let go = |path: &str, headers: &[(&str, &str)]| nginx.request("GET", path, headers);
+    let (member, admin) = (member(), admin());
+    let member_auth = format!("Bearer {member}");
+    let admin_auth = format!("Bearer {admin}");
+
+    // A valid token: the upstream sees the user, the org and the status.
+    let n = up.hits();
+    let r = passed(
+        &up,
+        n,
+        go("/api/orders?page=2", &[("Authorization", &member_auth)]),
+    );
+    assert_eq!(seen(&r, "x-clerk-user-id"), ["user_member"]);
+    assert_eq!(seen(&r, "x-clerk-session-id"), ["sess_test123"]);
+    assert_eq!(seen(&r, "x-clerk-org-id"), ["org_1"]);
+    assert_eq!(seen(&r, "x-clerk-org-role"), ["org:member"]);
+    assert_eq!(seen(&r, "x-clerk-org-permissions"), ["org:invoices:read"]);
+    assert_eq!(seen(&r, "x-clerk-auth-status"), ["signed-in"]);
+    assert!(seen(&r, "x-clerk-auth-reason").is_empty());
+    // /auth saw the original method and URI.
+    assert!(strict
+        .log()
+        .contains("status=200 result=signed-in method=GET path=/api/orders user=user_member"));
+
+    // Missing or invalid: 401 with the challenge and the reason, and the upstream never reached.
+    for (headers, reason) in [
+        (vec![], "session-token-and-uat-missing"),
+        (vec![("Authorization", "Bearer nope")], "token-invalid"),
+        (
+            vec![
+                ("X-Clerk-User-Id", "user_evil"),
+                ("X-Clerk-Auth-Status", "signed-in"),
+            ],
+            "session-token-and-uat-missing",
+        ),
+    ] {
+        let n = up.hits();
+        let r = go("/api/orders", &headers);
+        refused(&up, n, &r, 401);
+        assert!(
+            r.header("www-authenticate")
+                .is_some_and(|c| c.starts_with("Bearer")),
+            "{r:?}"
+        );
+        assert_eq!(r.header("x-clerk-auth-reason"), Some(reason));
+    }
+
+    // Spoofing: whatever the client sends under X-Clerk-* names (any case) is overwritten.
+    let n = up.hits();
+    let r = passed(
+        &up,
+        n,
+        go(
+            "/api/orders",
+            &[
+                ("Authorization", &member_auth),
+                ("X-Clerk-User-Id", "user_evil"),
+                ("x-clerk-org-role", "org:admin"),
+                ("X-CLERK-ORG-PERMISSIONS", "org:everything:manage"),
+                ("X-Clerk-Auth-Reason", "trust-me"),
+            ],
+        ),
+    );
+    assert_eq!(seen(&r, "x-clerk-user-id"), ["user_member"]);
+    assert_eq!(seen(&r, "x-clerk-org-role"), ["org:member"]);
+    assert_eq!(seen(&r, "x-clerk-org-permissions"), ["org:invoices:read"]);
+    assert!(seen(&r, "x-clerk-auth-reason").is_empty());
+
+    // A role= location: 403 to a member (upstream not reached), 200 to an admin.
+    let n = up.hits();
+    let r = go("/admin/users", &[("Authorization", &member_auth)]);
+    refused(&up, n, &r, 403);
+    let r = passed(
+        &up,
+        n,
+        go("/admin/users", &[("Authorization", &admin_auth)]),
+    );
+    assert_eq!(seen(&r, "x-clerk-org-role"), ["org:admin"]);
+
+    // A browser's cookie session (with Clerk's __client_uat) passes; without it, refused.
+    let now = now_unix();
+    let cookie_token = sign(TokenBuilder::session("user_cookie", now));
+    let cookie = format!("__session={cookie_token}; __client_uat={}", now - 30);
+    let n = up.hits();
+    let r = passed(&up, n, go("/api/me", &[("Cookie", &cookie)]));
+    assert_eq!(seen(&r, "x-clerk-user-id"), ["user_cookie"]);
+    let n = up.hits();
+    let stale = format!("__session={cookie_token}");
+    let r = go("/api/me", &[("Cookie", &stale)]);
+    refused(&up, n, &r, 401);
+    assert_eq!(
+        r.header("x-clerk-auth-reason"),
+        Some("session-token-but-no-client-uat")
+    );
+
+    // --allow-unauthenticated: anonymous requests pass without identity, spoofed or not.
+    let n = up.hits();
+    let r = passed(
+        &up,
+        n,
+        go(
+            "/public/feed",
+            &[
+                ("X-Clerk-User-Id", "user_evil"),
+                ("X-Clerk-Org-Id", "org_evil"),
+            ],
+        ),
+    );
+    assert!(seen(&r, "x-clerk-user-id").is_empty(), "{r:?}");
+    assert!(seen(&r, "x-clerk-org-id").is_empty(), "{r:?}");
+    assert_eq!(seen(&r, "x-clerk-auth-status"), ["signed-out"]);
+    assert_eq!(
+        seen(&r, "x-clerk-auth-reason"),
+        ["session-token-and-uat-missing"]
+    );
+    let n = up.hits();
+    let r = passed(
+        &up,
+        n,
+        go("/public/feed", &[("Authorization", &admin_auth)]),
+    );
+    assert_eq!(seen(&r, "x-clerk-user-id"), ["user_admin"]);
+
+    // A CORS preflight passes to the service's own CORS handling, without identity.
+    let n = up.hits();
+    let r = nginx.request(
+        "OPTIONS",
+        "/api/orders",
+        &[
+            ("Origin", "http://localhost:3000"),
+            ("Access-Control-Request-Method", "POST"),
+            ("X-Clerk-User-Id", "user_evil"),
+        ],
+    );
+    let r = passed(&up, n, r);
+    assert!(seen(&r, "x-clerk-user-id").is_empty());
+    assert_eq!(seen(&r, "x-clerk-auth-status"), ["signed-out"]);
+
+    // The key source is down: /auth answers 503, which auth_request turns into 500. Never 200,
+    // and the upstream is never reached, even with a valid token.
+    let admin_token = admin.clone();
+    let n = up.hits();
+    let r = go(
+        "/down/x",
+        &[("Authorization", &format!("Bearer {admin_token}"))],
+    );
+    refused(&up, n, &r, 500);
+    assert!(down
+        .log()
+        .contains("event=auth status=503 result=unavailable"));
+
+    // Nothing went wrong inside nginx besides the expected refusals.
+    let errors = nginx.error_log();
+    assert!(
+        !errors.contains("[crit]") && !errors.contains("[emerg]"),
+        "{errors}"
+    );
+}

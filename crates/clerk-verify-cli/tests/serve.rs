@@ -1,0 +1,712 @@
+//! `clerk-verify serve` over HTTP, without a proxy: every route, the identity headers, the
+//! per-location policy, preflights, metrics, readiness, outages and SIGTERM. The real binary,
+//! a real JWKS server (clerk-dev's), raw HTTP/1.1 on 127.0.0.1.
+
+mod support;
+
+use clerk_dev::{fixtures, now_unix, Fault, JwksServer, TokenBuilder};
+use serde_json::json;
+use std::time::{Duration, Instant};
+use support::{Reply, Serve};
+
+fn sign(b: TokenBuilder) -> String {
+    b.sign(fixtures::rsa2048())
+}
+
+fn user(sub: &str) -> String {
+    sign(TokenBuilder::session(sub, now_unix()))
+}
+
+/// A member of org_1 with org:invoices:read and org:invoices:write (v2 claims).
+fn member() -> String {
+    sign(
+        TokenBuilder::session("user_member", now_unix())
+            .claim(
+                "o",
+                json!({"id": "org_1", "rol": "member", "per": "read,write", "fpm": "3"}),
+            )
+            .claim("fea", "o:invoices"),
+    )
+}
+
+fn admin() -> String {
+    sign(
+        TokenBuilder::session("user_admin", now_unix())
+            .claim("o", json!({"id": "org_1", "rol": "admin"})),
+    )
+}
+
+fn bearer(token: &str) -> (&'static str, String) {
+    ("Authorization", format!("Bearer {token}"))
+}
+
+fn get(s: &Serve, path: &str, headers: &[(&str, String)]) -> Reply {
+    let h: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    s.get(path, &h)
+}
+
+/// The identity and status headers a 200 carries.
+fn clerk_headers(r: &Reply) -> Vec<(String, String)> {
+    r.headers_starting("x-clerk-")
+}
+
+fn assert_refused(r: &Reply, status: u16, reason: &str) {
+    assert_eq!(r.status, status, "{r:?}");
+    assert_eq!(r.json()["reason"], reason, "{r:?}");
+    // Signed-out refusals also say why in a header (403s are signed in: no reason header).
+    if let Some(header) = r.header("x-clerk-auth-reason") {
+        assert_eq!(header, reason);
+    }
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert!(r.header("x-clerk-user-id").is_none(), "{r:?}");
+}
+
+fn metric(s: &Serve, line_start: &str) -> u64 {
+    let text = s.get("/metrics", &[]).body;
+    text.lines()
+        .find_map(|l| l.strip_prefix(line_start))
+        .map_or(0, |v| v.trim().parse().unwrap())
+}
+
+fn start_remote(extra: &[&str]) -> (JwksServer, Serve) {
+    let jwks = JwksServer::start_with(fixtures::rsa2048().jwks_json());
+    let url = jwks.jwks_url();
+    let mut args = vec!["--jwks", url.as_str()];
+    args.extend_from_slice(extra);
+    let serve = Serve::start(&args);
+    serve.wait_ready();
+    (jwks, serve)
+}
+
+#[test]
+fn auth_answers_signed_in_with_the_identity_headers() {
+    let (_jwks, s) = start_remote(&["--authorized-party", "http://localhost:3000"]);
+    let r = get(&s, "/auth", &[bearer(&user("user_1"))]);
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(
+        clerk_headers(&r),
+        [
+            ("x-clerk-user-id".to_owned(), "user_1".to_owned()),
+            ("x-clerk-session-id".to_owned(), "sess_test123".to_owned()),
+            ("x-clerk-auth-status".to_owned(), "signed-in".to_owned()),
+        ]
+    );
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    assert!(r.body.is_empty());
+
+    // The organization: id, role, permissions as a comma list (v2 claims, then v1).
+    let r = get(&s, "/auth", &[bearer(&member())]);
+    assert_eq!(r.header("x-clerk-user-id"), Some("user_member"));
+    assert_eq!(r.header("x-clerk-org-id"), Some("org_1"));
+    assert_eq!(r.header("x-clerk-org-role"), Some("org:member"));
+    assert_eq!(
+        r.header("x-clerk-org-permissions"),
+        Some("org:invoices:read,org:invoices:write")
+    );
+    let v1 = sign(
+        TokenBuilder::session("user_v1", now_unix())
+            .remove_claim("v")
+            .claim("org_id", "org_9")
+            .claim("org_role", "org:billing")
+            .claim("org_permissions", json!(["org:a:read", "org:b:manage"])),
+    );
+    let r = get(&s, "/auth", &[bearer(&v1)]);
+    assert_eq!(r.header("x-clerk-org-id"), Some("org_9"));
+    assert_eq!(r.header("x-clerk-org-role"), Some("org:billing"));
+    assert_eq!(
+        r.header("x-clerk-org-permissions"),
+        Some("org:a:read,org:b:manage")
+    );
+
+    // Any method: nginx may forward the client's; HEAD gets the headers without a body.
+    for method in ["HEAD", "POST", "PUT", "DELETE"] {
+        let t = user("user_m");
+        let r = s.request(
+            method,
+            "/auth",
+            &[("Authorization", &format!("Bearer {t}"))],
+        );
+        assert_eq!(r.status, 200, "{method}");
+        assert_eq!(r.header("x-clerk-user-id"), Some("user_m"), "{method}");
+    }
+
+    // Identity comes from the token only: a client-sent X-Clerk-User-Id changes nothing.
+    let r = get(
+        &s,
+        "/auth",
+        &[
+            bearer(&user("user_1")),
+            ("X-Clerk-User-Id", "user_evil".to_owned()),
+        ],
+    );
+    assert_eq!(r.header("x-clerk-user-id"), Some("user_1"));
+}
+
+#[test]
+fn auth_refuses_missing_and_bad_tokens_with_401() {
+    let (_jwks, s) = start_remote(&["--authorized-party", "http://localhost:3000"]);
+    let r = get(&s, "/auth", &[]);
+    assert_refused(&r, 401, "session-token-and-uat-missing");
+    assert_eq!(r.header("www-authenticate"), Some("Bearer"));
+    assert_eq!(r.header("x-clerk-auth-status"), Some("signed-out"));
+    assert_eq!(r.json()["error"], "unauthorized");
+
+    let r = get(&s, "/auth", &[("Authorization", "Bearer nope".to_owned())]);
+    assert_refused(&r, 401, "token-invalid");
+    assert_eq!(
+        r.header("www-authenticate"),
+        Some("Bearer error=\"invalid_token\"")
+    );
+
+    let expired = sign(TokenBuilder::session("user_1", now_unix() - 3600));
+    assert_refused(&get(&s, "/auth", &[bearer(&expired)]), 401, "token-expired");
+    let other_origin =
+        sign(TokenBuilder::session("user_1", now_unix()).claim("azp", "https://evil.example"));
+    assert_refused(
+        &get(&s, "/auth", &[bearer(&other_origin)]),
+        401,
+        "token-invalid-authorized-parties",
+    );
+    let foreign = TokenBuilder::session("user_1", now_unix()).sign(fixtures::rsa2048_b());
+    let r = get(&s, "/auth", &[bearer(&foreign)]);
+    assert_eq!(r.status, 401, "{r:?}");
+}
+
+#[test]
+fn auth_reads_the_session_cookie_with_clerks_client_uat_rules() {
+    let (_jwks, s) = start_remote(&[]);
+    let now = now_unix();
+    let t = sign(TokenBuilder::session("user_cookie", now));
+    let cookie = |c: String| [("Cookie", c)];
+    let r = get(
+        &s,
+        "/auth",
+        &cookie(format!(
+            "theme=dark; __session={t}; __client_uat={}",
+            now - 30
+        )),
+    );
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.header("x-clerk-user-id"), Some("user_cookie"));
+    // Several Cookie headers (HTTP/2 proxies split them) are joined.
+    let r = get(
+        &s,
+        "/auth",
+        &[
+            ("Cookie", format!("__session={t}")),
+            ("Cookie", format!("__client_uat={}", now - 30)),
+        ],
+    );
+    assert_eq!(r.status, 200, "{r:?}");
+    // A browser Clerk signed out keeps its old cookie: refused.
+    for (c, reason) in [
+        (format!("__session={t}"), "session-token-but-no-client-uat"),
+        (
+            format!("__session={t}; __client_uat=0"),
+            "session-token-but-no-client-uat",
+        ),
+        (
+            format!("__session={t}; __client_uat={}", now + 60),
+            "session-token-iat-before-client-uat",
+        ),
+        (
+            format!("__client_uat={}", now - 30),
+            "client-uat-but-no-session-token",
+        ),
+    ] {
+        assert_refused(&get(&s, "/auth", &cookie(c)), 401, reason);
+    }
+    // The header wins over the cookie.
+    let r = get(
+        &s,
+        "/auth",
+        &[
+            bearer(&user("user_header")),
+            (
+                "Cookie",
+                format!("__session={t}; __client_uat={}", now - 30),
+            ),
+        ],
+    );
+    assert_eq!(r.header("x-clerk-user-id"), Some("user_header"));
+}
+
+#[test]
+fn per_location_policy_from_the_query() {
+    let (_jwks, s) = start_remote(&[]);
+    let (member, admin, plain) = (member(), admin(), user("user_plain"));
+
+    let r = get(&s, "/auth?role=org:admin", &[bearer(&member)]);
+    assert_refused(&r, 403, "missing-role");
+    assert_eq!(
+        r.header("www-authenticate"),
+        Some("Bearer error=\"insufficient_scope\"")
+    );
+    assert_eq!(r.header("x-clerk-auth-status"), Some("signed-in"));
+    assert_eq!(r.json()["error"], "forbidden");
+    let r = get(&s, "/auth?role=org%3Aadmin", &[bearer(&admin)]);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("x-clerk-org-role"), Some("org:admin"));
+    // Not signed in is still 401, not 403.
+    assert_refused(
+        &get(&s, "/auth?role=org:admin", &[]),
+        401,
+        "session-token-and-uat-missing",
+    );
+
+    let both = "/auth?permission=org:invoices:read&permission=org:invoices:write";
+    assert_eq!(get(&s, both, &[bearer(&member)]).status, 200);
+    let r = get(
+        &s,
+        "/auth?permission=org:invoices:read&permission=org:invoices:delete",
+        &[bearer(&member)],
+    );
+    assert_refused(&r, 403, "missing-permission");
+    assert!(r.json()["message"]
+        .as_str()
+        .unwrap()
+        .contains("org:invoices:delete"));
+
+    assert_refused(
+        &get(&s, "/auth?org=required", &[bearer(&plain)]),
+        403,
+        "missing-organization",
+    );
+    assert_eq!(
+        get(&s, "/auth?org=required", &[bearer(&member)]).status,
+        200
+    );
+
+    // A typo in the proxy's configuration fails closed for everyone, with a generic message;
+    // the cause is in the log.
+    for bad in ["/auth?roles=org:admin", "/auth?org=maybe", "/auth?role="] {
+        let r = get(&s, bad, &[bearer(&admin)]);
+        assert_refused(&r, 500, "config-invalid");
+        assert!(!r.json()["message"].as_str().unwrap().contains("roles"));
+    }
+    assert!(
+        s.log().contains("unknown query parameter \\\"roles\\\""),
+        "{}",
+        s.log()
+    );
+}
+
+#[test]
+fn cors_preflights_pass_without_identity() {
+    let (_jwks, s) = start_remote(&[]);
+    let acrm = ("Access-Control-Request-Method", "POST".to_owned());
+    for forwarded in ["X-Original-Method", "X-Forwarded-Method"] {
+        let r = get(
+            &s,
+            "/auth",
+            &[(forwarded, "OPTIONS".to_owned()), acrm.clone()],
+        );
+        assert_eq!(r.status, 200, "{forwarded}: {r:?}");
+        assert_eq!(
+            clerk_headers(&r),
+            [("x-clerk-auth-status".to_owned(), "signed-out".to_owned())]
+        );
+        // Even with a token: a preflight is answered without looking at credentials.
+        let r = get(
+            &s,
+            "/auth?role=org:admin",
+            &[
+                (forwarded, "options".to_owned()),
+                acrm.clone(),
+                bearer(&user("u")),
+            ],
+        );
+        assert_eq!(r.status, 200);
+        assert!(r.header("x-clerk-user-id").is_none());
+    }
+    // Envoy forwards the method itself.
+    let r = s.request(
+        "OPTIONS",
+        "/ext-authz/api/x",
+        &[("Access-Control-Request-Method", "PUT")],
+    );
+    assert_eq!(r.status, 200, "{r:?}");
+    // X-Original-Method wins over X-Forwarded-Method.
+    let r = get(
+        &s,
+        "/auth",
+        &[
+            ("X-Original-Method", "GET".to_owned()),
+            ("X-Forwarded-Method", "OPTIONS".to_owned()),
+            acrm.clone(),
+        ],
+    );
+    assert_eq!(r.status, 401);
+    // OPTIONS without Access-Control-Request-Method is not a preflight.
+    let r = get(&s, "/auth", &[("X-Original-Method", "OPTIONS".to_owned())]);
+    assert_refused(&r, 401, "session-token-and-uat-missing");
+    assert_eq!(
+        metric(
+            &s,
+            "clerk_verify_requests_total{result=\"preflight\",reason=\"none\"}"
+        ),
+        5
+    );
+}
+
+#[test]
+fn envoy_ext_authz_prefix_ignores_the_clients_query() {
+    let (_jwks, s) = start_remote(&[]);
+    // Envoy appends the client's path and query: `?role=` there is the client's, not a policy.
+    let r = get(
+        &s,
+        "/ext-authz/api/orders?role=org:admin&page=2",
+        &[bearer(&member())],
+    );
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.header("x-clerk-user-id"), Some("user_member"));
+    assert_refused(
+        &get(&s, "/ext-authz/", &[]),
+        401,
+        "session-token-and-uat-missing",
+    );
+    assert_eq!(get(&s, "/ext-authz", &[bearer(&user("u"))]).status, 200);
+    // Only /auth and /ext-authz/… check; look-alikes are 404.
+    for path in ["/auth/", "/auth/x", "/authz", "/ext-authzz", "/"] {
+        assert_eq!(get(&s, path, &[bearer(&user("u"))]).status, 404, "{path}");
+    }
+}
+
+#[test]
+fn health_readiness_metrics_and_logs() {
+    let (jwks, s) = start_remote(&[]);
+    assert_eq!(s.get("/healthz", &[]).status, 200);
+    assert_eq!(s.get("/readyz", &[]).body, "ready\n");
+    assert_eq!(s.request("POST", "/healthz", &[]).status, 405);
+    assert_eq!(s.get("/nope", &[]).status, 404);
+    assert_eq!(s.request("HEAD", "/metrics", &[]).status, 200);
+
+    let token = user("user_logged");
+    let r = get(
+        &s,
+        "/auth",
+        &[
+            bearer(&token),
+            ("X-Original-URI", "/orders/7?secret=shh&x=1".to_owned()),
+        ],
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(get(&s, "/auth", &[]).status, 401);
+    // Tamper with the signature away from its last character (whose trailing bits must stay
+    // zero for the base64url to be canonical).
+    let at = token.len() - 10;
+    let swapped = if &token[at..=at] == "A" { "B" } else { "A" };
+    let bad_sig = format!("{}{swapped}{}", &token[..at], &token[at + 1..]);
+    assert_eq!(get(&s, "/auth", &[bearer(&bad_sig)]).status, 401);
+    assert_eq!(
+        get(&s, "/auth?role=org:admin", &[bearer(&token)]).status,
+        403
+    );
+
+    let m = s.get("/metrics", &[]);
+    assert_eq!(
+        m.header("content-type"),
+        Some("text/plain; version=0.0.4; charset=utf-8")
+    );
+    let line = |l: &str| metric(&s, l);
+    assert_eq!(
+        line("clerk_verify_requests_total{result=\"signed-in\",reason=\"none\"}"),
+        1
+    );
+    assert_eq!(
+        line("clerk_verify_requests_total{result=\"unauthorized\",reason=\"session-token-and-uat-missing\"}"),
+        1
+    );
+    assert_eq!(
+        line("clerk_verify_requests_total{result=\"unauthorized\",reason=\"token-invalid-signature\"}"),
+        1
+    );
+    assert_eq!(
+        line("clerk_verify_requests_total{result=\"forbidden\",reason=\"missing-role\"}"),
+        1
+    );
+    assert_eq!(line("clerk_verify_request_duration_seconds_count"), 4);
+    assert_eq!(
+        line("clerk_verify_request_duration_seconds_bucket{le=\"+Inf\"}"),
+        4
+    );
+    // The warm-up fetched once; verification used the cached key.
+    assert_eq!(
+        line("clerk_verify_jwks_fetches_total{outcome=\"success\"}"),
+        1
+    );
+    assert_eq!(
+        line("clerk_verify_jwks_fetches_total{outcome=\"failure\"}"),
+        0
+    );
+    assert_eq!(jwks.hits(), 1);
+
+    // One key=value line per decision; never a token, never the query.
+    let log = s.log();
+    let decisions: Vec<&str> = log.lines().filter(|l| l.contains("event=auth ")).collect();
+    assert_eq!(decisions.len(), 4, "{log}");
+    assert!(decisions[0].contains(
+        "status=200 result=signed-in method=GET path=/orders/7 user=user_logged session=sess_test123"
+    ));
+    assert!(
+        decisions[1].contains("status=401 result=unauthorized")
+            && decisions[1].contains("reason=session-token-and-uat-missing")
+    );
+    assert!(decisions[3].contains("reason=missing-role"));
+    for l in &decisions {
+        assert!(
+            l.starts_with("ts=") && l.contains(" level=info target=clerk_verify::serve "),
+            "{l}"
+        );
+    }
+    let signature = token.rsplit('.').next().unwrap();
+    assert!(
+        !log.contains(signature) && !log.contains("secret=shh"),
+        "{log}"
+    );
+    assert!(!log.contains(bad_sig.rsplit('.').next().unwrap()));
+}
+
+#[test]
+fn allow_unauthenticated_lets_anonymous_requests_through_without_identity() {
+    let (_jwks, s) = start_remote(&["--allow-unauthenticated"]);
+    for (headers, reason) in [
+        (vec![], "session-token-and-uat-missing"),
+        (
+            vec![("Authorization", "Bearer nope".to_owned())],
+            "token-invalid",
+        ),
+        (
+            vec![("X-Clerk-User-Id", "user_evil".to_owned())],
+            "session-token-and-uat-missing",
+        ),
+    ] {
+        let r = get(&s, "/auth", &headers);
+        assert_eq!(r.status, 200, "{r:?}");
+        assert_eq!(
+            clerk_headers(&r),
+            [
+                ("x-clerk-auth-status".to_owned(), "signed-out".to_owned()),
+                ("x-clerk-auth-reason".to_owned(), reason.to_owned()),
+            ]
+        );
+    }
+    // Signed-in users still get their identity.
+    assert_eq!(
+        get(&s, "/auth", &[bearer(&user("user_1"))]).header("x-clerk-user-id"),
+        Some("user_1")
+    );
+    // A location that requires something requires a session.
+    assert_refused(
+        &get(&s, "/auth?org=required", &[]),
+        401,
+        "session-token-and-uat-missing",
+    );
+    assert_eq!(
+        metric(
+            &s,
+            "clerk_verify_requests_total{result=\"signed-out\",reason=\"session-token-and-uat-missing\"}"
+        ),
+        2
+    );
+}
+
+#[test]
+fn key_source_down_is_503_never_200_and_readiness_follows_the_keys() {
+    let jwks = JwksServer::start_with(fixtures::rsa2048().jwks_json());
+    jwks.set_fault(Fault::Status(500));
+    let url = jwks.jwks_url();
+    for extra in [&[][..], &["--allow-unauthenticated"][..]] {
+        let mut args = vec!["--jwks", url.as_str(), "--fetch-timeout-ms", "1000"];
+        args.extend_from_slice(extra);
+        let s = Serve::start(&args);
+        assert_eq!(s.get("/healthz", &[]).status, 200);
+        let r = s.get("/readyz", &[]);
+        assert_eq!(
+            (r.status, r.body.as_str()),
+            (503, "not ready: the keys are not loaded\n")
+        );
+        let r = get(&s, "/auth", &[bearer(&user("user_1"))]);
+        assert_refused(&r, 503, "jwk-remote-failed-to-load");
+        assert_eq!(r.json()["error"], "service_unavailable");
+        // The client gets a generic message; the operator's log gets the cause.
+        assert!(
+            !r.body.contains("127.0.0.1") && !r.body.contains("500"),
+            "{r:?}"
+        );
+        assert!(r.header("www-authenticate").is_none());
+        assert!(s
+            .log()
+            .contains("level=warn target=clerk_verify::serve event=auth status=503"));
+        assert!(metric(&s, "clerk_verify_jwks_fetches_total{outcome=\"failure\"}") >= 1);
+        assert_eq!(
+            metric(
+                &s,
+                "clerk_verify_requests_total{result=\"unavailable\",reason=\"jwk-remote-failed-to-load\"}"
+            ),
+            1
+        );
+    }
+
+    // A hanging key source: bounded by --fetch-timeout-ms, still 503.
+    jwks.set_fault(Fault::Hang);
+    let s = Serve::start(&["--jwks", &url, "--fetch-timeout-ms", "500"]);
+    let started = Instant::now();
+    assert_eq!(get(&s, "/auth", &[bearer(&user("u"))]).status, 503);
+    assert!(started.elapsed() < Duration::from_secs(5));
+
+    // The source recovers: the background retry loads the keys, /readyz turns 200, users pass.
+    jwks.set_fault(Fault::None);
+    s.wait_ready();
+    assert_eq!(get(&s, "/auth", &[bearer(&user("u"))]).status, 200);
+    assert!(s.log().contains("event=keys-loaded keys=1"));
+}
+
+#[test]
+fn fixed_keys_are_ready_at_once() {
+    let dir = std::env::temp_dir().join(format!("clerk-serve-fixed-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pem = dir.join("key.pem");
+    std::fs::write(&pem, fixtures::rsa2048().public_pem()).unwrap();
+    let s = Serve::start(&["--pem", pem.to_str().unwrap()]);
+    assert_eq!(s.get("/readyz", &[]).status, 200);
+    assert_eq!(
+        get(&s, "/auth", &[bearer(&user("user_pem"))]).header("x-clerk-user-id"),
+        Some("user_pem")
+    );
+    assert!(s.log().contains("keys=fixed"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn frontend_api_url_from_the_flag_or_the_environment() {
+    let jwks = JwksServer::start_with(fixtures::rsa2048().jwks_json());
+    let s = Serve::start(&["--frontend-api-url", &jwks.url()]);
+    s.wait_ready();
+    assert_eq!(get(&s, "/auth", &[bearer(&user("user_fe"))]).status, 200);
+    let s = Serve::start_with_env(
+        &[],
+        &[
+            ("CLERK_FRONTEND_API_URL", &jwks.url()),
+            ("CLERK_AUTHORIZED_PARTIES", "https://app.example"),
+        ],
+    );
+    s.wait_ready();
+    assert!(s
+        .log()
+        .contains(&format!("keys={}/.well-known/jwks.json", jwks.url())));
+    // CLERK_AUTHORIZED_PARTIES applies: the fixture's azp is http://localhost:3000.
+    assert_refused(
+        &get(&s, "/auth", &[bearer(&user("user_fe"))]),
+        401,
+        "token-invalid-authorized-parties",
+    );
+}
+
+#[test]
+fn sigterm_lets_the_requests_in_flight_finish() {
+    let jwks = JwksServer::start_with(fixtures::rsa2048().jwks_json());
+    // The first fetch takes 1.5 s: a request arriving now waits for it on the blocking pool.
+    jwks.set_fault(Fault::Delay(Duration::from_millis(1500)));
+    let mut s = Serve::start(&["--jwks", &jwks.jwks_url()]);
+    let addr = s.addr;
+    let token = user("user_in_flight");
+    let in_flight = std::thread::spawn(move || {
+        support::request(
+            addr,
+            "GET",
+            "/auth",
+            &[("Authorization", &format!("Bearer {token}"))],
+        )
+    });
+    std::thread::sleep(Duration::from_millis(400));
+    s.sigterm();
+    // New connections are refused once the listener is closed; the one in flight is answered.
+    let start = Instant::now();
+    while std::net::TcpStream::connect(addr).is_ok() {
+        assert!(
+            start.elapsed() < Duration::from_secs(1),
+            "still accepting after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let r = in_flight.join().unwrap();
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.header("x-clerk-user-id"), Some("user_in_flight"));
+    let status = s.wait_exit();
+    assert!(status.success(), "{status}");
+    let log = s.log();
+    let shutting = log.find("event=shutting-down").expect(&log);
+    let answered = log.find("event=auth status=200").expect(&log);
+    let stopped = log.find("event=stopped").expect(&log);
+    assert!(shutting < answered && answered < stopped, "{log}");
+}
+
+#[test]
+fn help_and_usage_errors() {
+    let bin = env!("CARGO_BIN_EXE_clerk-verify");
+    let help = std::process::Command::new(bin)
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(help.stdout).unwrap();
+    for needle in [
+        "--listen <ADDR>",
+        "127.0.0.1:8787",
+        "--frontend-api-url <URL>",
+        "--authorized-party <URL>",
+        "--audience <AUD>",
+        "--issuer <ISS>",
+        "--clock-skew-ms <N>",
+        "--allow-unauthenticated",
+        "--jwks <FILE|URL>",
+        "--secret-key-file <FILE>",
+        "--fetch-timeout-ms <N>",
+        "CLERK_FRONTEND_API_URL",
+        "CLERK_AUTHORIZED_PARTIES",
+        "CLERK_AUDIENCE",
+        "CLERK_ISSUER",
+        "CLERK_CLOCK_SKEW_MS",
+        "CLERK_JWT_KEY",
+        "CLERK_JWKS_URL",
+        "CLERK_SECRET_KEY",
+        "CLERK_PUBLISHABLE_KEY",
+        "CLERK_API_URL",
+    ] {
+        assert!(text.contains(needle), "{needle} missing from:\n{text}");
+    }
+    let run = |args: &[&str]| {
+        std::process::Command::new(bin)
+            .args(args)
+            .env_remove("CLERK_JWT_KEY")
+            .env_remove("CLERK_JWKS_URL")
+            .env_remove("CLERK_FRONTEND_API_URL")
+            .env_remove("CLERK_SECRET_KEY")
+            .env_remove("CLERK_PUBLISHABLE_KEY")
+            .output()
+            .unwrap()
+    };
+    // Two key sources, no key source, a port in use: exit 2 with one line.
+    let two = run(&[
+        "serve",
+        "--frontend-api-url",
+        "https://clerk.example.com",
+        "--jwks",
+        "x.json",
+    ]);
+    assert_eq!(two.status.code(), Some(2));
+    let none = run(&["serve"]);
+    assert_eq!(none.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&none.stderr).contains("no key given"));
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().to_string();
+    let busy = run(&[
+        "serve",
+        "--listen",
+        &port,
+        "--frontend-api-url",
+        "https://clerk.example.com",
+    ]);
+    assert_eq!(busy.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&busy.stderr).contains("cannot listen on"));
+}
