@@ -10,6 +10,7 @@
 //! - [`ManualClock`]: a shareable clock that tests move by hand.
 //! - [`JwksServer`]: a real HTTP/1.1 server on 127.0.0.1 serving a JWKS, with
 //!   injectable [`Fault`]s, that shuts down cleanly when dropped.
+//! - [`webhooks`]: Clerk webhook deliveries signed by Svix's own (Python) library.
 //!
 //! ```
 //! use clerk_dev::{fixtures, now_unix, JwksServer, TokenBuilder};
@@ -28,6 +29,7 @@ pub mod fixtures;
 mod keys;
 mod mint;
 mod server;
+pub mod webhooks;
 
 pub use clock::ManualClock;
 pub use keys::{jwks_json, DevKey};
