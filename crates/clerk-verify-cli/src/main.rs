@@ -6,6 +6,7 @@ mod dev_cmd;
 mod inspect_cmd;
 mod verifier;
 mod verify_cmd;
+mod webhook_cmd;
 
 use args::{Cli, Command, USAGE_EXIT};
 use clap::error::ErrorKind;
@@ -31,6 +32,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Verify(a) => verify_cmd::run(a),
         Command::Inspect(a) => inspect_cmd::run(a),
+        Command::Webhook(a) => webhook_cmd::run(a),
         Command::Dev(d) => dev_cmd::run(d),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
