@@ -1,8 +1,10 @@
-//! The seed apps, one module per framework, plus the configuration they share. Each binary in
-//! `src/bin/` is a few lines around these modules so the demo and the tests can reuse them.
+//! The seed apps, one module per framework, plus the configuration they share, and the
+//! membership platform (`membership`, actix-web and SQLite). Each binary in `src/bin/` is a few
+//! lines around these modules so the demo and the tests can reuse them.
 
 pub mod actix_app;
 pub mod config;
+pub mod membership;
 pub mod rocket_app;
 pub mod warp_app;
 
