@@ -43,7 +43,10 @@ fn cli(args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Output {
     }
     let mut child = cmd.spawn().unwrap();
     let mut pipe = child.stdin.take().unwrap();
-    pipe.write_all(stdin).unwrap();
+    // A usage error may end the process before it reads its input.
+    if let Err(e) = pipe.write_all(stdin) {
+        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
+    }
     drop(pipe);
     child.wait_with_output().unwrap()
 }
