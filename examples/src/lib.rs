@@ -1,11 +1,14 @@
-//! The seed apps, one module per framework, plus the configuration they share. Each binary in
-//! `src/bin/` is a few lines around these modules so the demo and the tests can reuse them.
-//! actix-web (the demo's framework) is always built; the other apps are features, on by default.
+//! The seed apps, one module per framework, plus the configuration they share, and the
+//! membership platform (`membership`, actix-web and SQLite). Each binary in `src/bin/` is a few
+//! lines around these modules so the demo and the tests can reuse them. actix-web (the demo's
+//! framework) is always built; the other apps are features, on by default.
 
 pub mod actix_app;
 #[cfg(feature = "axum")]
 pub mod axum_app;
 pub mod config;
+#[cfg(feature = "membership")]
+pub mod membership;
 #[cfg(feature = "rocket")]
 pub mod rocket_app;
 #[cfg(feature = "warp")]

@@ -12,6 +12,8 @@
 //! - [`ClerkError`]: the rejection, a [`actix_web::ResponseError`] rendering the core's
 //!   [`clerk_verify::Refusal`]: the JSON body, the `WWW-Authenticate` challenge and Clerk's debug
 //!   headers, the same as in every Clerk adapter.
+//! - [`ClerkWebhook`]: a verified Clerk webhook delivery (Svix signature, timestamp, body cap,
+//!   typed event); 400 with the reason otherwise.
 //! - [`ClerkMiddleware`]: adds `x-clerk-auth-status` / `x-clerk-auth-reason` to the responses of
 //!   authenticated requests (optional routes included), and can require sign-in, or a
 //!   [`Policy`], for a whole scope.
@@ -75,8 +77,10 @@
 mod error;
 mod extract;
 mod middleware;
+mod webhook;
 
 pub use clerk_verify::request::{Permission, Policy, Requirement, Role};
 pub use error::ClerkError;
 pub use extract::{authenticate, ClerkAuth, OptionalAuth, Require, RequirePermission, RequireRole};
 pub use middleware::{ClerkMiddleware, ClerkMiddlewareService};
+pub use webhook::ClerkWebhook;

@@ -10,6 +10,8 @@
 //! - [`ManualClock`]: a shareable clock that tests move by hand.
 //! - [`JwksServer`]: a real HTTP/1.1 server on 127.0.0.1 serving a JWKS, with
 //!   injectable [`Fault`]s, that shuts down cleanly when dropped.
+//! - [`webhooks`]: Clerk webhook deliveries signed by Svix's own (Python) library, and
+//!   [`post`] / [`post_delivery`], a minimal HTTP client to send them to a server under test.
 //!
 //! ```
 //! use clerk_dev::{fixtures, now_unix, JwksServer, TokenBuilder};
@@ -23,12 +25,15 @@
 //!
 //! All keys here are test material. Never use this crate to issue real tokens.
 
+mod client;
 mod clock;
 pub mod fixtures;
 mod keys;
 mod mint;
 mod server;
+pub mod webhooks;
 
+pub use client::{chunked, post, post_delivery, HttpReply};
 pub use clock::ManualClock;
 pub use keys::{jwks_json, DevKey};
 pub use mint::{

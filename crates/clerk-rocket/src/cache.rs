@@ -76,12 +76,17 @@ fn jar_cookies(req: &Request<'_>) -> Option<String> {
 
 /// Records `error` for the catchers and fails the guard with it.
 pub(crate) fn refuse<S>(req: &Request<'_>, error: ClerkError) -> request::Outcome<S, ClerkError> {
+    record(req, error.clone());
+    Outcome::Error((error.status(), error))
+}
+
+/// Records `error` for the catchers (a failing request or data guard calls it).
+pub(crate) fn record(req: &Request<'_>, error: ClerkError) {
     let mut slot = state(req)
         .rejection
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    *slot = Some(error.clone());
-    Outcome::Error((error.status(), error))
+    *slot = Some(error);
 }
 
 /// The refusal of the Clerk guard that failed this request, if any: for apps that write their

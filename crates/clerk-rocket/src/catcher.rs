@@ -27,7 +27,7 @@ fn catch<'r>(status: Status, req: &'r Request<'_>) -> BoxFuture<'r> {
     })
 }
 
-/// Catchers for 401, 403, 500 and 503 that render a Clerk guard's refusal ([`ClerkError`]): the
+/// Catchers for 400, 401, 403, 500 and 503 that render a Clerk guard's refusal ([`ClerkError`]): the
 /// JSON body, the `WWW-Authenticate` challenge and the debug headers of its [`Refusal`]. Register them at the root:
 /// `rocket.register("/", clerk_rocket::catchers())`.
 ///
@@ -38,7 +38,7 @@ fn catch<'r>(status: Status, req: &'r Request<'_>) -> BoxFuture<'r> {
 /// [`ClerkError`]: crate::ClerkError
 /// [`Refusal`]: clerk_verify::Refusal
 pub fn catchers() -> Vec<Catcher> {
-    [401, 403, 500, 503]
+    [400, 401, 403, 500, 503]
         .into_iter()
         .map(|code| {
             let mut catcher = Catcher::new(code, catch);

@@ -13,7 +13,10 @@
 //! - [`ClerkError`]: the guards' error and a [`Responder`], rendering the core's
 //!   [`clerk_verify::Refusal`]: the JSON body, the `WWW-Authenticate` challenge and Clerk's debug
 //!   headers, the same as in every Clerk adapter.
-//! - [`catchers()`]: catchers for 401, 403, 500 and 503 that render a failed guard's
+//! - [`ClerkWebhook`]: a data guard for a verified Clerk webhook delivery (Svix signature,
+//!   timestamp, body cap, typed event); 400 with the reason otherwise. Needs a managed
+//!   [`clerk_verify::Webhook`] (a [`Sentinel`]).
+//! - [`catchers()`]: catchers for 400, 401, 403, 500 and 503 that render a failed guard's
 //!   [`ClerkError`]. Rocket guards cannot write a response body themselves, so a failing guard
 //!   stores its refusal in the request-local cache ([`rejection`]) and these catchers answer with
 //!   it. Errors of other origins get Rocket's default catcher, unchanged.
@@ -108,6 +111,7 @@ mod catcher;
 mod error;
 mod fairing;
 mod guard;
+mod webhook;
 
 pub use cache::{authentication_of, rejection};
 pub use catcher::catchers;
@@ -116,3 +120,4 @@ pub use clerk_verify::{self, Auth, Verifier};
 pub use error::ClerkError;
 pub use fairing::ClerkFairing;
 pub use guard::{ClerkAuth, OptionalAuth, Require, RequirePermission, RequireRole};
+pub use webhook::ClerkWebhook;

@@ -34,7 +34,10 @@ pub enum Command {
     /// Decode a token WITHOUT verifying it (like jwt.io, offline): header, claims, times, the
     /// organization, and what `verify` would refuse.
     Inspect(InspectArgs),
-    /// A local issuer for tests without a Clerk account: keygen, mint, serve.
+    /// Verify Clerk webhook deliveries: one JSON line in, one out; exit 0 all valid, 1 any
+    /// invalid, 2 usage.
+    Webhook(WebhookArgs),
+    /// A local issuer for tests without a Clerk account: keygen, mint, serve, sign-webhook.
     #[command(subcommand)]
     Dev(DevCommand),
     /// A forward-auth server for nginx, Traefik, Caddy and Envoy: GET /auth answers 200 with
@@ -137,6 +140,40 @@ pub struct InspectArgs {
     pub token: Option<String>,
 }
 
+const WEBHOOK_HELP: &str = "\
+Input, one delivery per line of standard input (header names in any case):
+  {\"headers\":{\"svix-id\":\"msg_…\",\"svix-timestamp\":\"1700000000\",\"svix-signature\":\"v1,…\"},\"body\":\"<raw body>\"}
+Output, one line each:
+  {\"valid\":true,\"type\":\"user.created\",\"id\":\"msg_…\"}
+  {\"valid\":false,\"reason\":\"webhook-invalid-signature\",\"message\":\"…\"}
+Without --secret or --secret-file, the secret is CLERK_WEBHOOK_SIGNING_SECRET.";
+
+/// The webhook signing secret (one of these, else `CLERK_WEBHOOK_SIGNING_SECRET`).
+#[derive(Debug, Clone, Args)]
+#[group(id = "webhook_secret", multiple = false)]
+pub struct WebhookSecret {
+    /// The endpoint's signing secret (whsec_…). Visible in `ps`: prefer --secret-file or
+    /// CLERK_WEBHOOK_SIGNING_SECRET.
+    #[arg(long, value_name = "WHSEC")]
+    pub secret: Option<String>,
+    /// A file holding the signing secret (surrounding whitespace ignored).
+    #[arg(long, value_name = "FILE")]
+    pub secret_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = WEBHOOK_HELP)]
+pub struct WebhookArgs {
+    #[command(flatten)]
+    pub secret: WebhookSecret,
+    /// Judge the timestamps as of this instant instead of the clock.
+    #[arg(long, value_name = "UNIX", allow_negative_numbers = true, value_parser = unix_seconds)]
+    pub now: Option<SystemTime>,
+    /// How far a delivery's svix-timestamp may be from now, either way, in seconds.
+    #[arg(long, value_name = "N", default_value_t = 300)]
+    pub tolerance_s: u64,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum DevCommand {
     /// Write DIR/dev-key.pem (private key), DIR/dev-key.pub.pem and DIR/jwks.json.
@@ -150,6 +187,9 @@ pub enum DevCommand {
     },
     /// Print a session token signed with a dev key (never use dev keys for anything real).
     Mint(MintArgs),
+    /// Sign a webhook body as Clerk (Svix) would, to test your endpoint without Clerk: prints
+    /// the svix-* headers, a curl command (--url) or a `clerk-verify webhook` line (--json).
+    SignWebhook(SignWebhookArgs),
     /// Serve a JWKS on http://127.0.0.1:PORT/.well-known/jwks.json (also /v1/jwks) until killed.
     Serve {
         /// The port on 127.0.0.1.
@@ -191,6 +231,28 @@ pub struct MintArgs {
     /// Mint as of this instant (iat, nbf, exp follow).
     #[arg(long, value_name = "UNIX_SECONDS", allow_negative_numbers = true)]
     pub now: Option<i64>,
+}
+
+#[derive(Debug, Args)]
+pub struct SignWebhookArgs {
+    #[command(flatten)]
+    pub secret: WebhookSecret,
+    /// The message id (svix-id) [default: a random msg_…]. Reuse one to test replays.
+    #[arg(long, value_name = "ID")]
+    pub id: Option<String>,
+    /// The signing time (svix-timestamp), Unix seconds [default: now].
+    #[arg(long, value_name = "UNIX", allow_negative_numbers = true)]
+    pub timestamp: Option<i64>,
+    /// The raw body to sign: a file, or - for standard input [default: standard input]. Signed
+    /// byte for byte, trailing newline included.
+    #[arg(long, value_name = "FILE")]
+    pub body: Option<PathBuf>,
+    /// Print a curl command that POSTs the signed delivery to this URL.
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// Print the delivery as one input line of `clerk-verify webhook`.
+    #[arg(long, conflicts_with = "url")]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

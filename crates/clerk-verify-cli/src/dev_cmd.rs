@@ -1,7 +1,8 @@
 //! `clerk-verify dev ...`: a local issuer so users can test Clerk-protected services in CI
-//! without a Clerk account: make a key, mint tokens with it, serve its JWKS.
+//! without a Clerk account: make a key, mint tokens with it, serve its JWKS, and sign webhook
+//! deliveries as Clerk would.
 
-use crate::args::{DevCommand, MintArgs, ServeKeys};
+use crate::args::{DevCommand, MintArgs, ServeKeys, SignWebhookArgs};
 use crate::verifier::read_text;
 use crate::Usage;
 use clerk_dev::{DevKey, JwksServer, TokenBuilder};
@@ -13,6 +14,7 @@ pub fn run(command: DevCommand) -> Result<u8, Usage> {
     match command {
         DevCommand::Keygen { out_dir, bits } => keygen(&out_dir, bits),
         DevCommand::Mint(args) => mint(args),
+        DevCommand::SignWebhook(args) => sign_webhook(args),
         DevCommand::Serve { port, keys } => serve(port, keys),
     }
 }
@@ -103,4 +105,81 @@ fn serve(port: u16, keys: ServeKeys) -> Result<u8, Usage> {
     loop {
         std::thread::park();
     }
+}
+
+fn sign_webhook(a: SignWebhookArgs) -> Result<u8, Usage> {
+    let env = |name: &str| std::env::var(name).ok();
+    let hook = crate::webhook_cmd::webhook(&a.secret, &env)?;
+    let from_stdin = a.body.as_deref().is_none_or(|p| p == Path::new("-"));
+    let bytes = if from_stdin {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)
+            .map_err(|e| Usage(format!("cannot read standard input: {e}")))?;
+        bytes
+    } else {
+        let path = a.body.as_deref().unwrap_or(Path::new("-"));
+        std::fs::read(path).map_err(|e| Usage(format!("cannot read {}: {e}", path.display())))?
+    };
+    let body = String::from_utf8(bytes)
+        .map_err(|_| Usage("the body is not UTF-8 text (Clerk's events are JSON)".into()))?;
+    let id = a.id.unwrap_or_else(random_message_id);
+    let timestamp = a.timestamp.unwrap_or_else(clerk_dev::now_unix);
+    let signature = hook.sign(&id, timestamp, body.as_bytes());
+    let headers = [
+        ("svix-id", id),
+        ("svix-timestamp", timestamp.to_string()),
+        ("svix-signature", signature),
+    ];
+    if a.json {
+        let headers: serde_json::Map<String, Value> = headers
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), Value::from(v.as_str())))
+            .collect();
+        println!(
+            "{}",
+            serde_json::json!({ "headers": headers, "body": body })
+        );
+    } else if let Some(url) = a.url {
+        let mut curl = format!(
+            "curl -sS -X POST {} -H 'content-type: application/json'",
+            shell_quote(&url)
+        );
+        for (name, value) in &headers {
+            curl.push_str(&format!(" -H {}", shell_quote(&format!("{name}: {value}"))));
+        }
+        match a.body.as_deref().filter(|_| !from_stdin) {
+            Some(path) => {
+                let at = format!("@{}", path.display());
+                curl.push_str(&format!(" --data-binary {}", shell_quote(&at)));
+            }
+            None => curl.push_str(&format!(" --data-binary {}", shell_quote(&body))),
+        }
+        println!("{curl}");
+    } else {
+        for (name, value) in &headers {
+            println!("{name}: {value}");
+        }
+    }
+    Ok(0)
+}
+
+/// A `msg_` id no other delivery of this run has: 128 bits from the standard library's
+/// randomly seeded hasher (no RNG dependency for a test tool).
+fn random_message_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let word = || {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos()),
+        );
+        h.finish()
+    };
+    format!("msg_{:016x}{:016x}", word(), word())
+}
+
+/// `s` as one POSIX shell word.
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
 }

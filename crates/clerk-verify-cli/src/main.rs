@@ -7,6 +7,7 @@ mod inspect_cmd;
 mod serve;
 mod verifier;
 mod verify_cmd;
+mod webhook_cmd;
 
 use args::{Cli, Command, USAGE_EXIT};
 use clap::error::ErrorKind;
@@ -32,6 +33,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Verify(a) => verify_cmd::run(a),
         Command::Inspect(a) => inspect_cmd::run(a),
+        Command::Webhook(a) => webhook_cmd::run(a),
         Command::Dev(d) => dev_cmd::run(d),
         Command::Serve(a) => serve::run(a),
         Command::Completions { shell } => {

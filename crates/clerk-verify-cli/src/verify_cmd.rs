@@ -186,22 +186,31 @@ pub(crate) enum Line {
 
 /// One token per line: `\n` ends a line, one `\r` before it is dropped, nothing else is trimmed.
 pub(crate) fn read_line(input: &mut impl BufRead) -> io::Result<Option<Line>> {
+    read_capped_line(input, MAX_LINE, "the line is too long to be a token")
+}
+
+/// [`read_line`] with another cap, and what to say about a line over it.
+pub(crate) fn read_capped_line(
+    input: &mut impl BufRead,
+    max: u64,
+    too_long: &'static str,
+) -> io::Result<Option<Line>> {
     let mut buf = Vec::new();
-    let n = Read::take(&mut *input, MAX_LINE).read_until(b'\n', &mut buf)?;
+    let n = Read::take(&mut *input, max).read_until(b'\n', &mut buf)?;
     if n == 0 {
         return Ok(None);
     }
-    if !buf.ends_with(b"\n") && n as u64 == MAX_LINE {
+    if !buf.ends_with(b"\n") && n as u64 == max {
         // Skip the rest of the overlong line.
         let mut sink = Vec::new();
         loop {
             sink.clear();
-            let m = Read::take(&mut *input, MAX_LINE).read_until(b'\n', &mut sink)?;
+            let m = Read::take(&mut *input, max).read_until(b'\n', &mut sink)?;
             if m == 0 || sink.ends_with(b"\n") {
                 break;
             }
         }
-        return Ok(Some(Line::Invalid("the line is too long to be a token")));
+        return Ok(Some(Line::Invalid(too_long)));
     }
     if buf.ends_with(b"\n") {
         buf.pop();

@@ -90,14 +90,27 @@ pub enum Error {
     WebhookMissingHeaders,
     /// The webhook timestamp is not whole Unix seconds. Reason `webhook-invalid-timestamp`.
     WebhookInvalidTimestamp,
-    /// The webhook timestamp is more than 5 minutes old. Reason `webhook-timestamp-too-old`.
+    /// The webhook timestamp is older than the tolerance (5 minutes by default). Reason
+    /// `webhook-timestamp-too-old`.
     WebhookTimestampTooOld,
-    /// The webhook timestamp is more than 5 minutes ahead. Reason `webhook-timestamp-too-new`.
+    /// The webhook timestamp is further ahead than the tolerance (5 minutes by default). Reason
+    /// `webhook-timestamp-too-new`.
     WebhookTimestampTooNew,
     /// No `v1` webhook signature matches. Reason `webhook-invalid-signature`.
     WebhookInvalidSignature,
-    /// The verified webhook body is not a JSON event envelope. Reason `webhook-invalid-payload`.
-    WebhookInvalidPayload,
+    /// The verified webhook body is not a Clerk event: not a JSON object with a string `type`,
+    /// or the `data` of a known event type has a field of the wrong type (or lacks a required
+    /// one); also a body that could not be read. Reason `webhook-invalid-payload`.
+    WebhookInvalidPayload(Cow<'static, str>),
+    /// The webhook body is longer than the verifier's cap ([`crate::Webhook::max_body`], 1 MiB by
+    /// default). Reason `webhook-body-too-large`.
+    WebhookBodyTooLarge {
+        /// The cap, in bytes.
+        limit: usize,
+    },
+    /// The webhook signing secret is missing, or not `whsec_` followed by base64 (a
+    /// configuration error, found when the verifier is built). Reason `webhook-invalid-secret`.
+    WebhookInvalidSecret(Cow<'static, str>),
     /// The configuration is unusable (an option out of range, a malformed publishable key, an
     /// HS256 secret shorter than 32 bytes, ...). Reason `config-invalid` (ours).
     ConfigInvalid(Cow<'static, str>),
@@ -113,6 +126,9 @@ pub enum Category {
     KeysUnavailable,
     /// The verifier is misconfigured: a server-side problem (500), not the caller's fault.
     Configuration,
+    /// The request itself is malformed: a webhook delivery that is unsigned, forged, stale,
+    /// oversized or not a Clerk event. Answer 400 (Svix retries the delivery).
+    InvalidRequest,
 }
 
 impl Error {
@@ -144,7 +160,9 @@ impl Error {
             Error::WebhookTimestampTooOld => r::WEBHOOK_TIMESTAMP_TOO_OLD,
             Error::WebhookTimestampTooNew => r::WEBHOOK_TIMESTAMP_TOO_NEW,
             Error::WebhookInvalidSignature => r::WEBHOOK_INVALID_SIGNATURE,
-            Error::WebhookInvalidPayload => r::WEBHOOK_INVALID_PAYLOAD,
+            Error::WebhookInvalidPayload(_) => r::WEBHOOK_INVALID_PAYLOAD,
+            Error::WebhookBodyTooLarge { .. } => r::WEBHOOK_BODY_TOO_LARGE,
+            Error::WebhookInvalidSecret(_) => r::WEBHOOK_INVALID_SECRET,
             Error::ConfigInvalid(_) => r::CONFIG_INVALID,
         }
     }
@@ -159,7 +177,15 @@ impl Error {
             | Error::JwkLocalInvalid(_)
             | Error::JwkFailedToResolve
             | Error::SecretKeyInvalid
-            | Error::ConfigInvalid(_) => Category::Configuration,
+            | Error::ConfigInvalid(_)
+            | Error::WebhookInvalidSecret(_) => Category::Configuration,
+            Error::WebhookMissingHeaders
+            | Error::WebhookInvalidTimestamp
+            | Error::WebhookTimestampTooOld
+            | Error::WebhookTimestampTooNew
+            | Error::WebhookInvalidSignature
+            | Error::WebhookInvalidPayload(_)
+            | Error::WebhookBodyTooLarge { .. } => Category::InvalidRequest,
             _ => Category::InvalidToken,
         }
     }
@@ -283,18 +309,30 @@ impl fmt::Display for Error {
                 f.write_str("the webhook timestamp (svix-timestamp) is not whole Unix seconds")
             }
             Error::WebhookTimestampTooOld => f.write_str(
-                "the webhook timestamp is more than 5 minutes old (a replay, or a wrong server clock)",
+                "the webhook timestamp is older than the tolerance (5 minutes by default): a replay, or \
+                 a wrong server clock",
             ),
             Error::WebhookTimestampTooNew => f.write_str(
-                "the webhook timestamp is more than 5 minutes ahead (check the server clock)",
+                "the webhook timestamp is further ahead than the tolerance (5 minutes by default): \
+                 check the server clock",
             ),
             Error::WebhookInvalidSignature => f.write_str(
                 "no matching webhook signature: verify the raw request body (not re-serialised \
                  JSON) with the endpoint's CLERK_WEBHOOK_SIGNING_SECRET",
             ),
-            Error::WebhookInvalidPayload => {
-                f.write_str("the webhook body is not a JSON event with a \"type\"")
+            Error::WebhookInvalidPayload(why) => {
+                write!(f, "the webhook body is not a Clerk event: {why}")
             }
+            Error::WebhookBodyTooLarge { limit } => write!(
+                f,
+                "the webhook body is larger than {limit} bytes (raise the verifier's max_body if \
+                 your events are that large)"
+            ),
+            Error::WebhookInvalidSecret(why) => write!(
+                f,
+                "invalid webhook signing secret: {why}; copy the endpoint's signing secret \
+                 (whsec_...) from the Clerk Dashboard into CLERK_WEBHOOK_SIGNING_SECRET"
+            ),
             Error::ConfigInvalid(why) => write!(f, "invalid configuration: {why}"),
         }
     }
@@ -325,5 +363,17 @@ mod tests {
             Category::KeysUnavailable
         );
         assert_eq!(Error::SecretKeyInvalid.category(), Category::Configuration);
+        assert_eq!(
+            Error::WebhookInvalidSignature.category(),
+            Category::InvalidRequest
+        );
+        assert_eq!(
+            Error::WebhookBodyTooLarge { limit: 1 }.category(),
+            Category::InvalidRequest
+        );
+        assert_eq!(
+            Error::WebhookInvalidSecret("empty".into()).category(),
+            Category::Configuration
+        );
     }
 }

@@ -55,6 +55,13 @@
 //! does the same and returns a [`request::Step`]. Fetches are rare (cold start, once per cache
 //! TTL, key rotation), single-flight and bounded by a timeout.
 //!
+//! # Webhooks
+//!
+//! [`Webhook`] verifies the Svix-signed webhooks Clerk sends (body cap, timestamp tolerance,
+//! signature over the raw body) and parses the typed event ([`webhook::EventData`]: users,
+//! sessions, organizations, anything else as JSON); a refused delivery is a 400
+//! ([`Refusal::from_webhook`]).
+//!
 //! # Logging
 //!
 //! The crate logs through the [`log`](https://docs.rs/log) facade: a warning for every failed

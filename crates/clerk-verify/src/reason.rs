@@ -87,7 +87,8 @@ pub const JWK_FAILED_TO_RESOLVE: &str = "jwk-failed-to-resolve";
 pub const SECRET_KEY_INVALID: &str = "secret-key-invalid";
 /// Contradictory or out-of-range configuration (ours).
 pub const CONFIG_INVALID: &str = "config-invalid";
-/// An adapter found no [`crate::Verifier`] where the app should have put it (ours).
+/// An adapter found no [`crate::Verifier`] (or, on a webhook route, no [`crate::Webhook`]) where
+/// the app should have put it (ours).
 pub const VERIFIER_MISSING: &str = "verifier-missing";
 /// An adapter met an authentication state it does not know, e.g. from a newer clerk-verify
 /// (ours). Never a signed-in user.
@@ -107,6 +108,13 @@ pub const WEBHOOK_TIMESTAMP_TOO_NEW: &str = "webhook-timestamp-too-new";
 pub const WEBHOOK_INVALID_SIGNATURE: &str = "webhook-invalid-signature";
 /// The verified body is not a Clerk event, or a known field has the wrong type (ours).
 pub const WEBHOOK_INVALID_PAYLOAD: &str = "webhook-invalid-payload";
+/// The delivery's body is larger than the verifier's cap (ours).
+pub const WEBHOOK_BODY_TOO_LARGE: &str = "webhook-body-too-large";
+
+// Webhook configuration (a start-up error; 500 if it ever reached a request).
+
+/// The webhook signing secret is missing or not `whsec_` + base64 (ours).
+pub const WEBHOOK_INVALID_SECRET: &str = "webhook-invalid-secret";
 
 /// Every code above, in the order of the README's table.
 pub const ALL: &[&str] = &[
@@ -146,6 +154,8 @@ pub const ALL: &[&str] = &[
     WEBHOOK_TIMESTAMP_TOO_NEW,
     WEBHOOK_INVALID_SIGNATURE,
     WEBHOOK_INVALID_PAYLOAD,
+    WEBHOOK_BODY_TOO_LARGE,
+    WEBHOOK_INVALID_SECRET,
 ];
 
 #[cfg(test)]

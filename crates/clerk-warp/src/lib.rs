@@ -10,6 +10,7 @@
 //! | [`optional_auth`] | `Option<Auth>` | 503 and 500 only: a missing or bad token is `None` |
 //! | [`optional_authentication`] | [`Authentication`] | 503 and 500 only: the state is signed in, or signed out with its reason |
 //! | [`authentication`] | [`Authentication`] | never: the full state, outages included |
+//! | [`webhook`]`(`[`Webhook`]`)` | [`Delivery`] | 400 for a webhook delivery that is unsigned, forged, stale, oversized or not a Clerk event |
 //!
 //! | request | `clerk_auth` | `optional_auth` | `optional_authentication` | `authentication` |
 //! |---|---|---|---|---|
@@ -110,6 +111,8 @@
 //! by [`clerk_verify`]. The token is never logged nor echoed.
 //!
 //! [`Auth`]: clerk_verify::Auth
+//! [`Webhook`]: clerk_verify::Webhook
+//! [`Delivery`]: clerk_verify::webhook::Delivery
 //! [`Authentication`]: clerk_verify::Authentication
 //! [`Verifier`]: clerk_verify::Verifier
 //! [`Verifier::authenticate_headers`]: clerk_verify::Verifier::authenticate_headers
@@ -121,6 +124,7 @@
 mod filter;
 mod headers;
 mod rejection;
+mod webhook;
 
 pub use clerk_verify::request::Policy;
 pub use filter::{
@@ -129,3 +133,4 @@ pub use filter::{
 };
 pub use headers::{signed_in_headers, with_auth_headers};
 pub use rejection::{handle_rejection, ClerkRejection};
+pub use webhook::webhook;

@@ -40,6 +40,7 @@ pub async fn handle_rejection(rejection: Rejection) -> Result<Response, Rejectio
 /// |---|---|---|---|
 /// | signed out (no token, bad token) | 401 | `unauthorized` | `Bearer`, or `Bearer error="invalid_token"` when a token was sent |
 /// | signed in, but a [`Policy`](clerk_verify::request::Policy) requirement failed | 403 | `forbidden` | `Bearer error="insufficient_scope"` |
+/// | a webhook delivery that is unsigned, forged, stale, oversized or not a Clerk event ([`webhook`](crate::webhook)) | 400 | `bad_request` | none (nor debug headers) |
 /// | key source unavailable, verification task did not complete | 503 | `service_unavailable` | none |
 /// | verifier misconfigured | 500 | `internal_server_error` | none |
 ///
@@ -64,13 +65,13 @@ impl ClerkRejection {
         Forbidden::new(reason, message).into()
     }
 
-    /// The HTTP status to answer: 401, 403, 500 or 503.
+    /// The HTTP status to answer: 400, 401, 403, 500 or 503.
     pub fn status(&self) -> StatusCode {
         StatusCode::from_u16(self.refusal.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
-    /// The body's `error` field: `unauthorized`, `forbidden`, `service_unavailable` or
-    /// `internal_server_error`.
+    /// The body's `error` field: `unauthorized`, `forbidden`, `bad_request`,
+    /// `service_unavailable` or `internal_server_error`.
     pub fn error(&self) -> &'static str {
         self.refusal.error()
     }

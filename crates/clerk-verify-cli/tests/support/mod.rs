@@ -103,6 +103,19 @@ impl Serve {
         self.log.lock().unwrap().clone()
     }
 
+    /// The log once `done` holds for it (lines reach us through a pipe and a reader thread, a
+    /// moment after the response): waits at most `DEADLINE`, then returns it anyway.
+    pub fn log_when(&self, done: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let log = self.log();
+            if done(&log) || start.elapsed() > DEADLINE {
+                return log;
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }

@@ -3,6 +3,7 @@
 //! Adapters turn a [`Refusal`] into their framework's response type and add nothing of their
 //! own, so actix-web, axum, Rocket and warp cannot drift apart.
 
+use crate::error::{Category, Error};
 use crate::request::{Forbidden, SignedOut, AUTH_REASON_HEADER, AUTH_STATUS_HEADER};
 use serde_json::json;
 
@@ -37,7 +38,8 @@ pub struct Refusal {
     /// For the operator's log: equal to `message` except for 500 and 503.
     detail: String,
     challenge: Option<&'static str>,
-    auth_status: &'static str,
+    /// `x-clerk-auth-status`, for refusals of session authentication only.
+    auth_status: Option<&'static str>,
 }
 
 impl Refusal {
@@ -66,7 +68,37 @@ impl Refusal {
             message: message.to_owned(),
             detail: s.message().to_owned(),
             challenge,
-            auth_status: "signed-out",
+            auth_status: Some("signed-out"),
+        }
+    }
+
+    /// A refused webhook delivery: 400 `bad_request` with the [`Error`]'s reason and message
+    /// (unsigned, forged, stale, oversized, not a Clerk event), no `WWW-Authenticate` and no
+    /// session debug headers. An error of another category (a bad secret reaching a request)
+    /// is a 500 with a generic message, the cause in [`Refusal::detail`].
+    ///
+    /// ```
+    /// use clerk_verify::{Error, Refusal};
+    /// let refusal = Refusal::from_webhook(&Error::WebhookInvalidSignature);
+    /// assert_eq!(refusal.status(), 400);
+    /// assert_eq!(refusal.www_authenticate(), None);
+    /// assert!(refusal.json_body().contains("\"reason\":\"webhook-invalid-signature\""));
+    /// ```
+    pub fn from_webhook(e: &Error) -> Refusal {
+        if e.category() != Category::InvalidRequest {
+            let mut refusal = Refusal::internal(e.reason(), e.to_string());
+            refusal.auth_status = None;
+            return refusal;
+        }
+        let message = e.to_string();
+        Refusal {
+            status: 400,
+            error: "bad_request",
+            reason: e.reason(),
+            detail: message.clone(),
+            message,
+            challenge: None,
+            auth_status: None,
         }
     }
 
@@ -79,7 +111,7 @@ impl Refusal {
             message: f.message().to_owned(),
             detail: f.message().to_owned(),
             challenge: Some("Bearer error=\"insufficient_scope\""),
-            auth_status: "signed-in",
+            auth_status: Some("signed-in"),
         }
     }
 
@@ -93,7 +125,7 @@ impl Refusal {
             message: MISCONFIGURED_MESSAGE.to_owned(),
             detail: detail.into(),
             challenge: None,
-            auth_status: "signed-out",
+            auth_status: Some("signed-out"),
         }
     }
 
@@ -102,8 +134,8 @@ impl Refusal {
         self.status
     }
 
-    /// The body's `error` member: `unauthorized`, `forbidden`, `service_unavailable` or
-    /// `internal_server_error`.
+    /// The body's `error` member: `unauthorized`, `forbidden`, `bad_request`,
+    /// `service_unavailable` or `internal_server_error`.
     pub fn error(&self) -> &'static str {
         self.error
     }
@@ -130,14 +162,17 @@ impl Refusal {
         self.challenge
     }
 
-    /// Debug headers to set: `x-clerk-auth-status` always, `x-clerk-auth-reason` for signed-out
-    /// refusals.
+    /// Debug headers to set: `x-clerk-auth-status` for refusals of session authentication,
+    /// with `x-clerk-auth-reason` when signed out; none for a webhook delivery.
     pub fn debug_headers(&self) -> Vec<(&'static str, &'static str)> {
-        let mut headers = vec![(AUTH_STATUS_HEADER, self.auth_status)];
-        if self.auth_status == "signed-out" {
-            headers.push((AUTH_REASON_HEADER, self.reason));
+        match self.auth_status {
+            None => Vec::new(),
+            Some(status @ "signed-out") => vec![
+                (AUTH_STATUS_HEADER, status),
+                (AUTH_REASON_HEADER, self.reason),
+            ],
+            Some(status) => vec![(AUTH_STATUS_HEADER, status)],
         }
-        headers
     }
 
     /// `{"error":...,"reason":...,"message":...}`.
@@ -192,5 +227,27 @@ mod tests {
         assert_eq!((f.status(), f.debug_headers().len()), (403, 1));
         let body: serde_json::Value = serde_json::from_str(&f.json_body()).unwrap();
         assert_eq!(body["reason"], "missing-role");
+    }
+
+    #[test]
+    fn webhooks_are_bad_requests() {
+        for e in [
+            Error::WebhookMissingHeaders,
+            Error::WebhookTimestampTooOld,
+            Error::WebhookInvalidSignature,
+            Error::WebhookInvalidPayload("the body is not JSON".into()),
+            Error::WebhookBodyTooLarge { limit: 10 },
+        ] {
+            let r = Refusal::from_webhook(&e);
+            assert_eq!((r.status(), r.error()), (400, "bad_request"), "{e:?}");
+            assert_eq!((r.www_authenticate(), r.debug_headers()), (None, vec![]));
+            let body: serde_json::Value = serde_json::from_str(&r.json_body()).unwrap();
+            assert_eq!(body["reason"], e.reason());
+            assert_eq!(body["message"], e.to_string());
+        }
+        let r = Refusal::from_webhook(&Error::WebhookInvalidSecret("it is empty".into()));
+        assert_eq!((r.status(), r.reason()), (500, "webhook-invalid-secret"));
+        assert!(!r.message().contains("empty") && r.detail().contains("empty"));
+        assert!(r.debug_headers().is_empty());
     }
 }

@@ -1,0 +1,186 @@
+//! `ClerkWebhook` over real HTTP on 127.0.0.1: Rocket's server, deliveries signed by Svix's own
+//! Python library (`clerk_dev::webhooks`), sent by a raw HTTP/1.1 client.
+
+use clerk_dev::webhooks::fixtures;
+use clerk_dev::{chunked, post, post_delivery, HttpReply};
+use clerk_rocket::ClerkWebhook;
+use clerk_verify::webhook::EventData;
+use clerk_verify::{Clock, Webhook};
+use rocket::fairing::AdHoc;
+use rocket::local::asynchronous::Client;
+use rocket::serde::json::{json, Value};
+use rocket::{post, routes, Shutdown};
+use std::net::SocketAddr;
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::{Duration, UNIX_EPOCH};
+
+const PATH: &str = "/webhooks/clerk";
+
+/// What the handler received, echoed so the tests see the typed event.
+#[post("/webhooks/clerk", data = "<delivery>")]
+fn receive(delivery: ClerkWebhook) -> Value {
+    let subject = match &delivery.event.data {
+        EventData::User(u) => json!({ "user": u.id, "email": u.primary_email() }),
+        EventData::Session(s) => json!({ "session": s.id, "user": s.user_id }),
+        EventData::Other(data) => json!({ "other": data }),
+        _ => json!(null),
+    };
+    json!({ "id": delivery.id, "type": delivery.event.event_type, "subject": subject })
+}
+
+/// Rocket's server on its own thread and runtime, shut down and joined on drop.
+struct Served {
+    addr: SocketAddr,
+    shutdown: Shutdown,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Served {
+    fn start(hook: Webhook) -> Served {
+        let (tx, rx) = mpsc::channel();
+        let figment = rocket::Config::figment()
+            .merge(("address", "127.0.0.1"))
+            .merge(("port", 0))
+            .merge(("log_level", "off"))
+            .merge(("shutdown.grace", 0))
+            .merge(("shutdown.mercy", 0))
+            .merge(("shutdown.ctrlc", false));
+        let rocket = rocket::custom(figment)
+            .manage(hook)
+            .register("/", clerk_rocket::catchers())
+            .mount("/", routes![receive])
+            .attach(AdHoc::on_liftoff("report", move |rocket| {
+                let report = (rocket.config().port, rocket.shutdown());
+                Box::pin(async move {
+                    let _ = tx.send(report);
+                })
+            }));
+        let thread = std::thread::spawn(move || {
+            let _ = rocket::execute(rocket.launch());
+        });
+        let (port, shutdown) = rx.recv_timeout(Duration::from_secs(30)).unwrap();
+        assert_ne!(port, 0, "Rocket reports the port it bound");
+        Served {
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            shutdown,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        self.shutdown.clone().notify();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn hook() -> Webhook {
+    let f = fixtures();
+    Webhook::new(&f.secret).unwrap().clock(Clock::fixed(
+        UNIX_EPOCH + Duration::from_secs(f.signed_at as u64),
+    ))
+}
+
+fn assert_bad_request(r: &HttpReply, reason: &str) {
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    let v = r.json();
+    assert_eq!(v["error"], "bad_request", "{}", r.body);
+    assert_eq!(v["reason"], reason, "{}", r.body);
+    assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()));
+    assert_eq!(r.header("www-authenticate"), None);
+    assert_eq!(r.header("x-clerk-auth-status"), None);
+}
+
+#[test]
+fn every_svix_fixture_gets_its_answer() {
+    let served = Served::start(hook());
+    for d in &fixtures().deliveries {
+        let r = post_delivery(served.addr, PATH, d).unwrap();
+        match d.expected_type() {
+            Some(event_type) => {
+                assert_eq!(r.status, 200, "{}: {}", d.name, r.body);
+                let v = r.json();
+                assert_eq!(v["type"], event_type, "{}", d.name);
+                let id = d.header("svix-id").or(d.header("webhook-id"));
+                assert_eq!(v["id"].as_str(), id, "{}", d.name);
+            }
+            None => assert_bad_request(&r, d.expected_reason().unwrap()),
+        }
+    }
+    let f = fixtures();
+    let r = post_delivery(served.addr, PATH, f.delivery("user-created")).unwrap();
+    assert_eq!(
+        r.json()["subject"],
+        json!({ "user": "user_2ada", "email": "ada@example.com" })
+    );
+    let r = post_delivery(served.addr, PATH, f.delivery("session-created")).unwrap();
+    assert_eq!(
+        r.json()["subject"],
+        json!({ "session": "sess_2fixture", "user": "user_2ada" })
+    );
+}
+
+#[test]
+fn bodies_over_the_cap_are_refused_before_and_while_reading() {
+    let d = fixtures().delivery("user-created");
+    assert!(d.body.len() > 1024);
+    let served = Served::start(hook().max_body(1024));
+    let r = post_delivery(served.addr, PATH, d).unwrap();
+    assert_bad_request(&r, "webhook-body-too-large");
+    let mut headers: Vec<(&str, &str)> = d
+        .headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    headers.push(("Transfer-Encoding", "chunked"));
+    let r = post(
+        served.addr,
+        PATH,
+        &headers,
+        &chunked(d.body.as_bytes(), 300),
+    )
+    .unwrap();
+    assert_bad_request(&r, "webhook-body-too-large");
+    drop(served);
+
+    let served = Served::start(hook());
+    let r = post(
+        served.addr,
+        PATH,
+        &headers,
+        &chunked(d.body.as_bytes(), 300),
+    )
+    .unwrap();
+    assert_eq!(r.status, 200, "{}", r.body);
+    headers.pop();
+    let r = post(served.addr, PATH, &headers, &vec![b' '; 1024 * 1024 + 1]).unwrap();
+    assert_bad_request(&r, "webhook-body-too-large");
+    let r = post(served.addr, PATH, &headers, &vec![b' '; 1024 * 1024]).unwrap();
+    assert_bad_request(&r, "webhook-invalid-signature");
+}
+
+/// A route with the guard on a Rocket that manages no `Webhook` does not launch.
+#[rocket::async_test]
+async fn a_missing_webhook_stops_the_launch() {
+    let rocket = rocket::build()
+        .register("/", clerk_rocket::catchers())
+        .mount("/", routes![receive]);
+    let e = Client::untracked(rocket).await.unwrap_err();
+    // Reading the kind marks Rocket's error as handled (it panics on drop otherwise).
+    match e.kind() {
+        rocket::error::ErrorKind::SentinelAborts(aborts) => {
+            assert!(aborts[0].type_name.ends_with("ClerkWebhook"), "{aborts:?}")
+        }
+        other => panic!("{other:?}"),
+    }
+    let rocket = rocket::build()
+        .manage(hook())
+        .register("/", clerk_rocket::catchers())
+        .mount("/", routes![receive]);
+    assert!(Client::untracked(rocket).await.is_ok());
+}
