@@ -15,6 +15,8 @@
 //!   extractors, adds `x-clerk-auth-status` / `x-clerk-auth-reason` to the responses of
 //!   authenticated requests (optional routes included), and can require sign-in, or a
 //!   [`Policy`], for a whole router.
+//! - [`ClerkWebhook`]: a Clerk webhook delivery, its raw body read under the cap, its Svix
+//!   signature verified and its event typed; 400 with the reason otherwise.
 //!
 //! The extractors find the `Verifier` in the request extensions ([`ClerkLayer`], or
 //! `axum::Extension(verifier)`), else in the router state when the state is the `Verifier`
@@ -80,8 +82,10 @@
 mod extract;
 mod layer;
 mod rejection;
+mod webhook;
 
 pub use clerk_verify::request::{Permission, Policy, Requirement, Role};
 pub use extract::{authenticate, ClerkAuth, Require, RequirePermission, RequireRole};
 pub use layer::{ClerkLayer, ClerkService};
 pub use rejection::ClerkRejection;
+pub use webhook::ClerkWebhook;
