@@ -12,7 +12,9 @@
 //! assert_eq!(created.expected_type(), Some("user.created"));
 //! ```
 
+use crate::client::{chunked, post, post_delivery, HttpReply};
 use serde_json::Value;
+use std::net::SocketAddr;
 use std::sync::OnceLock;
 
 /// The checked-in fixture set.
@@ -114,4 +116,98 @@ pub fn fixtures() -> &'static WebhookFixtures {
             deliveries,
         }
     })
+}
+
+/// What every adapter's webhook endpoint must do, checked over HTTP, so the four adapters' tests
+/// hold one contract instead of four copies of it.
+///
+/// `start(max_body)` starts the adapter's app on 127.0.0.1 and returns its address and a guard
+/// that stops it when dropped. The app verifies deliveries at `path` with a `Webhook` for
+/// [`WebhookFixtures::secret`] whose clock is fixed at [`WebhookFixtures::signed_at`], capped at
+/// `max_body` bytes when given (the default cap otherwise), and its handler answers
+/// `{"id": <svix-id>, "type": <event type>, "subject": ...}` with `subject`
+/// `{"user": id, "email": primary email}` for user events,
+/// `{"session": id, "user": user id}` for session events,
+/// `{"organization": id, "name": name}` for organization events and `{"other": data}` for
+/// untyped ones.
+///
+/// Checks: every fixture's verdict (the type and `svix-id` handed to the handler, or 400 with
+/// the reason), the typed events, a body over the cap refused from its `Content-Length` and
+/// while reading a chunked one, and the default cap of 1 MiB.
+pub fn check_endpoint<G>(path: &str, start: impl Fn(Option<usize>) -> (SocketAddr, G)) {
+    let f = fixtures();
+    let (addr, served) = start(None);
+    for d in &f.deliveries {
+        let r = post_delivery(addr, path, d).expect("the endpoint answers");
+        match d.expected_type() {
+            Some(event_type) => {
+                assert_eq!(r.status, 200, "{}: {}", d.name, r.body);
+                let v = r.json();
+                assert_eq!(v["type"], event_type, "{}", d.name);
+                let id = d.header("svix-id").or(d.header("webhook-id"));
+                assert_eq!(v["id"].as_str(), id, "{}", d.name);
+            }
+            None => assert_bad_request(&r, d.expected_reason().expect("a reason")),
+        }
+    }
+    let subject = |name: &str| {
+        post_delivery(addr, path, f.delivery(name))
+            .expect("the endpoint answers")
+            .json()["subject"]
+            .clone()
+    };
+    let ada = serde_json::json!({ "user": "user_2ada", "email": "ada@example.com" });
+    assert_eq!(subject("user-created"), ada);
+    assert_eq!(subject("unicode-names"), ada);
+    assert_eq!(
+        subject("session-revoked"),
+        serde_json::json!({ "session": "sess_2fixture", "user": "user_2ada" })
+    );
+    assert_eq!(
+        subject("organization-created"),
+        serde_json::json!({ "organization": "org_2acme", "name": "Acme" })
+    );
+    assert_eq!(subject("email-created")["other"]["id"], "ema_1");
+
+    // The default cap is 1 MiB: one byte more is refused, exactly 1 MiB is read and judged.
+    let d = f.delivery("user-created");
+    let headers: Vec<(&str, &str)> = d
+        .headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let r = post(addr, path, &headers, &vec![b' '; 1024 * 1024 + 1]).expect("an answer");
+    assert_bad_request(&r, "webhook-body-too-large");
+    let r = post(addr, path, &headers, &vec![b' '; 1024 * 1024]).expect("an answer");
+    assert_bad_request(&r, "webhook-invalid-signature");
+    let mut chunked_headers = headers.clone();
+    chunked_headers.push(("Transfer-Encoding", "chunked"));
+    let framed = chunked(d.body.as_bytes(), 300);
+    let r = post(addr, path, &chunked_headers, &framed).expect("an answer");
+    assert_eq!(r.status, 200, "chunked under the cap: {}", r.body);
+    drop(served);
+
+    // A smaller cap: refused from the declared length, and while reading a chunked body.
+    assert!(d.body.len() > 1024);
+    let (addr, served) = start(Some(1024));
+    assert_bad_request(
+        &post_delivery(addr, path, d).expect("an answer"),
+        "webhook-body-too-large",
+    );
+    let r = post(addr, path, &chunked_headers, &framed).expect("an answer");
+    assert_bad_request(&r, "webhook-body-too-large");
+    drop(served);
+}
+
+/// Asserts the 400 every adapter answers a refused delivery with: JSON
+/// `{"error":"bad_request","reason":…,"message":…}`, no challenge, no `x-clerk-auth-*`.
+pub fn assert_bad_request(r: &HttpReply, reason: &str) {
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    let v = r.json();
+    assert_eq!(v["error"], "bad_request", "{}", r.body);
+    assert_eq!(v["reason"], reason, "{}", r.body);
+    assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()));
+    assert_eq!(r.header("www-authenticate"), None);
+    assert_eq!(r.header("x-clerk-auth-status"), None);
 }
