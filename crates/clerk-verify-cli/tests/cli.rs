@@ -876,3 +876,42 @@ fn inspect_decodes_without_verifying() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(json_lines(&out)[0]["reason"], "token-invalid");
 }
+
+#[test]
+fn on_a_terminal_it_says_it_is_waiting_for_tokens() {
+    // `script` (util-linux) runs the command on a pseudo-terminal, as a person typing would.
+    let Ok(script) = which("script") else {
+        if std::env::var_os("CI").is_some() {
+            panic!("`script` (util-linux) is needed for the terminal test");
+        }
+        eprintln!("!!! skipping: no `script` (util-linux) to make a terminal");
+        return;
+    };
+    let d = Dir::new("tty");
+    let jwks = d.file("jwks.json", fixtures::rsa2048().jwks_json());
+    let cmd = format!(
+        "{} verify --jwks {jwks} --now {NOW_ARG}",
+        env!("CARGO_BIN_EXE_clerk-verify")
+    );
+    // The terminal's input ends at once (Ctrl-D), so the command prints its notice and exits.
+    let out = Command::new(script)
+        .args(["-qec", &cmd, "/dev/null"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(shown.contains("waiting for tokens"), "{shown:?}");
+    // Not on a pipe: scripts reading the JSON lines never see it.
+    let piped = cli(&["verify", "--jwks", &jwks], Some(b""), &[]);
+    assert!(!String::from_utf8_lossy(&piped.stderr).contains("waiting"));
+}
+
+fn which(program: &str) -> Result<PathBuf, ()> {
+    std::env::var_os("PATH")
+        .and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|dir| dir.join(program))
+                .find(|p| p.is_file())
+        })
+        .ok_or(())
+}
