@@ -2,10 +2,10 @@
 //!
 //! Verify the **raw** request body, byte for byte: re-serialised JSON never matches.
 
+use crate::crypto::HmacKey;
 use crate::error::Error;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use ring::hmac;
 use serde_json::Value;
 use std::fmt;
 use std::time::{Duration, SystemTime};
@@ -40,7 +40,7 @@ const MAX_SIGNATURES: usize = 16;
 /// ```
 #[derive(Clone)]
 pub struct Webhook {
-    key: hmac::Key,
+    key: HmacKey,
 }
 
 /// A verified Clerk webhook event.
@@ -67,7 +67,7 @@ impl Webhook {
             return Err(Error::config("the webhook secret is empty"));
         }
         Ok(Webhook {
-            key: hmac::Key::new(hmac::HMAC_SHA256, &bytes),
+            key: HmacKey::new(&bytes),
         })
     }
 
@@ -138,7 +138,7 @@ impl Webhook {
             .filter_map(|entry| entry.strip_prefix("v1,"))
             .take(MAX_SIGNATURES)
             .filter_map(|b64| STANDARD.decode(b64).ok())
-            .any(|tag| hmac::verify(&self.key, &signed, &tag).is_ok());
+            .any(|tag| self.key.verify(&signed, &tag));
         if matched {
             Ok(())
         } else {
@@ -149,13 +149,11 @@ impl Webhook {
     /// The `svix-signature` value for a delivery (`v1,<base64>`), for tests and tools that send
     /// webhooks to your endpoint.
     pub fn sign(&self, id: &str, timestamp: i64, body: &[u8]) -> String {
-        let mut ctx = hmac::Context::with_key(&self.key);
-        ctx.update(id.as_bytes());
-        ctx.update(b".");
-        ctx.update(timestamp.to_string().as_bytes());
-        ctx.update(b".");
-        ctx.update(body);
-        format!("v1,{}", STANDARD.encode(ctx.sign().as_ref()))
+        let ts = timestamp.to_string();
+        let tag = self
+            .key
+            .sign(&[id.as_bytes(), b".", ts.as_bytes(), b".", body]);
+        format!("v1,{}", STANDARD.encode(tag))
     }
 }
 

@@ -18,6 +18,7 @@ mod key;
 mod keyset;
 mod pem;
 
+pub use crate::crypto::BACKEND as CRYPTO_BACKEND;
 pub use algorithm::Algorithm;
 pub use jwk::MAX_JWKS_KEYS;
 pub use key::{Key, MAX_RSA_BITS, MIN_HS256_SECRET_LEN, MIN_RSA_BITS};
