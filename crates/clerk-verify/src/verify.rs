@@ -5,7 +5,7 @@ use crate::error::Error;
 use crate::keys::{Algorithm, Key, KeyFetcher, KeySet};
 use crate::options::VerifyOptions;
 use crate::remote::PublishableKey;
-use crate::token::Token;
+use crate::token::{Scratch, Token};
 use std::fmt;
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -202,7 +202,8 @@ fn run(
     gate: Gate,
     lookup: impl FnOnce(Option<&str>) -> Option<Result<Arc<Key>, Error>>,
 ) -> Option<Result<Claims, Error>> {
-    let parsed = match Token::parse(token, opts.max_token_len) {
+    let mut scratch = Scratch::new();
+    let parsed = match Token::parse_in(token, opts.max_token_len, &mut scratch) {
         Ok(t) => t,
         Err(e) => return Some(Err(e)),
     };
@@ -243,7 +244,6 @@ fn check_with_key(
 ) -> Result<Claims, Error> {
     let alg = key.select_algorithm(token.alg(), &opts.algorithms)?;
     key.verify_signature(alg, token.signing_input().as_bytes(), token.signature())?;
-    let payload = token.payload_json()?;
-    claims::check(&payload, opts, now)?;
-    Claims::from_verified(payload)
+    let (claims, _times) = claims::verify_payload(token.payload(), opts, now)?;
+    Ok(claims)
 }

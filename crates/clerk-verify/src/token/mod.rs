@@ -10,8 +10,12 @@ mod json;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
 use base64::Engine;
-pub(crate) use json::parse_object;
+pub(crate) use json::{
+    parse_object, read_members, Elements, Fields, JsonError, Members, Scalar, Strict,
+};
+use serde::de::MapAccess;
 use serde_json::Value;
+use std::borrow::Cow;
 
 /// base64url with no padding, and no non-zero trailing bits: one encoding per byte string.
 pub(crate) const B64URL: GeneralPurpose = GeneralPurpose::new(
@@ -49,17 +53,37 @@ pub(crate) const CAT_IGNORE: &str = "cl_I7d4PD111III";
 #[derive(Debug, Clone)]
 pub struct Token<'a> {
     signing_input: &'a str,
-    header: Header,
-    payload: Vec<u8>,
-    signature: Vec<u8>,
+    header: Header<'a>,
+    payload: Cow<'a, [u8]>,
+    signature: Cow<'a, [u8]>,
 }
 
-#[derive(Debug, Clone)]
-struct Header {
-    alg: String,
-    kid: Option<String>,
-    typ: Option<String>,
-    cat: Option<String>,
+/// The header members the verifier reads; borrowed from the decoded header unless escaped.
+#[derive(Debug, Clone, Default)]
+struct Header<'a> {
+    alg: Cow<'a, str>,
+    kid: Option<Cow<'a, str>>,
+    typ: Option<Cow<'a, str>>,
+    cat: Option<Cow<'a, str>>,
+}
+
+/// Room on the stack for a token's decoded parts, so that verifying a token of the usual size
+/// allocates nothing for them. A part that does not fit is decoded onto the heap instead.
+pub(crate) struct Scratch {
+    header: [u8; 512],
+    payload: [u8; 3072],
+    /// The largest RSA signature we verify (8192 bits).
+    signature: [u8; 1024],
+}
+
+impl Scratch {
+    pub(crate) fn new() -> Scratch {
+        Scratch {
+            header: [0; 512],
+            payload: [0; 3072],
+            signature: [0; 1024],
+        }
+    }
 }
 
 impl<'a> Token<'a> {
@@ -70,32 +94,75 @@ impl<'a> Token<'a> {
     /// empty (an unsecured JWS parses); the verifier refuses an empty signature right after its
     /// `alg` check, so that `alg: none` is reported as `token-invalid-algorithm`, as Clerk does.
     pub fn parse(token: &'a str, max_len: usize) -> Result<Token<'a>, Error> {
+        let mut scratch = Scratch::new();
+        let t = Token::parse_in(token, max_len, &mut scratch)?;
+        Ok(Token {
+            // A prefix of `token`: re-borrowed for `'a`, beyond the scratch space.
+            signing_input: &token[..t.signing_input.len()],
+            header: Header {
+                alg: Cow::Owned(t.header.alg.into_owned()),
+                kid: t.header.kid.map(|k| Cow::Owned(k.into_owned())),
+                typ: t.header.typ.map(|k| Cow::Owned(k.into_owned())),
+                cat: t.header.cat.map(|k| Cow::Owned(k.into_owned())),
+            },
+            payload: Cow::Owned(t.payload.into_owned()),
+            signature: Cow::Owned(t.signature.into_owned()),
+        })
+    }
+
+    /// [`Token::parse`], decoding into `scratch` (the verifier's path: nothing allocated for a
+    /// token whose parts fit and whose header strings have no escapes).
+    pub(crate) fn parse_in(
+        token: &'a str,
+        max_len: usize,
+        scratch: &'a mut Scratch,
+    ) -> Result<Token<'a>, Error> {
         if token.is_empty() {
             return Err(Error::invalid("the token is empty"));
         }
         if token.len() > max_len {
             return Err(Error::invalid("the token is longer than max_token_len"));
         }
-        let (signing_input, sig_b64) = token
-            .rsplit_once('.')
-            .ok_or_else(|| Error::invalid("a JWT has three dot-separated parts"))?;
-        let (header_b64, payload_b64) = signing_input
-            .split_once('.')
-            .ok_or_else(|| Error::invalid("a JWT has three dot-separated parts"))?;
-        if payload_b64.contains('.') {
-            return Err(Error::invalid("a JWT has three dot-separated parts"));
+        // One pass: the two dots, and no third.
+        let bytes = token.as_bytes();
+        let three_parts = || Error::invalid("a JWT has three dot-separated parts");
+        let first = bytes
+            .iter()
+            .position(|&b| b == b'.')
+            .ok_or_else(three_parts)?;
+        let second = bytes[first + 1..]
+            .iter()
+            .position(|&b| b == b'.')
+            .map(|i| first + 1 + i)
+            .ok_or_else(three_parts)?;
+        if bytes[second + 1..].contains(&b'.') {
+            return Err(three_parts());
         }
-        let header_bytes = decode_part(header_b64, "header")?;
-        let payload = decode_part(payload_b64, "payload")?;
+        let (header_b64, payload_b64, sig_b64) = (
+            &token[..first],
+            &token[first + 1..second],
+            &token[second + 1..],
+        );
+        let Scratch {
+            header: header_buf,
+            payload: payload_buf,
+            signature: signature_buf,
+        } = scratch;
+        let header_bytes = decode_part(header_b64, "header", header_buf)?;
+        let payload = decode_part(payload_b64, "payload", payload_buf)?;
         // Empty is zero bytes; judged by the verifier after `alg` (see above).
         let signature = if sig_b64.is_empty() {
-            Vec::new()
+            Cow::Borrowed(&[][..])
         } else {
-            decode_part(sig_b64, "signature")?
+            decode_part(sig_b64, "signature", signature_buf)?
         };
-        let header = Header::parse(&header_bytes)?;
+        let header = match header_bytes {
+            Cow::Borrowed(bytes) => Header::parse(bytes)?,
+            // A header too long for the scratch space: rare enough to copy its strings out.
+            Cow::Owned(bytes) => Header::parse(&bytes)?.into_owned(),
+        };
         Ok(Token {
-            signing_input,
+            signing_input: &token[..second],
             header,
             payload,
             signature,
@@ -142,47 +209,119 @@ impl<'a> Token<'a> {
         &self.signature
     }
 
-    /// The payload as a JSON object. The verifier calls it only after the signature has
-    /// verified; `dangerous::inspect` calls it without.
+    /// The decoded payload, not yet parsed: the verifier reads it only after the signature
+    /// has verified; `dangerous::inspect` reads it without.
+    pub(crate) fn payload(&self) -> &[u8] {
+        &self.payload
+    }
+
+    /// The payload as a JSON object (tools; the verifier reads claims without a map).
     pub(crate) fn payload_json(&self) -> Result<serde_json::Map<String, Value>, Error> {
-        parse_object(&self.payload)
-            .map_err(|e| Error::TokenInvalid(format!("the payload is {}", e.describe()).into()))
+        parse_object(&self.payload).map_err(|e| payload_error(e))
     }
 }
 
-fn decode_part(part: &str, what: &'static str) -> Result<Vec<u8>, Error> {
+/// The error for a payload that is not a strict JSON object.
+pub(crate) fn payload_error(e: JsonError) -> Error {
+    Error::TokenInvalid(format!("the payload is {}", e.describe()).into())
+}
+
+fn decode_part<'b>(
+    part: &str,
+    what: &'static str,
+    buf: &'b mut [u8],
+) -> Result<Cow<'b, [u8]>, Error> {
     if part.is_empty() {
         return Err(Error::TokenInvalid(
             format!("the {what} part is empty").into(),
         ));
     }
-    B64URL.decode(part).map_err(|_| {
-        Error::TokenInvalid(format!("the {what} part is not unpadded base64url").into())
-    })
+    let not_base64 =
+        || Error::TokenInvalid(format!("the {what} part is not unpadded base64url").into());
+    if base64::decoded_len_estimate(part.len()) <= buf.len() {
+        let n = B64URL.decode_slice(part, buf).map_err(|_| not_base64())?;
+        Ok(Cow::Borrowed(&buf[..n]))
+    } else {
+        B64URL
+            .decode(part)
+            .map(Cow::Owned)
+            .map_err(|_| not_base64())
+    }
 }
 
-impl Header {
-    fn parse(bytes: &[u8]) -> Result<Header, Error> {
-        let map = parse_object(bytes)
+/// Where each header member goes in [`HeaderReader`].
+const H_ALG: usize = 0;
+const H_KID: usize = 1;
+const H_TYP: usize = 2;
+const H_CAT: usize = 3;
+const H_CRIT: usize = 4;
+
+/// The header members read in one pass over the header JSON.
+#[derive(Default)]
+struct HeaderReader<'a> {
+    alg: Option<Scalar<'a>>,
+    kid: Option<Scalar<'a>>,
+    typ: Option<Scalar<'a>>,
+    cat: Option<Scalar<'a>>,
+    crit: bool,
+}
+
+impl<'a> Members<'a> for HeaderReader<'a> {
+    fn slot(name: &str) -> Option<usize> {
+        match name {
+            "alg" => Some(H_ALG),
+            "kid" => Some(H_KID),
+            "typ" => Some(H_TYP),
+            "cat" => Some(H_CAT),
+            "crit" => Some(H_CRIT),
+            _ => None,
+        }
+    }
+
+    fn read<A: MapAccess<'a>>(
+        &mut self,
+        slot: usize,
+        map: &mut A,
+        depth: usize,
+    ) -> Result<(), A::Error> {
+        let value = Scalar::read(map, depth)?;
+        match slot {
+            H_ALG => self.alg = Some(value),
+            H_KID => self.kid = Some(value),
+            H_TYP => self.typ = Some(value),
+            H_CAT => self.cat = Some(value),
+            _ => self.crit = true,
+        }
+        Ok(())
+    }
+}
+
+impl<'a> Header<'a> {
+    fn parse(bytes: &'a [u8]) -> Result<Header<'a>, Error> {
+        let mut r = HeaderReader::default();
+        read_members(bytes, &mut r)
             .map_err(|e| Error::TokenInvalid(format!("the header is {}", e.describe()).into()))?;
-        if map.contains_key("crit") {
+        if r.crit {
             // RFC 7515 §4.1.11: we understand no extensions, so a critical one must fail.
             return Err(Error::invalid(
                 "the header lists critical extensions (crit)",
             ));
         }
-        let string = |name: &'static str| -> Result<Option<String>, Error> {
-            match map.get(name) {
+        fn string<'a>(
+            v: Option<Scalar<'a>>,
+            name: &'static str,
+        ) -> Result<Option<Cow<'a, str>>, Error> {
+            match v {
                 None => Ok(None),
-                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(Scalar::Str(s)) => Ok(Some(s)),
                 Some(_) => Err(Error::TokenInvalid(
                     format!("the header member {name:?} is not a string").into(),
                 )),
             }
-        };
-        let typ = string("typ")?;
-        let cat = string("cat")?;
-        let kid = string("kid")?;
+        }
+        let typ = string(r.typ, "typ")?;
+        let cat = string(r.cat, "cat")?;
+        let kid = string(r.kid, "kid")?;
         // Clerk's order: typ, then alg. The category (`cat`) is judged by the verifier, which
         // knows whether it is authenticating a request (any non-session category refused as
         // `token-type-mismatch`) or verifying a token (machine tokens refused as `token-invalid`).
@@ -191,12 +330,22 @@ impl Header {
                 return Err(Error::invalid("the header typ is not \"JWT\""));
             }
         }
-        let alg = match map.get("alg") {
-            Some(Value::String(s)) => s.clone(),
+        let alg = match r.alg {
+            Some(Scalar::Str(s)) => s,
             Some(_) => return Err(Error::bad_alg("<not a string>")),
             None => return Err(Error::bad_alg("<missing>")),
         };
         Ok(Header { alg, kid, typ, cat })
+    }
+
+    fn into_owned<'b>(self) -> Header<'b> {
+        let own = |c: Cow<'_, str>| Cow::Owned(c.into_owned());
+        Header {
+            alg: own(self.alg),
+            kid: self.kid.map(own),
+            typ: self.typ.map(own),
+            cat: self.cat.map(own),
+        }
     }
 }
 
