@@ -94,6 +94,7 @@ pub mod reason;
 pub mod remote;
 pub mod request;
 pub mod token;
+pub mod token_cache;
 pub mod webhook;
 
 /// Stub key sources for tests of code built on clerk-verify (adapters, middleware, guards):

@@ -217,7 +217,7 @@ impl<'a> Token<'a> {
 
     /// The payload as a JSON object (tools; the verifier reads claims without a map).
     pub(crate) fn payload_json(&self) -> Result<serde_json::Map<String, Value>, Error> {
-        parse_object(&self.payload).map_err(|e| payload_error(e))
+        parse_object(&self.payload).map_err(payload_error)
     }
 }
 
