@@ -64,7 +64,9 @@ pub fn run(a: VerifyArgs) -> Result<u8, Usage> {
                 }
                 for line in answers(&verifier, &batch, jobs) {
                     tally.count(&line);
-                    writeln!(out, "{}", line.text).map_err(write_err)?;
+                    out.write_all(line.text.as_bytes())
+                        .and_then(|()| out.write_all(b"\n"))
+                        .map_err(write_err)?;
                 }
                 if input.buffer().is_empty() {
                     // The next read may block: whoever feeds us may be waiting for these.
@@ -155,17 +157,106 @@ impl Tally {
 }
 
 fn valid_line(claims: &Claims) -> String {
-    // Written by hand so the member order is the documented one whatever serde_json's features.
-    let s = |v: Option<&str>| serde_json::to_string(&v).unwrap_or_else(|_| "null".into());
-    let all = serde_json::to_string(claims.as_json()).unwrap_or_else(|_| "{}".into());
-    format!(
-        "{{\"valid\":true,\"sub\":{},\"sid\":{},\"azp\":{},\"org_id\":{},\"claims\":{}}}",
-        s(Some(claims.user_id())),
-        s(claims.session_id()),
-        s(claims.azp.as_deref()),
-        s(claims.org_id()),
-        all
-    )
+    // Written by hand so the member order is the documented one whatever serde_json's features,
+    // and so that a line costs little next to the verification itself.
+    let json = claims.json_text();
+    let mut line = String::with_capacity(json.len() + 192);
+    line.push_str("{\"valid\":true,\"sub\":");
+    push_json_str(&mut line, Some(claims.user_id()));
+    line.push_str(",\"sid\":");
+    push_json_str(&mut line, claims.session_id());
+    line.push_str(",\"azp\":");
+    push_json_str(&mut line, claims.azp.as_deref());
+    line.push_str(",\"org_id\":");
+    push_json_str(&mut line, claims.org_id());
+    line.push_str(",\"claims\":");
+    push_claims(&mut line, claims);
+    line.push('}');
+    line
+}
+
+/// `v` as a JSON string (or `null`), escaped exactly as serde_json does.
+fn push_json_str(out: &mut String, v: Option<&str>) {
+    match v {
+        None => out.push_str("null"),
+        // Nothing serde_json would escape: `"`, `\` and control characters.
+        Some(s) if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') => {
+            out.push('"');
+            out.push_str(s);
+            out.push('"');
+        }
+        Some(s) => out.push_str(&serde_json::to_string(s).unwrap_or_else(|_| "null".into())),
+    }
+}
+
+/// The claims as serde_json writes `Claims::as_json()`. When the verified payload text is
+/// already exactly that (compact, no escapes, integers only, and a map that keeps the token's
+/// member order), it is copied as it is: no map is built for the line.
+fn push_claims(out: &mut String, claims: &Claims) {
+    let json = claims.json_text();
+    if map_keeps_order() && is_serde_json_form(json) {
+        out.push_str(json);
+    } else {
+        out.push_str(&serde_json::to_string(claims.as_json()).unwrap_or_else(|_| "{}".into()));
+    }
+}
+
+/// Whether serde_json's `Map` keeps insertion order (its `preserve_order` feature), so that
+/// serialising a parsed object writes its members in the text's order.
+fn map_keeps_order() -> bool {
+    static KEEPS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *KEEPS.get_or_init(|| {
+        let mut map = serde_json::Map::new();
+        map.insert("b".into(), serde_json::Value::Null);
+        map.insert("a".into(), serde_json::Value::Null);
+        map.keys().next().map(String::as_str) == Some("b")
+    })
+}
+
+/// Whether `json` (valid JSON) is what serde_json writes for the value it parses to: no
+/// whitespace outside strings, no escape sequences (so strings hold nothing serde_json would
+/// escape), and numbers only as integers in canonical form that fit 64 bits.
+fn is_serde_json_form(json: &str) -> bool {
+    let bytes = json.as_bytes();
+    if bytes.contains(&b'\\') {
+        return false;
+    }
+    let mut in_string = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if in_string {
+            in_string = b != b'"';
+            i += 1;
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b' ' | b'\t' | b'\n' | b'\r' => return false,
+            b'-' | b'0'..=b'9' => {
+                let start = i;
+                while i < bytes.len()
+                    && matches!(bytes[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
+                {
+                    i += 1;
+                }
+                let number = &json[start..i];
+                let digits = number.strip_prefix('-').unwrap_or(number);
+                let canonical = !digits.is_empty()
+                    && digits.len() <= 18
+                    && digits.bytes().all(|d| d.is_ascii_digit())
+                    && (digits == "0" || !digits.starts_with('0'))
+                    && number != "-0";
+                if !canonical {
+                    return false;
+                }
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    true
 }
 
 fn invalid_line(e: &Error) -> String {
@@ -238,6 +329,47 @@ mod tests {
         assert_eq!(lines(b" a \r\r\n"), [" a \r"]);
         assert!(lines(b"").is_empty());
         assert!(lines(&[0xff, b'\n'])[0].starts_with('!'));
+    }
+
+    /// The line's `claims` as the code before the fast path wrote them.
+    fn reference_claims(claims: &Claims) -> String {
+        serde_json::to_string(claims.as_json()).unwrap()
+    }
+
+    #[test]
+    fn claims_are_written_as_serde_json_writes_them() {
+        let key = clerk_dev::fixtures::rsa2048();
+        let verifier =
+            Verifier::from_jwks(&key.jwks_json(), clerk_verify::VerifyOptions::default()).unwrap();
+        let now = clerk_dev::now_unix();
+        let exp = now + 600;
+        let payloads = [
+            format!(
+                r#"{{"sub":"user_1","exp":{exp},"o":{{"id":"org_1","per":"a,b"}},"n":[1,-2,0,true,null]}}"#
+            ),
+            format!(r#"{{ "sub" : "user_1", "exp" : {exp} }}"#),
+            format!(r#"{{"sub":"user_\u0031","exp":{exp},"html":"a<b>&\/"}}"#),
+            format!(
+                r#"{{"sub":"u","exp":{exp}.0,"f":1.50,"e":1e3,"z":-0,"big":123456789012345678901}}"#
+            ),
+            format!(r#"{{"z":1,"a":{{"y":2,"b":3}},"sub":"ü 😀","exp":{exp}}}"#),
+        ];
+        for payload in payloads {
+            let token = clerk_dev::TokenBuilder::empty()
+                .raw_payload(&payload)
+                .sign(key);
+            let claims = verifier.verify(&token).unwrap();
+            let mut fast = String::new();
+            push_claims(&mut fast, &claims);
+            assert_eq!(fast, reference_claims(&claims), "{payload}");
+            let line: serde_json::Value = serde_json::from_str(&valid_line(&claims)).unwrap();
+            assert_eq!(line["sub"], claims.user_id());
+        }
+        for s in ["plain", "quote\"", "back\\slash", "ctl\u{1}", "ü", "\u{7f}"] {
+            let mut out = String::new();
+            push_json_str(&mut out, Some(s));
+            assert_eq!(out, serde_json::to_string(s).unwrap());
+        }
     }
 
     #[test]

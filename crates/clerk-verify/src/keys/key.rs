@@ -31,9 +31,8 @@ enum Material {
         e: Vec<u8>,
         public: RsaPublicKey,
     },
-    Hmac {
-        key: HmacKey,
-    },
+    /// Boxed: aws-lc-rs's HMAC key is large, and a verifier holds at most one.
+    Hmac { key: Box<HmacKey> },
 }
 
 impl Key {
@@ -95,7 +94,7 @@ impl Key {
             kid: None,
             alg: Some(Algorithm::HS256),
             material: Material::Hmac {
-                key: HmacKey::new(secret),
+                key: Box::new(HmacKey::new(secret)),
             },
         })
     }
