@@ -253,8 +253,20 @@ fn run(
     cache: Option<&TokenCache>,
     lookup: impl FnOnce(Option<&str>) -> Option<Result<Arc<Key>, Error>>,
 ) -> Option<Result<Claims, Error>> {
-    let mut scratch = Scratch::new();
-    let parsed = match Token::parse_in(token, opts.max_token_len, &mut scratch) {
+    Scratch::with(|scratch| run_in(token, opts, now, gate, cache, lookup, scratch))
+}
+
+/// [`run`], decoding the token's parts into `scratch`.
+fn run_in(
+    token: &str,
+    opts: &VerifyOptions,
+    now: SystemTime,
+    gate: Gate,
+    cache: Option<&TokenCache>,
+    lookup: impl FnOnce(Option<&str>) -> Option<Result<Arc<Key>, Error>>,
+    scratch: &mut Scratch,
+) -> Option<Result<Claims, Error>> {
+    let parsed = match Token::parse_in(token, opts.max_token_len, scratch) {
         Ok(t) => t,
         Err(e) => return Some(Err(e)),
     };

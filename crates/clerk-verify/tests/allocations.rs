@@ -3,25 +3,23 @@
 //! own), and what the verified-token cache holds after a million tokens (bounded, and never
 //! more than it accounts for).
 //!
-//! Its own test binary: the allocator counts the whole process, so the tests here take a lock
-//! and print nothing while counting.
+//! Its own test binary, and one test that runs the three checks in turn: the allocator counts
+//! the whole process, and the test harness starting another test's thread meanwhile would count
+//! too. Nothing prints while counting.
 
 use clerk_dev::{b64url, b64url_decode, fixtures, now_unix, TokenBuilder};
 use clerk_verify::{Verifier, VerifyOptions};
 use stats_alloc::{Region, Stats, StatsAlloc, INSTRUMENTED_SYSTEM};
 use std::alloc::System;
-use std::sync::Mutex;
 
 #[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
-/// One test at a time: the counts are process-wide.
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+#[test]
+fn allocations_and_memory_counted() {
+    a_verification_allocates_the_claims_it_returns_and_nothing_else();
+    a_million_random_or_forged_tokens_leave_the_cache_empty_and_memory_flat();
+    a_million_verified_tokens_keep_the_cache_within_its_bound();
 }
 
 /// What `f` allocated (and freed) while it ran; its result is returned, not yet dropped.
@@ -31,8 +29,7 @@ fn count<T>(f: impl FnOnce() -> T) -> (T, Stats) {
     (out, region.change())
 }
 
-/// The fewest allocations `f` made in five runs: the test harness's own thread may allocate
-/// (printing a result) while one run is being counted.
+/// The fewest allocations `f` made in five runs (the harness's thread might allocate once).
 fn fewest<T>(mut f: impl FnMut() -> T) -> (T, Stats) {
     let mut best = count(&mut f);
     for _ in 0..4 {
@@ -44,7 +41,7 @@ fn fewest<T>(mut f: impl FnMut() -> T) -> (T, Stats) {
     best
 }
 
-/// Slack for the harness's own allocations in live-byte comparisons.
+/// Slack for the harness's own thread in live-byte comparisons.
 const HARNESS_SLACK: isize = 4096;
 
 /// Bytes allocated and not yet freed, process-wide.
@@ -103,9 +100,7 @@ fn backend_allocations(key: &clerk_dev::DevKey, token: &str) -> usize {
     }
 }
 
-#[test]
 fn a_verification_allocates_the_claims_it_returns_and_nothing_else() {
-    let _serial = serial();
     let key = fixtures::rsa2048();
     let token = session_token(key);
     let verifier = Verifier::from_jwks(&key.jwks_json(), VerifyOptions::default()).unwrap();
@@ -170,9 +165,7 @@ fn hs256_with_cache(capacity: usize) -> Verifier {
     .unwrap()
 }
 
-#[test]
 fn a_million_random_or_forged_tokens_leave_the_cache_empty_and_memory_flat() {
-    let _serial = serial();
     let verifier = hs256_with_cache(1_000);
     let header = b64url(br#"{"alg":"HS256","typ":"JWT"}"#);
     let payload =
@@ -211,9 +204,7 @@ fn a_million_random_or_forged_tokens_leave_the_cache_empty_and_memory_flat() {
     assert!(peak < 64 * 1024, "peak {peak} bytes");
 }
 
-#[test]
 fn a_million_verified_tokens_keep_the_cache_within_its_bound() {
-    let _serial = serial();
     const CAPACITY: usize = 1_000;
     // Warm-up: one-time initialisations are not the cache's.
     hs256_with_cache(1)
@@ -266,6 +257,7 @@ fn a_million_verified_tokens_keep_the_cache_within_its_bound() {
     drop(verifier);
     assert!(
         live_bytes() - before <= HARNESS_SLACK,
-        "a dropped cache frees everything"
+        "a dropped cache frees everything: {} bytes left",
+        live_bytes() - before
     );
 }

@@ -61,7 +61,8 @@ pub struct Claims {
     /// The verified payload, exactly as decoded (shared by clones).
     json: Arc<str>,
     /// `json` as a map, built on first use.
-    map: OnceLock<Map<String, Value>>,
+    /// (Boxed: claims move by value, and most never build it.)
+    map: OnceLock<Box<Map<String, Value>>>,
 }
 
 /// The `sts` claim.
@@ -137,7 +138,7 @@ impl Claims {
     pub fn as_json(&self) -> &Map<String, Value> {
         // The text passed the same strict parser when it was verified, so this cannot fail.
         self.map
-            .get_or_init(|| parse_object(self.json.as_bytes()).unwrap_or_default())
+            .get_or_init(|| Box::new(parse_object(self.json.as_bytes()).unwrap_or_default()))
     }
 
     /// The payload's JSON text, exactly as it was signed (after base64url decoding).
@@ -257,11 +258,15 @@ pub(crate) fn verify_payload(
     opts: &VerifyOptions,
     now: SystemTime,
 ) -> Result<(Claims, Times), Error> {
-    let payload = Payload::read(bytes, &opts.audience).map_err(payload_error)?;
+    let text = std::str::from_utf8(bytes);
+    let payload = match text {
+        Ok(text) => Payload::read_text(text, &opts.audience),
+        Err(_) => Payload::read(bytes, &opts.audience),
+    }
+    .map_err(payload_error)?;
+    // Not reached: the byte reader refuses any payload that is not UTF-8.
+    let text = text.map_err(|_| Error::invalid("the payload is not valid JSON"))?;
     let times = check(&payload, opts, now)?;
-    // The strict parse accepted it, so it is UTF-8 (JSON outside strings is ASCII).
-    let text =
-        std::str::from_utf8(bytes).map_err(|_| Error::invalid("the payload is not valid JSON"))?;
     Ok((Claims::from_payload(&payload, text)?, times))
 }
 

@@ -87,7 +87,7 @@ pub(crate) fn from_payload(
         };
         let role = opt_str(rol, "rol")?
             .filter(|r| !r.is_empty())
-            .map(|r| format!("org:{r}"));
+            .map(|r| join(&["org:", r]));
         let permissions = v2_permissions(&features.org, opt_str(per, "per")?, opt_str(fpm, "fpm")?);
         return Ok(Some(Org {
             id: id.to_owned(),
@@ -123,14 +123,36 @@ fn v2_permissions(org_features: &[String], per: Option<&str>, fpm: Option<&str>)
     else {
         return Vec::new();
     };
-    let names: Vec<&str> = per.split(',').map(str::trim).collect();
+    let names = || per.split(',').map(str::trim);
     let mut out = Vec::new();
     for (feature, mask) in org_features.iter().zip(fpm.split(',').map(str::trim)) {
-        for (j, name) in low_bits(mask, names.len()).into_iter().zip(&names) {
-            if j {
-                out.push(format!("org:{feature}:{name}"));
+        // Masks are short decimal numbers in practice: read them as one integer when they fit.
+        let small = (mask.len() <= 38 && mask.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| mask.parse::<u128>().ok())
+            .flatten();
+        let wide = if small.is_none() {
+            low_bits(mask, names().count())
+        } else {
+            Vec::new()
+        };
+        for (j, name) in names().enumerate() {
+            let set = match small {
+                Some(bits) => j < 128 && bits >> j & 1 == 1,
+                None => wide[j],
+            };
+            if set {
+                out.push(join(&["org:", feature, ":", name]));
             }
         }
+    }
+    out
+}
+
+/// The concatenation of `parts`, allocated once.
+pub(crate) fn join(parts: &[&str]) -> String {
+    let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for part in parts {
+        out.push_str(part);
     }
     out
 }
@@ -224,6 +246,30 @@ mod tests {
         assert_eq!(low_bits("-1", 2), [false; 2]);
         assert_eq!(low_bits("5", 4), [true, false, true, false]);
         assert_eq!(low_bits("0", 2), [false, false]);
+        // The integer fast path and the long division agree, wide masks included.
+        let per: Vec<String> = (0..70).map(|j| format!("p{j}")).collect();
+        let per = per.join(",");
+        for mask in [
+            "0",
+            "1",
+            "5",
+            "255",
+            "18446744073709551617",
+            "340282366920938463463374607431768211455",
+            "1180591620717411303424",
+            "abc",
+            "-1",
+            "007",
+        ] {
+            let fast = v2_permissions(&["f".to_owned()], Some(&per), Some(mask));
+            let slow: Vec<String> = low_bits(mask, 70)
+                .into_iter()
+                .enumerate()
+                .filter(|(_, b)| *b)
+                .map(|(j, _)| format!("org:f:p{j}"))
+                .collect();
+            assert_eq!(fast, slow, "{mask}");
+        }
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! [`super::Claims`] need, kept as the JSON said them (strings borrowed from the payload), and
 //! every other member checked under the strict rules but not kept. No map is built.
 
-use crate::token::{read_members, Elements, Fields, JsonError, Members, Scalar, Strict};
+use crate::token::{
+    read_members, read_members_text, Elements, Fields, JsonError, Members, Scalar, Strict,
+};
 use serde::de::MapAccess;
 use serde_json::Value;
 
@@ -81,6 +83,16 @@ impl<'a> Payload<'a> {
         read_members(bytes, &mut reader)?;
         Ok(reader.out)
     }
+
+    /// [`Payload::read`] of text known to be UTF-8.
+    pub(crate) fn read_text(text: &'a str, audience: &[String]) -> Result<Payload<'a>, JsonError> {
+        let mut reader = Reader {
+            audience,
+            out: Payload::default(),
+        };
+        read_members_text(text, &mut reader)?;
+        Ok(reader.out)
+    }
 }
 
 struct Reader<'o, 'a> {
@@ -88,51 +100,49 @@ struct Reader<'o, 'a> {
     out: Payload<'a>,
 }
 
-/// The claims [`Reader`] keeps, by slot (a `match` on the name: no search through a list).
-const NAMES: [&str; 19] = [
-    "sub",
-    "sid",
-    "iss",
-    "azp",
-    "exp",
-    "nbf",
-    "iat",
-    "v",
-    "sts",
-    "fea",
-    "pla",
-    "aud",
-    "fva",
-    "act",
-    "o",
-    "org_id",
-    "org_role",
-    "org_slug",
-    "org_permissions",
-];
+/// The claims [`Reader`] keeps, by slot.
+const SUB: usize = 0;
+const SID: usize = 1;
+const ISS: usize = 2;
+const AZP: usize = 3;
+const EXP: usize = 4;
+const NBF: usize = 5;
+const IAT: usize = 6;
+const V: usize = 7;
+const STS: usize = 8;
+const FEA: usize = 9;
+const PLA: usize = 10;
+const AUD: usize = 11;
+const FVA: usize = 12;
+const ACT: usize = 13;
+const O: usize = 14;
+const ORG_ID: usize = 15;
+const ORG_ROLE: usize = 16;
+const ORG_SLUG: usize = 17;
+const ORG_PERMISSIONS: usize = 18;
 
 impl<'a> Members<'a> for Reader<'_, 'a> {
     fn slot(name: &str) -> Option<usize> {
         Some(match name {
-            "sub" => 0,
-            "sid" => 1,
-            "iss" => 2,
-            "azp" => 3,
-            "exp" => 4,
-            "nbf" => 5,
-            "iat" => 6,
-            "v" => 7,
-            "sts" => 8,
-            "fea" => 9,
-            "pla" => 10,
-            "aud" => 11,
-            "fva" => 12,
-            "act" => 13,
-            "o" => 14,
-            "org_id" => 15,
-            "org_role" => 16,
-            "org_slug" => 17,
-            "org_permissions" => 18,
+            "sub" => SUB,
+            "sid" => SID,
+            "iss" => ISS,
+            "azp" => AZP,
+            "exp" => EXP,
+            "nbf" => NBF,
+            "iat" => IAT,
+            "v" => V,
+            "sts" => STS,
+            "fea" => FEA,
+            "pla" => PLA,
+            "aud" => AUD,
+            "fva" => FVA,
+            "act" => ACT,
+            "o" => O,
+            "org_id" => ORG_ID,
+            "org_role" => ORG_ROLE,
+            "org_slug" => ORG_SLUG,
+            "org_permissions" => ORG_PERMISSIONS,
             _ => return None,
         })
     }
@@ -144,8 +154,8 @@ impl<'a> Members<'a> for Reader<'_, 'a> {
         depth: usize,
     ) -> Result<(), A::Error> {
         let out = &mut self.out;
-        match NAMES[slot] {
-            "aud" => {
+        match slot {
+            AUD => {
                 let (mut matched, mut non_string) = (false, false);
                 let audience = self.audience;
                 let whole = map.next_value_seed(Elements {
@@ -167,7 +177,7 @@ impl<'a> Members<'a> for Reader<'_, 'a> {
                     Some(_) => Aud::Other,
                 });
             }
-            "fva" => {
+            FVA => {
                 let (mut len, mut first, mut second) = (0, None, None);
                 let whole = map.next_value_seed(Elements {
                     depth,
@@ -190,8 +200,8 @@ impl<'a> Members<'a> for Reader<'_, 'a> {
                     Some(_) => Fva::Other,
                 });
             }
-            "act" => out.act = Some(map.next_value_seed(Strict { depth })?),
-            "o" => {
+            ACT => out.act = Some(map.next_value_seed(Strict { depth })?),
+            O => {
                 let (mut id, mut rol, mut slg, mut per, mut fpm) = (None, None, None, None, None);
                 let whole = map.next_value_seed(Fields {
                     depth,
@@ -215,7 +225,7 @@ impl<'a> Members<'a> for Reader<'_, 'a> {
                     Some(_) => OrgObject::NotObject,
                 });
             }
-            "org_permissions" => {
+            ORG_PERMISSIONS => {
                 let (mut strings, mut all_strings) = (Vec::new(), true);
                 let whole = map.next_value_seed(Elements {
                     depth,
@@ -231,22 +241,22 @@ impl<'a> Members<'a> for Reader<'_, 'a> {
                     Some(_) => StringList::NotAList,
                 });
             }
-            name => {
+            slot => {
                 let value = Scalar::read(map, depth)?;
-                let field = match name {
-                    "sub" => &mut out.sub,
-                    "sid" => &mut out.sid,
-                    "iss" => &mut out.iss,
-                    "azp" => &mut out.azp,
-                    "exp" => &mut out.exp,
-                    "nbf" => &mut out.nbf,
-                    "iat" => &mut out.iat,
-                    "v" => &mut out.v,
-                    "sts" => &mut out.sts,
-                    "fea" => &mut out.fea,
-                    "pla" => &mut out.pla,
-                    "org_id" => &mut out.org_id,
-                    "org_role" => &mut out.org_role,
+                let field = match slot {
+                    SUB => &mut out.sub,
+                    SID => &mut out.sid,
+                    ISS => &mut out.iss,
+                    AZP => &mut out.azp,
+                    EXP => &mut out.exp,
+                    NBF => &mut out.nbf,
+                    IAT => &mut out.iat,
+                    V => &mut out.v,
+                    STS => &mut out.sts,
+                    FEA => &mut out.fea,
+                    PLA => &mut out.pla,
+                    ORG_ID => &mut out.org_id,
+                    ORG_ROLE => &mut out.org_role,
                     _ => &mut out.org_slug,
                 };
                 *field = Some(value);

@@ -71,7 +71,26 @@ pub(crate) fn read_members<'de, M: Members<'de>>(
     bytes: &'de [u8],
     members: &mut M,
 ) -> Result<(), JsonError> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(text) => read_members_text(text, members),
+        // The byte reader refuses it where it always did (inside a string, or as a syntax error).
+        Err(_) => read_with(serde_json::Deserializer::from_slice(bytes), members),
+    }
+}
+
+/// [`read_members`] for text already known to be UTF-8: serde_json then skips its own UTF-8
+/// check of every string. Same grammar, same answers.
+pub(crate) fn read_members_text<'de, M: Members<'de>>(
+    text: &'de str,
+    members: &mut M,
+) -> Result<(), JsonError> {
+    read_with(serde_json::Deserializer::from_str(text), members)
+}
+
+fn read_with<'de, R: serde_json::de::Read<'de>, M: Members<'de>>(
+    mut de: serde_json::Deserializer<R>,
+    members: &mut M,
+) -> Result<(), JsonError> {
     let is_object = Top { members }
         .deserialize(&mut de)
         .map_err(|e| classify(&e))?;

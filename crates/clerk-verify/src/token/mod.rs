@@ -11,11 +11,13 @@ use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
 use base64::Engine;
 pub(crate) use json::{
-    parse_object, read_members, Elements, Fields, JsonError, Members, Scalar, Strict,
+    parse_object, read_members, read_members_text, Elements, Fields, JsonError, Members, Scalar,
+    Strict,
 };
 use serde::de::MapAccess;
 use serde_json::Value;
 use std::borrow::Cow;
+use std::cell::Cell;
 
 /// base64url with no padding, and no non-zero trailing bits: one encoding per byte string.
 pub(crate) const B64URL: GeneralPurpose = GeneralPurpose::new(
@@ -77,12 +79,29 @@ pub(crate) struct Scratch {
 }
 
 impl Scratch {
-    pub(crate) fn new() -> Scratch {
+    pub(crate) const fn new() -> Scratch {
         Scratch {
             header: [0; 512],
             payload: [0; 3072],
             signature: [0; 1024],
         }
+    }
+
+    /// Runs `f` with this thread's scratch space: allocated and zeroed once per thread, then
+    /// reused, so a verification neither allocates nor clears it. A nested use on the same
+    /// thread (a key source that verifies a token while looking up a key) gets its own.
+    pub(crate) fn with<T>(f: impl FnOnce(&mut Scratch) -> T) -> T {
+        thread_local! {
+            static SPARE: Cell<Option<Box<Scratch>>> = const { Cell::new(None) };
+        }
+        let mut scratch = SPARE
+            .try_with(Cell::take)
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| Box::new(Scratch::new()));
+        let out = f(&mut scratch);
+        let _ = SPARE.try_with(|spare| spare.set(Some(scratch)));
+        out
     }
 }
 
@@ -123,33 +142,31 @@ impl<'a> Token<'a> {
         if token.len() > max_len {
             return Err(Error::invalid("the token is longer than max_token_len"));
         }
-        // One pass: the two dots, and no third.
-        let bytes = token.as_bytes();
+        // The first dot ends the header, the last starts the signature. A dot between them (more
+        // than three parts) cannot survive base64url decoding, so the middle is searched for one
+        // only when a decoding fails, to report the part count first, as it always was.
         let three_parts = || Error::invalid("a JWT has three dot-separated parts");
-        let first = bytes
-            .iter()
-            .position(|&b| b == b'.')
+        let first = token.find('.').ok_or_else(three_parts)?;
+        let last = token
+            .rfind('.')
+            .filter(|&l| l > first)
             .ok_or_else(three_parts)?;
-        let second = bytes[first + 1..]
-            .iter()
-            .position(|&b| b == b'.')
-            .map(|i| first + 1 + i)
-            .ok_or_else(three_parts)?;
-        if bytes[second + 1..].contains(&b'.') {
-            return Err(three_parts());
-        }
-        let (header_b64, payload_b64, sig_b64) = (
-            &token[..first],
-            &token[first + 1..second],
-            &token[second + 1..],
-        );
+        let (header_b64, payload_b64, sig_b64) =
+            (&token[..first], &token[first + 1..last], &token[last + 1..]);
+        let parts = |e: Error| {
+            if payload_b64.contains('.') {
+                three_parts()
+            } else {
+                e
+            }
+        };
         let Scratch {
             header: header_buf,
             payload: payload_buf,
             signature: signature_buf,
         } = scratch;
-        let header_bytes = decode_part(header_b64, "header", header_buf)?;
-        let payload = decode_part(payload_b64, "payload", payload_buf)?;
+        let header_bytes = decode_part(header_b64, "header", header_buf).map_err(parts)?;
+        let payload = decode_part(payload_b64, "payload", payload_buf).map_err(parts)?;
         // Empty is zero bytes; judged by the verifier after `alg` (see above).
         let signature = if sig_b64.is_empty() {
             Cow::Borrowed(&[][..])
@@ -162,7 +179,7 @@ impl<'a> Token<'a> {
             Cow::Owned(bytes) => Header::parse(&bytes)?.into_owned(),
         };
         Ok(Token {
-            signing_input: &token[..second],
+            signing_input: &token[..last],
             header,
             payload,
             signature,
@@ -384,6 +401,24 @@ mod tests {
         assert_eq!(reason("abc"), "token-invalid");
         assert_eq!(reason(""), "token-invalid");
         assert_eq!(reason(".."), "token-invalid");
+        // More than three parts is reported as such, whatever else is wrong with the parts.
+        let message = |t: &str| {
+            Token::parse(t, DEFAULT_MAX_TOKEN_LEN)
+                .unwrap_err()
+                .to_string()
+        };
+        let three = message("a.b");
+        assert!(three.contains("three dot-separated parts"), "{three}");
+        for t in [
+            format!("{good}.x"),
+            "!.b.c.d".into(),
+            ".a.b.c".into(),
+            "a..b.c".into(),
+            "e30.e30.e30.".into(),
+        ] {
+            assert_eq!(message(&t), three, "{t}");
+        }
+        assert!(message("!.e30.AAAA").contains("header part is not"));
     }
 
     #[test]
