@@ -5,6 +5,7 @@
 //! ```text
 //! benches/cli.sh                 # 20,000 tokens, 5 rounds
 //! TOKENS=50000 ROUNDS=9 benches/cli.sh
+//! KEEP=1 benches/cli.sh          # keep the tokens file and JWKS (to profile the CLI on them)
 //! ```
 //!
 //! Each round times, one after the other (so load changes hit all three alike): ring's raw
@@ -110,7 +111,11 @@ fn main() {
         "  clerk-verify verify --jobs 2: {two:.2} us/token = {:.3} x raw (target < 1)",
         two / raw
     );
-    std::fs::remove_dir_all(&dir).ok();
+    if std::env::var_os("KEEP").is_some() {
+        eprintln!("tokens and JWKS kept in {}", dir.display());
+    } else {
+        std::fs::remove_dir_all(&dir).ok();
+    }
 }
 
 /// `count` distinct Clerk-shaped session tokens, signed with ring (on every core).

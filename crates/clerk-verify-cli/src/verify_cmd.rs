@@ -48,6 +48,27 @@ pub fn run(a: VerifyArgs) -> Result<u8, Usage> {
             }
             let mut input = BufReader::with_capacity(256 * 1024, stdin.lock());
             let read_err = |e: io::Error| Usage(format!("cannot read standard input: {e}"));
+            if jobs <= 1 {
+                // One thread: each line read into one buffer, its answer written straight out.
+                let (mut buf, mut text) = (Vec::new(), String::new());
+                while let Some(line) = read_line_into(&mut input, &mut buf).map_err(read_err)? {
+                    text.clear();
+                    let token = line.map_err(|why| Error::TokenInvalid(why.into()));
+                    tally.count_reason(answer_into(&verifier, token, &mut text));
+                    out.write_all(text.as_bytes())
+                        .and_then(|()| out.write_all(b"\n"))
+                        .map_err(write_err)?;
+                    if input.buffer().is_empty() {
+                        // The next read may block: whoever feeds us may be waiting for this.
+                        out.flush().map_err(write_err)?;
+                    }
+                }
+                out.flush().map_err(write_err)?;
+                if a.summary {
+                    eprint!("{}", tally.report());
+                }
+                return Ok(if tally.invalid == 0 { 0 } else { 1 });
+            }
             let mut batch = Vec::new();
             loop {
                 batch.clear();
@@ -89,15 +110,26 @@ struct Answer {
 }
 
 fn answer(verifier: &Verifier, token: Result<&str, Error>) -> Answer {
+    let mut text = String::new();
+    let reason = answer_into(verifier, token, &mut text);
+    Answer { text, reason }
+}
+
+/// Writes the result line for `token` into `out`; the reason if it is invalid.
+fn answer_into(
+    verifier: &Verifier,
+    token: Result<&str, Error>,
+    out: &mut String,
+) -> Option<&'static str> {
     match token.and_then(|t| verifier.verify(t)) {
-        Ok(claims) => Answer {
-            text: valid_line(&claims),
-            reason: None,
-        },
-        Err(e) => Answer {
-            text: invalid_line(&e),
-            reason: Some(e.reason()),
-        },
+        Ok(claims) => {
+            push_valid_line(out, &claims);
+            None
+        }
+        Err(e) => {
+            out.push_str(&invalid_line(&e));
+            Some(e.reason())
+        }
     }
 }
 
@@ -133,7 +165,11 @@ struct Tally {
 
 impl Tally {
     fn count(&mut self, answer: &Answer) {
-        match answer.reason {
+        self.count_reason(answer.reason);
+    }
+
+    fn count_reason(&mut self, reason: Option<&'static str>) {
+        match reason {
             None => self.valid += 1,
             Some(reason) => {
                 self.invalid += 1;
@@ -156,23 +192,28 @@ impl Tally {
     }
 }
 
+#[cfg(test)]
 fn valid_line(claims: &Claims) -> String {
+    let mut line = String::new();
+    push_valid_line(&mut line, claims);
+    line
+}
+
+fn push_valid_line(line: &mut String, claims: &Claims) {
     // Written by hand so the member order is the documented one whatever serde_json's features,
     // and so that a line costs little next to the verification itself.
-    let json = claims.json_text();
-    let mut line = String::with_capacity(json.len() + 192);
+    line.reserve(claims.json_text().len() + 192);
     line.push_str("{\"valid\":true,\"sub\":");
-    push_json_str(&mut line, Some(claims.user_id()));
+    push_json_str(line, Some(claims.user_id()));
     line.push_str(",\"sid\":");
-    push_json_str(&mut line, claims.session_id());
+    push_json_str(line, claims.session_id());
     line.push_str(",\"azp\":");
-    push_json_str(&mut line, claims.azp.as_deref());
+    push_json_str(line, claims.azp.as_deref());
     line.push_str(",\"org_id\":");
-    push_json_str(&mut line, claims.org_id());
+    push_json_str(line, claims.org_id());
     line.push_str(",\"claims\":");
-    push_claims(&mut line, claims);
+    push_claims(line, claims);
     line.push('}');
-    line
 }
 
 /// `v` as a JSON string (or `null`), escaped exactly as serde_json does.
@@ -218,20 +259,28 @@ fn map_keeps_order() -> bool {
 /// escape), and numbers only as integers in canonical form that fit 64 bits.
 fn is_serde_json_form(json: &str) -> bool {
     let bytes = json.as_bytes();
-    if bytes.contains(&b'\\') {
-        return false;
-    }
-    let mut in_string = false;
     let mut i = 0;
     while i < bytes.len() {
-        let b = bytes[i];
-        if in_string {
-            in_string = b != b'"';
-            i += 1;
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
+        match bytes[i] {
+            b'"' => {
+                // To the closing quote; an escape anywhere means serde_json may write it
+                // otherwise. Eight bytes at a time while none is a quote or a backslash.
+                i += 1;
+                while let Some(chunk) = bytes.get(i..i + 8) {
+                    let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+                    if has_byte(word, b'"') || has_byte(word, b'\\') {
+                        break;
+                    }
+                    i += 8;
+                }
+                while i < bytes.len() && bytes[i] != b'"' {
+                    if bytes[i] == b'\\' {
+                        return false;
+                    }
+                    i += 1;
+                }
+                i += 1;
+            }
             b' ' | b'\t' | b'\n' | b'\r' => return false,
             b'-' | b'0'..=b'9' => {
                 let start = i;
@@ -250,13 +299,19 @@ fn is_serde_json_form(json: &str) -> bool {
                 if !canonical {
                     return false;
                 }
-                continue;
             }
-            _ => {}
+            _ => i += 1,
         }
-        i += 1;
     }
     true
+}
+
+/// Whether any of the eight bytes of `word` is `byte` (the classic zero-byte test).
+fn has_byte(word: u64, byte: u8) -> bool {
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let x = word ^ (LOW * u64::from(byte));
+    x.wrapping_sub(LOW) & !x & HIGH != 0
 }
 
 fn invalid_line(e: &Error) -> String {
@@ -278,7 +333,48 @@ pub(crate) enum Line {
 /// One token per line: `\n` ends a line, one `\r` before it is dropped, nothing else is trimmed.
 pub(crate) fn read_line(input: &mut impl BufRead) -> io::Result<Option<Line>> {
     let mut buf = Vec::new();
-    let n = Read::take(&mut *input, MAX_LINE).read_until(b'\n', &mut buf)?;
+    Ok(read_line_into(input, &mut buf)?.map(|line| match line {
+        Ok(text) => Line::Text(text.to_owned()),
+        Err(why) => Line::Invalid(why),
+    }))
+}
+
+/// `Read::take(input, MAX_LINE).read_until(b'\n', buf)`, with a SIMD search for the newline:
+/// appends up to and including the next `\n` (or `MAX_LINE` bytes, or to the end) and returns
+/// how many bytes it appended.
+fn read_until_newline(input: &mut impl BufRead, buf: &mut Vec<u8>) -> io::Result<usize> {
+    let mut total = 0;
+    loop {
+        let available = match input.fill_buf() {
+            Ok(available) => available,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        let room = MAX_LINE as usize - total;
+        let window = &available[..available.len().min(room)];
+        if window.is_empty() {
+            return Ok(total);
+        }
+        let (take, ended) = match memchr::memchr(b'\n', window) {
+            Some(at) => (at + 1, true),
+            None => (window.len(), false),
+        };
+        buf.extend_from_slice(&window[..take]);
+        input.consume(take);
+        total += take;
+        if ended || total == MAX_LINE as usize {
+            return Ok(total);
+        }
+    }
+}
+
+/// [`read_line`] into `buf` (cleared first): the line's text, or why it cannot be a token.
+fn read_line_into<'b>(
+    input: &mut impl BufRead,
+    buf: &'b mut Vec<u8>,
+) -> io::Result<Option<Result<&'b str, &'static str>>> {
+    buf.clear();
+    let n = read_until_newline(input, buf)?;
     if n == 0 {
         return Ok(None);
     }
@@ -292,7 +388,7 @@ pub(crate) fn read_line(input: &mut impl BufRead) -> io::Result<Option<Line>> {
                 break;
             }
         }
-        return Ok(Some(Line::Invalid("the line is too long to be a token")));
+        return Ok(Some(Err("the line is too long to be a token")));
     }
     if buf.ends_with(b"\n") {
         buf.pop();
@@ -300,10 +396,9 @@ pub(crate) fn read_line(input: &mut impl BufRead) -> io::Result<Option<Line>> {
             buf.pop();
         }
     }
-    Ok(Some(match String::from_utf8(buf) {
-        Ok(t) => Line::Text(t),
-        Err(_) => Line::Invalid("the token is not ASCII text"),
-    }))
+    Ok(Some(
+        std::str::from_utf8(buf).map_err(|_| "the token is not ASCII text"),
+    ))
 }
 
 #[cfg(test)]
@@ -353,6 +448,13 @@ mod tests {
                 r#"{{"sub":"u","exp":{exp}.0,"f":1.50,"e":1e3,"z":-0,"big":123456789012345678901}}"#
             ),
             format!(r#"{{"z":1,"a":{{"y":2,"b":3}},"sub":"ü 😀","exp":{exp}}}"#),
+            format!(
+                r#"{{"sub":"a_long_user_id_0123456789","exp":{exp},"l":"abcdefghijklmnopq\u0041z"}}"#
+            ),
+            format!(
+                r#"{{"sub":"a_long_user_id_0123456789","exp":{exp},"l":"abcdefghijklmnopqrstuvwxyz","n":12}}"#
+            ),
+            format!(r#"{{"sub":"u","exp":{exp},"l":"abcdefgh","m":"abcdefg\"h"}}"#),
         ];
         for payload in payloads {
             let token = clerk_dev::TokenBuilder::empty()
