@@ -83,11 +83,12 @@ pub(crate) struct TokenCache {
     shards: Box<[RwLock<Shard>]>,
     hasher: TailHash,
     capacity: usize,
-    hits: AtomicU64,
-    misses: AtomicU64,
 }
 
 struct Shard {
+    /// Counted per shard, beside its lock: threads hitting different shards share no line.
+    hits: AtomicU64,
+    misses: AtomicU64,
     capacity: usize,
     /// Token → index in `slots`.
     index: HashMap<Arc<str>, usize, TailHash>,
@@ -126,6 +127,8 @@ impl TokenCache {
             .map(|i| {
                 let room = capacity / shards + usize::from(i < capacity % shards);
                 RwLock::new(Shard {
+                    hits: AtomicU64::new(0),
+                    misses: AtomicU64::new(0),
                     capacity: room,
                     index: HashMap::with_hasher(hasher.clone()),
                     slots: Vec::new(),
@@ -138,8 +141,6 @@ impl TokenCache {
             shards,
             hasher,
             capacity,
-            hits: AtomicU64::new(0),
-            misses: AtomicU64::new(0),
         }
     }
 
@@ -161,20 +162,20 @@ impl TokenCache {
     ) -> Lookup {
         let shard = self.shard(token).read();
         let Some(slot) = shard.index.get(token).map(|&i| &shard.slots[i]) else {
-            self.misses.fetch_add(1, Ordering::Relaxed);
+            shard.misses.fetch_add(1, Ordering::Relaxed);
             return Lookup::Miss;
         };
         let entry = &slot.entry;
         if sessions_only && !entry.session {
             // The full path says token-type-mismatch, in its order; `verify` may still hit.
-            self.misses.fetch_add(1, Ordering::Relaxed);
+            shard.misses.fetch_add(1, Ordering::Relaxed);
             return Lookup::Miss;
         }
         if !keys.serves(entry.kid.as_deref(), &entry.key, now) {
-            self.misses.fetch_add(1, Ordering::Relaxed);
+            shard.misses.fetch_add(1, Ordering::Relaxed);
             return Lookup::Stale;
         }
-        self.hits.fetch_add(1, Ordering::Relaxed);
+        shard.hits.fetch_add(1, Ordering::Relaxed);
         Lookup::Hit(match entry.times.check(opts, now) {
             Ok(()) => {
                 if !slot.visited.load(Ordering::Relaxed) {
@@ -238,19 +239,21 @@ impl TokenCache {
     }
 
     pub(crate) fn stats(&self) -> TokenCacheStats {
-        let (mut entries, mut bytes) = (0, 0);
+        let mut stats = TokenCacheStats {
+            capacity: self.capacity,
+            entries: 0,
+            bytes: 0,
+            hits: 0,
+            misses: 0,
+        };
         for shard in self.shards.iter() {
             let shard = shard.read();
-            entries += shard.index.len();
-            bytes += shard.bytes;
+            stats.entries += shard.index.len();
+            stats.bytes += shard.bytes;
+            stats.hits += shard.hits.load(Ordering::Relaxed);
+            stats.misses += shard.misses.load(Ordering::Relaxed);
         }
-        TokenCacheStats {
-            capacity: self.capacity,
-            entries,
-            bytes,
-            hits: self.hits.load(Ordering::Relaxed),
-            misses: self.misses.load(Ordering::Relaxed),
-        }
+        stats
     }
 }
 
