@@ -1,25 +1,37 @@
-//! clerk-verify against the alternatives, side by side in one criterion run.
+//! clerk-verify against the alternatives, side by side in one criterion run per crypto backend.
 //!
 //! ```text
-//! cargo bench -p clerk-benches
+//! cargo bench -p clerk-benches                                            # ring (default)
+//! cargo bench -p clerk-benches --no-default-features --features aws-lc-rs # aws-lc-rs
 //! ```
 //!
 //! Groups (every function gets the same token and key; keys, verifiers and requests are built
-//! outside the timed closure; throughput is one token or request per iteration):
+//! outside the timed closure; throughput is one token or request per iteration). The token is
+//! Clerk-shaped (v2 claims with an active organization, about 870 bytes with RSA-2048):
 //!
-//! - `rs256-verify/<function>/<bits>` for 2048-, 3072- and 4096-bit keys:
-//!   - `clerk-verify`: [`clerk_verify::Verifier::verify`] with the key cached: parse, alg and kid checks, RSA
-//!     signature, Clerk's claim rules (`azp` and `iss` configured), typed claims;
-//!   - `ring-floor`: ring's raw RSASSA-PKCS1-v1_5 SHA-256 verify of the same signing input and
-//!     signature with pre-built key components: the floor any Rust verifier on ring pays;
+//! - `rs256-verify-<backend>/<function>/<bits>` for 2048-, 3072- and 4096-bit keys; `<backend>`
+//!   is the one clerk-verify was built with in this run, so every ratio inside one group comes
+//!   from one run:
+//!   - `clerk-verify`: [`clerk_verify::Verifier::verify`] with the key cached (the token cache
+//!     off, as by default): parse, alg and kid checks, RSA signature, Clerk's claim rules
+//!     (`azp` and `iss` configured), typed claims;
+//!   - `floor-pipeline`: the least any verifier on this backend does, written out: split,
+//!     base64url, serde of the header and of the claims into structs, the backend's raw RSA
+//!     verification with a pre-built key, and the `exp`/`nbf` checks;
+//!   - `ring-raw` (ring run) / `aws-lc-raw` (aws-lc-rs run): the backend's RSASSA-PKCS1-v1_5
+//!     SHA-256 verification of the same signing input alone (ring rebuilds its key each call;
+//!     aws-lc-rs uses a `ParsedPublicKey`);
 //!   - `jsonwebtoken-aws-lc`: jsonwebtoken 11 `decode` with a `Validation` (exp, nbf, iss),
 //!     on its `aws_lc_rs` backend;
 //!   - `josekit`: josekit `decode_with_verifier` plus `JwtPayloadValidator` (exp, nbf, iss).
+//! - `token-cache-<backend>`: the same 2048-bit token through a verifier without the cache
+//!   (`full-verify`) and one with it, answered from the cache (`hit`).
 //! - `parse-only`: [`clerk_verify::token::Token::parse`], no crypto.
 //! - `contention`: one shared verifier, 1 or 2 threads each verifying in a loop; the time is
 //!   wall-clock per verification *per thread* (equal to the 1-thread figure when nothing is
-//!   contended). Over a fixed `KeySet` and over `RemoteKeys` (JWKS from a local server,
-//!   cache warm: the production path, behind a read lock).
+//!   contended). Over a fixed `KeySet`, over `RemoteKeys` (JWKS from a local server, cache
+//!   warm: the production path, behind a read lock), and cache hits (`cache-hit-same`: both
+//!   threads send one token; `cache-hit-own`: each thread its own user's token).
 //! - `webhook-verify`: [`clerk_verify::Webhook::verify_at`] on a typical 2 KiB Clerk event.
 //! - `actix-adapter`: one GET through an actix-web app (`init_service` + `call_service`, no
 //!   sockets): the same handler with a `ClerkAuth` extractor and without.
@@ -31,12 +43,14 @@ use actix_web::{test, web, App, HttpResponse};
 use axum::body::Body;
 use axum::routing::get;
 use axum::Router;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use clerk_actix::ClerkAuth;
 use clerk_axum::ClerkLayer;
 use clerk_dev::{b64url_decode, fixtures, now_unix, DevKey, JwksServer, TokenBuilder};
 use clerk_verify::{
-    remote::RemoteKeys, remote::RemoteOptions, token::Token, token::DEFAULT_MAX_TOKEN_LEN,
-    Verifier, VerifyOptions, Webhook,
+    keys::CRYPTO_BACKEND, remote::RemoteKeys, remote::RemoteOptions, token::Token,
+    token::DEFAULT_MAX_TOKEN_LEN, Verifier, VerifyOptions, Webhook,
 };
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use serde::Deserialize;
@@ -58,6 +72,85 @@ struct JwtClaims {
     v: Option<u64>,
 }
 
+/// The header as the floor pipeline reads it (borrowed, nothing kept).
+#[derive(Deserialize)]
+struct JwtHeader<'a> {
+    alg: &'a str,
+    #[serde(borrow)]
+    #[allow(dead_code)] // Read by serde only.
+    kid: Option<&'a str>,
+}
+
+/// The backend's raw RSA verification with a pre-built key: the floor's crypto.
+enum RawKey {
+    Ring(ring::signature::RsaPublicKeyComponents<Vec<u8>>),
+    AwsLc(aws_lc_rs::signature::ParsedPublicKey),
+}
+
+impl RawKey {
+    fn for_backend(key: &DevKey) -> RawKey {
+        let jwk = key.public_jwk();
+        let part = |m: &str| b64url_decode(jwk[m].as_str().expect("n, e")).expect("base64url");
+        if CRYPTO_BACKEND == "aws-lc-rs" {
+            let pem = key.public_pem();
+            let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+            let der = base64::engine::general_purpose::STANDARD
+                .decode(body)
+                .expect("PEM body");
+            RawKey::AwsLc(
+                aws_lc_rs::signature::ParsedPublicKey::new(
+                    &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256,
+                    der,
+                )
+                .expect("aws-lc key"),
+            )
+        } else {
+            RawKey::Ring(ring::signature::RsaPublicKeyComponents {
+                n: part("n"),
+                e: part("e"),
+            })
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            RawKey::Ring(_) => "ring-raw",
+            RawKey::AwsLc(_) => "aws-lc-raw",
+        }
+    }
+
+    fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        match self {
+            RawKey::Ring(k) => k
+                .verify(
+                    &ring::signature::RSA_PKCS1_2048_8192_SHA256,
+                    message,
+                    signature,
+                )
+                .is_ok(),
+            RawKey::AwsLc(k) => k.verify_sig(message, signature).is_ok(),
+        }
+    }
+}
+
+/// The floor pipeline: split, base64url, serde of header and claims, the raw verification, and
+/// the time checks. What any verifier must do at least; no strictness beyond serde's.
+fn floor_pipeline(token: &str, key: &RawKey, now: u64) -> Option<JwtClaims> {
+    let (signing_input, sig_b64) = token.rsplit_once('.')?;
+    let (header_b64, payload_b64) = signing_input.split_once('.')?;
+    let header = URL_SAFE_NO_PAD.decode(header_b64).ok()?;
+    let payload = URL_SAFE_NO_PAD.decode(payload_b64).ok()?;
+    let signature = URL_SAFE_NO_PAD.decode(sig_b64).ok()?;
+    let header: JwtHeader<'_> = serde_json::from_slice(&header).ok()?;
+    if header.alg != "RS256" || !key.verify(signing_input.as_bytes(), &signature) {
+        return None;
+    }
+    let claims: JwtClaims = serde_json::from_slice(&payload).ok()?;
+    let skew = 5;
+    let fresh = claims.exp + skew > now && claims.nbf.is_none_or(|nbf| nbf <= now + skew);
+    fresh.then_some(claims)
+}
+
 /// One key size: the token and every implementation's pre-built key.
 struct Case {
     bits: u32,
@@ -65,18 +158,35 @@ struct Case {
     verifier: Verifier,
     signing_input: String,
     signature: Vec<u8>,
-    ring_key: ring::signature::RsaPublicKeyComponents<Vec<u8>>,
+    raw: RawKey,
     jwt_key: jsonwebtoken::DecodingKey,
     jwt_validation: jsonwebtoken::Validation,
     jose_verifier: josekit::jws::alg::rsassa::RsassaJwsVerifier,
     jose_validator: josekit::jwt::JwtPayloadValidator,
 }
 
-/// A Clerk-shaped session token, valid for an hour so no run outlives it.
+/// A Clerk-shaped v2 session token (an active organization with permissions, features, plans),
+/// valid for an hour so no run outlives it.
 fn session_token(key: &DevKey) -> String {
+    session_token_for(key, "user_2abcdefghijklmnopqrstuvwx")
+}
+
+fn session_token_for(key: &DevKey, sub: &str) -> String {
     let now = now_unix();
-    TokenBuilder::session("user_2abc", now)
+    TokenBuilder::session(sub, now)
         .claim("exp", now + 3600)
+        .claim("fva", serde_json::json!([12, -1]))
+        .claim("sts", "active")
+        .claim("jti", "8d1f3c2a9b7e4f6a1c0d")
+        .claim("pla", "u:free,o:pro")
+        .claim("fea", "o:impersonation,o:memberships,u:support")
+        .claim(
+            "o",
+            serde_json::json!({
+                "id": "org_2abcdefghijklmnopqrstuvwx", "rol": "admin", "slg": "acme",
+                "per": "read,manage", "fpm": "1,3"
+            }),
+        )
         .sign(key)
 }
 
@@ -107,10 +217,7 @@ impl Case {
             verifier: Verifier::from_jwks(&key.jwks_json(), our_options()).expect("verifier"),
             signing_input: signing_input.to_owned(),
             signature: b64url_decode(sig_b64).expect("signature"),
-            ring_key: ring::signature::RsaPublicKeyComponents {
-                n: b64url_decode(n).expect("n"),
-                e: b64url_decode(e).expect("e"),
-            },
+            raw: RawKey::for_backend(key),
             jwt_key: jsonwebtoken::DecodingKey::from_rsa_components(n, e).expect("jwt key"),
             jwt_validation,
             jose_verifier: josekit::jws::RS256
@@ -123,17 +230,13 @@ impl Case {
 
     /// Every implementation accepts the token before anything is timed.
     fn check(&self) {
-        assert_eq!(
-            self.verifier.verify(&self.token).expect("ours").sub,
-            "user_2abc"
-        );
-        self.ring_key
-            .verify(
-                &ring::signature::RSA_PKCS1_2048_8192_SHA256,
-                self.signing_input.as_bytes(),
-                &self.signature,
-            )
-            .expect("ring");
+        let ours = self.verifier.verify(&self.token).expect("ours");
+        assert_eq!(ours.sub, "user_2abcdefghijklmnopqrstuvwx");
+        assert_eq!(ours.org_id(), Some("org_2abcdefghijklmnopqrstuvwx"));
+        assert!(self
+            .raw
+            .verify(self.signing_input.as_bytes(), &self.signature));
+        assert!(floor_pipeline(&self.token, &self.raw, now_unix() as u64).is_some());
         jsonwebtoken::decode::<JwtClaims>(&self.token, &self.jwt_key, &self.jwt_validation)
             .expect("jsonwebtoken");
         let (payload, _) =
@@ -145,7 +248,7 @@ impl Case {
 }
 
 fn rs256_verify(c: &mut Criterion) {
-    let mut group = c.benchmark_group("rs256-verify");
+    let mut group = c.benchmark_group(format!("rs256-verify-{CRYPTO_BACKEND}"));
     group.throughput(Throughput::Elements(1));
     for key in [
         fixtures::rsa2048(),
@@ -155,18 +258,22 @@ fn rs256_verify(c: &mut Criterion) {
         let case = Case::new(key);
         case.check();
         let bits = case.bits;
+        if bits == 2048 {
+            eprintln!("token: {} bytes", case.token.len());
+        }
         group.bench_with_input(BenchmarkId::new("clerk-verify", bits), &case, |b, c| {
             b.iter(|| black_box(c.verifier.verify(black_box(&c.token))).expect("valid"))
         });
-        group.bench_with_input(BenchmarkId::new("ring-floor", bits), &case, |b, c| {
+        let now = now_unix() as u64;
+        group.bench_with_input(BenchmarkId::new("floor-pipeline", bits), &case, |b, c| {
+            b.iter(|| black_box(floor_pipeline(black_box(&c.token), &c.raw, now)).expect("valid"))
+        });
+        group.bench_with_input(BenchmarkId::new(case.raw.name(), bits), &case, |b, c| {
             b.iter(|| {
-                c.ring_key
-                    .verify(
-                        &ring::signature::RSA_PKCS1_2048_8192_SHA256,
-                        black_box(c.signing_input.as_bytes()),
-                        black_box(&c.signature),
-                    )
-                    .expect("valid")
+                assert!(c.raw.verify(
+                    black_box(c.signing_input.as_bytes()),
+                    black_box(&c.signature)
+                ))
             })
         });
         group.bench_with_input(
@@ -196,6 +303,29 @@ fn rs256_verify(c: &mut Criterion) {
     group.finish();
 }
 
+fn token_cache(c: &mut Criterion) {
+    let key = fixtures::rsa2048();
+    let token = session_token(key);
+    let full = Verifier::from_jwks(&key.jwks_json(), our_options()).expect("verifier");
+    let cached = Verifier::from_jwks(
+        &key.jwks_json(),
+        our_options().token_cache(VerifyOptions::DEFAULT_TOKEN_CACHE_CAPACITY),
+    )
+    .expect("verifier");
+    assert_eq!(cached.verify(&token), full.verify(&token));
+    assert_eq!(cached.verify(&token), full.verify(&token));
+    assert_eq!(cached.token_cache_stats().expect("on").hits, 1);
+    let mut group = c.benchmark_group(format!("token-cache-{CRYPTO_BACKEND}"));
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("full-verify", |b| {
+        b.iter(|| black_box(full.verify(black_box(&token))).expect("valid"))
+    });
+    group.bench_function("hit", |b| {
+        b.iter(|| black_box(cached.verify(black_box(&token))).expect("valid"))
+    });
+    group.finish();
+}
+
 fn parse_only(c: &mut Criterion) {
     let token = session_token(fixtures::rsa2048());
     let mut group = c.benchmark_group("parse-only");
@@ -206,13 +336,13 @@ fn parse_only(c: &mut Criterion) {
     group.finish();
 }
 
-/// `threads` threads share `verifier`, each verifying `iters` times; returns the wall time,
-/// i.e. the time per verification as one thread sees it.
-fn verify_on_threads(verifier: &Verifier, token: &str, threads: usize, iters: u64) -> Duration {
+/// `tokens.len()` threads share `verifier`, thread `i` verifying `tokens[i]` `iters` times;
+/// returns the wall time, i.e. the time per verification as one thread sees it.
+fn verify_on_threads(verifier: &Verifier, tokens: &[&str], iters: u64) -> Duration {
     let start = Instant::now();
     std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| {
+        for token in tokens {
+            s.spawn(move || {
                 for _ in 0..iters {
                     black_box(verifier.verify(black_box(token))).expect("valid");
                 }
@@ -225,7 +355,13 @@ fn verify_on_threads(verifier: &Verifier, token: &str, threads: usize, iters: u6
 fn contention(c: &mut Criterion) {
     let key = fixtures::rsa2048();
     let token = session_token(key);
+    let other = session_token_for(key, "user_2zyxwvutsrqponmlkjihgfedcb");
     let fixed = Verifier::from_jwks(&key.jwks_json(), our_options()).expect("verifier");
+    let cached = Verifier::from_jwks(
+        &key.jwks_json(),
+        our_options().token_cache(VerifyOptions::DEFAULT_TOKEN_CACHE_CAPACITY),
+    )
+    .expect("verifier");
     // The production path: keys fetched once from a JWKS endpoint, then served from the cache.
     let server = JwksServer::start_with(key.jwks_json());
     let remote_keys = RemoteKeys::from_jwks_url(
@@ -236,13 +372,23 @@ fn contention(c: &mut Criterion) {
     remote_keys.refresh(SystemTime::now()).expect("JWKS fetch");
     let remote = Verifier::new(remote_keys, our_options()).expect("verifier");
     remote.verify(&token).expect("remote verifier accepts");
+    cached.verify(&token).expect("cached");
+    cached.verify(&other).expect("cached");
 
     let mut group = c.benchmark_group("contention");
     group.throughput(Throughput::Elements(1));
-    for (name, verifier) in [("keyset", &fixed), ("remote-cached", &remote)] {
-        for (threads, label) in [(1usize, "1-thread"), (2, "2-threads")] {
+    let one: &[&str] = &[&token];
+    let same: &[&str] = &[&token, &token];
+    let own: &[&str] = &[&token, &other];
+    for (name, verifier, two) in [
+        ("keyset", &fixed, same),
+        ("remote-cached", &remote, same),
+        ("cache-hit-same", &cached, same),
+        ("cache-hit-own", &cached, own),
+    ] {
+        for (tokens, label) in [(one, "1-thread"), (two, "2-threads")] {
             group.bench_function(BenchmarkId::new(name, label), |b| {
-                b.iter_custom(|iters| verify_on_threads(verifier, &token, threads, iters))
+                b.iter_custom(|iters| verify_on_threads(verifier, tokens, iters))
             });
         }
     }
@@ -442,6 +588,7 @@ fn axum_adapter(c: &mut Criterion) {
 criterion_group!(
     benches,
     rs256_verify,
+    token_cache,
     parse_only,
     contention,
     webhook_verify,

@@ -48,6 +48,29 @@ pub fn run(a: VerifyArgs) -> Result<u8, Usage> {
             }
             let mut input = BufReader::with_capacity(256 * 1024, stdin.lock());
             let read_err = |e: io::Error| Usage(format!("cannot read standard input: {e}"));
+            if jobs <= 1 {
+                // One thread: each line read into one buffer, its answer written straight out.
+                let (mut buf, mut text) = (Vec::new(), String::new());
+                while let Some(line) =
+                    read_line_into(&mut input, &mut buf, MAX_LINE, TOO_LONG).map_err(read_err)?
+                {
+                    text.clear();
+                    let token = line.map_err(|why| Error::TokenInvalid(why.into()));
+                    tally.count_reason(answer_into(&verifier, token, &mut text));
+                    out.write_all(text.as_bytes())
+                        .and_then(|()| out.write_all(b"\n"))
+                        .map_err(write_err)?;
+                    if input.buffer().is_empty() {
+                        // The next read may block: whoever feeds us may be waiting for this.
+                        out.flush().map_err(write_err)?;
+                    }
+                }
+                out.flush().map_err(write_err)?;
+                if a.summary {
+                    eprint!("{}", tally.report());
+                }
+                return Ok(if tally.invalid == 0 { 0 } else { 1 });
+            }
             let mut batch = Vec::new();
             loop {
                 batch.clear();
@@ -64,7 +87,9 @@ pub fn run(a: VerifyArgs) -> Result<u8, Usage> {
                 }
                 for line in answers(&verifier, &batch, jobs) {
                     tally.count(&line);
-                    writeln!(out, "{}", line.text).map_err(write_err)?;
+                    out.write_all(line.text.as_bytes())
+                        .and_then(|()| out.write_all(b"\n"))
+                        .map_err(write_err)?;
                 }
                 if input.buffer().is_empty() {
                     // The next read may block: whoever feeds us may be waiting for these.
@@ -87,15 +112,26 @@ struct Answer {
 }
 
 fn answer(verifier: &Verifier, token: Result<&str, Error>) -> Answer {
+    let mut text = String::new();
+    let reason = answer_into(verifier, token, &mut text);
+    Answer { text, reason }
+}
+
+/// Writes the result line for `token` into `out`; the reason if it is invalid.
+fn answer_into(
+    verifier: &Verifier,
+    token: Result<&str, Error>,
+    out: &mut String,
+) -> Option<&'static str> {
     match token.and_then(|t| verifier.verify(t)) {
-        Ok(claims) => Answer {
-            text: valid_line(&claims),
-            reason: None,
-        },
-        Err(e) => Answer {
-            text: invalid_line(&e),
-            reason: Some(e.reason()),
-        },
+        Ok(claims) => {
+            push_valid_line(out, &claims);
+            None
+        }
+        Err(e) => {
+            out.push_str(&invalid_line(&e));
+            Some(e.reason())
+        }
     }
 }
 
@@ -131,7 +167,11 @@ struct Tally {
 
 impl Tally {
     fn count(&mut self, answer: &Answer) {
-        match answer.reason {
+        self.count_reason(answer.reason);
+    }
+
+    fn count_reason(&mut self, reason: Option<&'static str>) {
+        match reason {
             None => self.valid += 1,
             Some(reason) => {
                 self.invalid += 1;
@@ -154,18 +194,126 @@ impl Tally {
     }
 }
 
+#[cfg(test)]
 fn valid_line(claims: &Claims) -> String {
-    // Written by hand so the member order is the documented one whatever serde_json's features.
-    let s = |v: Option<&str>| serde_json::to_string(&v).unwrap_or_else(|_| "null".into());
-    let all = serde_json::to_string(claims.as_json()).unwrap_or_else(|_| "{}".into());
-    format!(
-        "{{\"valid\":true,\"sub\":{},\"sid\":{},\"azp\":{},\"org_id\":{},\"claims\":{}}}",
-        s(Some(claims.user_id())),
-        s(claims.session_id()),
-        s(claims.azp.as_deref()),
-        s(claims.org_id()),
-        all
-    )
+    let mut line = String::new();
+    push_valid_line(&mut line, claims);
+    line
+}
+
+fn push_valid_line(line: &mut String, claims: &Claims) {
+    // Written by hand so the member order is the documented one whatever serde_json's features,
+    // and so that a line costs little next to the verification itself.
+    line.reserve(claims.json_text().len() + 192);
+    line.push_str("{\"valid\":true,\"sub\":");
+    push_json_str(line, Some(claims.user_id()));
+    line.push_str(",\"sid\":");
+    push_json_str(line, claims.session_id());
+    line.push_str(",\"azp\":");
+    push_json_str(line, claims.azp.as_deref());
+    line.push_str(",\"org_id\":");
+    push_json_str(line, claims.org_id());
+    line.push_str(",\"claims\":");
+    push_claims(line, claims);
+    line.push('}');
+}
+
+/// `v` as a JSON string (or `null`), escaped exactly as serde_json does.
+fn push_json_str(out: &mut String, v: Option<&str>) {
+    match v {
+        None => out.push_str("null"),
+        // Nothing serde_json would escape: `"`, `\` and control characters.
+        Some(s) if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') => {
+            out.push('"');
+            out.push_str(s);
+            out.push('"');
+        }
+        Some(s) => out.push_str(&serde_json::to_string(s).unwrap_or_else(|_| "null".into())),
+    }
+}
+
+/// The claims as serde_json writes `Claims::as_json()`. When the verified payload text is
+/// already exactly that (compact, no escapes, integers only, and a map that keeps the token's
+/// member order), it is copied as it is: no map is built for the line.
+fn push_claims(out: &mut String, claims: &Claims) {
+    let json = claims.json_text();
+    if map_keeps_order() && is_serde_json_form(json) {
+        out.push_str(json);
+    } else {
+        out.push_str(&serde_json::to_string(claims.as_json()).unwrap_or_else(|_| "{}".into()));
+    }
+}
+
+/// Whether serde_json's `Map` keeps insertion order (its `preserve_order` feature), so that
+/// serialising a parsed object writes its members in the text's order.
+fn map_keeps_order() -> bool {
+    static KEEPS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *KEEPS.get_or_init(|| {
+        let mut map = serde_json::Map::new();
+        map.insert("b".into(), serde_json::Value::Null);
+        map.insert("a".into(), serde_json::Value::Null);
+        map.keys().next().map(String::as_str) == Some("b")
+    })
+}
+
+/// Whether `json` (valid JSON) is what serde_json writes for the value it parses to: no
+/// whitespace outside strings, no escape sequences (so strings hold nothing serde_json would
+/// escape), and numbers only as integers in canonical form that fit 64 bits.
+fn is_serde_json_form(json: &str) -> bool {
+    let bytes = json.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                // To the closing quote; an escape anywhere means serde_json may write it
+                // otherwise. Eight bytes at a time while none is a quote or a backslash.
+                i += 1;
+                while let Some(chunk) = bytes.get(i..i + 8) {
+                    let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+                    if has_byte(word, b'"') || has_byte(word, b'\\') {
+                        break;
+                    }
+                    i += 8;
+                }
+                while i < bytes.len() && bytes[i] != b'"' {
+                    if bytes[i] == b'\\' {
+                        return false;
+                    }
+                    i += 1;
+                }
+                i += 1;
+            }
+            b' ' | b'\t' | b'\n' | b'\r' => return false,
+            b'-' | b'0'..=b'9' => {
+                let start = i;
+                while i < bytes.len()
+                    && matches!(bytes[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
+                {
+                    i += 1;
+                }
+                let number = &json[start..i];
+                let digits = number.strip_prefix('-').unwrap_or(number);
+                let canonical = !digits.is_empty()
+                    && digits.len() <= 18
+                    && digits.bytes().all(|d| d.is_ascii_digit())
+                    && (digits == "0" || !digits.starts_with('0'))
+                    && number != "-0";
+                if !canonical {
+                    return false;
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    true
+}
+
+/// Whether any of the eight bytes of `word` is `byte` (the classic zero-byte test).
+fn has_byte(word: u64, byte: u8) -> bool {
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let x = word ^ (LOW * u64::from(byte));
+    x.wrapping_sub(LOW) & !x & HIGH != 0
 }
 
 fn invalid_line(e: &Error) -> String {
@@ -178,6 +326,8 @@ fn invalid_line(e: &Error) -> String {
 
 /// Longest stdin line read as a token; longer lines are reported invalid without being kept.
 const MAX_LINE: u64 = 1024 * 1024;
+/// What a line over [`MAX_LINE`] is reported as.
+const TOO_LONG: &str = "the line is too long to be a token";
 
 pub(crate) enum Line {
     Text(String),
@@ -186,7 +336,7 @@ pub(crate) enum Line {
 
 /// One token per line: `\n` ends a line, one `\r` before it is dropped, nothing else is trimmed.
 pub(crate) fn read_line(input: &mut impl BufRead) -> io::Result<Option<Line>> {
-    read_capped_line(input, MAX_LINE, "the line is too long to be a token")
+    read_capped_line(input, MAX_LINE, TOO_LONG)
 }
 
 /// [`read_line`] with another cap, and what to say about a line over it.
@@ -196,7 +346,53 @@ pub(crate) fn read_capped_line(
     too_long: &'static str,
 ) -> io::Result<Option<Line>> {
     let mut buf = Vec::new();
-    let n = Read::take(&mut *input, max).read_until(b'\n', &mut buf)?;
+    Ok(
+        read_line_into(input, &mut buf, max, too_long)?.map(|line| match line {
+            Ok(text) => Line::Text(text.to_owned()),
+            Err(why) => Line::Invalid(why),
+        }),
+    )
+}
+
+/// `Read::take(input, max).read_until(b'\n', buf)`, with a SIMD search for the newline:
+/// appends up to and including the next `\n` (or `max` bytes, or to the end) and returns how
+/// many bytes it appended.
+fn read_until_newline(input: &mut impl BufRead, buf: &mut Vec<u8>, max: u64) -> io::Result<usize> {
+    let mut total = 0;
+    loop {
+        let available = match input.fill_buf() {
+            Ok(available) => available,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        let room = max as usize - total;
+        let window = &available[..available.len().min(room)];
+        if window.is_empty() {
+            return Ok(total);
+        }
+        let (take, ended) = match memchr::memchr(b'\n', window) {
+            Some(at) => (at + 1, true),
+            None => (window.len(), false),
+        };
+        buf.extend_from_slice(&window[..take]);
+        input.consume(take);
+        total += take;
+        if ended || total == max as usize {
+            return Ok(total);
+        }
+    }
+}
+
+/// [`read_capped_line`] into `buf` (cleared first): the line's text, or why it cannot be a
+/// token.
+fn read_line_into<'b>(
+    input: &mut impl BufRead,
+    buf: &'b mut Vec<u8>,
+    max: u64,
+    too_long: &'static str,
+) -> io::Result<Option<Result<&'b str, &'static str>>> {
+    buf.clear();
+    let n = read_until_newline(input, buf, max)?;
     if n == 0 {
         return Ok(None);
     }
@@ -210,7 +406,7 @@ pub(crate) fn read_capped_line(
                 break;
             }
         }
-        return Ok(Some(Line::Invalid(too_long)));
+        return Ok(Some(Err(too_long)));
     }
     if buf.ends_with(b"\n") {
         buf.pop();
@@ -218,10 +414,9 @@ pub(crate) fn read_capped_line(
             buf.pop();
         }
     }
-    Ok(Some(match String::from_utf8(buf) {
-        Ok(t) => Line::Text(t),
-        Err(_) => Line::Invalid("the token is not ASCII text"),
-    }))
+    Ok(Some(
+        std::str::from_utf8(buf).map_err(|_| "the token is not ASCII text"),
+    ))
 }
 
 #[cfg(test)]
@@ -247,6 +442,54 @@ mod tests {
         assert_eq!(lines(b" a \r\r\n"), [" a \r"]);
         assert!(lines(b"").is_empty());
         assert!(lines(&[0xff, b'\n'])[0].starts_with('!'));
+    }
+
+    /// The line's `claims` as the code before the fast path wrote them.
+    fn reference_claims(claims: &Claims) -> String {
+        serde_json::to_string(claims.as_json()).unwrap()
+    }
+
+    #[test]
+    fn claims_are_written_as_serde_json_writes_them() {
+        let key = clerk_dev::fixtures::rsa2048();
+        let verifier =
+            Verifier::from_jwks(&key.jwks_json(), clerk_verify::VerifyOptions::default()).unwrap();
+        let now = clerk_dev::now_unix();
+        let exp = now + 600;
+        let payloads = [
+            format!(
+                r#"{{"sub":"user_1","exp":{exp},"o":{{"id":"org_1","per":"a,b"}},"n":[1,-2,0,true,null]}}"#
+            ),
+            format!(r#"{{ "sub" : "user_1", "exp" : {exp} }}"#),
+            format!(r#"{{"sub":"user_\u0031","exp":{exp},"html":"a<b>&\/"}}"#),
+            format!(
+                r#"{{"sub":"u","exp":{exp}.0,"f":1.50,"e":1e3,"z":-0,"big":123456789012345678901}}"#
+            ),
+            format!(r#"{{"z":1,"a":{{"y":2,"b":3}},"sub":"ü 😀","exp":{exp}}}"#),
+            format!(
+                r#"{{"sub":"a_long_user_id_0123456789","exp":{exp},"l":"abcdefghijklmnopq\u0041z"}}"#
+            ),
+            format!(
+                r#"{{"sub":"a_long_user_id_0123456789","exp":{exp},"l":"abcdefghijklmnopqrstuvwxyz","n":12}}"#
+            ),
+            format!(r#"{{"sub":"u","exp":{exp},"l":"abcdefgh","m":"abcdefg\"h"}}"#),
+        ];
+        for payload in payloads {
+            let token = clerk_dev::TokenBuilder::empty()
+                .raw_payload(&payload)
+                .sign(key);
+            let claims = verifier.verify(&token).unwrap();
+            let mut fast = String::new();
+            push_claims(&mut fast, &claims);
+            assert_eq!(fast, reference_claims(&claims), "{payload}");
+            let line: serde_json::Value = serde_json::from_str(&valid_line(&claims)).unwrap();
+            assert_eq!(line["sub"], claims.user_id());
+        }
+        for s in ["plain", "quote\"", "back\\slash", "ctl\u{1}", "ü", "\u{7f}"] {
+            let mut out = String::new();
+            push_json_str(&mut out, Some(s));
+            assert_eq!(out, serde_json::to_string(s).unwrap());
+        }
     }
 
     #[test]

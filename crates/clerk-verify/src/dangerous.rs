@@ -8,7 +8,7 @@ use crate::claims::{self, Claims};
 use crate::error::Error;
 use crate::keys::Algorithm;
 use crate::options::VerifyOptions;
-use crate::token::{parse_object, Token, B64URL};
+use crate::token::{parse_object, payload_error, Token, B64URL};
 use base64::Engine;
 use serde_json::{Map, Value};
 
@@ -73,10 +73,13 @@ pub fn inspect(token: &str, opts: &VerifyOptions) -> Result<Unverified, Error> {
     if parsed.signature().is_empty() {
         problems.push(Error::invalid("the signature part is empty"));
     }
-    if let Err(e) = claims::check(&payload, opts, opts.clock.now()) {
+    // Read again the way the verifier reads it (the map above is for showing).
+    let read = claims::Payload::read(parsed.payload(), &opts.audience).map_err(payload_error)?;
+    if let Err(e) = claims::check(&read, opts, opts.clock.now()) {
         problems.push(e);
     }
-    let claims = Claims::from_verified(payload.clone());
+    let text = String::from_utf8_lossy(parsed.payload());
+    let claims = Claims::from_payload(&read, &text);
     if let Err(e) = &claims {
         if !problems.contains(e) {
             problems.push(e.clone());

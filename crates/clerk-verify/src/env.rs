@@ -31,11 +31,16 @@ pub const ENV_API_URL: &str = "CLERK_API_URL";
 pub const ENV_PUBLISHABLE_KEY: &str = "CLERK_PUBLISHABLE_KEY";
 /// `CLERK_JWKS_URL`: a plain JWKS URL, for proxies and self-hosted issuers (ours).
 pub const ENV_JWKS_URL: &str = "CLERK_JWKS_URL";
+/// `CLERK_TOKEN_CACHE_SIZE`: the verified-token cache's capacity in tokens (ours); unset means
+/// [`VerifyOptions::DEFAULT_TOKEN_CACHE_CAPACITY`], `0` turns the cache off.
+pub const ENV_TOKEN_CACHE_SIZE: &str = "CLERK_TOKEN_CACHE_SIZE";
 
 impl VerifyOptions {
     /// Options from `CLERK_AUTHORIZED_PARTIES`, `CLERK_AUDIENCE`, `CLERK_ISSUER`,
-    /// `CLERK_CLOCK_SKEW_MS` and `CLERK_PUBLISHABLE_KEY` (for the suffixed session cookie);
-    /// unset variables keep the defaults.
+    /// `CLERK_CLOCK_SKEW_MS`, `CLERK_PUBLISHABLE_KEY` (for the suffixed session cookie) and
+    /// `CLERK_TOKEN_CACHE_SIZE`; unset variables keep the defaults, except that the
+    /// verified-token cache is on, with [`VerifyOptions::DEFAULT_TOKEN_CACHE_CAPACITY`] tokens,
+    /// unless `CLERK_TOKEN_CACHE_SIZE` is `0`.
     pub fn from_env() -> Result<VerifyOptions, Error> {
         VerifyOptions::from_lookup(|name| std::env::var(name).ok())
     }
@@ -43,7 +48,16 @@ impl VerifyOptions {
     /// Like [`VerifyOptions::from_env`], reading variables through `get` (for tests and for
     /// configuration systems other than the process environment).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<VerifyOptions, Error> {
-        let mut opts = VerifyOptions::default();
+        let mut opts =
+            VerifyOptions::default().token_cache(VerifyOptions::DEFAULT_TOKEN_CACHE_CAPACITY);
+        if let Some(v) = get(ENV_TOKEN_CACHE_SIZE).filter(|v| !v.trim().is_empty()) {
+            let size: usize = v.trim().parse().map_err(|_| {
+                Error::config(format!(
+                    "{ENV_TOKEN_CACHE_SIZE} must be a whole number of tokens (0 turns the cache off)"
+                ))
+            })?;
+            opts = opts.token_cache(size);
+        }
         if let Some(v) = get(ENV_AUTHORIZED_PARTIES) {
             opts = opts.authorized_parties(split_list(&v));
         }
@@ -238,12 +252,19 @@ mod tests {
         assert_eq!(o.clock_skew, Duration::ZERO);
         assert_eq!(o.audience, ["api"]);
         assert!(o.issuer.is_none());
+        assert_eq!(o.token_cache, VerifyOptions::DEFAULT_TOKEN_CACHE_CAPACITY);
     }
 
     #[test]
     fn bad_skew_and_missing_key() {
         let bad = VerifyOptions::from_lookup(|k| (k == ENV_CLOCK_SKEW_MS).then(|| "5s".to_owned()));
         assert_eq!(bad.unwrap_err().reason(), "config-invalid");
+        let size = |v: &'static str| {
+            VerifyOptions::from_lookup(move |k| (k == ENV_TOKEN_CACHE_SIZE).then(|| v.to_owned()))
+        };
+        assert_eq!(size("0").unwrap().token_cache, 0);
+        assert_eq!(size(" 250 ").unwrap().token_cache, 250);
+        assert_eq!(size("lots").unwrap_err().reason(), "config-invalid");
         let none = Verifier::from_lookup(|_| None).unwrap_err();
         assert_eq!(none.reason(), "jwk-failed-to-resolve");
     }

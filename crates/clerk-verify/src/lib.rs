@@ -7,7 +7,8 @@
 //!
 //! 1. [`token`]: split and strictly decode the compact JWS, read the header;
 //! 2. [`keys`]: the key through a [`KeyFetcher`]: a fixed [`KeySet`], or Clerk's JWKS fetched
-//!    and cached by [`remote::RemoteKeys`] (feature `remote`); the signature, with `ring`, under
+//!    and cached by [`remote::RemoteKeys`] (feature `remote`); the signature (with `ring`, or
+//!    `aws-lc-rs`: see *Crypto backends* below), under
 //!    an algorithm the *verifier* allows for that *key*;
 //! 3. [`claims`]: the claim rules, in Clerk's order (`sub`, `aud`, `azp`, `exp`, `nbf`, `iat`,
 //!    then `iss`), and the typed [`Claims`], with the organization from both of Clerk's formats;
@@ -47,6 +48,15 @@
 //!   policy.
 //! - [`Verifier::from_env`] picks among them in Clerk's order ([`mod@env`] names the variables).
 //!
+//! # Crypto backends
+//!
+//! Signatures are checked with one of two backends, picked by a feature: `ring` (the default) or
+//! `aws-lc-rs` (`default-features = false, features = ["aws-lc-rs", "remote"]`), whose RSA keys
+//! are parsed once at load into its `ParsedPublicKey`, which makes each verification faster.
+//! Exactly one must be on: both or neither is a compile error. The adapters and the CLI forward
+//! the same two features. [`keys::CRYPTO_BACKEND`] says which one a build uses. TLS for JWKS
+//! fetching stays on ring (rustls) in both builds.
+//!
 //! # Async callers
 //!
 //! The crate needs no runtime. [`Verifier::try_verify`] never blocks: with the key in memory it
@@ -78,6 +88,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod crypto;
 mod error;
 mod options;
 mod verify;
@@ -90,6 +101,7 @@ pub mod reason;
 pub mod remote;
 pub mod request;
 pub mod token;
+pub mod token_cache;
 pub mod webhook;
 
 /// Stub key sources for tests of code built on clerk-verify (adapters, middleware, guards):

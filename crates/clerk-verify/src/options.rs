@@ -57,6 +57,14 @@ pub struct VerifyOptions {
     /// Request authentication only: your publishable key (`pk_test_...`/`pk_live_...`). With it,
     /// the suffixed `__session_<suffix>` cookie is read when Clerk's rules choose it.
     pub publishable_key: Option<String>,
+    /// Capacity of the verified-token cache, in tokens; 0 (the default here) turns it off.
+    /// [`VerifyOptions::from_env`] (and so [`crate::Verifier::from_env`]) turns it on with
+    /// [`VerifyOptions::DEFAULT_TOKEN_CACHE_CAPACITY`] unless `CLERK_TOKEN_CACHE_SIZE` says
+    /// otherwise. A browser sends the same token with every request for its whole life, so a
+    /// repeat is answered from memory: `exp`, `nbf` and `iat` are checked again each time, and
+    /// the entry is used only while the key it verified under is still served. Failures are
+    /// never cached. See [`crate::token_cache`].
+    pub token_cache: usize,
 }
 
 impl Default for VerifyOptions {
@@ -72,6 +80,7 @@ impl Default for VerifyOptions {
             max_token_len: DEFAULT_MAX_TOKEN_LEN,
             accept_pending_sessions: false,
             publishable_key: None,
+            token_cache: 0,
         }
     }
 }
@@ -79,6 +88,14 @@ impl Default for VerifyOptions {
 impl VerifyOptions {
     /// Clerk's default allowed clock skew (`DEFAULT_CLOCK_SKEW_IN_MS`): 5 s.
     pub const DEFAULT_CLOCK_SKEW: Duration = Duration::from_secs(5);
+
+    /// The verified-token cache's capacity when [`VerifyOptions::from_env`] turns it on: 10,000
+    /// tokens, about 3 KiB each for Clerk's session tokens (30 MiB), and never more than
+    /// [`crate::token_cache::MAX_ENTRY_BYTES`] each (80 MiB).
+    pub const DEFAULT_TOKEN_CACHE_CAPACITY: usize = 10_000;
+
+    /// The largest verified-token cache capacity accepted.
+    pub const MAX_TOKEN_CACHE_CAPACITY: usize = 1_000_000;
 
     /// The defaults; same as `VerifyOptions::default()`.
     pub fn new() -> Self {
@@ -147,6 +164,25 @@ impl VerifyOptions {
         self
     }
 
+    /// Sets [`VerifyOptions::token_cache`]: the verified-token cache's capacity in tokens
+    /// (0: off).
+    ///
+    /// ```
+    /// use clerk_verify::{Verifier, VerifyOptions};
+    /// # let key = clerk_dev::fixtures::rsa2048();
+    /// # let token = clerk_dev::TokenBuilder::session("user_1", clerk_dev::now_unix()).sign(key);
+    /// let opts = VerifyOptions::default().token_cache(VerifyOptions::DEFAULT_TOKEN_CACHE_CAPACITY);
+    /// let verifier = Verifier::from_jwks(&key.jwks_json(), opts)?;
+    /// verifier.verify(&token)?; // verified, and remembered
+    /// verifier.verify(&token)?; // from memory: times checked again, key still served
+    /// assert_eq!(verifier.token_cache_stats().unwrap().hits, 1);
+    /// # Ok::<(), clerk_verify::Error>(())
+    /// ```
+    pub fn token_cache(mut self, capacity: usize) -> Self {
+        self.token_cache = capacity;
+        self
+    }
+
     /// Sets [`VerifyOptions::publishable_key`].
     pub fn publishable_key(mut self, key: impl Into<String>) -> Self {
         self.publishable_key = Some(key.into());
@@ -170,6 +206,13 @@ impl VerifyOptions {
         }
         if self.issuer.as_deref() == Some("") {
             return Err(Error::config("issuer is empty"));
+        }
+        if self.token_cache > VerifyOptions::MAX_TOKEN_CACHE_CAPACITY {
+            return Err(Error::config(format!(
+                "token_cache is {}; at most {} tokens are accepted",
+                self.token_cache,
+                VerifyOptions::MAX_TOKEN_CACHE_CAPACITY
+            )));
         }
         Ok(())
     }
@@ -263,6 +306,7 @@ mod tests {
         assert_eq!(o.max_token_len, 16 * 1024);
         assert!(o.authorized_parties.is_empty() && o.audience.is_empty());
         assert!(!o.allow_missing_azp);
+        assert_eq!(o.token_cache, 0, "the verified-token cache is opt-in");
         assert!(o.validate().is_ok());
     }
 
@@ -278,6 +322,10 @@ mod tests {
             .validate()
             .is_err());
         assert!(VerifyOptions::default().issuer("").validate().is_err());
+        assert!(VerifyOptions::default()
+            .token_cache(VerifyOptions::MAX_TOKEN_CACHE_CAPACITY + 1)
+            .validate()
+            .is_err());
         let o = VerifyOptions::default().authorized_parties(["", "https://a"]);
         assert_eq!(o.authorized_parties, ["https://a"]);
     }

@@ -1,11 +1,12 @@
 //! The one hot path: token → parse → key lookup → signature → claims → [`Claims`].
 
-use crate::claims::{self, Claims};
+use crate::claims::{self, Claims, Times};
 use crate::error::Error;
 use crate::keys::{Algorithm, Key, KeyFetcher, KeySet};
 use crate::options::VerifyOptions;
 use crate::remote::PublishableKey;
-use crate::token::Token;
+use crate::token::{Scratch, Token};
+use crate::token_cache::{Entry, Lookup, TokenCache, TokenCacheStats};
 use std::fmt;
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -38,6 +39,8 @@ struct Inner {
     opts: VerifyOptions,
     /// Parsed once from `opts.publishable_key` (the cookie suffix is computed then).
     publishable: Option<PublishableKey>,
+    /// The verified-token cache, when `opts.token_cache` is not zero.
+    cache: Option<TokenCache>,
 }
 
 impl Verifier {
@@ -48,11 +51,13 @@ impl Verifier {
             Some(pk) => Some(PublishableKey::parse(pk)?),
             None => None,
         };
+        let cache = (opts.token_cache > 0).then(|| TokenCache::new(opts.token_cache));
         Ok(Verifier {
             inner: Arc::new(Inner {
                 keys: Box::new(keys),
                 opts,
                 publishable,
+                cache,
             }),
         })
     }
@@ -81,6 +86,12 @@ impl Verifier {
     /// The key source.
     pub fn keys(&self) -> &dyn KeyFetcher {
         &*self.inner.keys
+    }
+
+    /// What the verified-token cache holds and has done; `None` when it is off
+    /// ([`VerifyOptions::token_cache`]).
+    pub fn token_cache_stats(&self) -> Option<TokenCacheStats> {
+        self.inner.cache.as_ref().map(TokenCache::stats)
     }
 
     /// The publishable key from the options, parsed (for the cookie rules).
@@ -119,15 +130,24 @@ impl Verifier {
     /// [`Verifier::verify`]; with `sessions_only`, a token whose `cat` header names another
     /// category is `token-type-mismatch` (request authentication, as `authenticateRequest()`).
     pub(crate) fn verify_as(&self, token: &str, sessions_only: bool) -> Result<Claims, Error> {
-        let opts = &self.inner.opts;
-        let now = opts.clock.now();
-        let keys = &*self.inner.keys;
+        let inner = &*self.inner;
+        let now = inner.opts.clock.now();
+        let keys = &*inner.keys;
+        let stale = match inner.cached(token, sessions_only, now) {
+            Lookup::Hit(answer) => return answer,
+            Lookup::Stale => true,
+            Lookup::Miss => false,
+        };
         let gate = Gate {
             hs256: keys.is_hs256(),
             sessions_only,
         };
-        run(token, opts, now, gate, |kid| Some(keys.fetch_key(kid, now)))
-            .unwrap_or(Err(Error::JwkFailedToResolve))
+        let answer = run(token, &inner.opts, now, gate, inner.cache.as_ref(), |kid| {
+            Some(keys.fetch_key(kid, now))
+        })
+        .unwrap_or(Err(Error::JwkFailedToResolve));
+        inner.forget_if_failed(stale, token, &answer);
+        answer
     }
 
     /// [`Verifier::try_verify`], with `sessions_only` as in [`Verifier::verify_as`].
@@ -136,14 +156,41 @@ impl Verifier {
         token: &str,
         sessions_only: bool,
     ) -> Option<Result<Claims, Error>> {
-        let opts = &self.inner.opts;
-        let now = opts.clock.now();
-        let keys = &*self.inner.keys;
+        let inner = &*self.inner;
+        let now = inner.opts.clock.now();
+        let keys = &*inner.keys;
+        let stale = match inner.cached(token, sessions_only, now) {
+            Lookup::Hit(answer) => return Some(answer),
+            Lookup::Stale => true,
+            Lookup::Miss => false,
+        };
         let gate = Gate {
             hs256: keys.is_hs256(),
             sessions_only,
         };
-        run(token, opts, now, gate, |kid| keys.cached_key(kid, now))
+        let answer = run(token, &inner.opts, now, gate, inner.cache.as_ref(), |kid| {
+            keys.cached_key(kid, now)
+        })?;
+        inner.forget_if_failed(stale, token, &answer);
+        Some(answer)
+    }
+}
+
+impl Inner {
+    /// What the verified-token cache says about `token` (a miss when it is off).
+    fn cached(&self, token: &str, sessions_only: bool, now: SystemTime) -> Lookup {
+        match &self.cache {
+            Some(cache) => cache.get(token, sessions_only, &self.opts, &*self.keys, now),
+            None => Lookup::Miss,
+        }
+    }
+
+    /// A token whose entry could not answer, and whose full verification then failed, leaves
+    /// the cache: its key is gone (or it is not what request authentication takes).
+    fn forget_if_failed(&self, stale: bool, token: &str, answer: &Result<Claims, Error>) {
+        if let (true, Some(cache), Err(_)) = (stale, &self.cache, answer) {
+            cache.remove(token);
+        }
     }
 }
 
@@ -178,8 +225,10 @@ pub fn verify<K: KeyFetcher + ?Sized>(
         hs256: keys.is_hs256(),
         sessions_only: false,
     };
-    run(token, opts, now, gate, |kid| Some(keys.fetch_key(kid, now)))
-        .unwrap_or(Err(Error::JwkFailedToResolve))
+    run(token, opts, now, gate, None, |kid| {
+        Some(keys.fetch_key(kid, now))
+    })
+    .unwrap_or(Err(Error::JwkFailedToResolve))
 }
 
 /// Header decisions made before any key lookup, beyond the options.
@@ -191,7 +240,8 @@ struct Gate {
     sessions_only: bool,
 }
 
-/// The pipeline. `lookup` returns `None` when the key cannot be had without blocking.
+/// The pipeline. `lookup` returns `None` when the key cannot be had without blocking. A token
+/// that verifies goes into `cache`, if any.
 ///
 /// Order, as Clerk's current SDK: header rules, then the signature, then claims, so that a token
 /// whose signature fails is `token-invalid-signature` whatever its claims say.
@@ -200,9 +250,23 @@ fn run(
     opts: &VerifyOptions,
     now: SystemTime,
     gate: Gate,
+    cache: Option<&TokenCache>,
     lookup: impl FnOnce(Option<&str>) -> Option<Result<Arc<Key>, Error>>,
 ) -> Option<Result<Claims, Error>> {
-    let parsed = match Token::parse(token, opts.max_token_len) {
+    Scratch::with(|scratch| run_in(token, opts, now, gate, cache, lookup, scratch))
+}
+
+/// [`run`], decoding the token's parts into `scratch`.
+fn run_in(
+    token: &str,
+    opts: &VerifyOptions,
+    now: SystemTime,
+    gate: Gate,
+    cache: Option<&TokenCache>,
+    lookup: impl FnOnce(Option<&str>) -> Option<Result<Arc<Key>, Error>>,
+    scratch: &mut Scratch,
+) -> Option<Result<Claims, Error>> {
+    let parsed = match Token::parse_in(token, opts.max_token_len, scratch) {
         Ok(t) => t,
         Err(e) => return Some(Err(e)),
     };
@@ -232,7 +296,21 @@ fn run(
         Ok(k) => k,
         Err(e) => return Some(Err(e)),
     };
-    Some(check_with_key(&parsed, &key, opts, now))
+    let (claims, times) = match check_with_key(&parsed, &key, opts, now) {
+        Ok(verified) => verified,
+        Err(e) => return Some(Err(e)),
+    };
+    if let Some(cache) = cache {
+        let entry = Entry {
+            claims: claims.clone(),
+            times,
+            kid: parsed.kid().map(Box::from),
+            key,
+            session: parsed.is_session_category(),
+        };
+        cache.insert(token, entry);
+    }
+    Some(Ok(claims))
 }
 
 fn check_with_key(
@@ -240,10 +318,8 @@ fn check_with_key(
     key: &Key,
     opts: &VerifyOptions,
     now: SystemTime,
-) -> Result<Claims, Error> {
+) -> Result<(Claims, Times), Error> {
     let alg = key.select_algorithm(token.alg(), &opts.algorithms)?;
     key.verify_signature(alg, token.signing_input().as_bytes(), token.signature())?;
-    let payload = token.payload_json()?;
-    claims::check(&payload, opts, now)?;
-    Claims::from_verified(payload)
+    claims::verify_payload(token.payload(), opts, now)
 }

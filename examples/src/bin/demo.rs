@@ -1,5 +1,5 @@
-//! `cargo run -p clerk-examples --no-default-features --bin demo`: the actix seed app protected
-//! by Clerk session tokens, with no Clerk account. A development issuer runs in-process (a fresh
+//! `cargo run -p clerk-examples --no-default-features --features ring --bin demo`: the actix
+//! seed app protected by Clerk session tokens, with no Clerk account. A development issuer runs in-process (a fresh
 //! RSA key, its JWKS served on 127.0.0.1); the app fetches its keys from there as it would from
 //! Clerk. The demo prints a token for `user_demo`, valid for an hour, and curl commands to try,
 //! then serves until Ctrl-C. (Without `--no-default-features` it runs the same, but first

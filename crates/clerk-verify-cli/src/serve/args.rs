@@ -28,6 +28,7 @@ Environment, when the matching flag is not given:
   CLERK_AUDIENCE            --audience (comma list)
   CLERK_ISSUER              --issuer
   CLERK_CLOCK_SKEW_MS       --clock-skew-ms
+  CLERK_TOKEN_CACHE_SIZE    verified tokens remembered (default 10000; 0 turns the cache off)
 
 Stops on SIGTERM or Ctrl-C after the requests in flight are answered. Logs go to standard
 error, one key=value line per decision; tokens and secrets are never logged.";

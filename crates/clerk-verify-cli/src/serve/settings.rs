@@ -139,7 +139,8 @@ fn options(args: &ServeArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<Ver
     if let Some(pk) = &args.key.publishable_key {
         opts = opts.publishable_key(pk);
     }
-    // Verified-token cache (the performance issue): switch it on here, by default, once the core has it.
+    // The verified-token cache is on: `VerifyOptions::from_lookup` turns it on with its default
+    // capacity, and CLERK_TOKEN_CACHE_SIZE changes it (0 turns it off).
     Ok(opts)
 }
 
@@ -225,6 +226,20 @@ mod tests {
         .err()
         .unwrap();
         assert!(e.0.contains("--api-url"), "{e}");
+    }
+
+    #[test]
+    fn the_verified_token_cache_is_on_by_default() {
+        let m = Arc::new(Metrics::default());
+        let fe = [(ENV_FRONTEND_API_URL, "https://clerk.example.com")];
+        let s = build(&args(&[]), &env(&fe), &m).unwrap();
+        assert_eq!(
+            s.verifier.options().token_cache,
+            VerifyOptions::DEFAULT_TOKEN_CACHE_CAPACITY
+        );
+        let off = [fe[0], ("CLERK_TOKEN_CACHE_SIZE", "0")];
+        let s = build(&args(&[]), &env(&off), &m).unwrap();
+        assert_eq!(s.verifier.options().token_cache, 0);
     }
 
     #[test]

@@ -3,19 +3,29 @@
 
 use crate::error::{shorten, Error};
 use crate::options::{unix_millis, VerifyOptions};
+use crate::token::{parse_object, payload_error, Scalar};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
+use std::fmt;
+use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
 mod org;
+mod read;
 
 pub use org::Org;
+pub(crate) use read::Payload;
+use read::{Aud, Fva};
 
 /// A verified Clerk session token's claims.
 ///
 /// The registered and Clerk-specific claims are typed; everything else (your session-token
 /// customisations) stays readable through [`Claims::get`] and [`Claims::deserialize`].
-#[derive(Debug, Clone, PartialEq)]
+///
+/// The payload's JSON text is kept as it was verified and only turned into a map when
+/// [`Claims::get`] or [`Claims::as_json`] first asks (once per `Claims`), so verifying a token
+/// builds no map nobody reads.
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct Claims {
     /// The user id (`user_...`).
@@ -48,7 +58,11 @@ pub struct Claims {
     pub org_features: Vec<String>,
     /// User-level features from `fea`.
     pub user_features: Vec<String>,
-    all: Map<String, Value>,
+    /// The verified payload, exactly as decoded (shared by clones).
+    json: Arc<str>,
+    /// `json` as a map, built on first use.
+    /// (Boxed: claims move by value, and most never build it.)
+    map: OnceLock<Box<Map<String, Value>>>,
 }
 
 /// The `sts` claim.
@@ -117,12 +131,19 @@ impl Claims {
 
     /// Any claim, as JSON.
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.all.get(name)
+        self.as_json().get(name)
     }
 
     /// All claims, as JSON.
     pub fn as_json(&self) -> &Map<String, Value> {
-        &self.all
+        // The text passed the same strict parser when it was verified, so this cannot fail.
+        self.map
+            .get_or_init(|| Box::new(parse_object(self.json.as_bytes()).unwrap_or_default()))
+    }
+
+    /// The payload's JSON text, exactly as it was signed (after base64url decoding).
+    pub fn json_text(&self) -> &str {
+        &self.json
     }
 
     /// All claims deserialised into your own type (e.g. to read session-token customisations).
@@ -141,82 +162,169 @@ impl Claims {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
-        serde_json::from_value(Value::Object(self.all.clone()))
+        T::deserialize(self.as_json())
     }
 }
 
-/// Applies the claim rules, in Clerk's order: `sub`, `aud`, `azp`, `exp`, `nbf`, `iat`, then
-/// our `iss`. The first failure wins.
-pub(crate) fn check(
-    claims: &Map<String, Value>,
+impl PartialEq for Claims {
+    /// Equal typed claims and equal claim maps (whatever the JSON's spacing).
+    fn eq(&self, other: &Claims) -> bool {
+        self.sub == other.sub
+            && self.sid == other.sid
+            && self.iss == other.iss
+            && self.azp == other.azp
+            && self.exp == other.exp
+            && self.nbf == other.nbf
+            && self.iat == other.iat
+            && self.version == other.version
+            && self.fva == other.fva
+            && self.status == other.status
+            && self.actor == other.actor
+            && self.org == other.org
+            && self.plans == other.plans
+            && self.org_features == other.org_features
+            && self.user_features == other.user_features
+            && self.as_json() == other.as_json()
+    }
+}
+
+impl fmt::Debug for Claims {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Claims")
+            .field("sub", &self.sub)
+            .field("sid", &self.sid)
+            .field("iss", &self.iss)
+            .field("azp", &self.azp)
+            .field("exp", &self.exp)
+            .field("nbf", &self.nbf)
+            .field("iat", &self.iat)
+            .field("version", &self.version)
+            .field("fva", &self.fva)
+            .field("status", &self.status)
+            .field("actor", &self.actor)
+            .field("org", &self.org)
+            .field("plans", &self.plans)
+            .field("org_features", &self.org_features)
+            .field("user_features", &self.user_features)
+            .field("json", &self.json)
+            .finish()
+    }
+}
+
+/// A token's time claims, exactly as sent (fractions kept): checked at verification, and again
+/// for every hit of the verified-token cache.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Times {
+    pub(crate) exp: f64,
+    pub(crate) nbf: Option<f64>,
+    pub(crate) iat: Option<f64>,
+}
+
+impl Times {
+    /// `exp`, then `nbf`, then `iat`, against `now` with the options' skew.
+    pub(crate) fn check(&self, opts: &VerifyOptions, now: SystemTime) -> Result<(), Error> {
+        let now_ms = unix_millis(now) as f64;
+        let skew_ms = opts.clock_skew.as_millis() as f64;
+        if self.exp * 1000.0 <= now_ms - skew_ms {
+            return Err(Error::TokenExpired {
+                exp: secs(self.exp),
+                now: secs(now_ms / 1000.0),
+            });
+        }
+        if let Some(nbf) = self.nbf {
+            if nbf * 1000.0 > now_ms + skew_ms {
+                return Err(Error::TokenNotActiveYet {
+                    nbf: secs(nbf),
+                    now: secs(now_ms / 1000.0),
+                });
+            }
+        }
+        if let Some(iat) = self.iat {
+            if iat * 1000.0 > now_ms + skew_ms {
+                return Err(Error::TokenIatInTheFuture {
+                    iat: secs(iat),
+                    now: secs(now_ms / 1000.0),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Reads a verified payload and applies the claim rules: the typed [`Claims`], with the times
+/// they were checked with. The one pass over the payload's JSON happens here.
+pub(crate) fn verify_payload(
+    bytes: &[u8],
     opts: &VerifyOptions,
     now: SystemTime,
-) -> Result<(), Error> {
-    match claims.get("sub") {
-        Some(Value::String(s)) if !s.is_empty() => {}
+) -> Result<(Claims, Times), Error> {
+    let text = std::str::from_utf8(bytes);
+    let payload = match text {
+        Ok(text) => Payload::read_text(text, &opts.audience),
+        Err(_) => Payload::read(bytes, &opts.audience),
+    }
+    .map_err(payload_error)?;
+    // Not reached: the byte reader refuses any payload that is not UTF-8.
+    let text = text.map_err(|_| Error::invalid("the payload is not valid JSON"))?;
+    let times = check(&payload, opts, now)?;
+    Ok((Claims::from_payload(&payload, text)?, times))
+}
+
+/// Applies the claim rules, in Clerk's order: `sub`, `aud`, `azp`, `exp`, `nbf`, `iat`, then
+/// our `iss`. The first failure wins. On success, the time claims it checked.
+pub(crate) fn check(
+    claims: &Payload<'_>,
+    opts: &VerifyOptions,
+    now: SystemTime,
+) -> Result<Times, Error> {
+    match &claims.sub {
+        Some(Scalar::Str(s)) if !s.is_empty() => {}
         _ => {
             return Err(Error::failed(
                 "the sub claim is missing or not a non-empty string",
             ))
         }
     }
-    check_audience(claims.get("aud"), &opts.audience)?;
-    check_azp(claims.get("azp"), opts)?;
+    check_audience(claims.aud.as_ref(), &opts.audience)?;
+    check_azp(claims.azp.as_ref(), opts)?;
 
-    let now_ms = unix_millis(now) as f64;
-    let skew_ms = opts.clock_skew.as_millis() as f64;
-    let exp = number(claims, "exp")?.ok_or_else(|| Error::failed("the exp claim is missing"))?;
-    if exp * 1000.0 <= now_ms - skew_ms {
-        return Err(Error::TokenExpired {
-            exp: secs(exp),
-            now: secs(now_ms / 1000.0),
-        });
-    }
-    if let Some(nbf) = number(claims, "nbf")? {
-        if nbf * 1000.0 > now_ms + skew_ms {
-            return Err(Error::TokenNotActiveYet {
-                nbf: secs(nbf),
-                now: secs(now_ms / 1000.0),
-            });
-        }
-    }
-    if let Some(iat) = number(claims, "iat")? {
-        if iat * 1000.0 > now_ms + skew_ms {
-            return Err(Error::TokenIatInTheFuture {
-                iat: secs(iat),
-                now: secs(now_ms / 1000.0),
-            });
-        }
-    }
+    let exp =
+        number(&claims.exp, "exp")?.ok_or_else(|| Error::failed("the exp claim is missing"))?;
+    let times = Times {
+        exp,
+        nbf: number(&claims.nbf, "nbf")?,
+        iat: number(&claims.iat, "iat")?,
+    };
+    times.check(opts, now)?;
     if let Some(want) = &opts.issuer {
-        if claims.get("iss").and_then(Value::as_str) != Some(want.as_str()) {
+        let iss = match &claims.iss {
+            Some(Scalar::Str(s)) => Some(&**s),
+            _ => None,
+        };
+        if iss != Some(want.as_str()) {
             return Err(Error::TokenInvalidIssuer);
         }
     }
-    Ok(())
+    Ok(times)
 }
 
-fn check_audience(aud: Option<&Value>, allowed: &[String]) -> Result<(), Error> {
+fn check_audience(aud: Option<&Aud>, allowed: &[String]) -> Result<(), Error> {
     if allowed.is_empty() {
         return Ok(());
     }
     let ok = match aud {
-        None | Some(Value::Null) => false,
-        Some(Value::String(a)) => allowed.contains(a),
+        None | Some(Aud::Null) => false,
+        Some(Aud::Str { matched }) => *matched,
         // Every element must be a string: `["mine", 5]` is malformed, not a partial match.
-        Some(Value::Array(list)) => {
-            let mut matched = false;
-            for item in list {
-                let Value::String(a) = item else {
-                    return Err(Error::failed(
-                        "the aud claim is an array with an element that is not a string",
-                    ));
-                };
-                matched |= allowed.contains(a);
-            }
-            matched
+        Some(Aud::Array {
+            non_string: true, ..
+        }) => {
+            return Err(Error::failed(
+                "the aud claim is an array with an element that is not a string",
+            ))
         }
-        Some(_) => {
+        Some(Aud::Array { matched, .. }) => *matched,
+        Some(Aud::Other) => {
             return Err(Error::failed(
                 "the aud claim is neither a string nor an array of strings",
             ))
@@ -229,26 +337,37 @@ fn check_audience(aud: Option<&Value>, allowed: &[String]) -> Result<(), Error> 
     }
 }
 
-fn check_azp(azp: Option<&Value>, opts: &VerifyOptions) -> Result<(), Error> {
+fn check_azp(azp: Option<&Scalar<'_>>, opts: &VerifyOptions) -> Result<(), Error> {
     if opts.authorized_parties.is_empty() {
         return Ok(());
     }
     match azp {
-        None | Some(Value::Null) if opts.allow_missing_azp => Ok(()),
-        Some(Value::String(a)) if opts.authorized_parties.iter().any(|p| p == a) => Ok(()),
-        Some(Value::String(a)) if !a.is_empty() => Err(Error::TokenInvalidAuthorizedParties {
+        None | Some(Scalar::Null) if opts.allow_missing_azp => Ok(()),
+        Some(Scalar::Str(a)) if opts.authorized_parties.iter().any(|p| *p == **a) => Ok(()),
+        Some(Scalar::Str(a)) if !a.is_empty() => Err(Error::TokenInvalidAuthorizedParties {
             azp: Some(shorten(a)),
         }),
         _ => Err(Error::TokenInvalidAuthorizedParties { azp: None }),
     }
 }
 
-fn number(claims: &Map<String, Value>, name: &'static str) -> Result<Option<f64>, Error> {
-    match claims.get(name) {
+fn number(claim: &Option<Scalar<'_>>, name: &'static str) -> Result<Option<f64>, Error> {
+    match claim {
         None => Ok(None),
-        Some(Value::Number(n)) => Ok(n.as_f64()),
+        Some(Scalar::Num(n)) => Ok(Some(n.as_f64())),
         Some(_) => Err(Error::TokenVerificationFailed(
             format!("the {name} claim is not a number").into(),
+        )),
+    }
+}
+
+/// A claim that must be a string or null when present: the string, if any.
+fn text<'p>(claim: &'p Option<Scalar<'_>>, name: &'static str) -> Result<Option<&'p str>, Error> {
+    match claim {
+        None | Some(Scalar::Null) => Ok(None),
+        Some(Scalar::Str(s)) => Ok(Some(s)),
+        Some(_) => Err(Error::TokenVerificationFailed(
+            format!("the {name} claim is not a string").into(),
         )),
     }
 }
@@ -259,42 +378,40 @@ fn secs(v: f64) -> i64 {
 }
 
 impl Claims {
-    /// Types the claims of a payload that has passed [`check`].
-    pub(crate) fn from_verified(all: Map<String, Value>) -> Result<Claims, Error> {
-        let text = |name: &'static str| -> Result<Option<String>, Error> {
-            match all.get(name) {
-                None | Some(Value::Null) => Ok(None),
-                Some(Value::String(s)) => Ok(Some(s.clone())),
-                Some(_) => Err(Error::TokenVerificationFailed(
-                    format!("the {name} claim is not a string").into(),
-                )),
-            }
-        };
-        let sub = text("sub")?.unwrap_or_default();
-        let exp = number(&all, "exp")?.map_or(0, secs);
-        let nbf = number(&all, "nbf")?.map(secs);
-        let iat = number(&all, "iat")?.map(secs);
-        let version = match all.get("v") {
+    /// Types the claims of a payload that has passed [`check`]; `json` is its text.
+    pub(crate) fn from_payload(all: &Payload<'_>, json: &str) -> Result<Claims, Error> {
+        let sub = text(&all.sub, "sub")?.unwrap_or_default().to_owned();
+        let exp = number(&all.exp, "exp")?.map_or(0, secs);
+        let nbf = number(&all.nbf, "nbf")?.map(secs);
+        let iat = number(&all.iat, "iat")?.map(secs);
+        let version = match &all.v {
             None => None,
             Some(v) => Some(
-                v.as_u64()
-                    .ok_or_else(|| Error::failed("the v claim is not a version number"))?,
+                match v {
+                    Scalar::Num(n) => n.as_u64(),
+                    _ => None,
+                }
+                .ok_or_else(|| Error::failed("the v claim is not a version number"))?,
             ),
         };
-        let fva = match all.get("fva") {
-            None | Some(Value::Null) => None,
-            Some(Value::Array(a)) if a.len() == 2 => match (a[0].as_i64(), a[1].as_i64()) {
-                (Some(x), Some(y)) => Some([x, y]),
+        let fva = match &all.fva {
+            None | Some(Fva::Null) => None,
+            Some(Fva::Array {
+                len: 2,
+                first,
+                second,
+            }) => match (first, second) {
+                (Some(x), Some(y)) => Some([*x, *y]),
                 _ => return Err(Error::failed("the fva claim is not two integers")),
             },
             Some(_) => return Err(Error::failed("the fva claim is not two integers")),
         };
-        let status = text("sts")?.map(|s| match s.as_str() {
+        let status = text(&all.sts, "sts")?.map(|s| match s {
             "active" => SessionStatus::Active,
             "pending" => SessionStatus::Pending,
-            _ => SessionStatus::Other(s),
+            _ => SessionStatus::Other(s.to_owned()),
         });
-        let actor = match all.get("act") {
+        let actor = match &all.act {
             None | Some(Value::Null) => None,
             Some(Value::Object(act)) => Some(Actor {
                 sub: act.get("sub").and_then(Value::as_str).map(str::to_owned),
@@ -303,9 +420,9 @@ impl Claims {
             }),
             Some(_) => return Err(Error::failed("the act claim is not an object")),
         };
-        let features = org::split_features(text("fea")?.as_deref())?;
-        let org = org::from_claims(&all, version, &features)?;
-        let plans = text("pla")?
+        let features = org::split_features(text(&all.fea, "fea")?)?;
+        let org = org::from_payload(all, version, &features)?;
+        let plans = text(&all.pla, "pla")?
             .map(|p| {
                 p.split(',')
                     .map(str::trim)
@@ -316,9 +433,9 @@ impl Claims {
             .unwrap_or_default();
         Ok(Claims {
             sub,
-            sid: text("sid")?,
-            iss: text("iss")?,
-            azp: text("azp")?,
+            sid: text(&all.sid, "sid")?.map(str::to_owned),
+            iss: text(&all.iss, "iss")?.map(str::to_owned),
+            azp: text(&all.azp, "azp")?.map(str::to_owned),
             exp,
             nbf,
             iat,
@@ -330,7 +447,8 @@ impl Claims {
             plans,
             org_features: features.org,
             user_features: features.user,
-            all,
+            json: Arc::from(json),
+            map: OnceLock::new(),
         })
     }
 }
@@ -344,12 +462,11 @@ mod tests {
     const NOW: u64 = 1_700_000_000;
 
     fn run(claims: Value, opts: &VerifyOptions) -> Result<(), &'static str> {
-        check(
-            claims.as_object().unwrap(),
-            opts,
-            UNIX_EPOCH + Duration::from_secs(NOW),
-        )
-        .map_err(|e| e.reason())
+        let bytes = claims.to_string().into_bytes();
+        let payload = Payload::read(&bytes, &opts.audience).unwrap();
+        check(&payload, opts, UNIX_EPOCH + Duration::from_secs(NOW))
+            .map(drop)
+            .map_err(|e| e.reason())
     }
 
     #[test]
@@ -514,15 +631,11 @@ mod tests {
 
     #[test]
     fn typed_claims() {
-        let c = Claims::from_verified(
-            json!({"sub":"user_1","sid":"sess_1","exp":1.9,"v":2,"sts":"pending",
-                   "fva":[3,-1],"act":{"sub":"user_admin","type":"agent"},"pla":"u:free,o:pro",
-                   "fea":"o:a,u:b","custom":{"x":1}})
-            .as_object()
-            .unwrap()
-            .clone(),
-        )
-        .unwrap();
+        let json = json!({"sub":"user_1","sid":"sess_1","exp":1.9,"v":2,"sts":"pending",
+               "fva":[3,-1],"act":{"sub":"user_admin","type":"agent"},"pla":"u:free,o:pro",
+               "fea":"o:a,u:b","custom":{"x":1}})
+        .to_string();
+        let c = Claims::from_payload(&Payload::read(json.as_bytes(), &[]).unwrap(), &json).unwrap();
         assert_eq!(c.user_id(), "user_1");
         assert_eq!(c.exp, 1);
         assert!(c.is_pending() && !c.is_signed_in());
@@ -532,5 +645,20 @@ mod tests {
         assert_eq!(c.org_features, ["a"]);
         assert_eq!(c.user_features, ["b"]);
         assert_eq!(c.get("custom").unwrap()["x"], 1);
+        assert_eq!(c.json_text(), json);
+        // The map is built on demand, and equality does not depend on it having been built.
+        let fresh =
+            Claims::from_payload(&Payload::read(json.as_bytes(), &[]).unwrap(), &json).unwrap();
+        assert_eq!(c, fresh);
+        #[derive(serde::Deserialize)]
+        struct Custom {
+            custom: Value,
+            sid: String,
+        }
+        let mine: Custom = c.deserialize().unwrap();
+        assert_eq!(
+            (mine.custom["x"].as_i64(), mine.sid.as_str()),
+            (Some(1), "sess_1")
+        );
     }
 }

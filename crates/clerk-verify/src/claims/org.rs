@@ -5,8 +5,9 @@
 //! plus a top-level `fea` list, and encode permissions as one bitmask per org feature. The
 //! decoding follows Clerk's `jwtPayloadParser.ts`.
 
+use crate::claims::read::{OrgObject, Payload, StringList};
 use crate::error::Error;
-use serde_json::{Map, Value};
+use crate::token::Scalar;
 
 /// The organization that was active when the session token was minted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,48 +63,54 @@ pub(crate) fn split_features(fea: Option<&str>) -> Result<Features, Error> {
 }
 
 /// Reads the org from a v1 or v2 payload; `None` when no organization is active.
-pub(crate) fn from_claims(
-    claims: &Map<String, Value>,
+pub(crate) fn from_payload(
+    claims: &Payload<'_>,
     version: Option<u64>,
     features: &Features,
 ) -> Result<Option<Org>, Error> {
     if version == Some(2) {
-        let Some(o) = claims.get("o") else {
+        let Some(o) = &claims.o else {
             return Ok(None);
         };
-        let o = o
-            .as_object()
-            .ok_or_else(|| Error::failed("the o claim is not an object"))?;
-        let Some(id) = opt_str(o, "id")? else {
+        let OrgObject::Object {
+            id,
+            rol,
+            slg,
+            per,
+            fpm,
+        } = o
+        else {
+            return Err(Error::failed("the o claim is not an object"));
+        };
+        let Some(id) = opt_str(id, "id")? else {
             return Ok(None);
         };
-        let role = opt_str(o, "rol")?
+        let role = opt_str(rol, "rol")?
             .filter(|r| !r.is_empty())
-            .map(|r| format!("org:{r}"));
-        let permissions = v2_permissions(&features.org, opt_str(o, "per")?, opt_str(o, "fpm")?);
+            .map(|r| join(&["org:", r]));
+        let permissions = v2_permissions(&features.org, opt_str(per, "per")?, opt_str(fpm, "fpm")?);
         return Ok(Some(Org {
             id: id.to_owned(),
             role,
-            slug: opt_str(o, "slg")?.map(str::to_owned),
+            slug: opt_str(slg, "slg")?.map(str::to_owned),
             permissions,
         }));
     }
-    let Some(id) = opt_str(claims, "org_id")? else {
+    let Some(id) = opt_str(&claims.org_id, "org_id")? else {
         return Ok(None);
     };
-    let permissions = match claims.get("org_permissions") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|p| p.as_str().map(str::to_owned))
-            .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| Error::failed("org_permissions is not a list of strings"))?,
-        Some(_) => return Err(Error::failed("org_permissions is not a list")),
+    let permissions = match &claims.org_permissions {
+        None | Some(StringList::Null) => Vec::new(),
+        Some(StringList::Strings(items)) => items.clone(),
+        Some(StringList::NotAllStrings) => {
+            return Err(Error::failed("org_permissions is not a list of strings"))
+        }
+        Some(StringList::NotAList) => return Err(Error::failed("org_permissions is not a list")),
     };
     Ok(Some(Org {
         id: id.to_owned(),
-        role: opt_str(claims, "org_role")?.map(str::to_owned),
-        slug: opt_str(claims, "org_slug")?.map(str::to_owned),
+        role: opt_str(&claims.org_role, "org_role")?.map(str::to_owned),
+        slug: opt_str(&claims.org_slug, "org_slug")?.map(str::to_owned),
         permissions,
     }))
 }
@@ -116,14 +123,36 @@ fn v2_permissions(org_features: &[String], per: Option<&str>, fpm: Option<&str>)
     else {
         return Vec::new();
     };
-    let names: Vec<&str> = per.split(',').map(str::trim).collect();
+    let names = || per.split(',').map(str::trim);
     let mut out = Vec::new();
     for (feature, mask) in org_features.iter().zip(fpm.split(',').map(str::trim)) {
-        for (j, name) in low_bits(mask, names.len()).into_iter().zip(&names) {
-            if j {
-                out.push(format!("org:{feature}:{name}"));
+        // Masks are short decimal numbers in practice: read them as one integer when they fit.
+        let small = (mask.len() <= 38 && mask.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| mask.parse::<u128>().ok())
+            .flatten();
+        let wide = if small.is_none() {
+            low_bits(mask, names().count())
+        } else {
+            Vec::new()
+        };
+        for (j, name) in names().enumerate() {
+            let set = match small {
+                Some(bits) => j < 128 && bits >> j & 1 == 1,
+                None => wide[j],
+            };
+            if set {
+                out.push(join(&["org:", feature, ":", name]));
             }
         }
+    }
+    out
+}
+
+/// The concatenation of `parts`, allocated once.
+pub(crate) fn join(parts: &[&str]) -> String {
+    let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for part in parts {
+        out.push_str(part);
     }
     out
 }
@@ -155,10 +184,13 @@ fn low_bits(decimal: &str, count: usize) -> Vec<bool> {
     bits
 }
 
-fn opt_str<'a>(map: &'a Map<String, Value>, name: &'static str) -> Result<Option<&'a str>, Error> {
-    match map.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
+fn opt_str<'a>(
+    value: &'a Option<Scalar<'_>>,
+    name: &'static str,
+) -> Result<Option<&'a str>, Error> {
+    match value {
+        None | Some(Scalar::Null) => Ok(None),
+        Some(Scalar::Str(s)) => Ok(Some(s)),
         Some(_) => Err(Error::TokenVerificationFailed(
             format!("the {name} claim is not a string").into(),
         )),
@@ -168,13 +200,13 @@ fn opt_str<'a>(map: &'a Map<String, Value>, name: &'static str) -> Result<Option
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     fn org(v: Value) -> Option<Org> {
-        let map = v.as_object().unwrap().clone();
-        let version = map.get("v").and_then(Value::as_u64);
-        let fea = split_features(map.get("fea").and_then(Value::as_str)).unwrap();
-        from_claims(&map, version, &fea).unwrap()
+        let version = v.get("v").and_then(Value::as_u64);
+        let fea = split_features(v.get("fea").and_then(Value::as_str)).unwrap();
+        let bytes = v.to_string().into_bytes();
+        from_payload(&Payload::read(&bytes, &[]).unwrap(), version, &fea).unwrap()
     }
 
     #[test]
@@ -214,6 +246,30 @@ mod tests {
         assert_eq!(low_bits("-1", 2), [false; 2]);
         assert_eq!(low_bits("5", 4), [true, false, true, false]);
         assert_eq!(low_bits("0", 2), [false, false]);
+        // The integer fast path and the long division agree, wide masks included.
+        let per: Vec<String> = (0..70).map(|j| format!("p{j}")).collect();
+        let per = per.join(",");
+        for mask in [
+            "0",
+            "1",
+            "5",
+            "255",
+            "18446744073709551617",
+            "340282366920938463463374607431768211455",
+            "1180591620717411303424",
+            "abc",
+            "-1",
+            "007",
+        ] {
+            let fast = v2_permissions(&["f".to_owned()], Some(&per), Some(mask));
+            let slow: Vec<String> = low_bits(mask, 70)
+                .into_iter()
+                .enumerate()
+                .filter(|(_, b)| *b)
+                .map(|(j, _)| format!("org:f:p{j}"))
+                .collect();
+            assert_eq!(fast, slow, "{mask}");
+        }
     }
 
     #[test]

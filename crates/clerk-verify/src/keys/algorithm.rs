@@ -1,4 +1,4 @@
-//! The closed list of signature algorithms we can check, and their `ring` counterparts.
+//! The closed list of signature algorithms we can check.
 
 use std::fmt;
 
@@ -44,17 +44,6 @@ impl Algorithm {
     /// Whether this is one of the RSA algorithms.
     pub fn is_rsa(self) -> bool {
         !matches!(self, Algorithm::HS256)
-    }
-
-    /// ring's parameters for the RSA algorithms. The 2048-bit floor is also enforced at key load.
-    pub(crate) fn rsa_params(self) -> Option<&'static ring::signature::RsaParameters> {
-        use ring::signature as s;
-        match self {
-            Algorithm::RS256 => Some(&s::RSA_PKCS1_2048_8192_SHA256),
-            Algorithm::RS384 => Some(&s::RSA_PKCS1_2048_8192_SHA384),
-            Algorithm::RS512 => Some(&s::RSA_PKCS1_2048_8192_SHA512),
-            Algorithm::HS256 => None,
-        }
     }
 }
 

@@ -1,8 +1,8 @@
 //! A verification key, validated once at load, and the signature check itself.
 
+use crate::crypto::{HmacKey, RsaPublicKey};
 use crate::error::Error;
 use crate::keys::algorithm::Algorithm;
-use ring::{hmac, signature};
 use std::fmt;
 
 /// Smallest RSA modulus accepted, in bits (NIST SP 800-131A; also ring's floor).
@@ -25,12 +25,14 @@ pub struct Key {
 
 #[derive(Clone)]
 enum Material {
-    /// Big-endian modulus without leading zeros, and public exponent.
+    /// Big-endian modulus without leading zeros, public exponent, and the backend's key.
     Rsa {
         n: Vec<u8>,
         e: Vec<u8>,
+        public: RsaPublicKey,
     },
-    Hmac(hmac::Key),
+    /// Boxed: aws-lc-rs's HMAC key is large, and a verifier holds at most one.
+    Hmac { key: Box<HmacKey> },
 }
 
 impl Key {
@@ -64,12 +66,15 @@ impl Key {
                 "RSA public exponent must be odd, at least 3 and below 2^33",
             ));
         }
+        let public = RsaPublicKey::new(n, e)
+            .ok_or_else(|| Error::local_key("the RSA public key is malformed"))?;
         Ok(Key {
             kid: None,
             alg: None,
             material: Material::Rsa {
                 n: n.to_vec(),
                 e: e.to_vec(),
+                public,
             },
         })
     }
@@ -88,7 +93,9 @@ impl Key {
         Ok(Key {
             kid: None,
             alg: Some(Algorithm::HS256),
-            material: Material::Hmac(hmac::Key::new(hmac::HMAC_SHA256, secret)),
+            material: Material::Hmac {
+                key: Box::new(HmacKey::new(secret)),
+            },
         })
     }
 
@@ -123,12 +130,24 @@ impl Key {
     pub fn rsa_bits(&self) -> Option<usize> {
         match &self.material {
             Material::Rsa { n, .. } => Some(bit_len(n)),
-            Material::Hmac(_) => None,
+            Material::Hmac { .. } => None,
         }
     }
 
     fn is_rsa(&self) -> bool {
         matches!(self.material, Material::Rsa { .. })
+    }
+
+    /// Whether `other` verifies exactly the tokens this key does: same kid, pinned algorithm
+    /// and RSA key material. (A JWKS refresh keeps such keys, so that tokens verified under
+    /// them stay in the verified-token cache.) HMAC secrets are never compared.
+    pub(crate) fn same_rsa_key(&self, other: &Key) -> bool {
+        match (&self.material, &other.material) {
+            (Material::Rsa { n, e, .. }, Material::Rsa { n: n2, e: e2, .. }) => {
+                n == n2 && e == e2 && self.kid == other.kid && self.alg == other.alg
+            }
+            _ => false,
+        }
     }
 
     /// Decides which algorithm a token naming `alg` is checked with, or refuses it.
@@ -143,7 +162,7 @@ impl Key {
             return Err(Error::bad_alg(alg));
         };
         let fits = match self.material {
-            Material::Hmac(_) => named == Algorithm::HS256,
+            Material::Hmac { .. } => named == Algorithm::HS256,
             Material::Rsa { .. } => named.is_rsa() && allowed.contains(&named),
         };
         if !fits || self.alg.is_some_and(|pinned| pinned != named) {
@@ -159,16 +178,10 @@ impl Key {
         message: &[u8],
         sig: &[u8],
     ) -> Result<(), Error> {
-        let ok = match (&self.material, alg.rsa_params()) {
-            (Material::Rsa { n, e }, Some(params)) => signature::RsaPublicKeyComponents {
-                n: n.as_slice(),
-                e: e.as_slice(),
-            }
-            .verify(params, message, sig)
-            .is_ok(),
-            // Constant-time comparison inside ring.
-            (Material::Hmac(key), None) => hmac::verify(key, message, sig).is_ok(),
-            _ => false,
+        let ok = match &self.material {
+            Material::Rsa { public, .. } => alg.is_rsa() && public.verify(alg, message, sig),
+            // Constant-time comparison inside the backend.
+            Material::Hmac { key, .. } => alg == Algorithm::HS256 && key.verify(message, sig),
         };
         if ok {
             Ok(())
@@ -183,7 +196,7 @@ impl fmt::Debug for Key {
         // Never print secret material; for RSA the size is what a reader needs.
         let kind = match &self.material {
             Material::Rsa { n, .. } => format!("RSA-{}", bit_len(n)),
-            Material::Hmac(_) => "HMAC secret".to_owned(),
+            Material::Hmac { .. } => "HMAC secret".to_owned(),
         };
         f.debug_struct("Key")
             .field("kid", &self.kid)

@@ -108,6 +108,19 @@ impl KeySet {
         }
     }
 
+    /// This set, with each key that `old` holds unchanged (same kid, algorithm and material)
+    /// replaced by `old`'s own `Arc`: what a JWKS refresh keeps stays the same key, and tokens
+    /// verified under it stay in the verified-token cache.
+    #[cfg(feature = "remote")]
+    pub(crate) fn keeping(mut self, old: &KeySet) -> KeySet {
+        for key in &mut self.keys {
+            if let Some(same) = old.keys.iter().find(|o| o.same_rsa_key(key)) {
+                *key = Arc::clone(same);
+            }
+        }
+        self
+    }
+
     /// Number of usable keys held.
     pub fn len(&self) -> usize {
         self.keys.len()
@@ -161,6 +174,10 @@ impl KeyFetcher for KeySet {
 
     fn fetch_key(&self, kid: Option<&str>, _now: SystemTime) -> Result<Arc<Key>, Error> {
         self.get(kid).cloned()
+    }
+
+    fn serves(&self, kid: Option<&str>, key: &Arc<Key>, _now: SystemTime) -> bool {
+        matches!(self.lookup(kid), Lookup::Found(k) if Arc::ptr_eq(k, key))
     }
 
     fn is_hs256(&self) -> bool {

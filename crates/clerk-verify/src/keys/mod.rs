@@ -18,6 +18,7 @@ mod key;
 mod keyset;
 mod pem;
 
+pub use crate::crypto::BACKEND as CRYPTO_BACKEND;
 pub use algorithm::Algorithm;
 pub use jwk::MAX_JWKS_KEYS;
 pub use key::{Key, MAX_RSA_BITS, MIN_HS256_SECRET_LEN, MIN_RSA_BITS};
@@ -69,6 +70,14 @@ pub trait KeyFetcher: Send + Sync + fmt::Debug {
     fn is_hs256(&self) -> bool {
         false
     }
+
+    /// Whether [`KeyFetcher::cached_key`] would answer `kid` at `now` with this very `key` (the
+    /// same `Arc`). Must not block. The verified-token cache asks it before every hit, so that
+    /// a token is answered from memory only while its key is still served. The default asks
+    /// `cached_key`; sources override it to answer without cloning.
+    fn serves(&self, kid: Option<&str>, key: &Arc<Key>, now: SystemTime) -> bool {
+        matches!(self.cached_key(kid, now), Some(Ok(k)) if Arc::ptr_eq(&k, key))
+    }
 }
 
 impl<T: KeyFetcher + ?Sized> KeyFetcher for Arc<T> {
@@ -80,5 +89,8 @@ impl<T: KeyFetcher + ?Sized> KeyFetcher for Arc<T> {
     }
     fn is_hs256(&self) -> bool {
         (**self).is_hs256()
+    }
+    fn serves(&self, kid: Option<&str>, key: &Arc<Key>, now: SystemTime) -> bool {
+        (**self).serves(kid, key, now)
     }
 }

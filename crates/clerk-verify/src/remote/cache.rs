@@ -177,6 +177,19 @@ impl KeyCache {
         self.fetch_now(now, fetch)
     }
 
+    /// Whether `cached` would answer `kid` at `now` with this very `key` from fresh keys (within
+    /// the TTL). Past the TTL the answer depends on refreshes, so it is left to `cached`.
+    pub(crate) fn serves(&self, kid: Option<&str>, key: &Arc<Key>, now: SystemTime) -> bool {
+        let Some(kid) = kid.filter(|_| !self.cfg.skip_cache) else {
+            return false;
+        };
+        let st = self.state.read();
+        st.good.as_ref().is_some_and(|good| {
+            age(now, good.fetched_at) < self.cfg.ttl
+                && matches!(good.keys.lookup(Some(kid)), Lookup::Found(k) if Arc::ptr_eq(k, key))
+        })
+    }
+
     /// Number of keys held and whether they are still within their TTL.
     pub(crate) fn status(&self, now: SystemTime) -> Option<(usize, bool)> {
         let st = self.state.read();
@@ -197,6 +210,10 @@ impl KeyCache {
             st.last_attempt = Some(now);
             match result {
                 Ok(keys) => {
+                    let keys = match &st.good {
+                        Some(old) => keys.keeping(&old.keys),
+                        None => keys,
+                    };
                     let n = keys.len();
                     st.good = Some(Snapshot {
                         keys,

@@ -143,6 +143,10 @@ impl KeyFetcher for RemoteKeys {
     fn fetch_key(&self, kid: Option<&str>, now: SystemTime) -> Result<Arc<Key>, Error> {
         self.cache.get(kid, now, || self.fetch())
     }
+
+    fn serves(&self, kid: Option<&str>, key: &Arc<Key>, now: SystemTime) -> bool {
+        self.cache.serves(kid, key, now)
+    }
 }
 
 impl fmt::Debug for RemoteKeys {

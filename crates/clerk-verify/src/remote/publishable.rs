@@ -185,12 +185,9 @@ impl fmt::Display for PublishableKey {
 /// assert_eq!(suffix, "r_77EQdK");
 /// ```
 pub fn cookie_suffix(publishable_key: &str) -> String {
-    let digest = ring::digest::digest(
-        &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
-        publishable_key.as_bytes(),
-    );
+    let digest = crate::crypto::sha1_for_cookie_suffix(publishable_key.as_bytes());
     base64::engine::general_purpose::STANDARD
-        .encode(digest.as_ref())
+        .encode(digest)
         .chars()
         .take(8)
         .map(|c| match c {

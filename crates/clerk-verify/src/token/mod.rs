@@ -9,9 +9,14 @@ mod json;
 
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
-use base64::Engine;
-pub(crate) use json::parse_object;
+pub(crate) use json::{
+    parse_object, read_members, read_members_text, Elements, Fields, JsonError, Members, Scalar,
+    Strict,
+};
+use serde::de::MapAccess;
 use serde_json::Value;
+use std::borrow::Cow;
+use std::cell::Cell;
 
 /// base64url with no padding, and no non-zero trailing bits: one encoding per byte string.
 pub(crate) const B64URL: GeneralPurpose = GeneralPurpose::new(
@@ -49,17 +54,54 @@ pub(crate) const CAT_IGNORE: &str = "cl_I7d4PD111III";
 #[derive(Debug, Clone)]
 pub struct Token<'a> {
     signing_input: &'a str,
-    header: Header,
-    payload: Vec<u8>,
-    signature: Vec<u8>,
+    header: Header<'a>,
+    payload: Cow<'a, [u8]>,
+    signature: Cow<'a, [u8]>,
 }
 
-#[derive(Debug, Clone)]
-struct Header {
-    alg: String,
-    kid: Option<String>,
-    typ: Option<String>,
-    cat: Option<String>,
+/// The header members the verifier reads; borrowed from the decoded header unless escaped.
+#[derive(Debug, Clone, Default)]
+struct Header<'a> {
+    alg: Cow<'a, str>,
+    kid: Option<Cow<'a, str>>,
+    typ: Option<Cow<'a, str>>,
+    cat: Option<Cow<'a, str>>,
+}
+
+/// Room on the stack for a token's decoded parts, so that verifying a token of the usual size
+/// allocates nothing for them. A part that does not fit is decoded onto the heap instead.
+pub(crate) struct Scratch {
+    header: [u8; 512],
+    payload: [u8; 3072],
+    /// The largest RSA signature we verify (8192 bits).
+    signature: [u8; 1024],
+}
+
+impl Scratch {
+    pub(crate) const fn new() -> Scratch {
+        Scratch {
+            header: [0; 512],
+            payload: [0; 3072],
+            signature: [0; 1024],
+        }
+    }
+
+    /// Runs `f` with this thread's scratch space: allocated and zeroed once per thread, then
+    /// reused, so a verification neither allocates nor clears it. A nested use on the same
+    /// thread (a key source that verifies a token while looking up a key) gets its own.
+    pub(crate) fn with<T>(f: impl FnOnce(&mut Scratch) -> T) -> T {
+        thread_local! {
+            static SPARE: Cell<Option<Box<Scratch>>> = const { Cell::new(None) };
+        }
+        let mut scratch = SPARE
+            .try_with(Cell::take)
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| Box::new(Scratch::new()));
+        let out = f(&mut scratch);
+        let _ = SPARE.try_with(|spare| spare.set(Some(scratch)));
+        out
+    }
 }
 
 impl<'a> Token<'a> {
@@ -70,32 +112,73 @@ impl<'a> Token<'a> {
     /// empty (an unsecured JWS parses); the verifier refuses an empty signature right after its
     /// `alg` check, so that `alg: none` is reported as `token-invalid-algorithm`, as Clerk does.
     pub fn parse(token: &'a str, max_len: usize) -> Result<Token<'a>, Error> {
+        let mut scratch = Scratch::new();
+        let t = Token::parse_in(token, max_len, &mut scratch)?;
+        Ok(Token {
+            // A prefix of `token`: re-borrowed for `'a`, beyond the scratch space.
+            signing_input: &token[..t.signing_input.len()],
+            header: Header {
+                alg: Cow::Owned(t.header.alg.into_owned()),
+                kid: t.header.kid.map(|k| Cow::Owned(k.into_owned())),
+                typ: t.header.typ.map(|k| Cow::Owned(k.into_owned())),
+                cat: t.header.cat.map(|k| Cow::Owned(k.into_owned())),
+            },
+            payload: Cow::Owned(t.payload.into_owned()),
+            signature: Cow::Owned(t.signature.into_owned()),
+        })
+    }
+
+    /// [`Token::parse`], decoding into `scratch` (the verifier's path: nothing allocated for a
+    /// token whose parts fit and whose header strings have no escapes).
+    pub(crate) fn parse_in(
+        token: &'a str,
+        max_len: usize,
+        scratch: &'a mut Scratch,
+    ) -> Result<Token<'a>, Error> {
         if token.is_empty() {
             return Err(Error::invalid("the token is empty"));
         }
         if token.len() > max_len {
             return Err(Error::invalid("the token is longer than max_token_len"));
         }
-        let (signing_input, sig_b64) = token
-            .rsplit_once('.')
-            .ok_or_else(|| Error::invalid("a JWT has three dot-separated parts"))?;
-        let (header_b64, payload_b64) = signing_input
-            .split_once('.')
-            .ok_or_else(|| Error::invalid("a JWT has three dot-separated parts"))?;
-        if payload_b64.contains('.') {
-            return Err(Error::invalid("a JWT has three dot-separated parts"));
-        }
-        let header_bytes = decode_part(header_b64, "header")?;
-        let payload = decode_part(payload_b64, "payload")?;
+        // The first dot ends the header, the last starts the signature. A dot between them (more
+        // than three parts) cannot survive base64url decoding, so the middle is searched for one
+        // only when a decoding fails, to report the part count first, as it always was.
+        let three_parts = || Error::invalid("a JWT has three dot-separated parts");
+        let first = token.find('.').ok_or_else(three_parts)?;
+        let last = token
+            .rfind('.')
+            .filter(|&l| l > first)
+            .ok_or_else(three_parts)?;
+        let (header_b64, payload_b64, sig_b64) =
+            (&token[..first], &token[first + 1..last], &token[last + 1..]);
+        let parts = |e: Error| {
+            if payload_b64.contains('.') {
+                three_parts()
+            } else {
+                e
+            }
+        };
+        let Scratch {
+            header: header_buf,
+            payload: payload_buf,
+            signature: signature_buf,
+        } = scratch;
+        let header_bytes = decode_part(header_b64, "header", header_buf).map_err(parts)?;
+        let payload = decode_part(payload_b64, "payload", payload_buf).map_err(parts)?;
         // Empty is zero bytes; judged by the verifier after `alg` (see above).
         let signature = if sig_b64.is_empty() {
-            Vec::new()
+            Cow::Borrowed(&[][..])
         } else {
-            decode_part(sig_b64, "signature")?
+            decode_part(sig_b64, "signature", signature_buf)?
         };
-        let header = Header::parse(&header_bytes)?;
+        let header = match header_bytes {
+            Cow::Borrowed(bytes) => Header::parse(bytes)?,
+            // A header too long for the scratch space: rare enough to copy its strings out.
+            Cow::Owned(bytes) => Header::parse(&bytes)?.into_owned(),
+        };
         Ok(Token {
-            signing_input,
+            signing_input: &token[..last],
             header,
             payload,
             signature,
@@ -142,47 +225,128 @@ impl<'a> Token<'a> {
         &self.signature
     }
 
-    /// The payload as a JSON object. The verifier calls it only after the signature has
-    /// verified; `dangerous::inspect` calls it without.
+    /// The decoded payload, not yet parsed: the verifier reads it only after the signature
+    /// has verified; `dangerous::inspect` reads it without.
+    pub(crate) fn payload(&self) -> &[u8] {
+        &self.payload
+    }
+
+    /// The payload as a JSON object (tools; the verifier reads claims without a map).
     pub(crate) fn payload_json(&self) -> Result<serde_json::Map<String, Value>, Error> {
-        parse_object(&self.payload)
-            .map_err(|e| Error::TokenInvalid(format!("the payload is {}", e.describe()).into()))
+        parse_object(&self.payload).map_err(payload_error)
     }
 }
 
-fn decode_part(part: &str, what: &'static str) -> Result<Vec<u8>, Error> {
+/// The error for a payload that is not a strict JSON object.
+pub(crate) fn payload_error(e: JsonError) -> Error {
+    Error::TokenInvalid(format!("the payload is {}", e.describe()).into())
+}
+
+fn decode_part<'b>(
+    part: &str,
+    what: &'static str,
+    buf: &'b mut [u8],
+) -> Result<Cow<'b, [u8]>, Error> {
     if part.is_empty() {
         return Err(Error::TokenInvalid(
             format!("the {what} part is empty").into(),
         ));
     }
-    B64URL.decode(part).map_err(|_| {
-        Error::TokenInvalid(format!("the {what} part is not unpadded base64url").into())
-    })
+    let not_base64 =
+        || Error::TokenInvalid(format!("the {what} part is not unpadded base64url").into());
+    // SIMD, with the rules of `B64URL` (no padding, no stray trailing bits; `decoded_length`
+    // refuses impossible lengths). The test below holds the two to the same answers.
+    let b64 = base64_simd::URL_SAFE_NO_PAD;
+    let len = b64
+        .decoded_length(part.as_bytes())
+        .map_err(|_| not_base64())?;
+    match buf.get_mut(..len) {
+        Some(room) => {
+            let out = b64
+                .decode(part.as_bytes(), base64_simd::Out::from_slice(room))
+                .map_err(|_| not_base64())?;
+            Ok(Cow::Borrowed(out))
+        }
+        None => b64
+            .decode_to_vec(part.as_bytes())
+            .map(Cow::Owned)
+            .map_err(|_| not_base64()),
+    }
 }
 
-impl Header {
-    fn parse(bytes: &[u8]) -> Result<Header, Error> {
-        let map = parse_object(bytes)
+/// Where each header member goes in [`HeaderReader`].
+const H_ALG: usize = 0;
+const H_KID: usize = 1;
+const H_TYP: usize = 2;
+const H_CAT: usize = 3;
+const H_CRIT: usize = 4;
+
+/// The header members read in one pass over the header JSON.
+#[derive(Default)]
+struct HeaderReader<'a> {
+    alg: Option<Scalar<'a>>,
+    kid: Option<Scalar<'a>>,
+    typ: Option<Scalar<'a>>,
+    cat: Option<Scalar<'a>>,
+    crit: bool,
+}
+
+impl<'a> Members<'a> for HeaderReader<'a> {
+    fn slot(name: &str) -> Option<usize> {
+        match name {
+            "alg" => Some(H_ALG),
+            "kid" => Some(H_KID),
+            "typ" => Some(H_TYP),
+            "cat" => Some(H_CAT),
+            "crit" => Some(H_CRIT),
+            _ => None,
+        }
+    }
+
+    fn read<A: MapAccess<'a>>(
+        &mut self,
+        slot: usize,
+        map: &mut A,
+        depth: usize,
+    ) -> Result<(), A::Error> {
+        let value = Scalar::read(map, depth)?;
+        match slot {
+            H_ALG => self.alg = Some(value),
+            H_KID => self.kid = Some(value),
+            H_TYP => self.typ = Some(value),
+            H_CAT => self.cat = Some(value),
+            _ => self.crit = true,
+        }
+        Ok(())
+    }
+}
+
+impl<'a> Header<'a> {
+    fn parse(bytes: &'a [u8]) -> Result<Header<'a>, Error> {
+        let mut r = HeaderReader::default();
+        read_members(bytes, &mut r)
             .map_err(|e| Error::TokenInvalid(format!("the header is {}", e.describe()).into()))?;
-        if map.contains_key("crit") {
+        if r.crit {
             // RFC 7515 §4.1.11: we understand no extensions, so a critical one must fail.
             return Err(Error::invalid(
                 "the header lists critical extensions (crit)",
             ));
         }
-        let string = |name: &'static str| -> Result<Option<String>, Error> {
-            match map.get(name) {
+        fn string<'a>(
+            v: Option<Scalar<'a>>,
+            name: &'static str,
+        ) -> Result<Option<Cow<'a, str>>, Error> {
+            match v {
                 None => Ok(None),
-                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(Scalar::Str(s)) => Ok(Some(s)),
                 Some(_) => Err(Error::TokenInvalid(
                     format!("the header member {name:?} is not a string").into(),
                 )),
             }
-        };
-        let typ = string("typ")?;
-        let cat = string("cat")?;
-        let kid = string("kid")?;
+        }
+        let typ = string(r.typ, "typ")?;
+        let cat = string(r.cat, "cat")?;
+        let kid = string(r.kid, "kid")?;
         // Clerk's order: typ, then alg. The category (`cat`) is judged by the verifier, which
         // knows whether it is authenticating a request (any non-session category refused as
         // `token-type-mismatch`) or verifying a token (machine tokens refused as `token-invalid`).
@@ -191,18 +355,29 @@ impl Header {
                 return Err(Error::invalid("the header typ is not \"JWT\""));
             }
         }
-        let alg = match map.get("alg") {
-            Some(Value::String(s)) => s.clone(),
+        let alg = match r.alg {
+            Some(Scalar::Str(s)) => s,
             Some(_) => return Err(Error::bad_alg("<not a string>")),
             None => return Err(Error::bad_alg("<missing>")),
         };
         Ok(Header { alg, kid, typ, cat })
+    }
+
+    fn into_owned<'b>(self) -> Header<'b> {
+        let own = |c: Cow<'_, str>| Cow::Owned(c.into_owned());
+        Header {
+            alg: own(self.alg),
+            kid: self.kid.map(own),
+            typ: self.typ.map(own),
+            cat: self.cat.map(own),
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine;
 
     fn enc(s: &str) -> String {
         B64URL.encode(s)
@@ -235,6 +410,24 @@ mod tests {
         assert_eq!(reason("abc"), "token-invalid");
         assert_eq!(reason(""), "token-invalid");
         assert_eq!(reason(".."), "token-invalid");
+        // More than three parts is reported as such, whatever else is wrong with the parts.
+        let message = |t: &str| {
+            Token::parse(t, DEFAULT_MAX_TOKEN_LEN)
+                .unwrap_err()
+                .to_string()
+        };
+        let three = message("a.b");
+        assert!(three.contains("three dot-separated parts"), "{three}");
+        for t in [
+            format!("{good}.x"),
+            "!.b.c.d".into(),
+            ".a.b.c".into(),
+            "a..b.c".into(),
+            "e30.e30.e30.".into(),
+        ] {
+            assert_eq!(message(&t), three, "{t}");
+        }
+        assert!(message("!.e30.AAAA").contains("header part is not"));
     }
 
     #[test]
@@ -259,6 +452,65 @@ mod tests {
         // Whitespace anywhere.
         assert_eq!(reason(&format!(" {h}.{p}.AAAA")), "token-invalid");
         assert_eq!(reason(&format!("{h}.{p}.AAAA\n")), "token-invalid");
+    }
+
+    #[test]
+    fn simd_base64url_decodes_exactly_as_b64url() {
+        // Every string of up to 5 characters over an alphabet with each kind of edge: valid
+        // characters of both ends of the table, the standard alphabet's +/, padding, junk.
+        let alphabet = b"AQgw_-+/=.a9 ";
+        let mut inputs: Vec<Vec<u8>> = vec![Vec::new()];
+        let mut layer: Vec<Vec<u8>> = vec![Vec::new()];
+        for _ in 1..=5 {
+            layer = layer
+                .iter()
+                .flat_map(|prefix| {
+                    alphabet.iter().map(move |&c| {
+                        let mut s = prefix.clone();
+                        s.push(c);
+                        s
+                    })
+                })
+                .collect();
+            inputs.extend(layer.iter().cloned());
+        }
+        // And long ones (the SIMD paths), valid or with one character changed.
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        for len in [31, 32, 33, 63, 64, 65, 342, 683, 1000] {
+            for flip in [None, Some(0), Some(len / 2), Some(len - 1)] {
+                let mut s: Vec<u8> = (0..len)
+                    .map(|_| {
+                        seed ^= seed << 13;
+                        seed ^= seed >> 7;
+                        seed ^= seed << 17;
+                        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+                            [(seed % 64) as usize]
+                    })
+                    .collect();
+                if let Some(i) = flip {
+                    s[i] = b"=+/. \n"[i % 6];
+                }
+                inputs.push(s);
+            }
+        }
+        let mut buf = [0u8; 2048];
+        let mut tiny = [0u8; 4];
+        for input in inputs {
+            let text = std::str::from_utf8(&input).expect("ASCII");
+            let want = B64URL.decode(text).ok();
+            let got = decode_part(text, "part", &mut buf)
+                .ok()
+                .map(Cow::into_owned);
+            let heap = decode_part(text, "part", &mut tiny)
+                .ok()
+                .map(Cow::into_owned);
+            if text.is_empty() {
+                assert!(got.is_none());
+                continue;
+            }
+            assert_eq!(got, want, "{text:?}");
+            assert_eq!(heap, want, "{text:?} (on the heap)");
+        }
     }
 
     #[test]

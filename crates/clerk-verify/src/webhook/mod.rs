@@ -10,11 +10,11 @@
 //! failure is an [`Error`] of [`Category::InvalidRequest`](crate::Category::InvalidRequest),
 //! which adapters answer with 400 ([`crate::Refusal::from_webhook`]); Svix then retries.
 
+use crate::crypto::HmacKey;
 use crate::error::Error;
 use crate::options::{unix_millis, Clock};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use ring::hmac;
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
@@ -67,7 +67,7 @@ const MAX_SIGNATURES: usize = 16;
 /// ```
 #[derive(Clone)]
 pub struct Webhook {
-    key: hmac::Key,
+    key: HmacKey,
     tolerance: Duration,
     max_body: usize,
     clock: Clock,
@@ -100,7 +100,7 @@ impl Webhook {
             return Err(Error::WebhookInvalidSecret("it is empty".into()));
         }
         Ok(Webhook {
-            key: hmac::Key::new(hmac::HMAC_SHA256, &bytes),
+            key: HmacKey::new(&bytes),
             tolerance: WEBHOOK_TOLERANCE,
             max_body: DEFAULT_MAX_BODY,
             clock: Clock::system(),
@@ -241,7 +241,7 @@ impl Webhook {
             .filter_map(|entry| entry.strip_prefix("v1,"))
             .take(MAX_SIGNATURES)
             .filter_map(|b64| STANDARD.decode(b64).ok())
-            .any(|tag| hmac::verify(&self.key, &signed, &tag).is_ok());
+            .any(|tag| self.key.verify(&signed, &tag));
         if matched {
             Ok((id.to_owned(), ts_secs))
         } else {
@@ -252,13 +252,11 @@ impl Webhook {
     /// The `svix-signature` value for a delivery (`v1,<base64>`), for tests and tools that send
     /// webhooks to your endpoint (`clerk-verify dev sign-webhook`).
     pub fn sign(&self, id: &str, timestamp: i64, body: &[u8]) -> String {
-        let mut ctx = hmac::Context::with_key(&self.key);
-        ctx.update(id.as_bytes());
-        ctx.update(b".");
-        ctx.update(timestamp.to_string().as_bytes());
-        ctx.update(b".");
-        ctx.update(body);
-        format!("v1,{}", STANDARD.encode(ctx.sign().as_ref()))
+        let ts = timestamp.to_string();
+        let tag = self
+            .key
+            .sign(&[id.as_bytes(), b".", ts.as_bytes(), b".", body]);
+        format!("v1,{}", STANDARD.encode(tag))
     }
 }
 

@@ -486,3 +486,13 @@ fn try_verify_without_io() {
         "token-invalid"
     );
 }
+
+#[test]
+fn the_backend_is_the_one_the_features_chose() {
+    let expected = if cfg!(feature = "aws-lc-rs") {
+        "aws-lc-rs"
+    } else {
+        "ring"
+    };
+    assert_eq!(clerk_verify::keys::CRYPTO_BACKEND, expected);
+}
