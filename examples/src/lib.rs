@@ -9,6 +9,7 @@ pub mod axum_app;
 pub mod config;
 #[cfg(feature = "membership")]
 pub mod membership;
+pub mod pages_app;
 #[cfg(feature = "rocket")]
 pub mod rocket_app;
 #[cfg(feature = "warp")]

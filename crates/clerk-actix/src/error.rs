@@ -27,6 +27,7 @@ pub(crate) const LOG_TARGET: &str = "clerk_actix";
 /// | 400 | `bad_request` | none | a webhook delivery that is unsigned, forged, stale, oversized or not a Clerk event ([`crate::ClerkWebhook`]; no debug headers) |
 /// | 503 | `service_unavailable` | none | the key source is down (`jwk-remote-failed-to-load`, ...), or the verification task did not complete |
 /// | 500 | `internal_server_error` | none | the verifier is misconfigured or missing |
+/// | 307 | `redirect` | none | page routes only ([`crate::ClerkPage`], [`crate::RequireSignIn`]): Clerk's handshake, or the sign-in page; `Location`, `Cache-Control: no-store` and any `Set-Cookie` |
 ///
 /// The message says what to fix; it never contains the token. For 500 and 503 it is generic:
 /// the cause goes to the log ([`Refusal::detail`]).
@@ -126,6 +127,13 @@ impl ResponseError for ClerkError {
         }
         let mut res = res.body(refusal.json_body());
         set_debug_headers(res.headers_mut(), &refusal.debug_headers());
+        // A redirect's location, cache-control and cookies (each set-cookie its own header).
+        for (name, value) in refusal.headers() {
+            if let Ok(value) = HeaderValue::from_str(value) {
+                res.headers_mut()
+                    .append(HeaderName::from_static(name), value);
+            }
+        }
         res
     }
 }
@@ -134,6 +142,7 @@ impl ResponseError for ClerkError {
 pub(crate) fn not_signed_in(authentication: Authentication) -> ClerkError {
     match authentication {
         Authentication::SignedOut(s) => ClerkError::signed_out(&s),
+        Authentication::Handshake(h) => Refusal::from_handshake(&h).into(),
         // `Authentication` is non-exhaustive: a state added later is not a signed-in user.
         _ => Refusal::internal(
             reason::INTERNAL_ERROR,

@@ -260,7 +260,7 @@ fn remember(req: &HttpRequest, authentication: Authentication) -> Authentication
     authentication
 }
 
-fn verifier(req: &HttpRequest) -> Option<&Verifier> {
+pub(crate) fn verifier(req: &HttpRequest) -> Option<&Verifier> {
     req.app_data::<web::Data<Verifier>>()
         .map(|data| data.get_ref())
         .or_else(|| req.app_data::<Verifier>())

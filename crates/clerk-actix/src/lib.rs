@@ -14,6 +14,9 @@
 //!   headers, the same as in every Clerk adapter.
 //! - [`ClerkWebhook`]: a verified Clerk webhook delivery (Svix signature, timestamp, body cap,
 //!   typed event); 400 with the reason otherwise.
+//! - [`ClerkPage`] and [`RequireSignIn`]: for server-rendered pages, with Clerk's handshake (a
+//!   browser whose session cookie expired is refreshed through Clerk's Frontend API, not shown
+//!   a signed-out page) and, for `RequireSignIn`, a redirect to the sign-in page.
 //! - [`ClerkMiddleware`]: adds `x-clerk-auth-status` / `x-clerk-auth-reason` to the responses of
 //!   authenticated requests (optional routes included), and can require sign-in, or a
 //!   [`Policy`], for a whole scope.
@@ -77,10 +80,12 @@
 mod error;
 mod extract;
 mod middleware;
+mod page;
 mod webhook;
 
 pub use clerk_verify::request::{Permission, Policy, Requirement, Role};
 pub use error::ClerkError;
 pub use extract::{authenticate, ClerkAuth, OptionalAuth, Require, RequirePermission, RequireRole};
 pub use middleware::{ClerkMiddleware, ClerkMiddlewareService};
+pub use page::{ClerkPage, RequireSignIn};
 pub use webhook::ClerkWebhook;

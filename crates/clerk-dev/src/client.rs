@@ -49,14 +49,26 @@ pub fn post(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> io::Result<HttpReply> {
+    exchange(addr, "POST", path, headers, body)
+}
+
+/// One request and its response over a fresh connection (`Connection: close`); a `GET` with
+/// an empty body gets no `Content-Length`.
+pub(crate) fn exchange(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> io::Result<HttpReply> {
     let mut stream = TcpStream::connect_timeout(&addr, TIMEOUT)?;
     stream.set_read_timeout(Some(TIMEOUT))?;
     stream.set_write_timeout(Some(TIMEOUT))?;
-    let mut head = format!("POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     let framed = headers.iter().any(|(n, _)| {
         n.eq_ignore_ascii_case("content-length") || n.eq_ignore_ascii_case("transfer-encoding")
     });
-    if !framed {
+    if !framed && !(method == "GET" && body.is_empty()) {
         head.push_str(&format!("Content-Length: {}\r\n", body.len()));
     }
     for (name, value) in headers {

@@ -10,6 +10,9 @@
 //! - [`ManualClock`]: a shareable clock that tests move by hand.
 //! - [`JwksServer`]: a real HTTP/1.1 server on 127.0.0.1 serving a JWKS, with
 //!   injectable [`Fault`]s, that shuts down cleanly when dropped.
+//! - [`Browser`]: a cookie-keeping, redirect-following client for tests of pages.
+//! - [`FrontendApi`]: Clerk's handshake endpoints (Frontend API handshake, Backend API nonce
+//!   exchange) and a dev sign-in page, served by a [`JwksServer`], for server-rendered pages.
 //! - [`webhooks`]: Clerk webhook deliveries signed by Svix's own (Python) library, and
 //!   [`post`] / [`post_delivery`], a minimal HTTP client to send them to a server under test.
 //!
@@ -25,18 +28,23 @@
 //!
 //! All keys here are test material. Never use this crate to issue real tokens.
 
+mod browser;
 mod client;
 mod clock;
 pub mod fixtures;
+mod frontend;
 mod keys;
 mod mint;
 mod server;
 pub mod webhooks;
 
+pub use browser::{Browser, Hop, Visit};
 pub use client::{chunked, post, post_delivery, HttpReply};
 pub use clock::ManualClock;
+pub use frontend::FrontendApi;
 pub use keys::{jwks_json, DevKey};
 pub use mint::{
-    b64url, b64url_decode, now_unix, signing_input, TokenBuilder, TEST_AZP, TEST_ISSUER, TEST_SID,
+    b64url, b64url_decode, now_unix, publishable_key, signing_input, TokenBuilder, TEST_AZP,
+    TEST_ISSUER, TEST_SID,
 };
 pub use server::{Fault, JwksServer};

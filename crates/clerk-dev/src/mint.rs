@@ -32,6 +32,21 @@ pub fn signing_input(header: &[u8], payload: &[u8]) -> String {
     format!("{}.{}", b64url(header), b64url(payload))
 }
 
+/// A publishable key for a Frontend API at `host` (e.g. `127.0.0.1:8080` for a dev issuer):
+/// `pk_test_` (or `pk_live_` when `live`) + base64 of `host$`, as Clerk builds them.
+///
+/// ```
+/// assert_eq!(
+///     clerk_dev::publishable_key("fond-koala-12.clerk.accounts.dev", false),
+///     "pk_test_Zm9uZC1rb2FsYS0xMi5jbGVyay5hY2NvdW50cy5kZXYk"
+/// );
+/// ```
+pub fn publishable_key(host: &str, live: bool) -> String {
+    use base64::engine::general_purpose::STANDARD;
+    let prefix = if live { "pk_live_" } else { "pk_test_" };
+    format!("{prefix}{}", STANDARD.encode(format!("{host}$")))
+}
+
 /// Current time as whole seconds since the Unix epoch (negative before 1970).
 pub fn now_unix() -> i64 {
     match SystemTime::now().duration_since(UNIX_EPOCH) {

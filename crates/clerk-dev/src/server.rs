@@ -1,6 +1,7 @@
 //! [`JwksServer`]: a small real HTTP/1.1 server on 127.0.0.1 serving a JWKS, with
 //! injectable faults. Only `std::net` and threads; everything stops when it is dropped.
 
+use crate::frontend::{FrontendApi, Reply};
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Ipv4Addr, Shutdown, SocketAddr, SocketAddrV4, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -83,6 +84,7 @@ struct Shared {
     fault: Mutex<Fault>,
     bearer: Mutex<Option<String>>,
     last_headers: Mutex<Vec<(String, String)>>,
+    frontend: Mutex<Option<Arc<FrontendApi>>>,
     hits: AtomicUsize,
     active: AtomicUsize,
     stop: AtomicBool,
@@ -132,6 +134,7 @@ impl JwksServer {
             fault: Mutex::new(Fault::None),
             bearer: Mutex::new(None),
             last_headers: Mutex::new(Vec::new()),
+            frontend: Mutex::new(None),
             hits: AtomicUsize::new(0),
             active: AtomicUsize::new(0),
             stop: AtomicBool::new(false),
@@ -177,6 +180,14 @@ impl JwksServer {
     /// `{"errors":[{"code":"clerk_key_invalid",...}]}` body. `None` removes the requirement.
     pub fn require_bearer(&self, secret: Option<String>) {
         *lock(&self.shared.bearer) = secret;
+    }
+
+    /// Serves Clerk's handshake endpoints too (see [`FrontendApi`]), signing with its key;
+    /// returns it, to revoke sessions and count handshakes.
+    pub fn serve_frontend_api(&self, fapi: FrontendApi) -> Arc<FrontendApi> {
+        let fapi = Arc::new(fapi);
+        *lock(&self.shared.frontend) = Some(Arc::clone(&fapi));
+        fapi
     }
 
     /// Number of JWKS requests received (any JWKS path, counted as soon as the
@@ -281,6 +292,7 @@ fn refuse_busy(mut stream: TcpStream) {
 struct Request {
     method: String,
     path: String,
+    query: String,
     headers: Vec<(String, String)>,
 }
 
@@ -330,6 +342,21 @@ fn handle_connection(mut stream: TcpStream, shared: &Shared) -> io::Result<()> {
         Err(HeadError::Io) => return Ok(()),
     };
     *lock(&shared.last_headers) = request.headers.clone();
+
+    let frontend = lock(&shared.frontend).clone();
+    if let Some(fapi) = frontend {
+        let base = format!("http://{}", stream.local_addr()?);
+        let reply = fapi.handle(
+            &base,
+            &request.method,
+            &request.path,
+            &request.query,
+            &request.headers,
+        );
+        if let Some(reply) = reply {
+            return respond_reply(&mut stream, shared, reply);
+        }
+    }
 
     if !JWKS_PATHS.contains(&request.path.as_str()) {
         let body = error_body("resource_not_found", "not found");
@@ -476,7 +503,10 @@ fn read_head(
     if !version.starts_with("HTTP/1.") || method.is_empty() || !target.starts_with('/') {
         return Err(HeadError::Malformed);
     }
-    let path = target.split(['?', '#']).next().unwrap_or(target);
+    let without_fragment = target.split('#').next().unwrap_or(target);
+    let (path, query) = without_fragment
+        .split_once('?')
+        .unwrap_or((without_fragment, ""));
     let mut headers = Vec::new();
     for line in lines {
         let (name, value) = line.split_once(':').ok_or(HeadError::Malformed)?;
@@ -485,6 +515,7 @@ fn read_head(
     Ok(Request {
         method: method.to_owned(),
         path: path.to_owned(),
+        query: query.to_owned(),
         headers,
     })
 }
@@ -515,6 +546,8 @@ fn wait_or_stop(shared: &Shared, d: Duration) -> bool {
 fn reason(code: u16) -> &'static str {
     match code {
         200 => "OK",
+        303 => "See Other",
+        307 => "Temporary Redirect",
         204 => "No Content",
         301 => "Moved Permanently",
         302 => "Found",
@@ -560,6 +593,24 @@ fn respond(
     };
     let mut response = response_head(code, content_type, body.len()).into_bytes();
     response.extend_from_slice(body);
+    write_all_polling(stream, shared, &response, Instant::now() + IO_DEADLINE)?;
+    finish(stream, shared)
+}
+
+fn respond_reply(stream: &mut TcpStream, shared: &Shared, reply: Reply) -> io::Result<()> {
+    let mut head = format!(
+        "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n",
+        reply.status,
+        reason(reply.status),
+        reply.content_type,
+        reply.body.len()
+    );
+    for (name, value) in &reply.headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    let mut response = head.into_bytes();
+    response.extend_from_slice(reply.body.as_bytes());
     write_all_polling(stream, shared, &response, Instant::now() + IO_DEADLINE)?;
     finish(stream, shared)
 }

@@ -37,7 +37,9 @@ pub const ENV_TOKEN_CACHE_SIZE: &str = "CLERK_TOKEN_CACHE_SIZE";
 
 impl VerifyOptions {
     /// Options from `CLERK_AUTHORIZED_PARTIES`, `CLERK_AUDIENCE`, `CLERK_ISSUER`,
-    /// `CLERK_CLOCK_SKEW_MS`, `CLERK_PUBLISHABLE_KEY` (for the suffixed session cookie) and
+    /// `CLERK_CLOCK_SKEW_MS`, `CLERK_PUBLISHABLE_KEY` (for the suffixed session cookie, and
+    /// with it handshakes for pages, configured by
+    /// [`crate::request::HandshakeOptions::from_lookup`]'s variables) and
     /// `CLERK_TOKEN_CACHE_SIZE`; unset variables keep the defaults, except that the
     /// verified-token cache is on, with [`VerifyOptions::DEFAULT_TOKEN_CACHE_CAPACITY`] tokens,
     /// unless `CLERK_TOKEN_CACHE_SIZE` is `0`.
@@ -77,6 +79,9 @@ impl VerifyOptions {
         }
         if let Some(v) = get(ENV_PUBLISHABLE_KEY).filter(|v| !v.trim().is_empty()) {
             opts = opts.publishable_key(v.trim());
+            // Handshakes only ever apply to page authentication, so they can be on whenever
+            // the Frontend API is known.
+            opts = opts.handshake(crate::request::HandshakeOptions::from_lookup(&get));
         }
         Ok(opts)
     }

@@ -114,6 +114,13 @@ pub enum Error {
     /// The configuration is unusable (an option out of range, a malformed publishable key, an
     /// HS256 secret shorter than 32 bytes, ...). Reason `config-invalid` (ours).
     ConfigInvalid(Cow<'static, str>),
+    /// A returning handshake was refused: forged, expired, already used, not a session-category
+    /// token, or its nonce was refused by the Backend API. Nothing of it is applied. Reason
+    /// `handshake-invalid` (ours).
+    HandshakeInvalid(Cow<'static, str>),
+    /// The Backend API could not be reached (or failed) to exchange a handshake nonce. Reason
+    /// `handshake-failed` (ours); answer 503.
+    HandshakeFailed(Cow<'static, str>),
 }
 
 /// What kind of failure an [`Error`] is, for mapping to a response.
@@ -164,15 +171,17 @@ impl Error {
             Error::WebhookBodyTooLarge { .. } => r::WEBHOOK_BODY_TOO_LARGE,
             Error::WebhookInvalidSecret(_) => r::WEBHOOK_INVALID_SECRET,
             Error::ConfigInvalid(_) => r::CONFIG_INVALID,
+            Error::HandshakeInvalid(_) => r::HANDSHAKE_INVALID,
+            Error::HandshakeFailed(_) => r::HANDSHAKE_FAILED,
         }
     }
 
     /// Whether the token, the key source or the configuration is at fault.
     pub fn category(&self) -> Category {
         match self {
-            Error::JwkRemoteFailedToLoad(_) | Error::JwkRemoteInvalid(_) => {
-                Category::KeysUnavailable
-            }
+            Error::JwkRemoteFailedToLoad(_)
+            | Error::JwkRemoteInvalid(_)
+            | Error::HandshakeFailed(_) => Category::KeysUnavailable,
             Error::JwkLocalMissing
             | Error::JwkLocalInvalid(_)
             | Error::JwkFailedToResolve
@@ -334,6 +343,14 @@ impl fmt::Display for Error {
                  (whsec_...) from the Clerk Dashboard into CLERK_WEBHOOK_SIGNING_SECRET"
             ),
             Error::ConfigInvalid(why) => write!(f, "invalid configuration: {why}"),
+            Error::HandshakeInvalid(why) => write!(
+                f,
+                "the handshake was refused and nothing of it applied: {why}; the browser stays \
+                 signed out until it signs in again"
+            ),
+            Error::HandshakeFailed(why) => {
+                write!(f, "the handshake nonce could not be exchanged: {why}")
+            }
         }
     }
 }

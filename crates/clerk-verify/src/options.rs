@@ -65,6 +65,11 @@ pub struct VerifyOptions {
     /// the entry is used only while the key it verified under is still served. Failures are
     /// never cached. See [`crate::token_cache`].
     pub token_cache: usize,
+    /// Page authentication only ([`crate::Verifier::authenticate_page`]): Clerk's handshake for
+    /// server-rendered pages, with its options (sign-in URL, satellite domain, proxy, the secret
+    /// key for the nonce exchange). Needs [`VerifyOptions::publishable_key`]. `None` (the
+    /// default): pages get the same signed-out answers as API requests.
+    pub handshake: Option<crate::request::HandshakeOptions>,
 }
 
 impl Default for VerifyOptions {
@@ -81,6 +86,7 @@ impl Default for VerifyOptions {
             accept_pending_sessions: false,
             publishable_key: None,
             token_cache: 0,
+            handshake: None,
         }
     }
 }
@@ -109,6 +115,12 @@ impl VerifyOptions {
         S: Into<String>,
     {
         self.authorized_parties = non_empty(parties);
+        self
+    }
+
+    /// Sets [`VerifyOptions::handshake`].
+    pub fn handshake(mut self, handshake: crate::request::HandshakeOptions) -> Self {
+        self.handshake = Some(handshake);
         self
     }
 

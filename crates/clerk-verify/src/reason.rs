@@ -55,6 +55,29 @@ pub const TOKEN_TYPE_MISMATCH: &str = "token-type-mismatch";
 /// The session is `pending` and pending sessions are not accepted (ours).
 pub const SESSION_PENDING: &str = "session-pending";
 
+// Page requests only (`Verifier::authenticate_page`): a handshake through Clerk's Frontend API
+// (307), or signed out when the request is not a document navigation.
+
+/// The cookie token has expired and was not refreshed: there is no `__refresh` cookie (Clerk's
+/// `session-token-expired-refresh-non-eligible-no-refresh-cookie`).
+pub const SESSION_TOKEN_EXPIRED_REFRESH_NO_COOKIE: &str =
+    "session-token-expired-refresh-non-eligible-no-refresh-cookie";
+/// The cookie token has expired; a `__refresh` cookie came with it, but refreshing through the
+/// Backend API is not done here, so the handshake refreshes it (Clerk's code for a refresh
+/// without an API client).
+pub const SESSION_TOKEN_EXPIRED_REFRESH_MISSING_API_CLIENT: &str =
+    "session-token-expired-refresh-missing-api-client";
+/// The cookie token's `nbf` is in the future (Clerk's).
+pub const SESSION_TOKEN_NBF: &str = "session-token-nbf";
+/// The cookie token's `iat` is in the future (Clerk's).
+pub const SESSION_TOKEN_IAT_IN_THE_FUTURE: &str = "session-token-iat-in-the-future";
+/// The handshake's result was applied: back to the page with the refreshed cookies (ours).
+pub const HANDSHAKE_COMPLETE: &str = "handshake-complete";
+/// A returning handshake was refused: forged, expired, replayed or not for this instance (ours).
+pub const HANDSHAKE_INVALID: &str = "handshake-invalid";
+/// The Backend API could not exchange the handshake nonce (ours; 503).
+pub const HANDSHAKE_FAILED: &str = "handshake-failed";
+
 // Signed in, but not allowed (403).
 
 /// The active organization role is not the required one (ours).
@@ -135,12 +158,19 @@ pub const ALL: &[&str] = &[
     SESSION_TOKEN_IAT_BEFORE_CLIENT_UAT,
     TOKEN_TYPE_MISMATCH,
     SESSION_PENDING,
+    SESSION_TOKEN_EXPIRED_REFRESH_NO_COOKIE,
+    SESSION_TOKEN_EXPIRED_REFRESH_MISSING_API_CLIENT,
+    SESSION_TOKEN_NBF,
+    SESSION_TOKEN_IAT_IN_THE_FUTURE,
+    HANDSHAKE_COMPLETE,
+    HANDSHAKE_INVALID,
     MISSING_ROLE,
     MISSING_PERMISSION,
     MISSING_ORGANIZATION,
     JWK_REMOTE_FAILED_TO_LOAD,
     JWK_REMOTE_INVALID,
     JWK_REMOTE_MISSING,
+    HANDSHAKE_FAILED,
     JWK_LOCAL_MISSING,
     JWK_LOCAL_INVALID,
     JWK_FAILED_TO_RESOLVE,

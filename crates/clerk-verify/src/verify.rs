@@ -5,8 +5,10 @@ use crate::error::Error;
 use crate::keys::{Algorithm, Key, KeyFetcher, KeySet};
 use crate::options::VerifyOptions;
 use crate::remote::PublishableKey;
+use crate::request::Pages;
 use crate::token::{Scratch, Token};
 use crate::token_cache::{Entry, Lookup, TokenCache, TokenCacheStats};
+use serde_json::{Map, Value};
 use std::fmt;
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -41,6 +43,8 @@ struct Inner {
     publishable: Option<PublishableKey>,
     /// The verified-token cache, when `opts.token_cache` is not zero.
     cache: Option<TokenCache>,
+    /// Handshakes for server-rendered pages, when `opts.handshake` is set.
+    pages: Option<Pages>,
 }
 
 impl Verifier {
@@ -52,12 +56,17 @@ impl Verifier {
             None => None,
         };
         let cache = (opts.token_cache > 0).then(|| TokenCache::new(opts.token_cache));
+        let pages = match &opts.handshake {
+            Some(handshake) => Some(Pages::new(handshake, publishable.as_ref())?),
+            None => None,
+        };
         Ok(Verifier {
             inner: Arc::new(Inner {
                 keys: Box::new(keys),
                 opts,
                 publishable,
                 cache,
+                pages,
             }),
         })
     }
@@ -92,6 +101,67 @@ impl Verifier {
     /// ([`VerifyOptions::token_cache`]).
     pub fn token_cache_stats(&self) -> Option<TokenCacheStats> {
         self.inner.cache.as_ref().map(TokenCache::stats)
+    }
+
+    /// The handshake configuration, when the options enable handshakes.
+    pub(crate) fn pages(&self) -> Option<&Pages> {
+        self.inner.pages.as_ref()
+    }
+
+    /// The payload of a JWT signed with this verifier's keys (a handshake token): the header
+    /// rules and the signature exactly as for a session token, then the payload as a JSON
+    /// object, without the session claim rules (the caller has its own).
+    pub(crate) fn verify_signed(&self, token: &str) -> Result<Map<String, Value>, Error> {
+        let now = self.inner.opts.clock.now();
+        let keys = &*self.inner.keys;
+        self.signed_payload(token, |kid| Some(keys.fetch_key(kid, now)))
+            .unwrap_or(Err(Error::JwkFailedToResolve))
+    }
+
+    /// [`Verifier::verify_signed`] without blocking: `None` when the key is not in memory.
+    pub(crate) fn try_verify_signed(
+        &self,
+        token: &str,
+    ) -> Option<Result<Map<String, Value>, Error>> {
+        let now = self.inner.opts.clock.now();
+        let keys = &*self.inner.keys;
+        self.signed_payload(token, |kid| keys.cached_key(kid, now))
+    }
+
+    fn signed_payload(
+        &self,
+        token: &str,
+        lookup: impl FnOnce(Option<&str>) -> Option<Result<Arc<Key>, Error>>,
+    ) -> Option<Result<Map<String, Value>, Error>> {
+        let opts = &self.inner.opts;
+        let parsed = match Token::parse(token, opts.max_token_len) {
+            Ok(t) => t,
+            Err(e) => return Some(Err(e)),
+        };
+        // Clerk (AISEC-85): only the session category; a JWT template could carry a
+        // `handshake` claim of its author's choosing.
+        if !parsed.is_session_category() {
+            return Some(Err(Error::TokenTypeMismatch));
+        }
+        match Algorithm::from_name(parsed.alg()) {
+            Some(a)
+                if a.is_rsa() && opts.algorithms.contains(&a) && !self.inner.keys.is_hs256() => {}
+            _ => return Some(Err(Error::bad_alg(parsed.alg()))),
+        }
+        if parsed.signature().is_empty() {
+            return Some(Err(Error::invalid("the signature part is empty")));
+        }
+        let key = match lookup(parsed.kid())? {
+            Ok(k) => k,
+            Err(e) => return Some(Err(e)),
+        };
+        let checked = key
+            .select_algorithm(parsed.alg(), &opts.algorithms)
+            .and_then(|alg| {
+                key.verify_signature(alg, parsed.signing_input().as_bytes(), parsed.signature())
+            })
+            .and_then(|()| parsed.payload_json());
+        Some(checked)
     }
 
     /// The publishable key from the options, parsed (for the cookie rules).

@@ -24,6 +24,7 @@ pub fn free_port() -> u16 {
 }
 
 /// A client with a bounded total time whose error statuses are answers, not errors.
+#[allow(dead_code)] // not every test binary that includes this module sends with ureq
 pub fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)

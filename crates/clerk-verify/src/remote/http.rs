@@ -108,6 +108,57 @@ impl fmt::Debug for HttpClient {
     }
 }
 
+/// Exchanges a handshake nonce with the Backend API (`GET /v1/clients/handshake_payload`, with
+/// the secret key), as current Clerk SDKs do, for the cookie directives it stands for. The
+/// Backend API answers a nonce once; any 4xx means it is forged, expired or used.
+pub(crate) fn handshake_payload(
+    api_url: &str,
+    secret_key: &str,
+    nonce: &str,
+) -> Result<Vec<String>, Error> {
+    let checked = crate::remote::source::check_url(api_url, "api_url (CLERK_API_URL)")?;
+    let secret = SecretKey::new(secret_key)?;
+    let opts = RemoteOptions::default();
+    let client = HttpClient::new(&opts, checked.loopback);
+    let base = api_url.trim_end_matches('/');
+    let url = format!(
+        "{base}/v1/clients/handshake_payload?nonce={}",
+        form_urlencoded::byte_serialize(nonce.as_bytes()).collect::<String>()
+    );
+    let failed =
+        |what: String| Error::HandshakeFailed(format!("GET {}: {what}", shown(&url)).into());
+    let mut response = client
+        .agent
+        .get(&url)
+        .header("Authorization", format!("Bearer {}", secret.expose()))
+        .header("Clerk-API-Version", CLERK_API_VERSION)
+        .call()
+        .map_err(|e| failed(transport(&e, client.max_body)))?;
+    match response.status().as_u16() {
+        200..=299 => {}
+        401 | 403 => return Err(Error::SecretKeyInvalid),
+        status @ 400..=499 => {
+            return Err(Error::HandshakeInvalid(
+                format!("the Backend API refused the handshake nonce (HTTP {status})").into(),
+            ))
+        }
+        status => return Err(failed(format!("HTTP {status}"))),
+    }
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(64 * 1024)
+        .read_to_vec()
+        .map_err(|e| failed(transport(&e, 64 * 1024)))?;
+    #[derive(serde::Deserialize)]
+    struct Payload {
+        directives: Vec<String>,
+    }
+    serde_json::from_slice::<Payload>(&body)
+        .map(|p| p.directives)
+        .map_err(|_| failed("the answer is not a handshake payload".to_owned()))
+}
+
 fn load_error(url: &str, what: impl fmt::Display) -> Error {
     Error::JwkRemoteFailedToLoad(format!("GET {}: {what}", shown(url)).into())
 }

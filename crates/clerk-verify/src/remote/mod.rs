@@ -43,6 +43,8 @@ mod publishable;
 mod source;
 
 #[cfg(feature = "remote")]
+pub(crate) use http::handshake_payload;
+#[cfg(feature = "remote")]
 pub use keys::RemoteKeys;
 #[cfg(feature = "remote")]
 pub use options::{

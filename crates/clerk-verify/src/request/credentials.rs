@@ -64,7 +64,7 @@ pub(super) fn find(
 
 /// `Bearer <t>` (scheme case-insensitive) gives `t`; a value with no space is the token itself;
 /// any other scheme gives nothing.
-fn bearer_token(value: &str) -> Option<&str> {
+pub(super) fn bearer_token(value: &str) -> Option<&str> {
     let value = value.trim();
     match value.split_once(' ') {
         Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => {
@@ -103,10 +103,25 @@ impl<'a> Cookies<'a> {
 
 /// Reads a claim from a token's payload **without verifying it**: only for choosing between two
 /// cookies, exactly as Clerk's `shouldUseSuffixed` does, never for trusting anything.
-fn peek_claim(token: &str, name: &str) -> Option<Value> {
+pub(super) fn peek_claim(token: &str, name: &str) -> Option<Value> {
     let payload = token.split('.').nth(1)?;
     let bytes = base64::Engine::decode(&crate::token::B64URL, payload).ok()?;
     crate::token::parse_object(&bytes).ok()?.remove(name)
+}
+
+/// Whether the token's header (read **without verifying**) names a session category, so that
+/// a JWT-template or machine token never starts a handshake.
+pub(super) fn peek_is_session(token: &str) -> bool {
+    crate::token::Token::parse(token, usize::MAX).is_ok_and(|t| t.is_session_category())
+}
+
+impl Verifier {
+    /// Whether Clerk's rules pick the suffixed cookies for this `Cookie` header.
+    pub(super) fn uses_suffixed(&self, cookie: &str) -> bool {
+        let now = self.options().clock.unix_seconds();
+        self.publishable_key()
+            .is_some_and(|pk| uses_suffixed(&Cookies::parse(cookie), pk, now))
+    }
 }
 
 /// Clerk's `shouldUseSuffixed()`, decision for decision.

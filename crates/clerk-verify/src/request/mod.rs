@@ -1,9 +1,14 @@
-//! Authenticating an HTTP request the way Clerk's `authenticateRequest()` does, minus handshakes:
-//! where the session token is found, which cookie wins, what the `__client_uat` cookie says,
-//! and what signed-in / signed-out means; then how a refusal is answered.
+//! Authenticating an HTTP request the way Clerk's `authenticateRequest()` does: where the
+//! session token is found, which cookie wins, what the `__client_uat` cookie says, what
+//! signed-in / signed-out means, and, for server-rendered pages, Clerk's handshake; then how a
+//! refusal is answered.
 //!
 //! - `credentials`: the `Authorization` header and the cookies, read as Clerk reads them;
-//! - here: [`Auth`] (the signed-in user), [`Authentication`] (signed in or out, and why);
+//! - here: [`Auth`] (the signed-in user), [`Authentication`] (signed in or out, and why, or a
+//!   handshake to send);
+//! - `page` and `handshake`: [`PageRequest`], a browser's page request, and [`Handshake`], the
+//!   redirect through Clerk's Frontend API that refreshes its cookies
+//!   ([`Verifier::authenticate_page`]); API requests never get one;
 //! - `step`: [`Step`], the non-blocking start every async adapter shares, with the blocking
 //!   remainder for a cold key cache;
 //! - `require`: [`Requirement`] and [`Policy`], organization roles and permissions (403);
@@ -19,10 +24,18 @@ use crate::verify::Verifier;
 use std::sync::Arc;
 
 mod credentials;
+mod handshake;
+mod page;
 mod refusal;
 mod require;
 mod step;
 
+pub use handshake::{
+    Handshake, HandshakeOptions, DEV_BROWSER_COOKIE, HANDSHAKE_NONCE_PARAM, HANDSHAKE_PARAM,
+    MAX_HANDSHAKE_REDIRECTS, REDIRECT_COUNT_COOKIE,
+};
+pub(crate) use handshake::{Io, Pages};
+pub use page::PageRequest;
 pub use refusal::Refusal;
 pub use require::{HasPermission, HasRole, Permission, Policy, Requirement, Role};
 pub use step::{Blocking, Step};
@@ -178,6 +191,9 @@ pub enum Authentication {
     SignedIn(Auth),
     /// No acceptable session token.
     SignedOut(SignedOut),
+    /// Page requests only ([`Verifier::authenticate_page`]): redirect the browser (307) to
+    /// refresh its session cookies, or back to the page once they are refreshed.
+    Handshake(Handshake),
 }
 
 /// Why a request is signed out.
@@ -263,11 +279,12 @@ impl SignedOut {
 }
 
 impl Authentication {
-    /// `"signed-in"` or `"signed-out"`: the `x-clerk-auth-status` header value.
+    /// `"signed-in"`, `"signed-out"` or `"handshake"`: the `x-clerk-auth-status` header value.
     pub fn status(&self) -> &'static str {
         match self {
             Authentication::SignedIn(_) => "signed-in",
             Authentication::SignedOut(_) => "signed-out",
+            Authentication::Handshake(_) => "handshake",
         }
     }
 
@@ -276,6 +293,7 @@ impl Authentication {
         match self {
             Authentication::SignedIn(_) => "",
             Authentication::SignedOut(s) => s.reason,
+            Authentication::Handshake(h) => h.reason(),
         }
     }
 
@@ -283,7 +301,7 @@ impl Authentication {
     pub fn auth(&self) -> Option<&Auth> {
         match self {
             Authentication::SignedIn(a) => Some(a),
-            Authentication::SignedOut(_) => None,
+            _ => None,
         }
     }
 
@@ -292,7 +310,7 @@ impl Authentication {
     pub fn into_auth(self) -> Option<Auth> {
         match self {
             Authentication::SignedIn(a) => Some(a),
-            Authentication::SignedOut(_) => None,
+            _ => None,
         }
     }
 
@@ -314,7 +332,7 @@ impl Authentication {
         match self {
             Authentication::SignedIn(a) => Ok(Some(a)),
             Authentication::SignedOut(s) if s.server_fault() => Err(s),
-            Authentication::SignedOut(_) => Ok(None),
+            Authentication::SignedOut(_) | Authentication::Handshake(_) => Ok(None),
         }
     }
 
@@ -326,6 +344,10 @@ impl Authentication {
             Authentication::SignedOut(s) => vec![
                 (AUTH_STATUS_HEADER, "signed-out"),
                 (AUTH_REASON_HEADER, s.reason()),
+            ],
+            Authentication::Handshake(h) => vec![
+                (AUTH_STATUS_HEADER, "handshake"),
+                (AUTH_REASON_HEADER, h.reason()),
             ],
         }
     }

@@ -4,7 +4,7 @@
 //! own, so actix-web, axum, Rocket and warp cannot drift apart.
 
 use crate::error::{Category, Error};
-use crate::request::{Forbidden, SignedOut, AUTH_REASON_HEADER, AUTH_STATUS_HEADER};
+use crate::request::{Forbidden, Handshake, SignedOut, AUTH_REASON_HEADER, AUTH_STATUS_HEADER};
 use serde_json::json;
 
 /// What a client is told when the key source is down: the detail is for operators (logs and
@@ -40,6 +40,8 @@ pub struct Refusal {
     challenge: Option<&'static str>,
     /// `x-clerk-auth-status`, for refusals of session authentication only.
     auth_status: Option<&'static str>,
+    /// A redirect's `location`, `cache-control` and `set-cookie` headers.
+    headers: Vec<(&'static str, String)>,
 }
 
 impl Refusal {
@@ -69,6 +71,7 @@ impl Refusal {
             detail: s.message().to_owned(),
             challenge,
             auth_status: Some("signed-out"),
+            headers: Vec::new(),
         }
     }
 
@@ -99,6 +102,7 @@ impl Refusal {
             message,
             challenge: None,
             auth_status: None,
+            headers: Vec::new(),
         }
     }
 
@@ -112,6 +116,7 @@ impl Refusal {
             detail: f.message().to_owned(),
             challenge: Some("Bearer error=\"insufficient_scope\""),
             auth_status: Some("signed-in"),
+            headers: Vec::new(),
         }
     }
 
@@ -126,6 +131,51 @@ impl Refusal {
             detail: detail.into(),
             challenge: None,
             auth_status: Some("signed-out"),
+            headers: Vec::new(),
+        }
+    }
+
+    /// A page request's handshake ([`crate::Authentication::Handshake`]): a 307 with its
+    /// `location`, `cache-control: no-store` and `set-cookie` headers.
+    pub fn from_handshake(h: &Handshake) -> Refusal {
+        let message = if h.is_completion() {
+            "the session was refreshed: back to the page"
+        } else {
+            "refreshing the session through Clerk's Frontend API"
+        };
+        Refusal {
+            status: 307,
+            error: "redirect",
+            reason: h.reason(),
+            message: message.to_owned(),
+            detail: message.to_owned(),
+            challenge: None,
+            auth_status: Some("handshake"),
+            headers: h
+                .headers()
+                .iter()
+                .filter(|(name, _)| !name.starts_with("x-clerk-auth-"))
+                .cloned()
+                .collect(),
+        }
+    }
+
+    /// A signed-out browser on a page that requires sign-in: a 307 to `location` (see
+    /// [`crate::Verifier::sign_in_redirect`]), with the signed-out reason in the debug headers.
+    pub fn sign_in_redirect(s: &SignedOut, location: String) -> Refusal {
+        let message = "sign in to see this page";
+        Refusal {
+            status: 307,
+            error: "redirect",
+            reason: s.reason(),
+            message: message.to_owned(),
+            detail: format!("{message}: {}", s.message()),
+            challenge: None,
+            auth_status: Some("signed-out"),
+            headers: vec![
+                ("location", location),
+                ("cache-control", "no-store".to_owned()),
+            ],
         }
     }
 
@@ -135,7 +185,7 @@ impl Refusal {
     }
 
     /// The body's `error` member: `unauthorized`, `forbidden`, `bad_request`,
-    /// `service_unavailable` or `internal_server_error`.
+    /// `service_unavailable`, `internal_server_error`, or `redirect` (307).
     pub fn error(&self) -> &'static str {
         self.error
     }
@@ -167,12 +217,19 @@ impl Refusal {
     pub fn debug_headers(&self) -> Vec<(&'static str, &'static str)> {
         match self.auth_status {
             None => Vec::new(),
-            Some(status @ "signed-out") => vec![
+            Some(status @ ("signed-out" | "handshake")) => vec![
                 (AUTH_STATUS_HEADER, status),
                 (AUTH_REASON_HEADER, self.reason),
             ],
             Some(status) => vec![(AUTH_STATUS_HEADER, status)],
         }
+    }
+
+    /// Further headers to send, in order (names lower case): a redirect's `location`,
+    /// `cache-control` and `set-cookie`s (several `set-cookie`s must each be sent). Empty for
+    /// anything but a redirect.
+    pub fn headers(&self) -> &[(&'static str, String)] {
+        &self.headers
     }
 
     /// `{"error":...,"reason":...,"message":...}`.

@@ -2,7 +2,7 @@
 //! in memory, and otherwise hand the rest to the runtime's blocking pool, with a safe answer if
 //! that task never completes.
 
-use crate::request::{Authentication, SessionToken};
+use crate::request::{Authentication, Io, PageRequest, SessionToken};
 use crate::verify::Verifier;
 use std::borrow::Cow;
 use std::fmt;
@@ -21,24 +21,34 @@ pub enum Step {
     Blocking(Blocking),
 }
 
-/// The blocking remainder of an authentication: verification with a key fetch.
+/// The blocking remainder of an authentication: verification with a key fetch (or, for a
+/// page, a handshake nonce exchange).
 pub struct Blocking {
     verifier: Verifier,
-    token: SessionToken,
+    work: Work,
+}
+
+#[derive(Debug)]
+enum Work {
+    Token(SessionToken),
+    Page(Box<PageRequest>),
 }
 
 impl Blocking {
     /// Verifies the token, fetching keys (may block on network I/O, bounded by the remote
     /// options' timeout). Call it on a blocking thread (`spawn_blocking`, `web::block`).
     pub fn run(self) -> Authentication {
-        self.verifier.authenticate(&self.token)
+        match self.work {
+            Work::Token(token) => self.verifier.authenticate(&token),
+            Work::Page(page) => self.verifier.authenticate_page(&page),
+        }
     }
 }
 
 impl fmt::Debug for Blocking {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Blocking")
-            .field("token", &self.token)
+            .field("work", &self.work)
             .finish_non_exhaustive()
     }
 }
@@ -109,7 +119,20 @@ impl Verifier {
             Some(done) => Step::Done(done),
             None => Step::Blocking(Blocking {
                 verifier: self.clone(),
-                token,
+                work: Work::Token(token),
+            }),
+        }
+    }
+
+    /// [`Verifier::authenticate_page`] without blocking: the answer at once when no I/O is
+    /// needed, else a [`Step::Blocking`] (key fetch, handshake nonce exchange) to run on the
+    /// blocking pool, e.g. with [`Step::finish`]. Page adapters call this.
+    pub fn authenticate_page_step(&self, page: PageRequest) -> Step {
+        match self.page_flow(&page, Io::Never) {
+            Some(done) => Step::Done(done),
+            None => Step::Blocking(Blocking {
+                verifier: self.clone(),
+                work: Work::Page(Box::new(page)),
             }),
         }
     }

@@ -1,0 +1,538 @@
+//! Clerk's handshake for server-rendered pages, through the public API, against the dev
+//! issuer's emulated Frontend API and Backend API over real HTTP on 127.0.0.1. The test plays
+//! the app: it calls `authenticate_page` and applies what comes back, as an adapter would.
+
+use clerk_dev::{fixtures, now_unix, Browser, FrontendApi, JwksServer, TokenBuilder};
+use clerk_verify::request::{HandshakeOptions, PageRequest};
+use clerk_verify::{Authentication, Verifier, VerifyOptions};
+use std::sync::Arc;
+
+const APP: &str = "http://127.0.0.1:3000";
+
+struct Instance {
+    server: JwksServer,
+    fapi: Arc<FrontendApi>,
+    pk: String,
+}
+
+fn instance(secret: Option<&str>) -> Instance {
+    let key = fixtures::rsa2048();
+    let server = JwksServer::start_with(key.jwks_json());
+    let mut fapi = FrontendApi::new(key.clone());
+    if let Some(secret) = secret {
+        fapi = fapi.secret_key(secret);
+    }
+    let fapi = server.serve_frontend_api(fapi);
+    let pk = clerk_dev::publishable_key(&format!("127.0.0.1:{}", server.port()), false);
+    Instance { server, fapi, pk }
+}
+
+fn verifier(i: &Instance, handshake: HandshakeOptions) -> Verifier {
+    Verifier::from_jwks(
+        &fixtures::rsa2048().jwks_json(),
+        VerifyOptions::default()
+            .publishable_key(&i.pk)
+            .authorized_parties([APP])
+            .handshake(handshake),
+    )
+    .unwrap()
+}
+
+impl Instance {
+    /// A session token of this instance (its `iss` is the host the publishable key names).
+    fn session(&self, sub: &str, iat: i64) -> String {
+        issued(sub, iat, &self.server.url())
+    }
+}
+
+fn issued(sub: &str, iat: i64, iss: &str) -> String {
+    TokenBuilder::session(sub, iat)
+        .claim("iss", iss)
+        .claim("azp", APP)
+        .claim("exp", iat + 60)
+        .sign(fixtures::rsa2048())
+}
+
+fn navigate(url: &str, cookie: &str) -> PageRequest {
+    PageRequest::new("GET", url)
+        .cookie(cookie)
+        .sec_fetch_dest("document")
+        .accept("text/html")
+}
+
+/// The `Set-Cookie` values of an answer, applied to a cookie header.
+fn apply(cookie: &str, set_cookies: &[String]) -> String {
+    let mut jar: Vec<(String, String)> = cookie
+        .split("; ")
+        .filter_map(|p| p.split_once('='))
+        .map(|(n, v)| (n.to_owned(), v.to_owned()))
+        .collect();
+    for c in set_cookies {
+        let (pair, attrs) = c.split_once(';').unwrap_or((c, ""));
+        let (name, value) = pair.split_once('=').unwrap();
+        jar.retain(|(n, _)| n != name);
+        if !attrs.to_ascii_lowercase().contains("max-age=0") {
+            jar.push((name.to_owned(), value.to_owned()));
+        }
+    }
+    jar.iter()
+        .map(|(n, v)| format!("{n}={v}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn set_cookies(a: &Authentication) -> Vec<String> {
+    a.handshake()
+        .unwrap()
+        .headers()
+        .iter()
+        .filter(|(n, _)| *n == "set-cookie")
+        .map(|(_, v)| v.clone())
+        .collect()
+}
+
+/// The Frontend API's redirect back to the app for a handshake `location`.
+fn through_fapi(location: &str) -> String {
+    let reply = Browser::new().get(location).unwrap();
+    assert_eq!(reply.status, 307, "{}", reply.body);
+    reply.header("location").unwrap().to_owned()
+}
+
+#[test]
+fn an_expired_cookie_is_refreshed_through_a_handshake_token() {
+    let i = instance(None);
+    let v = verifier(&i, HandshakeOptions::default());
+    let now = now_unix();
+    let cookie = format!(
+        "__session={}; __client_uat={}",
+        i.session("user_1", now - 120),
+        now - 120
+    );
+
+    // 1. The page: a 307 to the Frontend API with Clerk's parameters and the loop counter.
+    let first = v.authenticate_page(&navigate(&format!("{APP}/dash?tab=2"), &cookie));
+    let h = first.handshake().expect("a handshake");
+    assert_eq!(
+        h.reason(),
+        "session-token-expired-refresh-non-eligible-no-refresh-cookie"
+    );
+    let to = format!("{}/v1/client/handshake?redirect_url=", i.server.url());
+    assert!(h.location().starts_with(&to), "{}", h.location());
+    assert!(h
+        .location()
+        .contains("redirect_url=http%3A%2F%2F127.0.0.1%3A3000%2Fdash%3Ftab%3D2"));
+    assert!(h
+        .location()
+        .contains("__clerk_hs_reason=session-token-expired"));
+    assert!(!h.location().contains("format=nonce"));
+    assert!(h
+        .headers()
+        .contains(&("cache-control", "no-store".to_owned())));
+    assert_eq!(
+        set_cookies(&first),
+        ["__clerk_redirect_count=1; SameSite=Lax; HttpOnly; Max-Age=2"]
+    );
+    assert_eq!(first.status(), "handshake");
+
+    // 2. The Frontend API sends the browser back with a signed handshake token.
+    let back = through_fapi(h.location());
+    assert!(back.starts_with(&format!("{APP}/dash?tab=2&__clerk_handshake=")));
+
+    // 3. The app verifies it, sets Clerk's cookies and redirects to the clean URL.
+    let done = v.authenticate_page(&navigate(&back, &cookie));
+    let h = done.handshake().expect("completion");
+    assert!(h.is_completion());
+    assert_eq!(h.reason(), "handshake-complete");
+    assert_eq!(h.location(), format!("{APP}/dash?tab=2"));
+    let refreshed = apply(&cookie, &set_cookies(&done));
+
+    // 4. Signed in with the new cookies.
+    let page = v.authenticate_page(&navigate(&format!("{APP}/dash?tab=2"), &refreshed));
+    assert_eq!(page.auth().expect("signed in").user_id(), "user_1");
+
+    // Replaying the handshake is refused and applies nothing.
+    let replay = v.authenticate_page(&navigate(&back, &cookie));
+    assert_eq!(replay.reason(), "handshake-invalid");
+    assert!(replay.handshake().is_none() && replay.auth().is_none());
+    assert_eq!(i.fapi.handshakes(), 1);
+}
+
+#[test]
+fn nonces_are_exchanged_with_the_backend_api_once() {
+    let i = instance(Some("sk_test_handshake"));
+    let v = verifier(
+        &i,
+        HandshakeOptions::default()
+            .secret_key("sk_test_handshake")
+            .api_url(i.server.url()),
+    );
+    let now = now_unix();
+    let cookie = format!(
+        "__session={}; __client_uat={}",
+        i.session("user_2", now - 120),
+        now - 120
+    );
+    let page = navigate(&format!("{APP}/"), &cookie);
+    let h = v.authenticate_page(&page);
+    let location = h.handshake().unwrap().location().to_owned();
+    assert!(location.contains("format=nonce"));
+    let back = through_fapi(&location);
+    assert!(back.contains("__clerk_handshake_nonce="), "{back}");
+
+    // Without blocking the nonce cannot be exchanged: the step says so.
+    let returning = navigate(&back, &cookie);
+    assert!(matches!(
+        v.authenticate_page_step(returning.clone()),
+        clerk_verify::request::Step::Blocking(_)
+    ));
+    let done = v.authenticate_page(&returning);
+    assert!(
+        done.handshake().unwrap().is_completion(),
+        "{}",
+        done.reason()
+    );
+    assert_eq!(i.fapi.exchanges(), 1);
+    let refreshed = apply(&cookie, &set_cookies(&done));
+    assert_eq!(
+        v.authenticate_page(&navigate(&format!("{APP}/"), &refreshed))
+            .auth()
+            .unwrap()
+            .user_id(),
+        "user_2"
+    );
+    // A used nonce is refused before it reaches the Backend API again.
+    assert_eq!(
+        v.authenticate_page(&returning).reason(),
+        "handshake-invalid"
+    );
+    assert_eq!(i.fapi.exchanges(), 1);
+
+    // An unknown nonce: the Backend API refuses it (400).
+    let forged = navigate(
+        &format!("{APP}/?__clerk_handshake_nonce=nonce_forged"),
+        &cookie,
+    );
+    let refused = v.authenticate_page(&forged);
+    assert_eq!(refused.reason(), "handshake-invalid");
+    // A wrong secret key is the server's configuration, not the browser's fault.
+    let wrong = verifier(
+        &i,
+        HandshakeOptions::default()
+            .secret_key("sk_test_wrong")
+            .api_url(i.server.url()),
+    );
+    let back = through_fapi(&location);
+    let a = wrong.authenticate_page(&navigate(&back, &cookie));
+    assert_eq!(a.reason(), "secret-key-invalid");
+}
+
+#[test]
+fn forged_expired_and_foreign_handshakes_are_refused() {
+    let i = instance(None);
+    let v = verifier(&i, HandshakeOptions::default());
+    let now = now_unix();
+    let fresh = i.session("user_3", now);
+    let directives = vec![
+        format!("__session={fresh}; Path=/"),
+        format!("__client_uat={now}; Path=/"),
+    ];
+    let handshake = |key: &clerk_dev::DevKey, exp: i64, cat: Option<&str>| {
+        let mut b = TokenBuilder::empty()
+            .header("typ", "JWT")
+            .claim("handshake", directives.clone())
+            .claim("iat", now - 10)
+            .claim("exp", exp);
+        if let Some(cat) = cat {
+            b = b.header("cat", cat);
+        }
+        b.sign(key)
+    };
+    let at = |token: String| navigate(&format!("{APP}/?__clerk_handshake={token}"), "");
+    // Genuine: accepted.
+    let ok = v.authenticate_page(&at(handshake(fixtures::rsa2048(), now + 60, None)));
+    assert!(ok.handshake().unwrap().is_completion(), "{}", ok.reason());
+    for (what, token) in [
+        (
+            "another key",
+            handshake(fixtures::rsa2048_b(), now + 60, None),
+        ),
+        ("expired", handshake(fixtures::rsa2048(), now - 1, None)),
+        (
+            "a JWT template",
+            handshake(fixtures::rsa2048(), now + 60, Some("cl_B7d4PD222AAA")),
+        ),
+        ("garbage", "not.a.token".to_owned()),
+    ] {
+        let a = v.authenticate_page(&at(token));
+        assert_eq!(a.reason(), "handshake-invalid", "{what}");
+        assert!(a.auth().is_none() && a.handshake().is_none(), "{what}");
+    }
+    // A tampered payload fails the signature.
+    let genuine = handshake(fixtures::rsa2048(), now + 60, None);
+    let mut parts: Vec<String> = genuine.split('.').map(str::to_owned).collect();
+    parts[1] = clerk_dev::b64url(br#"{"handshake":["__session=x; Path=/"],"exp":9999999999}"#);
+    assert_eq!(
+        v.authenticate_page(&at(parts.join("."))).reason(),
+        "handshake-invalid"
+    );
+    // A handshake whose session token is not valid here (expired) applies nothing.
+    let stale = vec![format!("__session={}; Path=/", i.session("u", now - 300))];
+    let t = TokenBuilder::empty()
+        .claim("handshake", stale)
+        .claim("exp", now + 60)
+        .sign(fixtures::rsa2048());
+    assert_eq!(v.authenticate_page(&at(t)).reason(), "handshake-invalid");
+}
+
+#[test]
+fn only_clerk_cookies_are_applied() {
+    let i = instance(None);
+    let v = verifier(&i, HandshakeOptions::default());
+    let now = now_unix();
+    let fresh = i.session("user_4", now);
+    i.fapi.force_directives(Some(vec![
+        format!("__session={fresh}; Path=/; SameSite=Lax"),
+        format!("__client_uat={now}; Path=/"),
+        "admin=1; Path=/".to_owned(),
+        "__session_evil\u{1}=1".to_owned(),
+    ]));
+    let cookie = format!("__client_uat={now}");
+    let h = v.authenticate_page(&navigate(&format!("{APP}/"), &cookie));
+    assert_eq!(h.reason(), "client-uat-but-no-session-token");
+    let back = through_fapi(h.handshake().unwrap().location());
+    let done = v.authenticate_page(&navigate(&back, &cookie));
+    let cookies = set_cookies(&done);
+    assert_eq!(cookies.len(), 2, "{cookies:?}");
+    assert!(cookies.iter().all(|c| !c.starts_with("admin")));
+}
+
+#[test]
+fn cookie_states_that_start_a_handshake() {
+    let i = instance(None);
+    let v = verifier(&i, HandshakeOptions::default());
+    let now = now_unix();
+    let token = i.session("user_5", now - 30);
+    let cases = [
+        (
+            format!("__session={token}"),
+            "session-token-but-no-client-uat",
+        ),
+        (
+            format!("__client_uat={now}"),
+            "client-uat-but-no-session-token",
+        ),
+        (
+            format!("__session={token}; __client_uat={now}"),
+            "session-token-iat-before-client-uat",
+        ),
+        (
+            format!(
+                "__session={}; __client_uat={}",
+                i.session("u", now + 3600),
+                now - 60
+            ),
+            "session-token-nbf",
+        ),
+    ];
+    for (cookie, reason) in &cases {
+        let page = v.authenticate_page(&navigate(&format!("{APP}/"), cookie));
+        assert_eq!(page.reason(), *reason, "{cookie}");
+        assert!(page.handshake().is_some(), "{cookie}");
+        // The same request from a script (fetch) is signed out, as an API request.
+        let api = PageRequest::new("GET", &format!("{APP}/"))
+            .cookie(cookie)
+            .sec_fetch_dest("empty");
+        let a = v.authenticate_page(&api);
+        assert!(a.handshake().is_none() && a.auth().is_none(), "{cookie}");
+        assert_eq!(
+            a.reason(),
+            v.authenticate_request(None, Some(cookie)).reason()
+        );
+        // So is a POST navigation (the Frontend API only takes GET).
+        let post = PageRequest::new("POST", &format!("{APP}/"))
+            .cookie(cookie)
+            .sec_fetch_dest("document");
+        assert!(v.authenticate_page(&post).handshake().is_none());
+    }
+    // No cookies at all: plainly signed out, no handshake.
+    let none = v.authenticate_page(&navigate(&format!("{APP}/"), ""));
+    assert_eq!(none.reason(), "session-token-and-uat-missing");
+    // A valid cookie: signed in without a detour.
+    let good = format!(
+        "__session={}; __client_uat={}",
+        i.session("user_5", now),
+        now - 5
+    );
+    assert!(v.authenticate_page(&navigate(APP, &good)).auth().is_some());
+    // A bearer header is the header flow: signed in, never redirected.
+    let header = PageRequest::new("GET", APP)
+        .authorization(format!("Bearer {}", i.session("user_5", now)))
+        .sec_fetch_dest("document");
+    assert!(v.authenticate_page(&header).auth().is_some());
+}
+
+#[test]
+fn redirect_loops_stop_after_clerks_limit() {
+    let i = instance(None);
+    let v = verifier(&i, HandshakeOptions::default());
+    let now = now_unix();
+    let cookie = format!(
+        "__session={}; __client_uat={now}",
+        i.session("u", now - 600)
+    );
+    for count in 0..3 {
+        let c = format!("{cookie}; __clerk_redirect_count={count}");
+        let a = v.authenticate_page(&navigate(APP, &c));
+        assert_eq!(
+            set_cookies(&a)[0],
+            format!(
+                "__clerk_redirect_count={}; SameSite=Lax; HttpOnly; Max-Age=2",
+                count + 1
+            )
+        );
+    }
+    let c = format!("{cookie}; __clerk_redirect_count=3");
+    let a = v.authenticate_page(&navigate(APP, &c));
+    assert!(a.handshake().is_none());
+    assert_eq!(a.reason(), "session-token-iat-before-client-uat");
+}
+
+#[test]
+fn a_revoked_session_comes_back_signed_out() {
+    let i = instance(None);
+    let v = verifier(&i, HandshakeOptions::default());
+    let now = now_unix();
+    let token = TokenBuilder::session("user_6", now - 120)
+        .claim("iss", i.server.url())
+        .claim("sid", "sess_revoked")
+        .claim("azp", APP)
+        .sign(fixtures::rsa2048());
+    i.fapi.revoke("sess_revoked");
+    let cookie = format!("__session={token}; __client_uat={}", now - 120);
+    let h = v.authenticate_page(&navigate(APP, &cookie));
+    let back = through_fapi(h.handshake().unwrap().location());
+    let done = v.authenticate_page(&navigate(&back, &cookie));
+    let after = apply(&cookie, &set_cookies(&done));
+    assert!(!after.contains("__session="), "{after}");
+    assert!(after.contains("__client_uat=0"));
+    let page = v.authenticate_page(&navigate(APP, &after));
+    assert_eq!(page.reason(), "session-token-and-uat-missing");
+}
+
+#[test]
+fn frontend_api_from_options() {
+    let pk_dev = clerk_dev::publishable_key("fond-koala-12.clerk.accounts.dev", false);
+    let pk_live = clerk_dev::publishable_key("clerk.example.com", true);
+    let now = now_unix();
+    let location = |pk: &str, opts: HandshakeOptions| {
+        let host = clerk_verify::remote::PublishableKey::parse(pk).unwrap();
+        let iss = format!("https://{}", host.frontend_api_host());
+        let cookie = format!(
+            "__session={}; __client_uat={now}",
+            issued("u", now - 60, &iss)
+        );
+        let v = Verifier::from_jwks(
+            &fixtures::rsa2048().jwks_json(),
+            VerifyOptions::default().publishable_key(pk).handshake(opts),
+        )
+        .unwrap();
+        let page = navigate("https://app.example.com/x", &cookie);
+        v.authenticate_page(&page)
+            .handshake()
+            .unwrap()
+            .location()
+            .to_owned()
+    };
+    assert!(location(&pk_dev, HandshakeOptions::default())
+        .starts_with("https://fond-koala-12.clerk.accounts.dev/v1/client/handshake?"));
+    assert!(
+        location(&pk_dev, HandshakeOptions::default().proxy_url("/__clerk"))
+            .starts_with("https://app.example.com/__clerk/v1/client/handshake?")
+    );
+    assert!(location(
+        &pk_live,
+        HandshakeOptions::default().proxy_url("https://proxy.example.com/clerk/")
+    )
+    .starts_with("https://proxy.example.com/clerk/v1/client/handshake?"));
+    let satellite = HandshakeOptions::default()
+        .is_satellite(true)
+        .domain("satellite.example");
+    assert!(location(&pk_live, satellite.clone())
+        .starts_with("https://clerk.satellite.example/v1/client/handshake?"));
+
+    let build = |pk: Option<&str>, opts: HandshakeOptions| {
+        let mut o = VerifyOptions::default().handshake(opts);
+        if let Some(pk) = pk {
+            o = o.publishable_key(pk);
+        }
+        Verifier::from_jwks(&fixtures::rsa2048().jwks_json(), o).map(|_| ())
+    };
+    let config = |r: Result<(), clerk_verify::Error>| r.unwrap_err().reason();
+    assert_eq!(
+        config(build(None, HandshakeOptions::default())),
+        "config-invalid"
+    );
+    assert_eq!(
+        config(build(
+            Some(&pk_live),
+            HandshakeOptions::default().is_satellite(true)
+        )),
+        "config-invalid"
+    );
+    // A development satellite also needs the primary's sign-in page.
+    assert_eq!(
+        config(build(Some(&pk_dev), satellite.clone())),
+        "config-invalid"
+    );
+    assert!(build(
+        Some(&pk_dev),
+        satellite.sign_in_url("https://primary.example/sign-in")
+    )
+    .is_ok());
+    assert_eq!(
+        config(build(
+            Some(&pk_dev),
+            HandshakeOptions::default().proxy_url("proxy")
+        )),
+        "config-invalid"
+    );
+}
+
+#[test]
+fn sign_in_redirects_carry_the_page() {
+    let i = instance(None);
+    let v = verifier(
+        &i,
+        HandshakeOptions::default().sign_in_url("https://accounts.example.com/sign-in"),
+    );
+    let page = navigate(&format!("{APP}/dashboard?x=1"), "");
+    assert_eq!(
+        v.sign_in_redirect(&page).unwrap(),
+        "https://accounts.example.com/sign-in?redirect_url=http%3A%2F%2F127.0.0.1%3A3000%2Fdashboard%3Fx%3D1"
+    );
+    let relative = verifier(&i, HandshakeOptions::default().sign_in_url("/sign-in"));
+    assert!(relative
+        .sign_in_redirect(&page)
+        .unwrap()
+        .starts_with(&format!("{APP}/sign-in?redirect_url=")));
+    assert!(verifier(&i, HandshakeOptions::default())
+        .sign_in_redirect(&page)
+        .is_none());
+}
+
+#[test]
+fn without_handshake_options_pages_are_answered_like_api_requests() {
+    let v =
+        Verifier::from_jwks(&fixtures::rsa2048().jwks_json(), VerifyOptions::default()).unwrap();
+    let now = now_unix();
+    let cookie = format!(
+        "__session={}; __client_uat={}",
+        issued("u", now - 120, APP),
+        now - 120
+    );
+    let a = v.authenticate_page(&navigate(APP, &cookie));
+    assert_eq!(a.reason(), "token-expired");
+    // Handshake parameters are ignored entirely.
+    let a = v.authenticate_page(&navigate(&format!("{APP}/?__clerk_handshake=x"), ""));
+    assert_eq!(a.reason(), "session-token-and-uat-missing");
+}
