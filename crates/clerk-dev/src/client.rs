@@ -68,7 +68,8 @@ pub(crate) fn exchange(
     let framed = headers.iter().any(|(n, _)| {
         n.eq_ignore_ascii_case("content-length") || n.eq_ignore_ascii_case("transfer-encoding")
     });
-    if !framed && !(method == "GET" && body.is_empty()) {
+    let bodiless_get = method == "GET" && body.is_empty();
+    if !framed && !bodiless_get {
         head.push_str(&format!("Content-Length: {}\r\n", body.len()));
     }
     for (name, value) in headers {

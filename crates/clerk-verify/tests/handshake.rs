@@ -536,3 +536,78 @@ fn without_handshake_options_pages_are_answered_like_api_requests() {
     let a = v.authenticate_page(&navigate(&format!("{APP}/?__clerk_handshake=x"), ""));
     assert_eq!(a.reason(), "session-token-and-uat-missing");
 }
+
+#[test]
+fn what_pages_answer() {
+    let i = instance(None);
+    let with_sign_in = verifier(&i, HandshakeOptions::default().sign_in_url("/sign-in"));
+    let without = verifier(&i, HandshakeOptions::default());
+    let now = now_unix();
+    let page = navigate(&format!("{APP}/dashboard"), "");
+    // Signed out: a page serving everyone renders; one requiring sign-in redirects, or 401.
+    let out = with_sign_in.authenticate_page(&page);
+    assert!(matches!(out.clone().into_page(), Ok(None)));
+    let r = out.require_sign_in(&with_sign_in, &page).unwrap_err();
+    assert_eq!((r.status(), r.error()), (307, "redirect"));
+    assert_eq!(
+        r.headers()[0],
+        (
+            "location",
+            format!("{APP}/sign-in?redirect_url=http%3A%2F%2F127.0.0.1%3A3000%2Fdashboard")
+        )
+    );
+    assert_eq!(r.debug_headers()[0], ("x-clerk-auth-status", "signed-out"));
+    let r = without
+        .authenticate_page(&page)
+        .require_sign_in(&without, &page)
+        .unwrap_err();
+    assert_eq!((r.status(), r.headers().len()), (401, 0));
+    // A handshake is a 307 whatever the page, with its cookies; never a rendered page.
+    let stale = navigate(
+        APP,
+        &format!("__session={}; __client_uat={now}", i.session("u", now - 100)),
+    );
+    let h = with_sign_in.authenticate_page(&stale);
+    let r = h.clone().into_page().unwrap_err();
+    assert_eq!(r.status(), 307);
+    assert!(r.headers().iter().any(|(n, v)| *n == "set-cookie" && v.starts_with("__clerk_redirect_count=1")));
+    assert_eq!(
+        r.debug_headers(),
+        [
+            ("x-clerk-auth-status", "handshake"),
+            ("x-clerk-auth-reason", "session-token-iat-before-client-uat")
+        ]
+    );
+    let r = h.require_sign_in(&with_sign_in, &stale).unwrap_err();
+    assert!(r.headers()[0].1.contains("/v1/client/handshake?"));
+    // Signed in: both render.
+    let good = navigate(
+        APP,
+        &format!("__session={}; __client_uat={}", i.session("u", now), now - 1),
+    );
+    let a = with_sign_in.authenticate_page(&good);
+    assert_eq!(a.clone().into_page().unwrap().unwrap().user_id(), "u");
+    assert_eq!(a.require_sign_in(&with_sign_in, &good).unwrap().user_id(), "u");
+}
+
+#[test]
+fn an_outage_is_never_a_signed_out_page() {
+    let i = instance(None);
+    i.server.set_fault(clerk_dev::Fault::Status(500));
+    let v = Verifier::new(
+        clerk_verify::remote::RemoteKeys::from_jwks_url(&i.server.jwks_url(), Default::default())
+            .unwrap(),
+        VerifyOptions::default()
+            .publishable_key(&i.pk)
+            .handshake(HandshakeOptions::default().sign_in_url("/sign-in")),
+    )
+    .unwrap();
+    let now = now_unix();
+    let page = navigate(
+        APP,
+        &format!("__session={}; __client_uat={}", i.session("u", now), now - 1),
+    );
+    let a = v.authenticate_page(&page);
+    assert_eq!(a.clone().into_page().unwrap_err().status(), 503);
+    assert_eq!(a.require_sign_in(&v, &page).unwrap_err().status(), 503);
+}

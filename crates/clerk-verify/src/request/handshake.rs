@@ -498,7 +498,9 @@ impl crate::Verifier {
     ///     VerifyOptions::default().publishable_key(pk).handshake(HandshakeOptions::default()),
     /// )?;
     /// // The browser comes back after two minutes: its cookie token has expired.
-    /// let old = clerk_dev::TokenBuilder::session("user_1", now - 120).sign(key);
+    /// let old = clerk_dev::TokenBuilder::session("user_1", now - 120)
+    ///     .claim("iss", "https://fond-koala-12.clerk.accounts.dev")
+    ///     .sign(key);
     /// let page = PageRequest::new("GET", "http://localhost:3000/")
     ///     .cookie(format!("__session={old}; __client_uat={}", now - 120))
     ///     .sec_fetch_dest("document");

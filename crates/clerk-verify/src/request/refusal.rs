@@ -33,15 +33,15 @@ pub struct Refusal {
     status: u16,
     error: &'static str,
     reason: &'static str,
-    /// For the client.
-    message: String,
+    /// For the client. (Boxed strings keep a `Refusal`, carried in every adapter's `Err`, small.)
+    message: Box<str>,
     /// For the operator's log: equal to `message` except for 500 and 503.
-    detail: String,
+    detail: Box<str>,
     challenge: Option<&'static str>,
     /// `x-clerk-auth-status`, for refusals of session authentication only.
     auth_status: Option<&'static str>,
     /// A redirect's `location`, `cache-control` and `set-cookie` headers.
-    headers: Vec<(&'static str, String)>,
+    headers: Box<[(&'static str, String)]>,
 }
 
 impl Refusal {
@@ -67,11 +67,11 @@ impl Refusal {
             status,
             error,
             reason: s.reason(),
-            message: message.to_owned(),
-            detail: s.message().to_owned(),
+            message: message.into(),
+            detail: s.message().into(),
             challenge,
             auth_status: Some("signed-out"),
-            headers: Vec::new(),
+            headers: Box::default(),
         }
     }
 
@@ -98,11 +98,11 @@ impl Refusal {
             status: 400,
             error: "bad_request",
             reason: e.reason(),
-            detail: message.clone(),
-            message,
+            detail: message.clone().into(),
+            message: message.into(),
             challenge: None,
             auth_status: None,
-            headers: Vec::new(),
+            headers: Box::default(),
         }
     }
 
@@ -112,11 +112,11 @@ impl Refusal {
             status: 403,
             error: "forbidden",
             reason: f.reason(),
-            message: f.message().to_owned(),
-            detail: f.message().to_owned(),
+            message: f.message().into(),
+            detail: f.message().into(),
             challenge: Some("Bearer error=\"insufficient_scope\""),
             auth_status: Some("signed-in"),
-            headers: Vec::new(),
+            headers: Box::default(),
         }
     }
 
@@ -127,11 +127,11 @@ impl Refusal {
             status: 500,
             error: "internal_server_error",
             reason,
-            message: MISCONFIGURED_MESSAGE.to_owned(),
-            detail: detail.into(),
+            message: MISCONFIGURED_MESSAGE.into(),
+            detail: detail.into().into(),
             challenge: None,
             auth_status: Some("signed-out"),
-            headers: Vec::new(),
+            headers: Box::default(),
         }
     }
 
@@ -147,8 +147,8 @@ impl Refusal {
             status: 307,
             error: "redirect",
             reason: h.reason(),
-            message: message.to_owned(),
-            detail: message.to_owned(),
+            message: message.into(),
+            detail: message.into(),
             challenge: None,
             auth_status: Some("handshake"),
             headers: h
@@ -168,14 +168,14 @@ impl Refusal {
             status: 307,
             error: "redirect",
             reason: s.reason(),
-            message: message.to_owned(),
-            detail: format!("{message}: {}", s.message()),
+            message: message.into(),
+            detail: format!("{message}: {}", s.message()).into(),
             challenge: None,
             auth_status: Some("signed-out"),
-            headers: vec![
+            headers: Box::new([
                 ("location", location),
                 ("cache-control", "no-store".to_owned()),
-            ],
+            ]),
         }
     }
 
@@ -234,7 +234,7 @@ impl Refusal {
 
     /// `{"error":...,"reason":...,"message":...}`.
     pub fn json_body(&self) -> String {
-        json!({"error": self.error, "reason": self.reason, "message": self.message}).to_string()
+        json!({"error": self.error, "reason": self.reason, "message": &*self.message}).to_string()
     }
 }
 
