@@ -5,7 +5,7 @@
 
 use crate::error::{ClerkError, LOG_TARGET};
 use actix_web::dev::Payload;
-use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use clerk_verify::request::PageRequest;
 use clerk_verify::{Auth, Authentication, Verifier};
 use futures_util::future::LocalBoxFuture;
@@ -93,8 +93,14 @@ impl FromRequest for RequireSignIn {
     }
 }
 
-/// Authenticates a page request: inline when nothing needs I/O, on actix's blocking pool for a
-/// key fetch or a handshake nonce exchange.
+/// A page request's authentication, kept apart from the API extractors' (which never see a
+/// handshake): a returning handshake is good once, so two page extractors on one request must
+/// share one answer.
+#[derive(Clone)]
+struct PageAuthentication(PageRequest, Authentication);
+
+/// Authenticates a page request once: inline when nothing needs I/O, on actix's blocking pool
+/// for a key fetch or a handshake nonce exchange.
 async fn authenticate_page(
     req: &HttpRequest,
 ) -> Result<(Verifier, PageRequest, Authentication), ClerkError> {
@@ -105,6 +111,9 @@ async fn authenticate_page(
         );
         return Err(ClerkError::verifier_missing());
     };
+    if let Some(PageAuthentication(page, known)) = req.extensions().get::<PageAuthentication>() {
+        return Ok((verifier, page.clone(), known.clone()));
+    }
     let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
     let headers = req
         .headers()
@@ -115,5 +124,7 @@ async fn authenticate_page(
         .authenticate_page_step(page.clone())
         .finish(web::block)
         .await;
+    req.extensions_mut()
+        .insert(PageAuthentication(page.clone(), authentication.clone()));
     Ok((verifier, page, authentication))
 }

@@ -228,7 +228,7 @@ impl Deref for Authenticated {
     }
 }
 
-fn verifier<'a, S: 'static>(parts: &'a Parts, state: &'a S) -> Option<&'a Verifier> {
+pub(crate) fn verifier<'a, S: 'static>(parts: &'a Parts, state: &'a S) -> Option<&'a Verifier> {
     // A state of another type cannot be asked for a Verifier without a `FromRef` bound, which
     // would make every extractor unusable in routers whose state has no Verifier (the layer's
     // case); such apps add the layer or an `Extension`.

@@ -15,6 +15,10 @@
 //!   extractors, adds `x-clerk-auth-status` / `x-clerk-auth-reason` to the responses of
 //!   authenticated requests (optional routes included), and can require sign-in, or a
 //!   [`Policy`], for a whole router.
+//! - [`ClerkPage`] and [`RequireSignIn`]: for server-rendered pages, with Clerk's handshake (a
+//!   browser whose session cookie expired is refreshed through Clerk's Frontend API, not shown
+//!   a signed-out page) and, for `RequireSignIn`, a redirect to the sign-in page. A page's
+//!   authentication is kept apart from the API extractors', which never redirect.
 //! - [`ClerkWebhook`]: a Clerk webhook delivery, its raw body read under the cap, its Svix
 //!   signature verified and its event typed; 400 with the reason otherwise.
 //!
@@ -81,11 +85,13 @@
 
 mod extract;
 mod layer;
+mod page;
 mod rejection;
 mod webhook;
 
 pub use clerk_verify::request::{Permission, Policy, Requirement, Role};
 pub use extract::{authenticate, ClerkAuth, Require, RequirePermission, RequireRole};
 pub use layer::{ClerkLayer, ClerkService};
+pub use page::{ClerkPage, RequireSignIn};
 pub use rejection::ClerkRejection;
 pub use webhook::ClerkWebhook;

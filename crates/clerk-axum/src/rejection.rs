@@ -31,6 +31,7 @@ pub(crate) const VERIFIER_MISSING_FIX: &str = "no clerk_verify::Verifier in the 
 /// | 403 | `forbidden` | `Bearer error="insufficient_scope"` | signed in, but a role or permission requirement failed |
 /// | 503 | `service_unavailable` | none | the key source is down (`jwk-remote-failed-to-load`, ...), or the verification task did not complete |
 /// | 500 | `internal_server_error` | none | the verifier is misconfigured or missing |
+/// | 307 | `redirect` | none | page routes only ([`crate::ClerkPage`], [`crate::RequireSignIn`]): Clerk's handshake, or the sign-in page; `Location`, `Cache-Control: no-store` and any `Set-Cookie` |
 ///
 /// The message says what to fix; it never contains the token. For 500 and 503 it is generic:
 /// the cause goes to the log ([`Refusal::detail`]).
@@ -122,6 +123,12 @@ impl IntoResponse for ClerkRejection {
             headers.insert(WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
         }
         set_debug_headers(headers, &refusal.debug_headers());
+        // A redirect's location, cache-control and cookies (each set-cookie its own header).
+        for (name, value) in refusal.headers() {
+            if let Ok(value) = HeaderValue::from_str(value) {
+                headers.append(HeaderName::from_static(name), value);
+            }
+        }
         res
     }
 }
@@ -130,6 +137,7 @@ impl IntoResponse for ClerkRejection {
 pub(crate) fn not_signed_in(authentication: Authentication) -> ClerkRejection {
     match authentication {
         Authentication::SignedOut(s) => ClerkRejection::signed_out(&s),
+        Authentication::Handshake(h) => Refusal::from_handshake(&h).into(),
         // `Authentication` is non-exhaustive: a state added later is not a signed-in user.
         _ => Refusal::internal(
             reason::INTERNAL_ERROR,

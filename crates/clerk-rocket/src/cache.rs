@@ -6,6 +6,7 @@
 //! request-local cache.
 
 use crate::error::{ClerkError, LOG_TARGET};
+use clerk_verify::request::PageRequest;
 use clerk_verify::{Authentication, Verifier};
 use rocket::outcome::Outcome;
 use rocket::request::{self, Request};
@@ -18,6 +19,10 @@ struct RequestState {
     /// The authentication, computed once by the first guard that needs it. `Err` only when no
     /// verifier is managed.
     authentication: OnceLock<Result<Authentication, ClerkError>>,
+    /// The page authentication of [`crate::ClerkPage`] and [`crate::RequireSignIn`], kept
+    /// apart: API guards of the same request must not see a handshake. Computed once too, as a
+    /// returning handshake is good for one use only: a second run would refuse it as replayed.
+    page: OnceLock<Result<Page, ClerkError>>,
     /// The refusal of the last guard that failed, for the catchers.
     rejection: Mutex<Option<ClerkError>>,
 }
@@ -40,16 +45,61 @@ pub(crate) async fn authentication<'r>(
     cached.get_or_init(|| result)
 }
 
-/// Hands the two header values to the core: at once when the key is in memory, else on Rocket's
-/// blocking pool ([`clerk_verify::request::Step`]).
-async fn authenticate(req: &Request<'_>) -> Result<Authentication, ClerkError> {
-    let Some(verifier) = req.rocket().state::<Verifier>() else {
+/// A page request as the core saw it, and what came of it.
+pub(crate) struct Page {
+    pub(crate) request: PageRequest,
+    pub(crate) authentication: Authentication,
+}
+
+/// Authenticates `req` as a page once; later calls (other page guards) get the cached result.
+pub(crate) async fn page_authentication<'r>(req: &'r Request<'_>) -> &'r Result<Page, ClerkError> {
+    let cached = &state(req).page;
+    if let Some(done) = cached.get() {
+        return done;
+    }
+    let result = authenticate_page(req).await;
+    cached.get_or_init(|| result)
+}
+
+/// Hands the method, the URL and the headers to the core's page flow, which may answer with a
+/// handshake; blocking work (a key fetch, a nonce exchange) goes to Rocket's blocking pool.
+async fn authenticate_page(req: &Request<'_>) -> Result<Page, ClerkError> {
+    let verifier = verifier(req)?;
+    let request = {
+        let headers: Vec<_> = req.headers().iter().collect();
+        let has_cookie = headers.iter().any(|h| h.name() == "Cookie");
+        let jar = (!has_cookie).then(|| jar_cookies(req)).flatten();
+        let raw = headers
+            .iter()
+            .map(|h| (h.name().as_str(), h.value().as_bytes()))
+            .chain(jar.as_deref().map(|j| ("cookie", j.as_bytes())));
+        PageRequest::from_headers(req.method().as_str(), &req.uri().to_string(), raw)
+    };
+    let authentication = verifier
+        .authenticate_page_step(request.clone())
+        .finish(spawn_blocking)
+        .await;
+    Ok(Page {
+        request,
+        authentication,
+    })
+}
+
+/// The managed verifier, or the 500 for a Rocket that manages none.
+pub(crate) fn verifier<'r>(req: &'r Request<'_>) -> Result<&'r Verifier, ClerkError> {
+    req.rocket().state::<Verifier>().ok_or_else(|| {
         log::error!(
             target: LOG_TARGET,
             "clerk_rocket: no clerk_verify::Verifier is managed; call `rocket.manage(verifier)`"
         );
-        return Err(ClerkError::verifier_missing());
-    };
+        ClerkError::verifier_missing()
+    })
+}
+
+/// Hands the two header values to the core: at once when the key is in memory, else on Rocket's
+/// blocking pool ([`clerk_verify::request::Step`]).
+async fn authenticate(req: &Request<'_>) -> Result<Authentication, ClerkError> {
+    let verifier = verifier(req)?;
     let step = {
         let headers = req.headers();
         let cookies: Vec<&str> = headers.get("Cookie").collect();
@@ -77,7 +127,7 @@ fn jar_cookies(req: &Request<'_>) -> Option<String> {
 /// Records `error` for the catchers and fails the guard with it.
 pub(crate) fn refuse<S>(req: &Request<'_>, error: ClerkError) -> request::Outcome<S, ClerkError> {
     record(req, error.clone());
-    Outcome::Error((error.status(), error))
+    Outcome::Error((error.guard_status(), error))
 }
 
 /// Records `error` for the catchers (a failing request or data guard calls it).
@@ -90,7 +140,8 @@ pub(crate) fn record(req: &Request<'_>, error: ClerkError) {
 }
 
 /// The refusal of the Clerk guard that failed this request, if any: for apps that write their
-/// own catchers (`error.respond_to(req)` gives the standard response).
+/// own catchers (`error.respond_to(req)` gives the standard response; a page guard's redirect
+/// comes to the 401 catcher, see [`crate::catchers()`]).
 pub fn rejection(req: &Request<'_>) -> Option<ClerkError> {
     state(req)
         .rejection

@@ -17,7 +17,7 @@ pub(crate) const CATCHER_NAME: &str = "clerk_rocket::catchers";
 fn catch<'r>(status: Status, req: &'r Request<'_>) -> BoxFuture<'r> {
     // A refusal of another status is not what this error is about: an `Option<ClerkAuth>` may
     // have absorbed it before the route failed for a reason of its own.
-    let refused = rejection(req).filter(|e| e.status() == status);
+    let refused = rejection(req).filter(|e| e.guard_status() == status);
     Box::pin(async move {
         match refused {
             Some(error) => error.respond_to(req),
@@ -31,12 +31,19 @@ fn catch<'r>(status: Status, req: &'r Request<'_>) -> BoxFuture<'r> {
 /// JSON body, the `WWW-Authenticate` challenge and the debug headers of its [`Refusal`]. Register them at the root:
 /// `rocket.register("/", clerk_rocket::catchers())`.
 ///
+/// The page guards' redirects ([`ClerkPage`], [`RequireSignIn`]: Clerk's handshake, the
+/// sign-in page) are answered here too, as the 307 with its `Location`, `Cache-Control` and
+/// `Set-Cookie`s. Rocket's catchers only take error statuses, so a guard's redirect reaches
+/// the 401 catcher (and a catcher of your own for 401 gets it from [`rejection`]).
+///
 /// An error of those statuses that no Clerk guard produced gets Rocket's default catcher. If the
 /// app has its own catchers for these statuses, register these at a narrower base instead, or
 /// call [`rejection`] from yours.
 ///
 /// [`ClerkError`]: crate::ClerkError
 /// [`Refusal`]: clerk_verify::Refusal
+/// [`ClerkPage`]: crate::ClerkPage
+/// [`RequireSignIn`]: crate::RequireSignIn
 pub fn catchers() -> Vec<Catcher> {
     [400, 401, 403, 500, 503]
         .into_iter()

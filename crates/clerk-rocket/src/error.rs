@@ -21,10 +21,12 @@ pub(crate) const LOG_TARGET: &str = "clerk_rocket";
 /// It holds the core's [`Refusal`] and renders only that, so the response is the one every Clerk
 /// adapter gives: JSON `{"error": "...", "reason": "<code>", "message": "..."}` with the status,
 /// a `WWW-Authenticate` challenge on 401 and 403 (RFC 6750), and Clerk's `x-clerk-auth-status` /
-/// `x-clerk-auth-reason` debug headers.
+/// `x-clerk-auth-reason` debug headers. A page guard's redirect (307) also carries its
+/// `Location`, `Cache-Control: no-store` and every `Set-Cookie` of Clerk's handshake.
 ///
 /// | status | `error` | `WWW-Authenticate` | when |
 /// |---|---|---|---|
+/// | 307 | `redirect` | none | a page guard ([`crate::ClerkPage`], [`crate::RequireSignIn`]): Clerk's handshake, or the sign-in page |
 /// | 401 | `unauthorized` | `Bearer`, or `Bearer error="invalid_token"` when a token was sent | no token, or the token was refused (`reason` is Clerk's code) |
 /// | 403 | `forbidden` | `Bearer error="insufficient_scope"` | signed in, but a role or permission requirement failed |
 /// | 400 | `bad_request` | none | a webhook delivery that is unsigned, forged, stale, oversized or not a Clerk event ([`crate::ClerkWebhook`]; no debug headers) |
@@ -66,9 +68,20 @@ impl ClerkError {
         .into()
     }
 
-    /// The HTTP status: 400, 401, 403, 500 or 503.
+    /// The HTTP status: 400, 401, 403, 500 or 503, or 307 for a page guard's redirect.
     pub fn status(&self) -> Status {
         Status::new(self.refusal.status())
+    }
+
+    /// The status a failing guard hands Rocket, which picks the catcher by it. Rocket's
+    /// catchers only take error statuses, so a redirect travels as a 401 (the visitor is not
+    /// signed in, yet) and the 401 catcher answers with the redirect: without the catchers a
+    /// page is refused, never redirected to nowhere.
+    pub(crate) fn guard_status(&self) -> Status {
+        match self.status() {
+            status if status.class().is_redirection() => Status::Unauthorized,
+            status => status,
+        }
     }
 
     /// The stable reason code: one of [`clerk_verify::reason`] (e.g. `token-expired`,
@@ -138,6 +151,12 @@ impl<'r> Responder<'r, 'static> for ClerkError {
         }
         let mut res = res.finalize();
         set_debug_headers(&mut res, &refusal.debug_headers());
+        // Adjoined, not set: a handshake may carry several cookies, each its own `Set-Cookie`.
+        for (name, value) in refusal.headers() {
+            if is_header_value(value) {
+                res.adjoin_header(Header::new(*name, value.clone()));
+            }
+        }
         Ok(res)
     }
 }
@@ -146,6 +165,7 @@ impl<'r> Responder<'r, 'static> for ClerkError {
 pub(crate) fn not_signed_in(authentication: &Authentication) -> ClerkError {
     match authentication {
         Authentication::SignedOut(s) => ClerkError::signed_out(s),
+        Authentication::Handshake(h) => Refusal::from_handshake(h).into(),
         // `Authentication` is non-exhaustive: a state added later is not a signed-in user.
         _ => Refusal::internal(
             reason::INTERNAL_ERROR,
@@ -161,11 +181,14 @@ pub(crate) fn not_signed_in(authentication: &Authentication) -> ClerkError {
 pub(crate) fn set_debug_headers(res: &mut Response<'_>, debug: &[(&'static str, &'static str)]) {
     res.remove_header(AUTH_REASON_HEADER);
     for &(name, value) in debug {
-        // Reason codes of custom refusals are the caller's: skip one that is no header value
-        // (hyper would refuse the whole response).
-        let header_value = !value.bytes().any(|b| (b < b' ' && b != b'\t') || b == 0x7f);
-        if !value.is_empty() && header_value {
+        // Reason codes of custom refusals are the caller's: skip one that is no header value.
+        if !value.is_empty() && is_header_value(value) {
             res.set_header(Header::new(name, value));
         }
     }
+}
+
+/// Whether hyper will send `value`: it refuses the whole response over one bad header value.
+fn is_header_value(value: &str) -> bool {
+    !value.bytes().any(|b| (b < b' ' && b != b'\t') || b == 0x7f)
 }

@@ -235,7 +235,7 @@ impl<R: Requirement> Sentinel for Require<R> {
 /// The [`Sentinel`] check of every Clerk guard: a launch with a route using one aborts unless a
 /// [`Verifier`] is managed. Rocket's abort message names the guard but not what it lacks, hence
 /// the log line.
-fn verifier_managed(rocket: &Rocket<Ignite>, guard: &str) -> bool {
+pub(crate) fn verifier_managed(rocket: &Rocket<Ignite>, guard: &str) -> bool {
     if rocket.state::<Verifier>().is_some() {
         return true;
     }

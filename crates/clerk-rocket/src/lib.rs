@@ -10,6 +10,10 @@
 //! - [`Require`]: a signed-in user meeting a [`Requirement`] named by a type; [`RequireRole`] and
 //!   [`RequirePermission`] for organization roles and permissions, named by marker types
 //!   implementing [`Role`] / [`Permission`] (403 otherwise).
+//! - [`ClerkPage`] and [`RequireSignIn`]: for server-rendered pages, with Clerk's handshake (a
+//!   browser whose session cookie expired is refreshed through Clerk's Frontend API, not shown
+//!   a signed-out page) and, for `RequireSignIn`, a redirect to the sign-in page
+//!   (`CLERK_SIGN_IN_URL`). Their redirects (307) are answered by the catchers.
 //! - [`ClerkError`]: the guards' error and a [`Responder`], rendering the core's
 //!   [`clerk_verify::Refusal`]: the JSON body, the `WWW-Authenticate` challenge and Clerk's debug
 //!   headers, the same as in every Clerk adapter.
@@ -19,7 +23,9 @@
 //! - [`catchers()`]: catchers for 400, 401, 403, 500 and 503 that render a failed guard's
 //!   [`ClerkError`]. Rocket guards cannot write a response body themselves, so a failing guard
 //!   stores its refusal in the request-local cache ([`rejection`]) and these catchers answer with
-//!   it. Errors of other origins get Rocket's default catcher, unchanged.
+//!   it. Errors of other origins get Rocket's default catcher, unchanged. A page guard's
+//!   redirect reaches the 401 catcher (Rocket's catchers only take error statuses), which
+//!   answers with the 307, its `Location` and every `Set-Cookie`.
 //! - [`ClerkFairing`]: adds `x-clerk-auth-status` / `x-clerk-auth-reason` to the response of
 //!   every request whose authentication ran, optional routes included.
 //!
@@ -96,11 +102,21 @@
 //! A [`Require`] whose requirement fails answers 403 `forbidden` with
 //! `WWW-Authenticate: Bearer error="insufficient_scope"`.
 //!
+//! Pages get their own answers, and only [`ClerkPage`] and [`RequireSignIn`] give them (the
+//! API guards above never redirect). A document navigation whose session cookie needs
+//! refreshing gets a 307 through Clerk's handshake, when the verifier has
+//! [`VerifyOptions::handshake`] (on with `CLERK_PUBLISHABLE_KEY` in [`Verifier::from_env`]);
+//! then a signed-out visitor gets `None` from `ClerkPage`, and from `RequireSignIn` a 307 to the
+//! sign-in page, or 401 when none is configured. Outages are 503 and 500, as for the API guards.
+//! The page guards share one page authentication per request, apart from the API guards'.
+//!
 //! Refusals are logged with the `log` crate at debug level under the target
 //! `clerk_rocket::rejection` when they are answered (the reason code and the cause), server-side
 //! problems at error level under `clerk_rocket`; the token is never logged nor echoed.
 //!
 //! [`Responder`]: rocket::response::Responder
+//! [`VerifyOptions::handshake`]: clerk_verify::VerifyOptions::handshake
+//! [`Verifier::from_env`]: clerk_verify::Verifier::from_env
 //! [`Sentinel`]: rocket::Sentinel
 
 #![forbid(unsafe_code)]
@@ -111,6 +127,7 @@ mod catcher;
 mod error;
 mod fairing;
 mod guard;
+mod page;
 mod webhook;
 
 pub use cache::{authentication_of, rejection};
@@ -120,4 +137,5 @@ pub use clerk_verify::{self, Auth, Verifier};
 pub use error::ClerkError;
 pub use fairing::ClerkFairing;
 pub use guard::{ClerkAuth, OptionalAuth, Require, RequirePermission, RequireRole};
+pub use page::{ClerkPage, RequireSignIn};
 pub use webhook::ClerkWebhook;

@@ -565,12 +565,18 @@ fn what_pages_answer() {
     // A handshake is a 307 whatever the page, with its cookies; never a rendered page.
     let stale = navigate(
         APP,
-        &format!("__session={}; __client_uat={now}", i.session("u", now - 100)),
+        &format!(
+            "__session={}; __client_uat={now}",
+            i.session("u", now - 100)
+        ),
     );
     let h = with_sign_in.authenticate_page(&stale);
     let r = h.clone().into_page().unwrap_err();
     assert_eq!(r.status(), 307);
-    assert!(r.headers().iter().any(|(n, v)| *n == "set-cookie" && v.starts_with("__clerk_redirect_count=1")));
+    assert!(r
+        .headers()
+        .iter()
+        .any(|(n, v)| *n == "set-cookie" && v.starts_with("__clerk_redirect_count=1")));
     assert_eq!(
         r.debug_headers(),
         [
@@ -583,11 +589,18 @@ fn what_pages_answer() {
     // Signed in: both render.
     let good = navigate(
         APP,
-        &format!("__session={}; __client_uat={}", i.session("u", now), now - 1),
+        &format!(
+            "__session={}; __client_uat={}",
+            i.session("u", now),
+            now - 1
+        ),
     );
     let a = with_sign_in.authenticate_page(&good);
     assert_eq!(a.clone().into_page().unwrap().unwrap().user_id(), "u");
-    assert_eq!(a.require_sign_in(&with_sign_in, &good).unwrap().user_id(), "u");
+    assert_eq!(
+        a.require_sign_in(&with_sign_in, &good).unwrap().user_id(),
+        "u"
+    );
 }
 
 #[test]
@@ -605,7 +618,11 @@ fn an_outage_is_never_a_signed_out_page() {
     let now = now_unix();
     let page = navigate(
         APP,
-        &format!("__session={}; __client_uat={}", i.session("u", now), now - 1),
+        &format!(
+            "__session={}; __client_uat={}",
+            i.session("u", now),
+            now - 1
+        ),
     );
     let a = v.authenticate_page(&page);
     assert_eq!(a.clone().into_page().unwrap_err().status(), 503);

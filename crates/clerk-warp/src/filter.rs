@@ -72,6 +72,10 @@ pub fn optional_authentication(
             Authentication::SignedOut(out) if out.server_fault() => {
                 Err(warp::reject::custom(ClerkRejection::from(out)))
             }
+            // Only the page filters' flow makes one; should one come, the browser must follow it.
+            Authentication::Handshake(handshake) => Err(warp::reject::custom(
+                ClerkRejection::from(Refusal::from_handshake(&handshake)),
+            )),
             state => Ok(state),
         })
     })
@@ -163,6 +167,7 @@ fn signed_in(state: Authentication) -> Result<Auth, Rejection> {
     let refusal = match state {
         Authentication::SignedIn(auth) => return Ok(auth),
         Authentication::SignedOut(out) => ClerkRejection::from(out),
+        Authentication::Handshake(handshake) => Refusal::from_handshake(&handshake).into(),
         // `Authentication` is non-exhaustive: a state added later is not a signed-in user.
         _ => Refusal::internal(
             reason::INTERNAL_ERROR,

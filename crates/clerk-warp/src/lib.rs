@@ -11,6 +11,8 @@
 //! | [`optional_authentication`] | [`Authentication`] | 503 and 500 only: the state is signed in, or signed out with its reason |
 //! | [`authentication`] | [`Authentication`] | never: the full state, outages included |
 //! | [`webhook`]`(`[`Webhook`]`)` | [`Delivery`] | 400 for a webhook delivery that is unsigned, forged, stale, oversized or not a Clerk event |
+//! | [`page`] (server-rendered pages) | `Option<Auth>` | 307 through Clerk's handshake when the session cookie needs refreshing; 503 and 500 |
+//! | [`require_sign_in`] (server-rendered pages) | [`Auth`] | the same, and a signed-out browser 307 to the sign-in page (401 when none is configured) |
 //!
 //! | request | `clerk_auth` | `optional_auth` | `optional_authentication` | `authentication` |
 //! |---|---|---|---|---|
@@ -42,6 +44,37 @@
 //! ([`Verifier::authenticate_headers`]). Verification never blocks the executor: a token whose
 //! key is cached is checked inline; one that needs a JWKS fetch is checked on tokio's blocking
 //! pool ([`Step::finish`]), and a task that does not complete answers 503.
+//!
+//! Server-rendered pages take [`page`] or [`require_sign_in`] instead: a browser that navigates
+//! to one with a session cookie Clerk's frontend has not refreshed yet (an expired one, after
+//! a minute away from the tab) is sent through Clerk's *handshake*
+//! ([`Verifier::authenticate_page`]) and comes back with fresh cookies, instead of being shown
+//! a signed-out page. The redirects are [`ClerkRejection`]s too, which [`handle_rejection`]
+//! answers with their `Location`, `Cache-Control` and `Set-Cookie` headers. API routes keep the
+//! filters above, which never redirect: a script gets its 401.
+//!
+//! ```
+//! use clerk_verify::{Auth, Verifier};
+//! use clerk_warp::{handle_rejection, page, require_sign_in};
+//! use warp::Filter;
+//!
+//! # fn routes(verifier: Verifier) -> impl Filter<Extract = (impl warp::Reply,), Error = warp::Rejection> + Clone {
+//! // The verifier needs the publishable key (CLERK_PUBLISHABLE_KEY), which names the Frontend
+//! // API, and a sign-in page (CLERK_SIGN_IN_URL) for `require_sign_in`.
+//! let home = warp::path::end()
+//!     .and(warp::get())
+//!     .and(page(verifier.clone()))
+//!     .map(|user: Option<Auth>| match user {
+//!         Some(user) => warp::reply::html(format!("Hello, {}", user.user_id())),
+//!         None => warp::reply::html("Hello, stranger".to_owned()),
+//!     });
+//! let dashboard = warp::path!("dashboard")
+//!     .and(warp::get())
+//!     .and(require_sign_in(verifier))
+//!     .map(|user: Auth| warp::reply::html(format!("{}'s dashboard", user.user_id())));
+//! home.or(dashboard).recover(handle_rejection)
+//! # }
+//! ```
 //!
 //! CORS preflights are not authenticated: wrap the routes in `warp::cors()` (it answers a
 //! preflight itself, before any route filter runs) and give each route a method filter such as
@@ -116,6 +149,7 @@
 //! [`Authentication`]: clerk_verify::Authentication
 //! [`Verifier`]: clerk_verify::Verifier
 //! [`Verifier::authenticate_headers`]: clerk_verify::Verifier::authenticate_headers
+//! [`Verifier::authenticate_page`]: clerk_verify::Verifier::authenticate_page
 //! [`Step::finish`]: clerk_verify::request::Step::finish
 
 #![forbid(unsafe_code)]
@@ -123,6 +157,7 @@
 
 mod filter;
 mod headers;
+mod page;
 mod rejection;
 mod webhook;
 
@@ -132,5 +167,6 @@ pub use filter::{
     require_permission, require_role,
 };
 pub use headers::{signed_in_headers, with_auth_headers};
+pub use page::{page, require_sign_in};
 pub use rejection::{handle_rejection, ClerkRejection};
 pub use webhook::webhook;

@@ -6,7 +6,7 @@ use crate::headers::insert_debug_headers;
 use clerk_verify::request::{Forbidden, SignedOut};
 use clerk_verify::Refusal;
 use std::fmt;
-use warp::http::header::{HeaderValue, CONTENT_TYPE, WWW_AUTHENTICATE};
+use warp::http::header::{HeaderName, HeaderValue, CONTENT_TYPE, WWW_AUTHENTICATE};
 use warp::http::StatusCode;
 use warp::reject::{Reject, Rejection};
 use warp::reply::{Reply, Response};
@@ -43,6 +43,7 @@ pub async fn handle_rejection(rejection: Rejection) -> Result<Response, Rejectio
 /// | a webhook delivery that is unsigned, forged, stale, oversized or not a Clerk event ([`webhook`](crate::webhook)) | 400 | `bad_request` | none (nor debug headers) |
 /// | key source unavailable, verification task did not complete | 503 | `service_unavailable` | none |
 /// | verifier misconfigured | 500 | `internal_server_error` | none |
+/// | page filters only ([`page`](crate::page), [`require_sign_in`](crate::require_sign_in)): Clerk's handshake, or a signed-out browser sent to the sign-in page | 307 | `redirect` | none; `Location`, `Cache-Control: no-store` and any `Set-Cookie`s instead |
 ///
 /// The message says what to fix and never contains the token. For 500 and 503 it is generic:
 /// the cause (URL, network error, ...) is for the log ([`Refusal::detail`], and this type's
@@ -65,12 +66,12 @@ impl ClerkRejection {
         Forbidden::new(reason, message).into()
     }
 
-    /// The HTTP status to answer: 400, 401, 403, 500 or 503.
+    /// The HTTP status to answer: 307 (page filters only), 400, 401, 403, 500 or 503.
     pub fn status(&self) -> StatusCode {
         StatusCode::from_u16(self.refusal.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
-    /// The body's `error` field: `unauthorized`, `forbidden`, `bad_request`,
+    /// The body's `error` field: `redirect` (307), `unauthorized`, `forbidden`, `bad_request`,
     /// `service_unavailable` or `internal_server_error`.
     pub fn error(&self) -> &'static str {
         self.refusal.error()
@@ -88,7 +89,7 @@ impl ClerkRejection {
         self.refusal.message()
     }
 
-    /// The signed-out state behind a 401, 500 or 503.
+    /// The signed-out state behind a 401, 500 or 503, or behind a redirect to the sign-in page.
     pub fn signed_out(&self) -> Option<&SignedOut> {
         self.signed_out.as_deref()
     }
@@ -104,8 +105,8 @@ impl ClerkRejection {
     }
 
     /// The response: [`Refusal::json_body`] with the status, the
-    /// [`Refusal::www_authenticate`] challenge (RFC 6750 §3.1) and the
-    /// [`Refusal::debug_headers`].
+    /// [`Refusal::www_authenticate`] challenge (RFC 6750 §3.1), the
+    /// [`Refusal::debug_headers`], and a redirect's [`Refusal::headers`].
     pub fn to_response(&self) -> Response {
         let refusal = &self.refusal;
         log::debug!(
@@ -121,7 +122,24 @@ impl ClerkRejection {
             headers.insert(WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
         }
         insert_debug_headers(headers, &refusal.debug_headers());
+        // Appended, never inserted: a handshake sets several cookies, each its own header.
+        for (name, value) in refusal.headers() {
+            if let Ok(value) = HeaderValue::from_str(value) {
+                headers.append(HeaderName::from_static(name), value);
+            }
+        }
         response
+    }
+
+    /// `refusal`, keeping the signed-out state it was made from (its cause, for the log).
+    pub(crate) fn with_signed_out(
+        refusal: Refusal,
+        signed_out: Option<SignedOut>,
+    ) -> ClerkRejection {
+        ClerkRejection {
+            refusal,
+            signed_out: signed_out.map(Box::new),
+        }
     }
 }
 

@@ -759,5 +759,7 @@ fn filter_futures_are_send() {
     serveable(require(v.clone(), Policy::new().org_required()));
     serveable(require_role(v.clone(), "org:admin"));
     serveable(require_permission(v.clone(), "org:invoices:read"));
+    serveable(clerk_warp::page(v.clone()));
+    serveable(clerk_warp::require_sign_in(v.clone()));
     serveable(routes(v));
 }

@@ -1,0 +1,163 @@
+//! Server-rendered pages: [`ClerkPage`] and [`RequireSignIn`] run Clerk's handshake
+//! ([`clerk_verify::Verifier::authenticate_page`]), so a browser whose session cookie expired
+//! is refreshed through Clerk's Frontend API instead of being shown a signed-out page. API
+//! routes keep [`crate::ClerkAuth`] / `Option<ClerkAuth>`, which never redirect.
+
+use crate::extract::verifier;
+use crate::rejection::{ClerkRejection, LOG_TARGET, VERIFIER_MISSING_FIX};
+use axum::extract::{FromRequestParts, OriginalUri};
+use axum::http::request::Parts;
+use clerk_verify::request::PageRequest;
+use clerk_verify::{Auth, Authentication, Verifier};
+use std::ops::Deref;
+
+/// A page that serves everyone: `Some(user)` when signed in, `None` for a signed-out visitor.
+/// A browser whose cookies need refreshing is redirected (307) through Clerk's handshake
+/// first, and comes back with fresh cookies; a key source that is down is 503, never the
+/// signed-out page. Dereferences to `Option<Auth>`.
+///
+/// The handshake needs the instance's publishable key (`CLERK_PUBLISHABLE_KEY`, or
+/// [`clerk_verify::VerifyOptions::publishable_key`]); without it a page is only ever signed in
+/// or signed out. The [`Verifier`] is found as for [`crate::ClerkAuth`].
+///
+/// ```
+/// use axum::{response::Html, routing::get, Router};
+/// use clerk_axum::{ClerkLayer, ClerkPage};
+/// # let verifier = clerk_verify::Verifier::from_jwks(
+/// #     &clerk_dev::fixtures::rsa2048().jwks_json(), Default::default()).unwrap();
+///
+/// async fn home(page: ClerkPage) -> Html<String> {
+///     Html(match page.as_ref() {
+///         Some(user) => format!("<p>Hello, {}</p>", user.user_id()),
+///         None => "<p>Hello, stranger: <a href=/sign-in>sign in</a></p>".to_owned(),
+///     })
+/// }
+///
+/// let app: Router = Router::new()
+///     .route("/", get(home))
+///     .layer(ClerkLayer::new(verifier));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClerkPage(pub Option<Auth>);
+
+impl ClerkPage {
+    /// The `Option<Auth>` inside.
+    pub fn into_inner(self) -> Option<Auth> {
+        self.0
+    }
+}
+
+impl Deref for ClerkPage {
+    type Target = Option<Auth>;
+
+    fn deref(&self) -> &Option<Auth> {
+        &self.0
+    }
+}
+
+impl<S: Send + Sync + 'static> FromRequestParts<S> for ClerkPage {
+    type Rejection = ClerkRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let (_, _, authentication) = authenticate_page(parts, state).await?;
+        Ok(ClerkPage(authentication.into_page()?))
+    }
+}
+
+/// A page that requires sign-in: the signed-in user, else a 307 to the sign-in page
+/// (`CLERK_SIGN_IN_URL`, with `redirect_url` back to this page), after Clerk's handshake when
+/// the cookies need refreshing. Without a configured sign-in URL a signed-out visitor gets 401.
+/// Dereferences to [`Auth`].
+///
+/// Use it rather than [`crate::ClerkLayer::require_sign_in`] for pages: the layer answers
+/// before the handler, as for an API, with a 401 and no handshake.
+///
+/// ```
+/// use axum::{response::Html, routing::get, Router};
+/// use clerk_axum::{ClerkLayer, RequireSignIn};
+/// # let verifier = clerk_verify::Verifier::from_jwks(
+/// #     &clerk_dev::fixtures::rsa2048().jwks_json(), Default::default()).unwrap();
+///
+/// async fn dashboard(user: RequireSignIn) -> Html<String> {
+///     Html(format!("<h1>{}'s dashboard</h1>", user.user_id()))
+/// }
+///
+/// let app: Router = Router::new()
+///     .route("/dashboard", get(dashboard))
+///     .layer(ClerkLayer::new(verifier));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequireSignIn(pub Auth);
+
+impl RequireSignIn {
+    /// The [`Auth`] inside.
+    pub fn into_inner(self) -> Auth {
+        self.0
+    }
+}
+
+impl Deref for RequireSignIn {
+    type Target = Auth;
+
+    fn deref(&self) -> &Auth {
+        &self.0
+    }
+}
+
+impl From<RequireSignIn> for Auth {
+    fn from(user: RequireSignIn) -> Auth {
+        user.0
+    }
+}
+
+impl<S: Send + Sync + 'static> FromRequestParts<S> for RequireSignIn {
+    type Rejection = ClerkRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let (verifier, page, authentication) = authenticate_page(parts, state).await?;
+        Ok(RequireSignIn(
+            authentication.require_sign_in(&verifier, &page)?,
+        ))
+    }
+}
+
+/// A page request's authentication, apart from the API extractors' (which must never see a
+/// handshake): kept so that every page extractor of a request gets the same answer, since a
+/// returning handshake is good once and a second check would find it replayed.
+#[derive(Clone)]
+struct PageAuthenticated(Authentication);
+
+/// Authenticates a page request once: inline when nothing needs I/O, on tokio's blocking pool
+/// for a key fetch or a handshake nonce exchange.
+async fn authenticate_page<S: 'static>(
+    parts: &mut Parts,
+    state: &S,
+) -> Result<(Verifier, PageRequest, Authentication), ClerkRejection> {
+    let Some(verifier) = verifier(parts, state).cloned() else {
+        log::error!(target: LOG_TARGET, "{VERIFIER_MISSING_FIX}");
+        return Err(ClerkRejection::verifier_missing());
+    };
+    // Under `Router::nest` the URI has lost its prefix; the browser must come back to the
+    // whole path, after a handshake or a sign-in.
+    let uri = parts
+        .extensions
+        .get::<OriginalUri>()
+        .map_or(&parts.uri, |original| &original.0);
+    let path = uri.path_and_query().map_or("/", |p| p.as_str());
+    let headers = parts
+        .headers
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_bytes()));
+    let page = PageRequest::from_headers(parts.method.as_str(), path, headers);
+    if let Some(PageAuthenticated(known)) = parts.extensions.get() {
+        return Ok((verifier, page, known.clone()));
+    }
+    let authentication = verifier
+        .authenticate_page_step(page.clone())
+        .finish(tokio::task::spawn_blocking)
+        .await;
+    parts
+        .extensions
+        .insert(PageAuthenticated(authentication.clone()));
+    Ok((verifier, page, authentication))
+}
