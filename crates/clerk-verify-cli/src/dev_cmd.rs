@@ -5,7 +5,7 @@
 use crate::args::{DevCommand, MintArgs, ServeKeys, SignWebhookArgs};
 use crate::verifier::read_text;
 use crate::Usage;
-use clerk_dev::{DevKey, JwksServer, TokenBuilder};
+use clerk_dev::{publishable_key, DevKey, FrontendApi, JwksServer, TokenBuilder};
 use serde_json::Value;
 use std::path::Path;
 
@@ -88,13 +88,16 @@ fn mint(a: MintArgs) -> Result<u8, Usage> {
 }
 
 fn serve(port: u16, keys: ServeKeys) -> Result<u8, Usage> {
-    let jwks = match (keys.key, keys.jwks) {
-        (Some(key), _) => load_key(&key)?.jwks_json(),
+    let (jwks, signer) = match (keys.key, keys.jwks) {
+        (Some(key), _) => {
+            let key = load_key(&key)?;
+            (key.jwks_json(), Some(key))
+        }
         (None, Some(path)) => {
             let text = read_text(&path)?;
             clerk_verify::KeySet::from_jwks(&text)
                 .map_err(|e| Usage(format!("{}: {e}", path.display())))?;
-            text
+            (text, None)
         }
         (None, None) => return Err(Usage("give --key FILE or --jwks FILE".into())),
     };
@@ -102,6 +105,15 @@ fn serve(port: u16, keys: ServeKeys) -> Result<u8, Usage> {
         .map_err(|e| Usage(format!("cannot listen on 127.0.0.1:{port}: {e}")))?;
     println!("serving {}", server.jwks_url());
     println!("(also {}/v1/jwks); Ctrl-C to stop", server.url());
+    // With the private key it can also sign: Clerk's handshake endpoints and a sign-in page,
+    // for testing server-rendered pages (docs/pages.md).
+    if let Some(key) = signer {
+        server.serve_frontend_api(FrontendApi::new(key));
+        let host = format!("127.0.0.1:{}", server.port());
+        println!("Frontend API for page handshakes; point your app at it with:");
+        println!("  CLERK_PUBLISHABLE_KEY={}", publishable_key(&host, false));
+        println!("  CLERK_SIGN_IN_URL={}/dev/sign-in", server.url());
+    }
     loop {
         std::thread::park();
     }

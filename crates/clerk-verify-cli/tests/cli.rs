@@ -465,6 +465,64 @@ fn dev_serve_serves_the_jwks() {
     assert_eq!(served["keys"][0]["kid"], fixtures::rsa2048().kid());
 }
 
+#[test]
+fn dev_serve_with_a_private_key_signs_browsers_in() {
+    use std::io::{BufRead, BufReader};
+
+    let d = Dir::new("serve-key");
+    let key = d.file("dev-key.pem", fixtures::rsa2048().private_pem());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_clerk-verify"))
+        .args(["dev", "serve", "--port", "0", "--key", &key])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut printed = Vec::new();
+    for line in lines.by_ref().take(5) {
+        printed.push(line.unwrap());
+    }
+    let url = printed[0]
+        .strip_prefix("serving ")
+        .and_then(|u| u.strip_suffix("/.well-known/jwks.json"))
+        .unwrap()
+        .to_owned();
+    let pk = printed[3]
+        .trim()
+        .strip_prefix("CLERK_PUBLISHABLE_KEY=")
+        .unwrap()
+        .to_owned();
+    let sign_in = printed[4]
+        .trim()
+        .strip_prefix("CLERK_SIGN_IN_URL=")
+        .unwrap()
+        .to_owned();
+    let mut browser = clerk_dev::Browser::new();
+    let reply = browser
+        .get(&format!(
+            "{sign_in}?user_id=user_cli&redirect_url=http%3A%2F%2F127.0.0.1%3A9%2F"
+        ))
+        .unwrap();
+    let jwks = browser
+        .get(&format!("{url}/.well-known/jwks.json"))
+        .unwrap()
+        .body;
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(reply.status, 307);
+    assert_eq!(reply.header("location"), Some("http://127.0.0.1:9/"));
+    let token = browser.cookie("__session").expect("signed in").to_owned();
+    let host = url.strip_prefix("http://").unwrap();
+    assert_eq!(pk, clerk_dev::publishable_key(host, false));
+    // The session it set verifies against the served key, for the app named by redirect_url.
+    let verifier = clerk_verify::Verifier::from_jwks(
+        &jwks,
+        clerk_verify::VerifyOptions::default().authorized_parties(["http://127.0.0.1:9"]),
+    )
+    .unwrap();
+    assert_eq!(verifier.verify(&token).unwrap().user_id(), "user_cli");
+}
+
 mod remote {
     use super::*;
     use clerk_dev::{Fault, JwksServer};
