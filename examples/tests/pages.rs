@@ -6,49 +6,21 @@
 
 mod support;
 
-use clerk_dev::{fixtures, now_unix, Browser, FrontendApi, JwksServer, TokenBuilder};
+use clerk_dev::pages::{check_pages, DevInstance};
+use clerk_dev::{fixtures, Browser, FrontendApi};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 use support::{free_port, Killed};
 
 const BIN: &str = env!("CARGO_BIN_EXE_pages-app");
 
-/// The dev issuer: JWKS, Frontend API handshake, Backend API nonce exchange, sign-in page.
-struct Issuer {
-    server: JwksServer,
-    fapi: Arc<FrontendApi>,
-}
-
-impl Issuer {
-    fn start(secret: Option<&str>) -> Issuer {
-        let key = fixtures::rsa2048();
-        let server = JwksServer::start_with(key.jwks_json());
-        let mut fapi = FrontendApi::new(key.clone());
-        if let Some(secret) = secret {
-            fapi = fapi.secret_key(secret);
-        }
-        let fapi = server.serve_frontend_api(fapi);
-        Issuer { server, fapi }
+fn issuer(secret: Option<&str>) -> DevInstance {
+    let mut fapi = FrontendApi::new(fixtures::rsa2048().clone());
+    if let Some(secret) = secret {
+        fapi = fapi.secret_key(secret);
     }
-
-    fn publishable_key(&self) -> String {
-        clerk_dev::publishable_key(&format!("127.0.0.1:{}", self.server.port()), false)
-    }
-
-    fn sign_in_url(&self) -> String {
-        format!("{}/dev/sign-in", self.server.url())
-    }
-
-    /// A session token of this instance for `user`, issued at `iat`, for `app`.
-    fn session(&self, user: &str, iat: i64, app: &str) -> String {
-        TokenBuilder::session(user, iat)
-            .claim("iss", self.server.url())
-            .claim("azp", app)
-            .claim("sid", format!("sess_{user}"))
-            .sign(fixtures::rsa2048())
-    }
+    DevInstance::start_with(fapi)
 }
 
 struct PagesApp {
@@ -57,7 +29,7 @@ struct PagesApp {
 }
 
 impl PagesApp {
-    fn start(issuer: &Issuer, extra: &[(&str, String)]) -> PagesApp {
+    fn start(issuer: &DevInstance, extra: &[(&str, String)]) -> PagesApp {
         let port = free_port();
         let base = format!("http://127.0.0.1:{port}");
         let mut cmd = Command::new(BIN);
@@ -93,47 +65,16 @@ impl PagesApp {
     }
 }
 
-/// A browser holding `user`'s session cookie, issued two minutes ago: expired.
-fn returning_browser(issuer: &Issuer, app: &PagesApp, user: &str) -> Browser {
-    let then = now_unix() - 120;
-    let mut browser = Browser::new();
-    browser.set_cookie("__session", &issuer.session(user, then, &app.base));
-    browser.set_cookie("__client_uat", &then.to_string());
-    browser
-}
-
 #[test]
-fn an_expired_session_is_refreshed_through_the_handshake() {
-    let issuer = Issuer::start(None);
+fn the_page_contract() {
+    let issuer = issuer(None);
     let app = PagesApp::start(&issuer, &[]);
-    let mut browser = returning_browser(&issuer, &app, "user_back");
-    let visit = browser.navigate(&format!("{}/?tab=1", app.base)).unwrap();
-    assert_eq!(visit.page.status, 200, "{:?}", visit.hops);
-    assert!(
-        visit
-            .page
-            .body
-            .contains("Signed in as <code id=\"user-id\">user_back</code>"),
-        "{}",
-        visit.page.body
-    );
-    // page → Frontend API → page with the handshake → the page again, without it.
-    let statuses: Vec<u16> = visit.hops.iter().map(|h| h.status).collect();
-    assert_eq!(statuses, [307, 307, 307, 200], "{:?}", visit.hops);
-    assert_eq!(visit.count("/v1/client/handshake"), 1);
-    assert_eq!(visit.url(), format!("{}/?tab=1", app.base));
-    let redirect = visit.hops[0].location.as_deref().unwrap();
-    assert!(redirect.starts_with(&format!("{}/v1/client/handshake?", issuer.server.url())));
-    // The browser now holds a fresh session: the next visit goes straight in.
-    let again = browser.navigate(&app.base).unwrap();
-    assert_eq!(again.hops.len(), 1);
-    assert!(again.page.body.contains("user_back"));
-    assert_eq!(issuer.fapi.handshakes(), 1);
+    check_pages(&issuer, &app.base);
 }
 
 #[test]
 fn the_nonce_form_is_exchanged_with_the_backend_api() {
-    let issuer = Issuer::start(Some("sk_test_pages"));
+    let issuer = issuer(Some("sk_test_pages"));
     let app = PagesApp::start(
         &issuer,
         &[
@@ -141,7 +82,7 @@ fn the_nonce_form_is_exchanged_with_the_backend_api() {
             ("CLERK_API_URL", issuer.server.url()),
         ],
     );
-    let mut browser = returning_browser(&issuer, &app, "user_nonce");
+    let mut browser = issuer.returning_browser(&app.base, "user_nonce");
     let visit = browser
         .navigate(&format!("{}/dashboard", app.base))
         .unwrap();
@@ -152,43 +93,10 @@ fn the_nonce_form_is_exchanged_with_the_backend_api() {
 }
 
 #[test]
-fn a_signed_out_browser_is_sent_to_sign_in_and_back() {
-    let issuer = Issuer::start(None);
-    let app = PagesApp::start(&issuer, &[]);
-    let mut browser = Browser::new();
-    // The home page serves signed-out visitors.
-    let home = browser.navigate(&app.base).unwrap();
-    assert_eq!(home.page.status, 200);
-    assert!(home.page.body.contains("You are signed out"));
-    assert_eq!(home.page.header("x-clerk-auth-status"), None);
-    // The dashboard redirects to the sign-in page, with the way back.
-    let dash = format!("{}/dashboard", app.base);
-    let first = browser.get(&dash).unwrap();
-    assert_eq!(first.status, 307);
-    let location = first.header("location").unwrap();
-    let encoded = dash.replace(':', "%3A").replace('/', "%2F");
-    assert_eq!(
-        location,
-        format!("{}?redirect_url={encoded}", issuer.sign_in_url())
-    );
-    assert_eq!(first.header("x-clerk-auth-status"), Some("signed-out"));
-    // The dev issuer's sign-in page signs the browser in and sends it back.
-    let sign_in = format!("{location}&user_id=user_new");
-    let visit = browser.navigate(&sign_in).unwrap();
-    assert_eq!(visit.page.status, 200, "{:?}", visit.hops);
-    assert_eq!(visit.url(), dash);
-    assert!(visit.page.body.contains("user_new"));
-    // An API route beside the pages answers 401, never a redirect, even to a navigation.
-    let api = Browser::new().get(&format!("{}/api/me", app.base)).unwrap();
-    assert_eq!(api.status, 401);
-    assert_eq!(api.header("location"), None);
-}
-
-#[test]
 fn api_routes_and_scripts_never_get_a_handshake() {
-    let issuer = Issuer::start(None);
+    let issuer = issuer(None);
     let app = PagesApp::start(&issuer, &[]);
-    let expired = returning_browser(&issuer, &app, "user_api");
+    let expired = issuer.returning_browser(&app.base, "user_api");
     for path in ["/api/me", "/"] {
         let mut script = Browser::fetch_client();
         script.set_cookie("__session", expired.cookie("__session").unwrap());
@@ -206,34 +114,11 @@ fn api_routes_and_scripts_never_get_a_handshake() {
 }
 
 #[test]
-fn forged_handshakes_are_refused() {
-    let issuer = Issuer::start(None);
+fn replayed_handshakes_are_refused() {
+    let issuer = issuer(None);
     let app = PagesApp::start(&issuer, &[]);
-    let now = now_unix();
-    let forged_session = TokenBuilder::session("user_admin", now)
-        .claim("iss", issuer.server.url())
-        .claim("azp", app.base.as_str())
-        .sign(fixtures::rsa2048_b());
-    let forged = TokenBuilder::empty()
-        .claim(
-            "handshake",
-            vec![
-                format!("__session={forged_session}; Path=/"),
-                format!("__client_uat={now}; Path=/"),
-            ],
-        )
-        .claim("exp", now + 60)
-        .sign(fixtures::rsa2048_b());
-    let mut browser = Browser::new();
-    let reply = browser
-        .get(&format!("{}/?__clerk_handshake={forged}", app.base))
-        .unwrap();
-    assert_eq!(reply.status, 200);
-    assert!(reply.body.contains("You are signed out"));
-    assert_eq!(reply.header("set-cookie"), None);
-    assert_eq!(browser.cookie("__session"), None);
-    // A genuine handshake token replayed is refused too.
-    let mut returning = returning_browser(&issuer, &app, "user_replay");
+    // A genuine handshake token, taken from a browser's history and replayed elsewhere.
+    let mut returning = issuer.returning_browser(&app.base, "user_replay");
     let visit = returning.navigate(&app.base).unwrap();
     assert!(visit.page.body.contains("user_replay"));
     let with_handshake = visit.hops[2].url.clone();
@@ -246,11 +131,11 @@ fn forged_handshakes_are_refused() {
 
 #[test]
 fn handshake_loops_stop_at_clerks_limit() {
-    let issuer = Issuer::start(None);
+    let issuer = issuer(None);
     let app = PagesApp::start(&issuer, &[]);
     // An instance that never refreshes anything (as when its keys do not match the app's).
     issuer.fapi.force_directives(Some(Vec::new()));
-    let mut browser = returning_browser(&issuer, &app, "user_loop");
+    let mut browser = issuer.returning_browser(&app.base, "user_loop");
     let visit = browser.navigate(&app.base).unwrap();
     assert_eq!(visit.count("/v1/client/handshake"), 3, "{:?}", visit.hops);
     assert_eq!(visit.page.status, 200);
@@ -282,7 +167,7 @@ fn a_real_browser_with_an_expired_cookie_ends_on_the_greeting() {
     let Some(chromium) = chromium() else {
         return;
     };
-    let issuer = Issuer::start(None);
+    let issuer = issuer(None);
     let app = PagesApp::start(&issuer, &[]);
     // The dev issuer's sign-in page sets an expired session cookie on 127.0.0.1 (cookies
     // ignore ports, so the app sees it) and sends the browser to the app.

@@ -8,58 +8,29 @@ use axum::response::Html;
 use axum::routing::get;
 use axum::Router;
 use clerk_axum::{ClerkAuth, ClerkPage, RequireSignIn};
-use clerk_dev::{fixtures, now_unix, Browser, FrontendApi, JwksServer, TokenBuilder};
+use clerk_dev::pages::{check_pages, form_encoded, DevInstance};
+use clerk_dev::Browser;
 use clerk_verify::request::HandshakeOptions;
 use clerk_verify::{Verifier, VerifyOptions};
 use std::future::IntoFuture;
-use std::sync::Arc;
 use std::thread::JoinHandle;
 use tokio::sync::oneshot;
 
-/// The dev issuer: JWKS, the Frontend API's handshake, a sign-in page.
-struct Issuer {
-    server: JwksServer,
-    fapi: Arc<FrontendApi>,
-}
-
-impl Issuer {
-    fn start() -> Issuer {
-        let key = fixtures::rsa2048();
-        let server = JwksServer::start_with(key.jwks_json());
-        let fapi = server.serve_frontend_api(FrontendApi::new(key.clone()));
-        Issuer { server, fapi }
+/// A verifier for the app at `base`, over the dev instance's JWKS (fetched on the blocking
+/// pool), with the handshake and, if given, a sign-in page.
+fn verifier(instance: &DevInstance, base: &str, sign_in_url: Option<String>) -> Verifier {
+    let mut handshake = HandshakeOptions::default();
+    if let Some(url) = sign_in_url {
+        handshake = handshake.sign_in_url(url);
     }
-
-    fn sign_in_url(&self) -> String {
-        format!("{}/dev/sign-in", self.server.url())
-    }
-
-    /// A verifier for the app at `base`, over the issuer's JWKS (fetched on the blocking pool),
-    /// with the handshake and, if given, a sign-in page.
-    fn verifier(&self, base: &str, sign_in_url: Option<String>) -> Verifier {
-        let mut handshake = HandshakeOptions::default();
-        if let Some(url) = sign_in_url {
-            handshake = handshake.sign_in_url(url);
-        }
-        let pk = clerk_dev::publishable_key(&format!("127.0.0.1:{}", self.server.port()), false);
-        Verifier::from_jwks_url(
-            &self.server.jwks_url(),
-            VerifyOptions::default()
-                .publishable_key(pk)
-                .authorized_parties([base])
-                .handshake(handshake),
-        )
-        .unwrap()
-    }
-
-    /// A session token of this instance for `user`, issued at `iat`, for the app at `base`.
-    fn session(&self, user: &str, iat: i64, base: &str) -> String {
-        TokenBuilder::session(user, iat)
-            .claim("iss", self.server.url())
-            .claim("azp", base)
-            .claim("sid", format!("sess_{user}"))
-            .sign(fixtures::rsa2048())
-    }
+    Verifier::from_jwks_url(
+        &instance.server.jwks_url(),
+        VerifyOptions::default()
+            .publishable_key(instance.publishable_key())
+            .authorized_parties([base])
+            .handshake(handshake),
+    )
+    .unwrap()
 }
 
 async fn home(page: ClerkPage) -> Html<String> {
@@ -142,54 +113,11 @@ impl Drop for App {
     }
 }
 
-/// A browser holding `user`'s session cookie, issued two minutes ago: expired.
-fn returning_browser(issuer: &Issuer, app: &App, user: &str) -> Browser {
-    let then = now_unix() - 120;
-    let mut browser = Browser::new();
-    browser.set_cookie("__session", &issuer.session(user, then, &app.base));
-    browser.set_cookie("__client_uat", &then.to_string());
-    browser
-}
-
-fn form_encoded(url: &str) -> String {
-    url.replace(':', "%3A").replace('/', "%2F")
-}
-
-#[test]
-fn an_expired_session_is_refreshed_through_one_handshake() {
-    let issuer = Issuer::start();
-    let app = App::start(|base| issuer.verifier(base, Some(issuer.sign_in_url())));
-    let mut browser = returning_browser(&issuer, &app, "user_back");
-    let visit = browser.navigate(&app.url("/?tab=1")).unwrap();
-    assert_eq!(visit.page.status, 200, "{:?}", visit.hops);
-    assert!(
-        visit
-            .page
-            .body
-            .contains("Signed in as <code>user_back</code>"),
-        "{}",
-        visit.page.body
-    );
-    // page → Frontend API → page with the handshake → the page again, without it.
-    let statuses: Vec<u16> = visit.hops.iter().map(|h| h.status).collect();
-    assert_eq!(statuses, [307, 307, 307, 200], "{:?}", visit.hops);
-    assert_eq!(visit.count("/v1/client/handshake"), 1);
-    assert_eq!(visit.url(), app.url("/?tab=1"));
-    // The browser now holds a fresh session: the next visits go straight in.
-    let again = browser.navigate(&app.url("/dashboard")).unwrap();
-    assert_eq!(again.hops.len(), 1, "{:?}", again.hops);
-    assert!(again
-        .page
-        .body
-        .contains("Dashboard of <code>user_back</code>"));
-    assert_eq!(issuer.fapi.handshakes(), 1);
-}
-
 #[test]
 fn every_cookie_of_a_handshake_is_its_own_header() {
-    let issuer = Issuer::start();
-    let app = App::start(|base| issuer.verifier(base, None));
-    let mut browser = returning_browser(&issuer, &app, "user_cookies");
+    let instance = DevInstance::start();
+    let app = App::start(|base| verifier(&instance, base, None));
+    let mut browser = instance.returning_browser(&app.base, "user_cookies");
     let set_cookies = |reply: &clerk_dev::HttpReply| -> Vec<String> {
         reply
             .headers
@@ -204,7 +132,7 @@ fn every_cookie_of_a_handshake_is_its_own_header() {
     assert_eq!(start.header("x-clerk-auth-status"), Some("handshake"));
     let to_fapi = start.header("location").unwrap();
     assert!(
-        to_fapi.starts_with(&format!("{}/v1/client/handshake?", issuer.server.url())),
+        to_fapi.starts_with(&format!("{}/v1/client/handshake?", instance.server.url())),
         "{to_fapi}"
     );
     // Under `nest`, the way back is the whole path.
@@ -236,9 +164,16 @@ fn every_cookie_of_a_handshake_is_its_own_header() {
 }
 
 #[test]
+fn the_page_contract() {
+    let instance = DevInstance::start();
+    let app = App::start(|base| verifier(&instance, base, Some(instance.sign_in_url())));
+    check_pages(&instance, &app.base);
+}
+
+#[test]
 fn a_signed_out_browser_is_sent_to_sign_in_and_back() {
-    let issuer = Issuer::start();
-    let app = App::start(|base| issuer.verifier(base, Some(issuer.sign_in_url())));
+    let instance = DevInstance::start();
+    let app = App::start(|base| verifier(&instance, base, Some(instance.sign_in_url())));
     let mut browser = Browser::new();
     // The home page serves signed-out visitors.
     let home = browser.navigate(&app.url("/")).unwrap();
@@ -255,7 +190,7 @@ fn a_signed_out_browser_is_sent_to_sign_in_and_back() {
             Some(
                 format!(
                     "{}?redirect_url={}",
-                    issuer.sign_in_url(),
+                    instance.sign_in_url(),
                     form_encoded(&dash)
                 )
                 .as_str()
@@ -269,7 +204,7 @@ fn a_signed_out_browser_is_sent_to_sign_in_and_back() {
     let dash = app.url("/dashboard");
     let sign_in = format!(
         "{}?redirect_url={}&user_id=user_new",
-        issuer.sign_in_url(),
+        instance.sign_in_url(),
         form_encoded(&dash)
     );
     let visit = browser.navigate(&sign_in).unwrap();
@@ -279,15 +214,15 @@ fn a_signed_out_browser_is_sent_to_sign_in_and_back() {
         .page
         .body
         .contains("Dashboard of <code>user_new</code>"));
-    assert_eq!(issuer.fapi.handshakes(), 0);
+    assert_eq!(instance.fapi.handshakes(), 0);
 }
 
 #[test]
 fn api_routes_beside_the_pages_never_redirect() {
-    let issuer = Issuer::start();
-    let app = App::start(|base| issuer.verifier(base, Some(issuer.sign_in_url())));
+    let instance = DevInstance::start();
+    let app = App::start(|base| verifier(&instance, base, Some(instance.sign_in_url())));
     // A document navigation with an expired cookie: the API answers as any API does.
-    let mut browser = returning_browser(&issuer, &app, "user_api");
+    let mut browser = instance.returning_browser(&app.base, "user_api");
     let reply = browser.get(&app.url("/api/me")).unwrap();
     assert_eq!(reply.status, 401, "{}", reply.body);
     assert_eq!(reply.header("location"), None);
@@ -302,42 +237,13 @@ fn api_routes_beside_the_pages_never_redirect() {
     let reply = script.get(&app.url("/")).unwrap();
     assert_eq!(reply.status, 200);
     assert!(reply.body.contains("You are signed out"));
-    assert_eq!(issuer.fapi.handshakes(), 0);
-}
-
-#[test]
-fn a_forged_handshake_is_refused() {
-    let issuer = Issuer::start();
-    let app = App::start(|base| issuer.verifier(base, Some(issuer.sign_in_url())));
-    let now = now_unix();
-    let forged_session = TokenBuilder::session("user_admin", now)
-        .claim("iss", issuer.server.url())
-        .claim("azp", app.base.as_str())
-        .sign(fixtures::rsa2048_b());
-    let forged = TokenBuilder::empty()
-        .claim(
-            "handshake",
-            vec![
-                format!("__session={forged_session}; Path=/"),
-                format!("__client_uat={now}; Path=/"),
-            ],
-        )
-        .claim("exp", now + 60)
-        .sign(fixtures::rsa2048_b());
-    let mut browser = Browser::new();
-    let reply = browser
-        .get(&app.url(&format!("/?__clerk_handshake={forged}")))
-        .unwrap();
-    assert_eq!(reply.status, 200, "{}", reply.body);
-    assert!(reply.body.contains("You are signed out"));
-    assert_eq!(reply.header("set-cookie"), None);
-    assert_eq!(browser.cookie("__session"), None);
+    assert_eq!(instance.fapi.handshakes(), 0);
 }
 
 #[test]
 fn without_a_sign_in_url_a_required_page_answers_401() {
-    let issuer = Issuer::start();
-    let app = App::start(|base| issuer.verifier(base, None));
+    let instance = DevInstance::start();
+    let app = App::start(|base| verifier(&instance, base, None));
     let mut browser = Browser::new();
     let reply = browser.get(&app.url("/dashboard")).unwrap();
     assert_eq!(reply.status, 401, "{}", reply.body);

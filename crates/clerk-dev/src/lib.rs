@@ -10,7 +10,8 @@
 //! - [`ManualClock`]: a shareable clock that tests move by hand.
 //! - [`JwksServer`]: a real HTTP/1.1 server on 127.0.0.1 serving a JWKS, with
 //!   injectable [`Fault`]s, that shuts down cleanly when dropped.
-//! - [`Browser`]: a cookie-keeping, redirect-following client for tests of pages.
+//! - [`Browser`]: a cookie-keeping, redirect-following client for tests of pages, and
+//!   [`pages`]: a whole dev instance for them and the contract every adapter's pages meet.
 //! - [`FrontendApi`]: Clerk's handshake endpoints (Frontend API handshake, Backend API nonce
 //!   exchange) and a dev sign-in page, served by a [`JwksServer`], for server-rendered pages.
 //! - [`webhooks`]: Clerk webhook deliveries signed by Svix's own (Python) library, and
@@ -35,6 +36,7 @@ pub mod fixtures;
 mod frontend;
 mod keys;
 mod mint;
+pub mod pages;
 mod server;
 pub mod webhooks;
 

@@ -2,47 +2,35 @@
 //! issuer's emulated Frontend API and Backend API over real HTTP on 127.0.0.1. The test plays
 //! the app: it calls `authenticate_page` and applies what comes back, as an adapter would.
 
-use clerk_dev::{fixtures, now_unix, Browser, FrontendApi, JwksServer, TokenBuilder};
+use clerk_dev::pages::DevInstance;
+use clerk_dev::{fixtures, now_unix, Browser, FrontendApi, TokenBuilder};
 use clerk_verify::request::{HandshakeOptions, PageRequest};
 use clerk_verify::{Authentication, Verifier, VerifyOptions};
-use std::sync::Arc;
 
 const APP: &str = "http://127.0.0.1:3000";
 
-struct Instance {
-    server: JwksServer,
-    fapi: Arc<FrontendApi>,
-    pk: String,
-}
-
-fn instance(secret: Option<&str>) -> Instance {
-    let key = fixtures::rsa2048();
-    let server = JwksServer::start_with(key.jwks_json());
-    let mut fapi = FrontendApi::new(key.clone());
+fn instance(secret: Option<&str>) -> DevInstance {
+    let mut fapi = FrontendApi::new(fixtures::rsa2048().clone());
     if let Some(secret) = secret {
         fapi = fapi.secret_key(secret);
     }
-    let fapi = server.serve_frontend_api(fapi);
-    let pk = clerk_dev::publishable_key(&format!("127.0.0.1:{}", server.port()), false);
-    Instance { server, fapi, pk }
+    DevInstance::start_with(fapi)
 }
 
-fn verifier(i: &Instance, handshake: HandshakeOptions) -> Verifier {
+fn verifier(i: &DevInstance, handshake: HandshakeOptions) -> Verifier {
     Verifier::from_jwks(
         &fixtures::rsa2048().jwks_json(),
         VerifyOptions::default()
-            .publishable_key(&i.pk)
+            .publishable_key(i.publishable_key())
             .authorized_parties([APP])
             .handshake(handshake),
     )
     .unwrap()
 }
 
-impl Instance {
-    /// A session token of this instance (its `iss` is the host the publishable key names).
-    fn session(&self, sub: &str, iat: i64) -> String {
-        issued(sub, iat, &self.server.url())
-    }
+/// A session token of the dev instance for the app at `APP`.
+fn session(i: &DevInstance, sub: &str, iat: i64) -> String {
+    i.session(sub, iat, APP)
 }
 
 fn issued(sub: &str, iat: i64, iss: &str) -> String {
@@ -105,7 +93,7 @@ fn an_expired_cookie_is_refreshed_through_a_handshake_token() {
     let now = now_unix();
     let cookie = format!(
         "__session={}; __client_uat={}",
-        i.session("user_1", now - 120),
+        session(&i, "user_1", now - 120),
         now - 120
     );
 
@@ -169,7 +157,7 @@ fn nonces_are_exchanged_with_the_backend_api_once() {
     let now = now_unix();
     let cookie = format!(
         "__session={}; __client_uat={}",
-        i.session("user_2", now - 120),
+        session(&i, "user_2", now - 120),
         now - 120
     );
     let page = navigate(&format!("{APP}/"), &cookie);
@@ -231,7 +219,7 @@ fn forged_expired_and_foreign_handshakes_are_refused() {
     let i = instance(None);
     let v = verifier(&i, HandshakeOptions::default());
     let now = now_unix();
-    let fresh = i.session("user_3", now);
+    let fresh = session(&i, "user_3", now);
     let directives = vec![
         format!("__session={fresh}; Path=/"),
         format!("__client_uat={now}; Path=/"),
@@ -276,7 +264,7 @@ fn forged_expired_and_foreign_handshakes_are_refused() {
         "handshake-invalid"
     );
     // A handshake whose session token is not valid here (expired) applies nothing.
-    let stale = vec![format!("__session={}; Path=/", i.session("u", now - 300))];
+    let stale = vec![format!("__session={}; Path=/", session(&i, "u", now - 300))];
     let t = TokenBuilder::empty()
         .claim("handshake", stale)
         .claim("exp", now + 60)
@@ -289,7 +277,7 @@ fn only_clerk_cookies_are_applied() {
     let i = instance(None);
     let v = verifier(&i, HandshakeOptions::default());
     let now = now_unix();
-    let fresh = i.session("user_4", now);
+    let fresh = session(&i, "user_4", now);
     i.fapi.force_directives(Some(vec![
         format!("__session={fresh}; Path=/; SameSite=Lax"),
         format!("__client_uat={now}; Path=/"),
@@ -311,7 +299,7 @@ fn cookie_states_that_start_a_handshake() {
     let i = instance(None);
     let v = verifier(&i, HandshakeOptions::default());
     let now = now_unix();
-    let token = i.session("user_5", now - 30);
+    let token = session(&i, "user_5", now - 30);
     let cases = [
         (
             format!("__session={token}"),
@@ -328,7 +316,7 @@ fn cookie_states_that_start_a_handshake() {
         (
             format!(
                 "__session={}; __client_uat={}",
-                i.session("u", now + 3600),
+                session(&i, "u", now + 3600),
                 now - 60
             ),
             "session-token-nbf",
@@ -360,13 +348,13 @@ fn cookie_states_that_start_a_handshake() {
     // A valid cookie: signed in without a detour.
     let good = format!(
         "__session={}; __client_uat={}",
-        i.session("user_5", now),
+        session(&i, "user_5", now),
         now - 5
     );
     assert!(v.authenticate_page(&navigate(APP, &good)).auth().is_some());
     // A bearer header is the header flow: signed in, never redirected.
     let header = PageRequest::new("GET", APP)
-        .authorization(format!("Bearer {}", i.session("user_5", now)))
+        .authorization(format!("Bearer {}", session(&i, "user_5", now)))
         .sec_fetch_dest("document");
     assert!(v.authenticate_page(&header).auth().is_some());
 }
@@ -378,7 +366,7 @@ fn redirect_loops_stop_after_clerks_limit() {
     let now = now_unix();
     let cookie = format!(
         "__session={}; __client_uat={now}",
-        i.session("u", now - 600)
+        session(&i, "u", now - 600)
     );
     for count in 0..3 {
         let c = format!("{cookie}; __clerk_redirect_count={count}");
@@ -567,7 +555,7 @@ fn what_pages_answer() {
         APP,
         &format!(
             "__session={}; __client_uat={now}",
-            i.session("u", now - 100)
+            session(&i, "u", now - 100)
         ),
     );
     let h = with_sign_in.authenticate_page(&stale);
@@ -591,7 +579,7 @@ fn what_pages_answer() {
         APP,
         &format!(
             "__session={}; __client_uat={}",
-            i.session("u", now),
+            session(&i, "u", now),
             now - 1
         ),
     );
@@ -611,7 +599,7 @@ fn an_outage_is_never_a_signed_out_page() {
         clerk_verify::remote::RemoteKeys::from_jwks_url(&i.server.jwks_url(), Default::default())
             .unwrap(),
         VerifyOptions::default()
-            .publishable_key(&i.pk)
+            .publishable_key(i.publishable_key())
             .handshake(HandshakeOptions::default().sign_in_url("/sign-in")),
     )
     .unwrap();
@@ -620,7 +608,7 @@ fn an_outage_is_never_a_signed_out_page() {
         APP,
         &format!(
             "__session={}; __client_uat={}",
-            i.session("u", now),
+            session(&i, "u", now),
             now - 1
         ),
     );

@@ -3,44 +3,17 @@
 //! (`clerk_dev::Browser`). Clerk's handshake refreshes an expired session, a signed-out browser
 //! is sent to sign in, and a forged handshake is refused.
 
-use clerk_dev::{fixtures, now_unix, Browser, FrontendApi, JwksServer, TokenBuilder};
+use clerk_dev::pages::{check_pages, DevInstance};
+use clerk_dev::Browser;
 use clerk_verify::request::HandshakeOptions;
 use clerk_verify::{Auth, Verifier, VerifyOptions};
 use clerk_warp::{handle_rejection, page, require_sign_in};
 use std::net::SocketAddr;
-use std::sync::{mpsc, Arc};
+use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 use tokio::sync::oneshot;
 use warp::Filter;
-
-/// The dev issuer: JWKS, the Frontend API's handshake, a sign-in page.
-struct Issuer {
-    server: JwksServer,
-    fapi: Arc<FrontendApi>,
-}
-
-impl Issuer {
-    fn start() -> Issuer {
-        let key = fixtures::rsa2048();
-        let server = JwksServer::start_with(key.jwks_json());
-        let fapi = server.serve_frontend_api(FrontendApi::new(key.clone()));
-        Issuer { server, fapi }
-    }
-
-    fn sign_in_url(&self) -> String {
-        format!("{}/dev/sign-in", self.server.url())
-    }
-
-    /// A session token of this instance for `user`, issued at `iat`, for `app`.
-    fn session(&self, user: &str, iat: i64, app: &str) -> String {
-        TokenBuilder::session(user, iat)
-            .claim("iss", self.server.url())
-            .claim("azp", app)
-            .claim("sid", format!("sess_{user}"))
-            .sign(fixtures::rsa2048())
-    }
-}
 
 /// The app: `/` serves everyone, `/dashboard` requires sign-in. warp's server runs on its own
 /// thread and multi-threaded runtime (so the filters' futures must be `Send`), stopped and
@@ -63,7 +36,7 @@ impl Drop for App {
 }
 
 impl App {
-    fn start(issuer: &Issuer, sign_in_url: Option<String>) -> App {
+    fn start(instance: &DevInstance, sign_in_url: Option<String>) -> App {
         // Bound first: the verifier's authorized party is the app's own origin.
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
@@ -73,12 +46,11 @@ impl App {
         if let Some(url) = sign_in_url {
             handshake = handshake.sign_in_url(url);
         }
-        let pk = clerk_dev::publishable_key(&format!("127.0.0.1:{}", issuer.server.port()), false);
         // Keys from the issuer's JWKS URL: the first verification goes through the blocking pool.
         let verifier = Verifier::from_jwks_url(
-            &issuer.server.jwks_url(),
+            &instance.server.jwks_url(),
             VerifyOptions::default()
-                .publishable_key(&pk)
+                .publishable_key(instance.publishable_key())
                 .authorized_parties([base.as_str()])
                 .handshake(handshake),
         )
@@ -133,118 +105,17 @@ impl App {
     }
 }
 
-/// A browser holding `user`'s session cookie, issued two minutes ago: expired.
-fn returning_browser(issuer: &Issuer, app: &App, user: &str) -> Browser {
-    let then = now_unix() - 120;
-    let mut browser = Browser::new();
-    browser.set_cookie("__session", &issuer.session(user, then, &app.base));
-    browser.set_cookie("__client_uat", &then.to_string());
-    browser
-}
-
 #[test]
-fn an_expired_session_is_refreshed_through_one_handshake() {
-    let issuer = Issuer::start();
-    let app = App::start(&issuer, Some(issuer.sign_in_url()));
-    let mut browser = returning_browser(&issuer, &app, "user_back");
-    let expired = browser.cookie("__session").unwrap().to_owned();
-    let old_uat = browser.cookie("__client_uat").unwrap().to_owned();
-
-    let visit = browser.navigate(&format!("{}/?tab=1", app.base)).unwrap();
-    assert_eq!(visit.page.status, 200, "{:?}", visit.hops);
-    assert!(
-        visit
-            .page
-            .body
-            .contains("Signed in as <code id=\"user-id\">user_back</code>"),
-        "{}",
-        visit.page.body
-    );
-    // page → Frontend API → page with the handshake → the page again, without it.
-    let statuses: Vec<u16> = visit.hops.iter().map(|h| h.status).collect();
-    assert_eq!(statuses, [307, 307, 307, 200], "{:?}", visit.hops);
-    assert_eq!(visit.count("/v1/client/handshake"), 1);
-    assert_eq!(visit.url(), format!("{}/?tab=1", app.base));
-    let to_fapi = visit.hops[0].location.as_deref().unwrap();
-    assert!(
-        to_fapi.starts_with(&format!("{}/v1/client/handshake?", issuer.server.url())),
-        "{to_fapi}"
-    );
-    assert!(visit.hops[2].url.contains("__clerk_handshake="));
-    // Both cookies of the completion landed, each from its own `Set-Cookie`.
-    assert_ne!(browser.cookie("__session"), Some(expired.as_str()));
-    assert_ne!(browser.cookie("__client_uat"), Some(old_uat.as_str()));
-    // The next visit goes straight in.
-    let again = browser.navigate(&app.base).unwrap();
-    assert_eq!(again.hops.len(), 1, "{:?}", again.hops);
-    assert!(again.page.body.contains("user_back"));
-    assert_eq!(issuer.fapi.handshakes(), 1);
-}
-
-#[test]
-fn a_signed_out_browser_is_sent_to_sign_in_and_the_home_page_serves_it() {
-    let issuer = Issuer::start();
-    let app = App::start(&issuer, Some(issuer.sign_in_url()));
-    let mut browser = Browser::new();
-
-    let dash = format!("{}/dashboard", app.base);
-    let reply = browser.get(&dash).unwrap();
-    assert_eq!(reply.status, 307, "{}", reply.body);
-    let encoded = dash.replace(':', "%3A").replace('/', "%2F");
-    assert_eq!(
-        reply.header("location"),
-        Some(format!("{}?redirect_url={encoded}", issuer.sign_in_url()).as_str())
-    );
-    assert_eq!(reply.header("cache-control"), Some("no-store"));
-    assert_eq!(reply.header("x-clerk-auth-status"), Some("signed-out"));
-    assert_eq!(reply.json()["error"], "redirect");
-
-    let home = browser.navigate(&app.base).unwrap();
-    assert_eq!(home.hops.len(), 1, "{:?}", home.hops);
-    assert_eq!(home.page.status, 200);
-    assert!(
-        home.page.body.contains("You are signed out"),
-        "{}",
-        home.page.body
-    );
-    assert_eq!(home.page.header("x-clerk-auth-status"), None);
-    assert_eq!(issuer.fapi.handshakes(), 0);
-}
-
-#[test]
-fn a_forged_handshake_is_refused() {
-    let issuer = Issuer::start();
-    let app = App::start(&issuer, Some(issuer.sign_in_url()));
-    let now = now_unix();
-    let forged_session = TokenBuilder::session("user_admin", now)
-        .claim("iss", issuer.server.url())
-        .claim("azp", app.base.as_str())
-        .sign(fixtures::rsa2048_b());
-    let forged = TokenBuilder::empty()
-        .claim(
-            "handshake",
-            vec![
-                format!("__session={forged_session}; Path=/"),
-                format!("__client_uat={now}; Path=/"),
-            ],
-        )
-        .claim("exp", now + 60)
-        .sign(fixtures::rsa2048_b());
-
-    let mut browser = Browser::new();
-    let reply = browser
-        .get(&format!("{}/?__clerk_handshake={forged}", app.base))
-        .unwrap();
-    assert_eq!(reply.status, 200, "{}", reply.body);
-    assert!(reply.body.contains("You are signed out"), "{}", reply.body);
-    assert_eq!(reply.header("set-cookie"), None);
-    assert_eq!(browser.cookie("__session"), None);
+fn the_page_contract() {
+    let instance = DevInstance::start();
+    let app = App::start(&instance, Some(instance.sign_in_url()));
+    check_pages(&instance, &app.base);
 }
 
 #[test]
 fn without_a_sign_in_url_a_signed_out_browser_gets_401() {
-    let issuer = Issuer::start();
-    let app = App::start(&issuer, None);
+    let instance = DevInstance::start();
+    let app = App::start(&instance, None);
     let reply = Browser::new()
         .get(&format!("{}/dashboard", app.base))
         .unwrap();
