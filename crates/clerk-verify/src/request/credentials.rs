@@ -76,10 +76,10 @@ pub(super) fn bearer_token(value: &str) -> Option<&str> {
 }
 
 /// The request's cookies; the first of equal names wins (RFC 6265 §5.4 ordering).
-struct Cookies<'a>(Vec<(&'a str, &'a str)>);
+pub(super) struct Cookies<'a>(Vec<(&'a str, &'a str)>);
 
 impl<'a> Cookies<'a> {
-    fn parse(header: &'a str) -> Cookies<'a> {
+    pub(super) fn parse(header: &'a str) -> Cookies<'a> {
         Cookies(
             header
                 .split(';')
@@ -96,7 +96,7 @@ impl<'a> Cookies<'a> {
         )
     }
 
-    fn get(&self, name: &str) -> Option<&'a str> {
+    pub(super) fn get(&self, name: &str) -> Option<&'a str> {
         self.0.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
     }
 }

@@ -18,6 +18,7 @@
 //! API requests never get here: [`crate::Verifier::authenticate_request`] keeps its signed-out
 //! answers.
 
+use super::credentials::Cookies;
 use crate::error::{Category, Error};
 use crate::reason;
 use crate::remote::PublishableKey;
@@ -372,7 +373,7 @@ impl Pages {
     fn start(
         &self,
         page: &PageRequest,
-        jar: &Jar<'_>,
+        jar: &Cookies<'_>,
         reason: &'static str,
         session_token: Option<&str>,
         suffixed: bool,
@@ -536,7 +537,7 @@ impl crate::Verifier {
             .and_then(super::credentials::bearer_token);
         let pages = self.pages().filter(|_| page.is_document_navigation());
         let cookie = page.cookie.as_deref().unwrap_or("");
-        let jar = Jar::parse(cookie);
+        let jar = Cookies::parse(cookie);
         if header_token.is_none() {
             if let Some(pages) = self.pages() {
                 if let Some(done) = self.complete(pages, page, &jar, io) {
@@ -624,7 +625,7 @@ impl crate::Verifier {
         &self,
         pages: &Pages,
         page: &PageRequest,
-        jar: &Jar<'_>,
+        jar: &Cookies<'_>,
         io: Io,
     ) -> Option<Option<Authentication>> {
         let now = self.options().clock.unix_seconds();
@@ -751,7 +752,7 @@ impl crate::Verifier {
     }
 
     fn cookie_session(&self, cookie: &str) -> Option<String> {
-        let jar = Jar::parse(cookie);
+        let jar = Cookies::parse(cookie);
         let name = match self.uses_suffixed(cookie) {
             true => format!("{SESSION_COOKIE}_{}", self.pages()?.cookie_suffix),
             false => SESSION_COOKIE.to_owned(),
@@ -862,25 +863,6 @@ fn cookie_pair(directive: &str) -> Option<(&str, &str)> {
     (!name.is_empty()).then_some((name, value.trim()))
 }
 
-/// A request's cookies (first of equal names wins).
-pub(crate) struct Jar<'a>(Vec<(&'a str, &'a str)>);
-
-impl<'a> Jar<'a> {
-    pub(crate) fn parse(header: &'a str) -> Jar<'a> {
-        Jar(header
-            .split(';')
-            .filter_map(|pair| {
-                let (name, value) = pair.split_once('=')?;
-                Some((name.trim(), value.trim()))
-            })
-            .collect())
-    }
-
-    pub(crate) fn get(&self, name: &str) -> Option<&'a str> {
-        self.0.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
-    }
-}
-
 impl Authentication {
     /// The handshake to send, if this is one.
     pub fn handshake(&self) -> Option<&Handshake> {
@@ -946,12 +928,5 @@ mod tests {
         assert!(kept
             .iter()
             .all(|k| !k.contains("steal") && !k.contains("evil")));
-    }
-
-    #[test]
-    fn jar() {
-        let j = Jar::parse("a=1; __clerk_redirect_count=2; a=3");
-        assert_eq!(j.get("a"), Some("1"));
-        assert_eq!(j.get(REDIRECT_COUNT_COOKIE), Some("2"));
     }
 }
