@@ -6,7 +6,7 @@
 
 mod support;
 
-use clerk_dev::pages::{check_pages, DevInstance};
+use clerk_dev::pages::{check_pages, form_encoded, DevInstance};
 use clerk_dev::{fixtures, Browser, FrontendApi};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
@@ -174,9 +174,7 @@ fn a_real_browser_with_an_expired_cookie_ends_on_the_greeting() {
     let start = format!(
         "{}?user_id=user_chromium&expired=1&redirect_url={}",
         issuer.sign_in_url(),
-        format!("{}/", app.base)
-            .replace(':', "%3A")
-            .replace('/', "%2F")
+        form_encoded(&format!("{}/", app.base))
     );
     let profile = std::env::temp_dir().join(format!("clerk-pages-chromium-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&profile);

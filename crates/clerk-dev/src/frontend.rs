@@ -422,7 +422,8 @@ fn with_param(url: &str, name: &str, value: &str) -> String {
         None => (url, None),
     };
     let sep = if base.contains('?') { '&' } else { '?' };
-    let mut out = format!("{base}{sep}{name}={}", percent_encode(value));
+    let value: String = form_urlencoded::byte_serialize(value.as_bytes()).collect();
+    let mut out = format!("{base}{sep}{name}={value}");
     if let Some(f) = fragment {
         out.push('#');
         out.push_str(f);
@@ -437,55 +438,14 @@ fn html_escape(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
-fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 3 <= bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
-                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                    Some(v) => {
-                        out.push(v);
-                        i += 2;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// Decoded query parameters (the first of equal names wins).
 struct Params(Vec<(String, String)>);
 
 impl Params {
     fn parse(query: &str) -> Params {
         Params(
-            query
-                .split('&')
-                .filter(|p| !p.is_empty())
-                .map(|p| match p.split_once('=') {
-                    Some((k, v)) => (percent_decode(k), percent_decode(v)),
-                    None => (percent_decode(p), String::new()),
-                })
+            form_urlencoded::parse(query.as_bytes())
+                .into_owned()
                 .collect(),
         )
     }
@@ -509,7 +469,7 @@ mod tests {
         let p = Params::parse(query);
         assert_eq!(p.get("x"), Some("1"));
         assert_eq!(p.get("n"), Some("a b&c=d/é"));
-        assert_eq!(percent_decode("%zz%4"), "%zz%4");
+        assert_eq!(Params::parse("a=%zz%4").get("a"), Some("%zz%4"));
     }
 
     #[test]

@@ -84,14 +84,9 @@ impl DevInstance {
     }
 }
 
-/// `url` as a form-encoded query value (`:` and `/` escaped), as a `redirect_url` is sent.
+/// `url` as a form-encoded query value, as a `redirect_url` is sent.
 pub fn form_encoded(url: &str) -> String {
-    url.replace('%', "%25")
-        .replace(':', "%3A")
-        .replace('/', "%2F")
-        .replace('?', "%3F")
-        .replace('=', "%3D")
-        .replace('&', "%26")
+    form_urlencoded::byte_serialize(url.as_bytes()).collect()
 }
 
 /// The contract of page routes, checked over HTTP against the app at `app_base`, which

@@ -34,6 +34,16 @@ pub const ENV_JWKS_URL: &str = "CLERK_JWKS_URL";
 /// `CLERK_TOKEN_CACHE_SIZE`: the verified-token cache's capacity in tokens (ours); unset means
 /// [`VerifyOptions::DEFAULT_TOKEN_CACHE_CAPACITY`], `0` turns the cache off.
 pub const ENV_TOKEN_CACHE_SIZE: &str = "CLERK_TOKEN_CACHE_SIZE";
+/// `CLERK_SIGN_IN_URL`: where pages that require sign-in send a signed-out browser (Clerk's).
+pub const ENV_SIGN_IN_URL: &str = "CLERK_SIGN_IN_URL";
+/// `CLERK_SIGN_UP_URL`: the sign-up page (Clerk's).
+pub const ENV_SIGN_UP_URL: &str = "CLERK_SIGN_UP_URL";
+/// `CLERK_DOMAIN`: a satellite's domain (Clerk's).
+pub const ENV_DOMAIN: &str = "CLERK_DOMAIN";
+/// `CLERK_IS_SATELLITE`: `true` or `1` for a satellite app (Clerk's).
+pub const ENV_IS_SATELLITE: &str = "CLERK_IS_SATELLITE";
+/// `CLERK_PROXY_URL`: the Frontend API proxy, a URL or a path on the site (Clerk's).
+pub const ENV_PROXY_URL: &str = "CLERK_PROXY_URL";
 
 impl VerifyOptions {
     /// Options from `CLERK_AUTHORIZED_PARTIES`, `CLERK_AUDIENCE`, `CLERK_ISSUER`,

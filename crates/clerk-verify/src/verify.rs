@@ -138,30 +138,21 @@ impl Verifier {
             Ok(t) => t,
             Err(e) => return Some(Err(e)),
         };
-        // Clerk (AISEC-85): only the session category; a JWT template could carry a
-        // `handshake` claim of its author's choosing.
-        if !parsed.is_session_category() {
-            return Some(Err(Error::TokenTypeMismatch));
-        }
-        match Algorithm::from_name(parsed.alg()) {
-            Some(a)
-                if a.is_rsa() && opts.algorithms.contains(&a) && !self.inner.keys.is_hs256() => {}
-            _ => return Some(Err(Error::bad_alg(parsed.alg()))),
-        }
-        if parsed.signature().is_empty() {
-            return Some(Err(Error::invalid("the signature part is empty")));
+        // Clerk (AISEC-85): only the session category, as for request authentication; a JWT
+        // template could carry a `handshake` claim of its author's choosing. RSA only: the
+        // instance's keys sign handshakes.
+        let gate = Gate {
+            hs256: false,
+            sessions_only: true,
+        };
+        if let Err(e) = check_header(&parsed, opts, gate) {
+            return Some(Err(e));
         }
         let key = match lookup(parsed.kid())? {
             Ok(k) => k,
             Err(e) => return Some(Err(e)),
         };
-        let checked = key
-            .select_algorithm(parsed.alg(), &opts.algorithms)
-            .and_then(|alg| {
-                key.verify_signature(alg, parsed.signing_input().as_bytes(), parsed.signature())
-            })
-            .and_then(|()| parsed.payload_json());
-        Some(checked)
+        Some(check_signature(&parsed, &key, opts).and_then(|()| parsed.payload_json()))
     }
 
     /// The publishable key from the options, parsed (for the cookie rules).
@@ -340,27 +331,8 @@ fn run_in(
         Ok(t) => t,
         Err(e) => return Some(Err(e)),
     };
-    // Clerk's order: the category first. Request authentication takes session tokens only;
-    // `verify()` refuses machine tokens, as Clerk's `verifyToken()` does.
-    if gate.sessions_only && !parsed.is_session_category() {
-        return Some(Err(Error::TokenTypeMismatch));
-    }
-    if parsed.is_machine_token() {
-        return Some(Err(Error::invalid(
-            "this is a machine token (cat), not a session token",
-        )));
-    }
-    // Refuse algorithms this verifier's key type cannot check before any key work (and before
-    // any fetch an attacker could trigger with a random kid). The key re-checks after lookup.
-    match Algorithm::from_name(parsed.alg()) {
-        Some(Algorithm::HS256) if gate.hs256 => {}
-        Some(a) if !gate.hs256 && a.is_rsa() && opts.algorithms.contains(&a) => {}
-        _ => return Some(Err(Error::bad_alg(parsed.alg()))),
-    }
-    // A stripped signature (`header.payload.`) under an acceptable alg: malformed, refused
-    // before any key lookup.
-    if parsed.signature().is_empty() {
-        return Some(Err(Error::invalid("the signature part is empty")));
+    if let Err(e) = check_header(&parsed, opts, gate) {
+        return Some(Err(e));
     }
     let key = match lookup(parsed.kid())? {
         Ok(k) => k,
@@ -383,13 +355,44 @@ fn run_in(
     Some(Ok(claims))
 }
 
+/// The header rules, before any key lookup (and before any fetch an attacker could trigger with
+/// a random kid).
+fn check_header(parsed: &Token<'_>, opts: &VerifyOptions, gate: Gate) -> Result<(), Error> {
+    // Clerk's order: the category first. Request authentication takes session tokens only;
+    // `verify()` refuses machine tokens, as Clerk's `verifyToken()` does.
+    if gate.sessions_only && !parsed.is_session_category() {
+        return Err(Error::TokenTypeMismatch);
+    }
+    if parsed.is_machine_token() {
+        return Err(Error::invalid(
+            "this is a machine token (cat), not a session token",
+        ));
+    }
+    // Refuse algorithms this verifier's key type cannot check. The key re-checks after lookup.
+    match Algorithm::from_name(parsed.alg()) {
+        Some(Algorithm::HS256) if gate.hs256 => {}
+        Some(a) if !gate.hs256 && a.is_rsa() && opts.algorithms.contains(&a) => {}
+        _ => return Err(Error::bad_alg(parsed.alg())),
+    }
+    // A stripped signature (`header.payload.`) under an acceptable alg: malformed.
+    if parsed.signature().is_empty() {
+        return Err(Error::invalid("the signature part is empty"));
+    }
+    Ok(())
+}
+
+/// The signature, under the algorithm the key allows for the token's `alg`.
+fn check_signature(token: &Token<'_>, key: &Key, opts: &VerifyOptions) -> Result<(), Error> {
+    let alg = key.select_algorithm(token.alg(), &opts.algorithms)?;
+    key.verify_signature(alg, token.signing_input().as_bytes(), token.signature())
+}
+
 fn check_with_key(
     token: &Token<'_>,
     key: &Key,
     opts: &VerifyOptions,
     now: SystemTime,
 ) -> Result<(Claims, Times), Error> {
-    let alg = key.select_algorithm(token.alg(), &opts.algorithms)?;
-    key.verify_signature(alg, token.signing_input().as_bytes(), token.signature())?;
+    check_signature(token, key, opts)?;
     claims::verify_payload(token.payload(), opts, now)
 }

@@ -52,5 +52,6 @@ pub use options::{
     DEFAULT_MAX_STALE, DEFAULT_MIN_REFETCH_INTERVAL, DEFAULT_READ_TIMEOUT, DEFAULT_TIMEOUT,
 };
 pub use publishable::{cookie_suffix, PublishableKey};
+pub(crate) use publishable::{host_of, is_loopback};
 #[cfg(feature = "remote")]
 pub use source::{JwksSource, SecretKey, DEFAULT_API_URL};

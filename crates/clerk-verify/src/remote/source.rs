@@ -2,9 +2,8 @@
 //! the URL rules (https only, except loopback hosts).
 
 use crate::error::Error;
-use crate::remote::publishable::PublishableKey;
+use crate::remote::publishable::{host_of, is_loopback, PublishableKey};
 use std::fmt;
-use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// Clerk's Backend API (`CLERK_API_URL` default).
 pub const DEFAULT_API_URL: &str = "https://api.clerk.com";
@@ -251,39 +250,6 @@ pub(crate) fn check_url(url: &str, what: &str) -> Result<CheckedUrl, Error> {
         return Err(Error::config(format!("{what} is not a valid URL")));
     }
     Ok(CheckedUrl { insecure, loopback })
-}
-
-/// The host part of `host`, `host:port`, `[v6]` or `[v6]:port`; `None` if malformed.
-fn host_of(authority: &str) -> Option<&str> {
-    let (host, port) = if let Some(rest) = authority.strip_prefix('[') {
-        let (v6, after) = rest.split_once(']')?;
-        v6.parse::<Ipv6Addr>().ok()?;
-        match after {
-            "" => (v6, None),
-            _ => (v6, Some(after.strip_prefix(':')?)),
-        }
-    } else {
-        match authority.split_once(':') {
-            Some((h, p)) => (h, Some(p)),
-            None => (authority, None),
-        }
-    };
-    if let Some(p) = port {
-        p.parse::<u16>().ok()?;
-    }
-    let valid = !host.is_empty()
-        && (host.contains(':')
-            || host
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.'));
-    valid.then_some(host)
-}
-
-fn is_loopback(host: &str) -> bool {
-    let name = host.strip_suffix('.').unwrap_or(host);
-    name.eq_ignore_ascii_case("localhost")
-        || name.parse::<Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
-        || host.parse::<Ipv6Addr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]

@@ -19,9 +19,10 @@
 //! answers.
 
 use super::credentials::Cookies;
+use crate::env;
 use crate::error::{Category, Error};
 use crate::reason;
-use crate::remote::PublishableKey;
+use crate::remote::{host_of, is_loopback, PublishableKey};
 use crate::request::page::{origin_of, with_params, without_params, PageRequest};
 use crate::request::{
     Auth, Authentication, Refusal, SignedOut, AUTH_REASON_HEADER, AUTH_STATUS_HEADER,
@@ -115,14 +116,14 @@ impl HandshakeOptions {
                 .filter(|v| !v.is_empty())
         };
         HandshakeOptions {
-            sign_in_url: get("CLERK_SIGN_IN_URL"),
-            sign_up_url: get("CLERK_SIGN_UP_URL"),
-            domain: get("CLERK_DOMAIN"),
-            is_satellite: get("CLERK_IS_SATELLITE")
+            sign_in_url: get(env::ENV_SIGN_IN_URL),
+            sign_up_url: get(env::ENV_SIGN_UP_URL),
+            domain: get(env::ENV_DOMAIN),
+            is_satellite: get(env::ENV_IS_SATELLITE)
                 .is_some_and(|v| v.eq_ignore_ascii_case("true") || v == "1"),
-            proxy_url: get("CLERK_PROXY_URL"),
-            secret_key: get("CLERK_SECRET_KEY"),
-            api_url: get("CLERK_API_URL"),
+            proxy_url: get(env::ENV_PROXY_URL),
+            secret_key: get(env::ENV_SECRET_KEY),
+            api_url: get(env::ENV_API_URL),
             max_age: HandshakeOptions::DEFAULT_MAX_AGE,
         }
     }
@@ -268,6 +269,8 @@ pub(crate) struct Pages {
     cookie_suffix: String,
     sign_in_url: Option<String>,
     secret_key: Option<String>,
+    // Only the nonce exchange (feature `remote`) calls the Backend API.
+    #[cfg_attr(not(feature = "remote"), allow(dead_code))]
     api_url: String,
     max_age: Duration,
     /// Completed handshakes (a hash of the token or nonce) with when they may be forgotten.
@@ -333,7 +336,7 @@ impl Pages {
                 domain.trim_start_matches("https://")
             )),
             // A dev issuer on this machine speaks plain HTTP; Clerk's hosts never are loopback.
-            _ if is_loopback_host(pk.frontend_api_host()) => {
+            _ if host_of(pk.frontend_api_host()).is_some_and(is_loopback) => {
                 Frontend::Url(format!("http://{}", pk.frontend_api_host()))
             }
             _ => Frontend::Url(pk.frontend_api_url()),
@@ -369,7 +372,8 @@ impl Pages {
         base.trim_end_matches('/').to_owned()
     }
 
-    /// The 307 that starts a handshake, or `None` past the redirect-loop limit.
+    /// The 307 that starts a handshake; past the redirect-loop limit, signed out with the
+    /// handshake's reason, as Clerk answers.
     fn start(
         &self,
         page: &PageRequest,
@@ -377,7 +381,7 @@ impl Pages {
         reason: &'static str,
         session_token: Option<&str>,
         suffixed: bool,
-    ) -> Option<Handshake> {
+    ) -> Authentication {
         let count: u32 = jar
             .get(REDIRECT_COUNT_COOKIE)
             .and_then(|v| v.trim().parse().ok())
@@ -388,7 +392,7 @@ impl Pages {
                 "handshake redirect loop ({reason}): serving the page signed out. This usually \
                  means the instance keys do not match: check the publishable and secret keys"
             );
-            return None;
+            return looped(reason, session_token.is_some());
         }
         let back = without_params(&page.url, &[DEV_BROWSER_COOKIE, "__dev_session"]);
         let suffixed = if suffixed { "true" } else { "false" };
@@ -421,15 +425,19 @@ impl Pages {
             "{REDIRECT_COUNT_COOKIE}={}; SameSite=Lax; HttpOnly; Max-Age=2",
             count + 1
         );
-        Some(Handshake::new(reason, location, vec![counter]))
+        Authentication::Handshake(Handshake::new(reason, location, vec![counter]))
+    }
+
+    /// Whether a handshake (token or nonce) was completed before.
+    fn seen(&self, what: &str) -> bool {
+        self.seen.lock().contains_key(&digest(what))
     }
 
     /// Whether a completed handshake was seen before; remembers it otherwise (until
-    /// `forget_at`, Unix seconds).
+    /// `forget_at`, Unix seconds). Only handshakes that passed every check (a verified token,
+    /// a nonce the Backend API accepted) are remembered, so forged ones cannot crowd them out.
     fn replayed(&self, what: &str, forget_at: i64, now: i64) -> bool {
-        let digest = ring::digest::digest(&ring::digest::SHA256, what.as_bytes());
-        let mut key = [0u8; 32];
-        key.copy_from_slice(digest.as_ref());
+        let key = digest(what);
         let mut seen = self.seen.lock();
         if seen.contains_key(&key) {
             return true;
@@ -464,12 +472,11 @@ impl Pages {
     }
 }
 
-fn is_loopback_host(host_port: &str) -> bool {
-    let host = match host_port.rsplit_once(':') {
-        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
-        _ => host_port,
-    };
-    host == "localhost" || host == "[::1]" || host.starts_with("127.")
+fn digest(what: &str) -> [u8; 32] {
+    let digest = ring::digest::digest(&ring::digest::SHA256, what.as_bytes());
+    let mut key = [0u8; 32];
+    key.copy_from_slice(digest.as_ref());
+    key
 }
 
 /// How to verify a token inside the flow: without blocking (`None` means "blocking needed"), or
@@ -558,12 +565,7 @@ impl crate::Verifier {
                 if let (true, Some(pages)) = (start, pages) {
                     let suffixed = self.uses_suffixed(cookie);
                     let session = self.cookie_session(cookie);
-                    return Some(
-                        match pages.start(page, &jar, reason, session.as_deref(), suffixed) {
-                            Some(h) => Authentication::Handshake(h),
-                            None => looped(reason, session.is_some()),
-                        },
-                    );
+                    return Some(pages.start(page, &jar, reason, session.as_deref(), suffixed));
                 }
                 return Some(signed_out);
             }
@@ -579,12 +581,7 @@ impl crate::Verifier {
             {
                 let suffixed = self.uses_suffixed(cookie);
                 let reason = reason::SESSION_TOKEN_IAT_BEFORE_CLIENT_UAT;
-                return Some(
-                    match pages.start(page, &jar, reason, Some(token.as_str()), suffixed) {
-                        Some(h) => Authentication::Handshake(h),
-                        None => looped(reason, true),
-                    },
-                );
+                return Some(pages.start(page, &jar, reason, Some(token.as_str()), suffixed));
             }
         }
         let done = match io {
@@ -611,12 +608,7 @@ impl crate::Verifier {
             _ => return Some(done),
         };
         let suffixed = from_cookie && self.uses_suffixed(cookie);
-        Some(
-            match pages.start(page, &jar, handshake_reason, Some(token.as_str()), suffixed) {
-                Some(h) => Authentication::Handshake(h),
-                None => looped(handshake_reason, true),
-            },
-        )
+        Some(pages.start(page, &jar, handshake_reason, Some(token.as_str()), suffixed))
     }
 
     /// A returning handshake: `None` when the request carries none; otherwise the answer
@@ -734,13 +726,17 @@ impl crate::Verifier {
         if nonce.len() > 512 {
             return Err(Error::HandshakeInvalid("the nonce is too long".into()));
         }
-        // Remember the nonce before the exchange: a nonce is good once, whatever the answer.
-        if pages.replayed(nonce, now + 3600, now) {
-            return Err(Error::HandshakeInvalid(
-                "this handshake nonce was already used".into(),
-            ));
+        let used = || Error::HandshakeInvalid("this handshake nonce was already used".into());
+        // The Backend API answers a nonce once; a nonce seen here is refused without asking.
+        if pages.seen(nonce) {
+            return Err(used());
         }
-        crate::remote::handshake_payload(&pages.api_url, secret, nonce)
+        let directives = crate::remote::handshake_payload(&pages.api_url, secret, nonce)?;
+        // Remembered only once the Backend API accepted it: random nonces never enter.
+        if pages.replayed(nonce, now + 3600, now) {
+            return Err(used());
+        }
+        Ok(directives)
     }
 
     #[cfg(not(feature = "remote"))]
@@ -909,6 +905,44 @@ impl Authentication {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn options_from_clerks_variables() {
+        let vars = [
+            ("CLERK_SIGN_IN_URL", "https://accounts.example.com/sign-in"),
+            ("CLERK_SIGN_UP_URL", "/sign-up"),
+            ("CLERK_DOMAIN", "satellite.example"),
+            ("CLERK_IS_SATELLITE", "true"),
+            ("CLERK_PROXY_URL", " /__clerk "),
+            ("CLERK_SECRET_KEY", "sk_test_x"),
+            ("CLERK_API_URL", ""),
+        ];
+        let get = |name: &str| {
+            vars.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| (*v).to_owned())
+        };
+        let o = HandshakeOptions::from_lookup(get);
+        assert_eq!(
+            o.sign_in_url.as_deref(),
+            Some("https://accounts.example.com/sign-in")
+        );
+        assert_eq!(o.sign_up_url.as_deref(), Some("/sign-up"));
+        assert_eq!(o.domain.as_deref(), Some("satellite.example"));
+        assert!(o.is_satellite);
+        assert_eq!(o.proxy_url.as_deref(), Some("/__clerk"));
+        assert_eq!(o.secret_key.as_deref(), Some("sk_test_x"));
+        assert_eq!(o.api_url, None, "empty is unset");
+        assert_eq!(o.max_age, HandshakeOptions::DEFAULT_MAX_AGE);
+        assert!(
+            !format!("{o:?}").contains("sk_test_x"),
+            "the secret is redacted"
+        );
+        let one =
+            |v: &'static str| move |n: &str| (n == "CLERK_IS_SATELLITE").then(|| v.to_owned());
+        assert!(HandshakeOptions::from_lookup(one("1")).is_satellite);
+        assert!(!HandshakeOptions::from_lookup(one("no")).is_satellite);
+    }
 
     #[test]
     fn only_clerk_cookies() {
