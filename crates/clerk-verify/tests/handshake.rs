@@ -2,6 +2,9 @@
 //! issuer's emulated Frontend API and Backend API over real HTTP on 127.0.0.1. The test plays
 //! the app: it calls `authenticate_page` and applies what comes back, as an adapter would.
 
+// The nonce exchange and the keys of a real instance need the remote key source.
+#![cfg(feature = "remote")]
+
 use clerk_dev::pages::DevInstance;
 use clerk_dev::{fixtures, now_unix, Browser, FrontendApi, TokenBuilder};
 use clerk_verify::request::{HandshakeOptions, PageRequest};

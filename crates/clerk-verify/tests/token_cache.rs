@@ -4,6 +4,9 @@
 //! capacity holds with in-use sessions surviving a flood of new tokens. Its memory under a
 //! million tokens is measured in `tests/allocations.rs`; two threads hitting it, in the benches.
 
+// Its JWKS-refresh cases need the remote key source.
+#![cfg(feature = "remote")]
+
 mod remote_support;
 
 use clerk_dev::{fixtures, JwksServer, ManualClock, TokenBuilder};

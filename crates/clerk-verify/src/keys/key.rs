@@ -28,6 +28,8 @@ enum Material {
     /// Big-endian modulus without leading zeros, public exponent, and the backend's key.
     Rsa {
         n: Vec<u8>,
+        // Compared only when a JWKS refresh decides which keys stayed (`remote`).
+        #[cfg_attr(not(feature = "remote"), allow(dead_code))]
         e: Vec<u8>,
         public: RsaPublicKey,
     },
@@ -141,6 +143,7 @@ impl Key {
     /// Whether `other` verifies exactly the tokens this key does: same kid, pinned algorithm
     /// and RSA key material. (A JWKS refresh keeps such keys, so that tokens verified under
     /// them stay in the verified-token cache.) HMAC secrets are never compared.
+    #[cfg(feature = "remote")]
     pub(crate) fn same_rsa_key(&self, other: &Key) -> bool {
         match (&self.material, &other.material) {
             (Material::Rsa { n, e, .. }, Material::Rsa { n: n2, e: e2, .. }) => {

@@ -429,6 +429,7 @@ impl Pages {
     }
 
     /// Whether a handshake (token or nonce) was completed before.
+    #[cfg(feature = "remote")]
     fn seen(&self, what: &str) -> bool {
         self.seen.lock().contains_key(&digest(what))
     }
