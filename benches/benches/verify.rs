@@ -43,209 +43,21 @@ use actix_web::{test, web, App, HttpResponse};
 use axum::body::Body;
 use axum::routing::get;
 use axum::Router;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use clerk_actix::ClerkAuth;
 use clerk_axum::ClerkLayer;
-use clerk_dev::{b64url_decode, fixtures, now_unix, DevKey, JwksServer, TokenBuilder};
+use clerk_dev::{fixtures, now_unix, JwksServer};
 use clerk_verify::{
     keys::CRYPTO_BACKEND, remote::RemoteKeys, remote::RemoteOptions, token::Token,
     token::DEFAULT_MAX_TOKEN_LEN, Verifier, VerifyOptions, Webhook,
 };
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use serde::Deserialize;
 use std::hint::black_box;
 use std::time::{Duration, Instant, SystemTime};
 use tower::ServiceExt;
 
-/// What a jsonwebtoken user would decode a Clerk session token into.
-#[derive(Deserialize)]
-#[allow(dead_code)] // Fields are read by serde only: decoding them is the work measured.
-struct JwtClaims {
-    sub: String,
-    sid: Option<String>,
-    iss: Option<String>,
-    azp: Option<String>,
-    exp: u64,
-    nbf: Option<u64>,
-    iat: Option<u64>,
-    v: Option<u64>,
-}
+mod common;
 
-/// The header as the floor pipeline reads it (borrowed, nothing kept).
-#[derive(Deserialize)]
-struct JwtHeader<'a> {
-    alg: &'a str,
-    #[serde(borrow)]
-    #[allow(dead_code)] // Read by serde only.
-    kid: Option<&'a str>,
-}
-
-/// The backend's raw RSA verification with a pre-built key: the floor's crypto.
-enum RawKey {
-    Ring(ring::signature::RsaPublicKeyComponents<Vec<u8>>),
-    AwsLc(aws_lc_rs::signature::ParsedPublicKey),
-}
-
-impl RawKey {
-    fn for_backend(key: &DevKey) -> RawKey {
-        let jwk = key.public_jwk();
-        let part = |m: &str| b64url_decode(jwk[m].as_str().expect("n, e")).expect("base64url");
-        if CRYPTO_BACKEND == "aws-lc-rs" {
-            let pem = key.public_pem();
-            let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
-            let der = base64::engine::general_purpose::STANDARD
-                .decode(body)
-                .expect("PEM body");
-            RawKey::AwsLc(
-                aws_lc_rs::signature::ParsedPublicKey::new(
-                    &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256,
-                    der,
-                )
-                .expect("aws-lc key"),
-            )
-        } else {
-            RawKey::Ring(ring::signature::RsaPublicKeyComponents {
-                n: part("n"),
-                e: part("e"),
-            })
-        }
-    }
-
-    fn name(&self) -> &'static str {
-        match self {
-            RawKey::Ring(_) => "ring-raw",
-            RawKey::AwsLc(_) => "aws-lc-raw",
-        }
-    }
-
-    fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
-        match self {
-            RawKey::Ring(k) => k
-                .verify(
-                    &ring::signature::RSA_PKCS1_2048_8192_SHA256,
-                    message,
-                    signature,
-                )
-                .is_ok(),
-            RawKey::AwsLc(k) => k.verify_sig(message, signature).is_ok(),
-        }
-    }
-}
-
-/// The floor pipeline: split, base64url, serde of header and claims, the raw verification, and
-/// the time checks. What any verifier must do at least; no strictness beyond serde's.
-fn floor_pipeline(token: &str, key: &RawKey, now: u64) -> Option<JwtClaims> {
-    let (signing_input, sig_b64) = token.rsplit_once('.')?;
-    let (header_b64, payload_b64) = signing_input.split_once('.')?;
-    let header = URL_SAFE_NO_PAD.decode(header_b64).ok()?;
-    let payload = URL_SAFE_NO_PAD.decode(payload_b64).ok()?;
-    let signature = URL_SAFE_NO_PAD.decode(sig_b64).ok()?;
-    let header: JwtHeader<'_> = serde_json::from_slice(&header).ok()?;
-    if header.alg != "RS256" || !key.verify(signing_input.as_bytes(), &signature) {
-        return None;
-    }
-    let claims: JwtClaims = serde_json::from_slice(&payload).ok()?;
-    let skew = 5;
-    let fresh = claims.exp + skew > now && claims.nbf.is_none_or(|nbf| nbf <= now + skew);
-    fresh.then_some(claims)
-}
-
-/// One key size: the token and every implementation's pre-built key.
-struct Case {
-    bits: u32,
-    token: String,
-    verifier: Verifier,
-    signing_input: String,
-    signature: Vec<u8>,
-    raw: RawKey,
-    jwt_key: jsonwebtoken::DecodingKey,
-    jwt_validation: jsonwebtoken::Validation,
-    jose_verifier: josekit::jws::alg::rsassa::RsassaJwsVerifier,
-    jose_validator: josekit::jwt::JwtPayloadValidator,
-}
-
-/// A Clerk-shaped v2 session token (an active organization with permissions, features, plans),
-/// valid for an hour so no run outlives it.
-fn session_token(key: &DevKey) -> String {
-    session_token_for(key, "user_2abcdefghijklmnopqrstuvwx")
-}
-
-fn session_token_for(key: &DevKey, sub: &str) -> String {
-    let now = now_unix();
-    TokenBuilder::session(sub, now)
-        .claim("exp", now + 3600)
-        .claim("fva", serde_json::json!([12, -1]))
-        .claim("sts", "active")
-        .claim("jti", "8d1f3c2a9b7e4f6a1c0d")
-        .claim("pla", "u:free,o:pro")
-        .claim("fea", "o:impersonation,o:memberships,u:support")
-        .claim(
-            "o",
-            serde_json::json!({
-                "id": "org_2abcdefghijklmnopqrstuvwx", "rol": "admin", "slg": "acme",
-                "per": "read,manage", "fpm": "1,3"
-            }),
-        )
-        .sign(key)
-}
-
-fn our_options() -> VerifyOptions {
-    VerifyOptions::default()
-        .authorized_parties([clerk_dev::TEST_AZP])
-        .issuer(clerk_dev::TEST_ISSUER)
-}
-
-impl Case {
-    fn new(key: &'static DevKey) -> Case {
-        let token = session_token(key);
-        let (signing_input, sig_b64) = token.rsplit_once('.').expect("three parts");
-        let jwk = key.public_jwk();
-        let (n, e) = (jwk["n"].as_str().expect("n"), jwk["e"].as_str().expect("e"));
-
-        let mut jwt_validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
-        jwt_validation.leeway = 5;
-        jwt_validation.validate_nbf = true;
-        jwt_validation.set_issuer(&[clerk_dev::TEST_ISSUER]);
-        jwt_validation.set_required_spec_claims(&["exp", "sub"]);
-
-        let mut jose_validator = josekit::jwt::JwtPayloadValidator::new();
-        jose_validator.set_issuer(clerk_dev::TEST_ISSUER);
-
-        Case {
-            bits: key.bits(),
-            verifier: Verifier::from_jwks(&key.jwks_json(), our_options()).expect("verifier"),
-            signing_input: signing_input.to_owned(),
-            signature: b64url_decode(sig_b64).expect("signature"),
-            raw: RawKey::for_backend(key),
-            jwt_key: jsonwebtoken::DecodingKey::from_rsa_components(n, e).expect("jwt key"),
-            jwt_validation,
-            jose_verifier: josekit::jws::RS256
-                .verifier_from_pem(key.public_pem())
-                .expect("josekit verifier"),
-            jose_validator,
-            token,
-        }
-    }
-
-    /// Every implementation accepts the token before anything is timed.
-    fn check(&self) {
-        let ours = self.verifier.verify(&self.token).expect("ours");
-        assert_eq!(ours.sub, "user_2abcdefghijklmnopqrstuvwx");
-        assert_eq!(ours.org_id(), Some("org_2abcdefghijklmnopqrstuvwx"));
-        assert!(self
-            .raw
-            .verify(self.signing_input.as_bytes(), &self.signature));
-        assert!(floor_pipeline(&self.token, &self.raw, now_unix() as u64).is_some());
-        jsonwebtoken::decode::<JwtClaims>(&self.token, &self.jwt_key, &self.jwt_validation)
-            .expect("jsonwebtoken");
-        let (payload, _) =
-            josekit::jwt::decode_with_verifier(&self.token, &self.jose_verifier).expect("josekit");
-        self.jose_validator
-            .validate(&payload)
-            .expect("josekit claims");
-    }
-}
+use common::{our_options, session_token, session_token_for, Case, Contender};
 
 fn rs256_verify(c: &mut Criterion) {
     let mut group = c.benchmark_group(format!("rs256-verify-{CRYPTO_BACKEND}"));
@@ -261,44 +73,12 @@ fn rs256_verify(c: &mut Criterion) {
         if bits == 2048 {
             eprintln!("token: {} bytes", case.token.len());
         }
-        group.bench_with_input(BenchmarkId::new("clerk-verify", bits), &case, |b, c| {
-            b.iter(|| black_box(c.verifier.verify(black_box(&c.token))).expect("valid"))
-        });
         let now = now_unix() as u64;
-        group.bench_with_input(BenchmarkId::new("floor-pipeline", bits), &case, |b, c| {
-            b.iter(|| black_box(floor_pipeline(black_box(&c.token), &c.raw, now)).expect("valid"))
-        });
-        group.bench_with_input(BenchmarkId::new(case.raw.name(), bits), &case, |b, c| {
-            b.iter(|| {
-                assert!(c.raw.verify(
-                    black_box(c.signing_input.as_bytes()),
-                    black_box(&c.signature)
-                ))
-            })
-        });
-        group.bench_with_input(
-            BenchmarkId::new("jsonwebtoken-aws-lc", bits),
-            &case,
-            |b, c| {
-                b.iter(|| {
-                    black_box(jsonwebtoken::decode::<JwtClaims>(
-                        black_box(&c.token),
-                        &c.jwt_key,
-                        &c.jwt_validation,
-                    ))
-                    .expect("valid")
-                })
-            },
-        );
-        group.bench_with_input(BenchmarkId::new("josekit", bits), &case, |b, c| {
-            b.iter(|| {
-                let (payload, header) =
-                    josekit::jwt::decode_with_verifier(black_box(&c.token), &c.jose_verifier)
-                        .expect("valid");
-                c.jose_validator.validate(&payload).expect("valid claims");
-                black_box((payload, header))
-            })
-        });
+        for who in Contender::ALL {
+            group.bench_with_input(BenchmarkId::new(who.name(), bits), &case, |b, c| {
+                b.iter(|| c.run(who, now))
+            });
+        }
     }
     group.finish();
 }
