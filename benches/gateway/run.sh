@@ -49,6 +49,11 @@ PIDS+=($!)
 P_QUIET=$(free_port)
 "$BIN" serve --listen "127.0.0.1:$P_QUIET" --pem "$WORK/dev-key.pub.pem" --log-level off &
 PIDS+=($!)
+# The verified-token cache is on by default, and wrk sends one token: the two above answer from
+# it. This one verifies every request, as @clerk/backend's verifyToken does.
+P_FULL=$(free_port)
+CLERK_TOKEN_CACHE_SIZE=0 "$BIN" serve --listen "127.0.0.1:$P_FULL" --pem "$WORK/dev-key.pub.pem" --log-level off &
+PIDS+=($!)
 
 # Clerk's JavaScript SDK.
 P_NODE=""
@@ -108,7 +113,7 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 "$NGINX" -p "$WORK/nginx" -e "$WORK/nginx/error.log" -c "$WORK/nginx/nginx.conf" -g 'daemon off;' &
 PIDS+=($!)
 
-for p in "$P_SERVE" "$P_QUIET" "$P_BACK" "$P_NGINX" ${P_NODE:+"$P_NODE"}; do wait_port "$p"; done
+for p in "$P_SERVE" "$P_QUIET" "$P_FULL" "$P_BACK" "$P_NGINX" ${P_NODE:+"$P_NODE"}; do wait_port "$p"; done
 
 # Each target must answer 200 to the token (and 401 without it, where it checks).
 check() {
@@ -117,6 +122,7 @@ check() {
     [ "$code" = 200 ] || { echo "$1 answered $code with the token" >&2; exit 1; }
 }
 check "http://127.0.0.1:$P_SERVE/auth"
+check "http://127.0.0.1:$P_FULL/auth"
 check "http://127.0.0.1:$P_NGINX/gated/x"
 check "http://127.0.0.1:$P_NGINX/plain/x"
 [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$P_SERVE/auth")" = 401 ]
@@ -149,6 +155,7 @@ bench() {
 for run in $(seq "$RUNS"); do
     bench "clerk-verify serve /auth" "http://127.0.0.1:$P_SERVE/auth" "$run"
     bench "clerk-verify serve /auth, --log-level off" "http://127.0.0.1:$P_QUIET/auth" "$run"
+    bench "serve, logs off, token cache off" "http://127.0.0.1:$P_FULL/auth" "$run"
     if [ -n "$P_NODE" ]; then
         bench "@clerk/backend verifyToken (node)" "http://127.0.0.1:$P_NODE/auth" "$run"
     fi
