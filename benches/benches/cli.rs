@@ -16,16 +16,20 @@
 //! are reported, with the ratios the performance issue sets targets for: `--jobs 1` at most
 //! 1.15 x the raw verify, `--jobs 2` below 1 x.
 
+#[path = "common/stats.rs"]
+mod stats;
+
 use clerk_dev::b64url;
 use ring::signature::{RsaKeyPair, RsaPublicKeyComponents, RSA_PKCS1_2048_8192_SHA256};
+use stats::{env_or, quantile};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn main() {
     // `cargo bench` passes `--bench`; this harness takes its settings from the environment.
-    let tokens: usize = env_or("TOKENS", 20_000);
-    let rounds: usize = env_or("ROUNDS", 9);
+    let tokens: usize = env_or("TOKENS", 20_000usize);
+    let rounds: usize = env_or("ROUNDS", 9usize);
     let cli = std::env::var_os("CLI_BIN")
         .map(PathBuf::from)
         .unwrap_or_else(default_cli);
@@ -216,20 +220,6 @@ fn time_cli(cli: &Path, jwks: &Path, tokens: &Path, jobs: u32) -> Duration {
 
 fn per_token(d: Duration, tokens: usize) -> f64 {
     d.as_secs_f64() * 1e6 / tokens as f64
-}
-
-/// The `q` quantile (nearest rank) of `values`.
-fn quantile(values: &[f64], q: f64) -> f64 {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
-}
-
-fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
 
 /// `target/release/clerk-verify` of this workspace (or of `CARGO_TARGET_DIR`).

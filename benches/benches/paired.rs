@@ -17,10 +17,13 @@
 //! ratios with its quartiles.
 
 mod common;
+#[path = "common/stats.rs"]
+mod stats;
 
 use clerk_dev::{fixtures, now_unix};
 use clerk_verify::keys::CRYPTO_BACKEND;
 use common::{Case, Contender};
+use stats::{env_or, quantile};
 use std::time::{Duration, Instant};
 
 fn main() {
@@ -101,18 +104,4 @@ fn report(bits: u32, times: &[Vec<f64>; 5]) {
             }
         );
     }
-}
-
-/// The `q` quantile (nearest rank) of `values`.
-fn quantile(values: &[f64], q: f64) -> f64 {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
-}
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
