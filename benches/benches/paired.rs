@@ -20,7 +20,7 @@ mod common;
 #[path = "common/stats.rs"]
 mod stats;
 
-use clerk_dev::{fixtures, now_unix};
+use clerk_dev::now_unix;
 use clerk_verify::keys::CRYPTO_BACKEND;
 use common::{Case, Contender};
 use stats::{env_or, quantile};
@@ -37,13 +37,7 @@ fn main() {
         std::thread::available_parallelism().map_or(1, usize::from),
         load.split(' ').take(3).collect::<Vec<_>>().join(" ")
     );
-    for key in [
-        fixtures::rsa2048(),
-        fixtures::rsa3072(),
-        fixtures::rsa4096(),
-    ] {
-        let case = Case::new(key);
-        case.check();
+    for case in Case::every_key_size() {
         let now = now_unix() as u64;
         let iters = Contender::ALL.map(|who| calibrate(&case, who, now, batch));
         // ns per token, per contender, per round.

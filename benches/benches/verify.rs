@@ -62,13 +62,7 @@ use common::{our_options, session_token, session_token_for, Case, Contender};
 fn rs256_verify(c: &mut Criterion) {
     let mut group = c.benchmark_group(format!("rs256-verify-{CRYPTO_BACKEND}"));
     group.throughput(Throughput::Elements(1));
-    for key in [
-        fixtures::rsa2048(),
-        fixtures::rsa3072(),
-        fixtures::rsa4096(),
-    ] {
-        let case = Case::new(key);
-        case.check();
+    for case in Case::every_key_size() {
         let bits = case.bits;
         if bits == 2048 {
             eprintln!("token: {} bytes", case.token.len());

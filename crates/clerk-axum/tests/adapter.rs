@@ -13,11 +13,8 @@ use clerk_dev::{fixtures, now_unix, TokenBuilder};
 use clerk_verify::testing::{ColdKeys, Panicking, Unavailable};
 use clerk_verify::{reason, KeySet, Verifier, VerifyOptions};
 use serde_json::{json, Value};
-use std::future::IntoFuture;
 use std::sync::Arc;
-use std::thread::{JoinHandle, ThreadId};
 use std::time::Duration;
-use tokio::sync::oneshot;
 
 fn verifier() -> Verifier {
     Verifier::from_jwks(&fixtures::rsa2048().jwks_json(), VerifyOptions::default()).unwrap()
@@ -31,43 +28,17 @@ fn bearer(t: &str) -> String {
     format!("Bearer {t}")
 }
 
-/// An app served on 127.0.0.1 by `axum::serve`, on a single-threaded runtime of its own (so the
-/// executor is one known thread); stopped and joined on drop.
-struct Server {
-    base: String,
-    executor: ThreadId,
-    stop: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
+mod support;
+
+use support::Served as Server;
+
+/// Requests to a served app, each on a fresh connection.
+trait Client {
+    fn get(&self, path: &str, headers: &[(&str, &str)]) -> Reply;
+    fn send(&self, method: &str, path: &str, headers: &[(&str, &str)]) -> Reply;
 }
 
-impl Server {
-    fn start(app: Router) -> Server {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let (stop, stopped) = oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                // Not a graceful shutdown: dropping the runtime ends open connections too.
-                tokio::select! {
-                    served = axum::serve(listener, app).into_future() => served.unwrap(),
-                    _ = stopped => {}
-                }
-            });
-        });
-        Server {
-            base,
-            executor: thread.thread().id(),
-            stop: Some(stop),
-            thread: Some(thread),
-        }
-    }
-
+impl Client for Server {
     fn get(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
         self.send("GET", path, headers)
     }
@@ -81,7 +52,7 @@ impl Server {
             .into();
         let mut req = ureq::http::Request::builder()
             .method(method)
-            .uri(format!("{}{path}", self.base));
+            .uri(self.url(path));
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
@@ -93,17 +64,6 @@ impl Server {
             status,
             headers,
             body,
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
         }
     }
 }

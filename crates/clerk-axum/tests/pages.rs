@@ -12,9 +12,6 @@ use clerk_dev::pages::{check_pages, form_encoded, DevInstance};
 use clerk_dev::Browser;
 use clerk_verify::request::HandshakeOptions;
 use clerk_verify::{Verifier, VerifyOptions};
-use std::future::IntoFuture;
-use std::thread::JoinHandle;
-use tokio::sync::oneshot;
 
 /// A verifier for the app at `base`, over the dev instance's JWKS (fetched on the blocking
 /// pool), with the handshake and, if given, a sign-in page.
@@ -58,65 +55,24 @@ fn routes() -> Router<Verifier> {
         .route("/api/me", get(me))
 }
 
-/// The app (also nested under `/app`) served on 127.0.0.1 by `axum::serve`, on a runtime of
-/// its own; stopped and joined on drop.
-struct App {
-    base: String,
-    stop: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
-}
+mod support;
 
-impl App {
-    /// Binds first: the verifier's authorized party is the app's own origin.
-    fn start(verifier: impl FnOnce(&str) -> Verifier) -> App {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let app = Router::new()
+use support::Served as App;
+
+/// The app, also nested under `/app`, for a verifier built for its origin.
+fn start(verifier: impl FnOnce(&str) -> Verifier) -> App {
+    App::start_with(|base| {
+        Router::new()
             .merge(routes())
             .nest("/app", routes())
-            .with_state(verifier(&base));
-        let (stop, stopped) = oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                tokio::select! {
-                    served = axum::serve(listener, app).into_future() => served.unwrap(),
-                    _ = stopped => {}
-                }
-            });
-        });
-        App {
-            base,
-            stop: Some(stop),
-            thread: Some(thread),
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-}
-
-impl Drop for App {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
+            .with_state(verifier(base))
+    })
 }
 
 #[test]
 fn every_cookie_of_a_handshake_is_its_own_header() {
     let instance = DevInstance::start();
-    let app = App::start(|base| verifier(&instance, base, None));
+    let app = start(|base| verifier(&instance, base, None));
     let mut browser = instance.returning_browser(&app.base, "user_cookies");
     let set_cookies = |reply: &clerk_dev::HttpReply| -> Vec<String> {
         reply
@@ -166,14 +122,14 @@ fn every_cookie_of_a_handshake_is_its_own_header() {
 #[test]
 fn the_page_contract() {
     let instance = DevInstance::start();
-    let app = App::start(|base| verifier(&instance, base, Some(instance.sign_in_url())));
+    let app = start(|base| verifier(&instance, base, Some(instance.sign_in_url())));
     check_pages(&instance, &app.base);
 }
 
 #[test]
 fn a_signed_out_browser_is_sent_to_sign_in_and_back() {
     let instance = DevInstance::start();
-    let app = App::start(|base| verifier(&instance, base, Some(instance.sign_in_url())));
+    let app = start(|base| verifier(&instance, base, Some(instance.sign_in_url())));
     let mut browser = Browser::new();
     // The home page serves signed-out visitors.
     let home = browser.navigate(&app.url("/")).unwrap();
@@ -220,7 +176,7 @@ fn a_signed_out_browser_is_sent_to_sign_in_and_back() {
 #[test]
 fn api_routes_beside_the_pages_never_redirect() {
     let instance = DevInstance::start();
-    let app = App::start(|base| verifier(&instance, base, Some(instance.sign_in_url())));
+    let app = start(|base| verifier(&instance, base, Some(instance.sign_in_url())));
     // A document navigation with an expired cookie: the API answers as any API does.
     let mut browser = instance.returning_browser(&app.base, "user_api");
     let reply = browser.get(&app.url("/api/me")).unwrap();
@@ -243,7 +199,7 @@ fn api_routes_beside_the_pages_never_redirect() {
 #[test]
 fn without_a_sign_in_url_a_required_page_answers_401() {
     let instance = DevInstance::start();
-    let app = App::start(|base| verifier(&instance, base, None));
+    let app = start(|base| verifier(&instance, base, None));
     let mut browser = Browser::new();
     let reply = browser.get(&app.url("/dashboard")).unwrap();
     assert_eq!(reply.status, 401, "{}", reply.body);

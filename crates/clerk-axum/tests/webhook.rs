@@ -10,10 +10,7 @@ use clerk_verify::webhook::EventData;
 use clerk_verify::{Clock, Webhook};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
-use std::sync::mpsc;
-use std::thread::JoinHandle;
 use std::time::{Duration, UNIX_EPOCH};
-use tokio::sync::oneshot;
 
 const PATH: &str = "/webhooks/clerk";
 
@@ -50,52 +47,9 @@ impl FromRef<AppState> for Webhook {
     }
 }
 
-/// axum's server on its own runtime thread, stopped and joined on drop.
-struct Served {
-    addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
-}
+mod support;
 
-impl Served {
-    fn start(router: Router) -> Served {
-        let (tx, rx) = mpsc::channel();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap()
-                .block_on(async move {
-                    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                    tx.send(listener.local_addr().unwrap()).unwrap();
-                    axum::serve(listener, router)
-                        .with_graceful_shutdown(async {
-                            let _ = stopped.await;
-                        })
-                        .await
-                        .unwrap();
-                })
-        });
-        let addr = rx.recv_timeout(Duration::from_secs(30)).unwrap();
-        Served {
-            addr,
-            stop: Some(stop),
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
+use support::Served;
 
 /// Starts the app for `clerk_dev::webhooks::check_endpoint`, the `Webhook` in a state struct
 /// as real apps hold it.

@@ -7,12 +7,8 @@ use clerk_dev::{fixtures, Browser};
 use clerk_rocket::{ClerkAuth, ClerkFairing, ClerkPage, RequireSignIn};
 use clerk_verify::request::HandshakeOptions;
 use clerk_verify::{Verifier, VerifyOptions};
-use rocket::fairing::AdHoc;
 use rocket::response::content::RawHtml;
-use rocket::{get, routes, Shutdown};
-use std::sync::mpsc;
-use std::thread::JoinHandle;
-use std::time::Duration;
+use rocket::{get, routes};
 
 #[get("/")]
 fn home(page: ClerkPage) -> RawHtml<String> {
@@ -51,54 +47,19 @@ fn verifier(instance: &DevInstance, sign_in: bool) -> Verifier {
     .unwrap()
 }
 
-/// Rocket's server on its own thread and runtime, shut down and joined on drop.
-struct Served {
-    base: String,
-    shutdown: Shutdown,
-    thread: Option<JoinHandle<()>>,
-}
+mod support;
 
-impl Served {
-    fn start(verifier: Verifier) -> Served {
-        let (tx, rx) = mpsc::channel();
-        let figment = rocket::Config::figment()
-            .merge(("address", "127.0.0.1"))
-            .merge(("port", 0))
-            .merge(("log_level", "off"))
-            .merge(("shutdown.grace", 0))
-            .merge(("shutdown.mercy", 0))
-            .merge(("shutdown.ctrlc", false));
-        let rocket = rocket::custom(figment)
+use support::Served;
+
+/// The app for `verifier`, served.
+fn serve(verifier: Verifier) -> Served {
+    Served::launch(
+        support::loopback()
             .manage(verifier)
             .attach(ClerkFairing::default())
             .register("/", clerk_rocket::catchers())
-            .mount("/", routes![home, dashboard, me])
-            .attach(AdHoc::on_liftoff("report", move |rocket| {
-                let report = (rocket.config().port, rocket.shutdown());
-                Box::pin(async move {
-                    let _ = tx.send(report);
-                })
-            }));
-        let thread = std::thread::spawn(move || {
-            let _ = rocket::execute(rocket.launch());
-        });
-        let (port, shutdown) = rx.recv_timeout(Duration::from_secs(30)).unwrap();
-        assert_ne!(port, 0, "Rocket reports the port it bound");
-        Served {
-            base: format!("http://127.0.0.1:{port}"),
-            shutdown,
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        self.shutdown.clone().notify();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
+            .mount("/", routes![home, dashboard, me]),
+    )
 }
 
 fn set_cookies(reply: &clerk_dev::HttpReply) -> Vec<&str> {
@@ -113,7 +74,7 @@ fn set_cookies(reply: &clerk_dev::HttpReply) -> Vec<&str> {
 #[test]
 fn the_handshake_redirects_carry_location_cache_control_and_every_cookie() {
     let instance = DevInstance::start();
-    let app = Served::start(verifier(&instance, true));
+    let app = serve(verifier(&instance, true));
     let mut browser = instance.returning_browser(&app.base, "user_hops");
     // The start: to the Frontend API, with Clerk's redirect-loop counter.
     let start = browser.get(&format!("{}/", app.base)).unwrap();
@@ -149,14 +110,14 @@ fn the_handshake_redirects_carry_location_cache_control_and_every_cookie() {
 #[test]
 fn the_page_contract() {
     let instance = DevInstance::start();
-    let app = Served::start(verifier(&instance, true));
+    let app = serve(verifier(&instance, true));
     check_pages(&instance, &app.base);
 }
 
 #[test]
 fn without_a_sign_in_url_a_page_requiring_sign_in_is_401() {
     let instance = DevInstance::start();
-    let app = Served::start(verifier(&instance, false));
+    let app = serve(verifier(&instance, false));
     let reply = Browser::new()
         .get(&format!("{}/dashboard", app.base))
         .unwrap();
@@ -169,7 +130,7 @@ fn without_a_sign_in_url_a_page_requiring_sign_in_is_401() {
 #[test]
 fn api_routes_never_get_a_handshake() {
     let instance = DevInstance::start();
-    let app = Served::start(verifier(&instance, true));
+    let app = serve(verifier(&instance, true));
     let mut navigation = instance.returning_browser(&app.base, "user_api");
     let reply = navigation.get(&format!("{}/api/me", app.base)).unwrap();
     assert_eq!(reply.status, 401, "{}", reply.body);

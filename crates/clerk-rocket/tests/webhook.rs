@@ -5,13 +5,10 @@ use clerk_dev::webhooks::{check_endpoint, fixtures};
 use clerk_rocket::ClerkWebhook;
 use clerk_verify::webhook::EventData;
 use clerk_verify::{Clock, Webhook};
-use rocket::fairing::AdHoc;
 use rocket::local::asynchronous::Client;
 use rocket::serde::json::{json, Value};
-use rocket::{post, routes, Shutdown};
+use rocket::{post, routes};
 use std::net::SocketAddr;
-use std::sync::mpsc;
-use std::thread::JoinHandle;
 use std::time::{Duration, UNIX_EPOCH};
 
 const PATH: &str = "/webhooks/clerk";
@@ -29,53 +26,18 @@ fn receive(delivery: ClerkWebhook) -> Value {
     json!({ "id": delivery.id, "type": delivery.event.event_type, "subject": subject })
 }
 
-/// Rocket's server on its own thread and runtime, shut down and joined on drop.
-struct Served {
-    addr: SocketAddr,
-    shutdown: Shutdown,
-    thread: Option<JoinHandle<()>>,
-}
+mod support;
 
-impl Served {
-    fn start(hook: Webhook) -> Served {
-        let (tx, rx) = mpsc::channel();
-        let figment = rocket::Config::figment()
-            .merge(("address", "127.0.0.1"))
-            .merge(("port", 0))
-            .merge(("log_level", "off"))
-            .merge(("shutdown.grace", 0))
-            .merge(("shutdown.mercy", 0))
-            .merge(("shutdown.ctrlc", false));
-        let rocket = rocket::custom(figment)
+use support::Served;
+
+/// The app for `hook`, served.
+fn serve(hook: Webhook) -> Served {
+    Served::launch(
+        support::loopback()
             .manage(hook)
             .register("/", clerk_rocket::catchers())
-            .mount("/", routes![receive])
-            .attach(AdHoc::on_liftoff("report", move |rocket| {
-                let report = (rocket.config().port, rocket.shutdown());
-                Box::pin(async move {
-                    let _ = tx.send(report);
-                })
-            }));
-        let thread = std::thread::spawn(move || {
-            let _ = rocket::execute(rocket.launch());
-        });
-        let (port, shutdown) = rx.recv_timeout(Duration::from_secs(30)).unwrap();
-        assert_ne!(port, 0, "Rocket reports the port it bound");
-        Served {
-            addr: SocketAddr::from(([127, 0, 0, 1], port)),
-            shutdown,
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        self.shutdown.clone().notify();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
+            .mount("/", routes![receive]),
+    )
 }
 
 fn hook() -> Webhook {
@@ -91,7 +53,7 @@ fn start(max_body: Option<usize>) -> (SocketAddr, Served) {
         Some(max) => hook().max_body(max),
         None => hook(),
     };
-    let served = Served::start(hook);
+    let served = serve(hook);
     (served.addr, served)
 }
 

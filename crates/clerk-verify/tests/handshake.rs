@@ -44,6 +44,11 @@ fn issued(sub: &str, iat: i64, iss: &str) -> String {
         .sign(fixtures::rsa2048())
 }
 
+/// The `Cookie` header of a browser with a session token and `__client_uat`.
+fn cookies(session: &str, client_uat: i64) -> String {
+    format!("__session={session}; __client_uat={client_uat}")
+}
+
 fn navigate(url: &str, cookie: &str) -> PageRequest {
     PageRequest::new("GET", url)
         .cookie(cookie)
@@ -94,11 +99,7 @@ fn an_expired_cookie_is_refreshed_through_a_handshake_token() {
     let i = instance(None);
     let v = verifier(&i, HandshakeOptions::default());
     let now = now_unix();
-    let cookie = format!(
-        "__session={}; __client_uat={}",
-        session(&i, "user_1", now - 120),
-        now - 120
-    );
+    let cookie = cookies(&session(&i, "user_1", now - 120), now - 120);
 
     // 1. The page: a 307 to the Frontend API with Clerk's parameters and the loop counter.
     let first = v.authenticate_page(&navigate(&format!("{APP}/dash?tab=2"), &cookie));
@@ -158,11 +159,7 @@ fn nonces_are_exchanged_with_the_backend_api_once() {
             .api_url(i.server.url()),
     );
     let now = now_unix();
-    let cookie = format!(
-        "__session={}; __client_uat={}",
-        session(&i, "user_2", now - 120),
-        now - 120
-    );
+    let cookie = cookies(&session(&i, "user_2", now - 120), now - 120);
     let page = navigate(&format!("{APP}/"), &cookie);
     let h = v.authenticate_page(&page);
     let location = h.handshake().unwrap().location().to_owned();
@@ -320,11 +317,7 @@ fn cookie_states_that_start_a_handshake() {
             "session-token-iat-before-client-uat",
         ),
         (
-            format!(
-                "__session={}; __client_uat={}",
-                session(&i, "u", now + 3600),
-                now - 60
-            ),
+            cookies(&session(&i, "u", now + 3600), now - 60),
             "session-token-nbf",
         ),
     ];
@@ -352,11 +345,7 @@ fn cookie_states_that_start_a_handshake() {
     let none = v.authenticate_page(&navigate(&format!("{APP}/"), ""));
     assert_eq!(none.reason(), "session-token-and-uat-missing");
     // A valid cookie: signed in without a detour.
-    let good = format!(
-        "__session={}; __client_uat={}",
-        session(&i, "user_5", now),
-        now - 5
-    );
+    let good = cookies(&session(&i, "user_5", now), now - 5);
     assert!(v.authenticate_page(&navigate(APP, &good)).auth().is_some());
     // A bearer header is the header flow: signed in, never redirected.
     let header = PageRequest::new("GET", APP)
@@ -519,11 +508,7 @@ fn without_handshake_options_pages_are_answered_like_api_requests() {
     let v =
         Verifier::from_jwks(&fixtures::rsa2048().jwks_json(), VerifyOptions::default()).unwrap();
     let now = now_unix();
-    let cookie = format!(
-        "__session={}; __client_uat={}",
-        issued("u", now - 120, APP),
-        now - 120
-    );
+    let cookie = cookies(&issued("u", now - 120, APP), now - 120);
     let a = v.authenticate_page(&navigate(APP, &cookie));
     assert_eq!(a.reason(), "token-expired");
     // Handshake parameters are ignored entirely.
@@ -581,14 +566,7 @@ fn what_pages_answer() {
     let r = h.require_sign_in(&with_sign_in, &stale).unwrap_err();
     assert!(r.headers()[0].1.contains("/v1/client/handshake?"));
     // Signed in: both render.
-    let good = navigate(
-        APP,
-        &format!(
-            "__session={}; __client_uat={}",
-            session(&i, "u", now),
-            now - 1
-        ),
-    );
+    let good = navigate(APP, &cookies(&session(&i, "u", now), now - 1));
     let a = with_sign_in.authenticate_page(&good);
     assert_eq!(a.clone().into_page().unwrap().unwrap().user_id(), "u");
     assert_eq!(
@@ -610,14 +588,7 @@ fn an_outage_is_never_a_signed_out_page() {
     )
     .unwrap();
     let now = now_unix();
-    let page = navigate(
-        APP,
-        &format!(
-            "__session={}; __client_uat={}",
-            session(&i, "u", now),
-            now - 1
-        ),
-    );
+    let page = navigate(APP, &cookies(&session(&i, "u", now), now - 1));
     let a = v.authenticate_page(&page);
     assert_eq!(a.clone().into_page().unwrap_err().status(), 503);
     assert_eq!(a.require_sign_in(&v, &page).unwrap_err().status(), 503);

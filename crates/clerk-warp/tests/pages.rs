@@ -8,40 +8,16 @@ use clerk_dev::Browser;
 use clerk_verify::request::HandshakeOptions;
 use clerk_verify::{Auth, Verifier, VerifyOptions};
 use clerk_warp::{handle_rejection, page, require_sign_in};
-use std::net::SocketAddr;
-use std::sync::mpsc;
-use std::thread::JoinHandle;
-use std::time::Duration;
-use tokio::sync::oneshot;
 use warp::Filter;
 
-/// The app: `/` serves everyone, `/dashboard` requires sign-in. warp's server runs on its own
-/// thread and multi-threaded runtime (so the filters' futures must be `Send`), stopped and
-/// joined on drop.
-struct App {
-    base: String,
-    stop: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
-}
+mod support;
 
-impl Drop for App {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
+use support::Served as App;
 
-impl App {
-    fn start(instance: &DevInstance, sign_in_url: Option<String>) -> App {
-        // Bound first: the verifier's authorized party is the app's own origin.
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let addr: SocketAddr = listener.local_addr().unwrap();
-        let base = format!("http://{addr}");
+/// The app: `/` serves everyone, `/dashboard` requires sign-in.
+fn start(instance: &DevInstance, sign_in_url: Option<String>) -> App {
+    // Bound first: the verifier's authorized party is the app's own origin.
+    App::start_with(|base| {
         let mut handshake = HandshakeOptions::default();
         if let Some(url) = sign_in_url {
             handshake = handshake.sign_in_url(url);
@@ -51,7 +27,7 @@ impl App {
             &instance.server.jwks_url(),
             VerifyOptions::default()
                 .publishable_key(instance.publishable_key())
-                .authorized_parties([base.as_str()])
+                .authorized_parties([base])
                 .handshake(handshake),
         )
         .unwrap();
@@ -74,48 +50,21 @@ impl App {
             .map(|user: Auth| {
                 warp::reply::html(format!("<h1>{}'s dashboard</h1>", user.user_id()))
             });
-        let routes = home.or(dashboard).recover(handle_rejection);
-
-        let (stop, stopped) = oneshot::channel::<()>();
-        let (ready, is_ready) = mpsc::channel();
-        let thread = std::thread::spawn(move || {
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap()
-                .block_on(async move {
-                    let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                    ready.send(()).unwrap();
-                    warp::serve(routes)
-                        .incoming(listener)
-                        .graceful(async {
-                            let _ = stopped.await;
-                        })
-                        .run()
-                        .await;
-                })
-        });
-        is_ready.recv_timeout(Duration::from_secs(30)).unwrap();
-        App {
-            base,
-            stop: Some(stop),
-            thread: Some(thread),
-        }
-    }
+        home.or(dashboard).recover(handle_rejection)
+    })
 }
 
 #[test]
 fn the_page_contract() {
     let instance = DevInstance::start();
-    let app = App::start(&instance, Some(instance.sign_in_url()));
+    let app = start(&instance, Some(instance.sign_in_url()));
     check_pages(&instance, &app.base);
 }
 
 #[test]
 fn without_a_sign_in_url_a_signed_out_browser_gets_401() {
     let instance = DevInstance::start();
-    let app = App::start(&instance, None);
+    let app = start(&instance, None);
     let reply = Browser::new()
         .get(&format!("{}/dashboard", app.base))
         .unwrap();

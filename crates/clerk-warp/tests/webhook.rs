@@ -7,30 +7,14 @@ use clerk_verify::webhook::{Delivery, EventData};
 use clerk_verify::{Clock, Webhook};
 use serde_json::json;
 use std::net::SocketAddr;
-use std::sync::mpsc;
-use std::thread::JoinHandle;
 use std::time::{Duration, UNIX_EPOCH};
-use tokio::sync::oneshot;
 use warp::Filter;
 
 const PATH: &str = "/webhooks/clerk";
 
-/// warp's server on its own thread and runtime, stopped and joined on drop.
-struct Served {
-    stop: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
-}
+mod support;
 
-impl Drop for Served {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
+use support::Served;
 
 /// Starts the app for `clerk_dev::webhooks::check_endpoint`.
 fn start(max_body: Option<usize>) -> (SocketAddr, Served) {
@@ -59,33 +43,8 @@ fn start(max_body: Option<usize>) -> (SocketAddr, Served) {
             }))
         })
         .recover(clerk_warp::handle_rejection);
-    let (tx, rx) = mpsc::channel();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let thread = std::thread::spawn(move || {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-            .block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                tx.send(listener.local_addr().unwrap()).unwrap();
-                warp::serve(routes)
-                    .incoming(listener)
-                    .graceful(async {
-                        let _ = stopped.await;
-                    })
-                    .run()
-                    .await;
-            })
-    });
-    let addr = rx.recv_timeout(Duration::from_secs(30)).unwrap();
-    (
-        addr,
-        Served {
-            stop: Some(stop),
-            thread: Some(thread),
-        },
-    )
+    let served = Served::start_with(|_| routes);
+    (served.addr, served)
 }
 
 #[test]
