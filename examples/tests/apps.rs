@@ -230,6 +230,27 @@ fn run_table(bin: &str) {
         let r = request("GET", &gated, &[("Authorization", &bearer(t))]);
         assert_unauthorized(&r, "token-type-mismatch", true);
     }
+    // Clerk's machine tokens in JWT form (an M2M token by its `sub`, with or without its `cat`;
+    // an OAuth access token by its `typ`), genuine, from the header and from the cookies: never
+    // signed in as a user.
+    let m2m = || TokenBuilder::session("mch_2vYVtestmachine", now);
+    for t in [
+        m2m().sign(fixtures::rsa2048()),
+        m2m()
+            .header("cat", "cl_B7d4PD333AAA")
+            .sign(fixtures::rsa2048()),
+        TokenBuilder::session("user_1", now)
+            .header("typ", "at+jwt")
+            .sign(fixtures::rsa2048()),
+    ] {
+        let r = request("GET", &gated, &[("Authorization", &bearer(&t))]);
+        assert_unauthorized(&r, "token-type-mismatch", true);
+        let jar = format!("__session={t}; __client_uat={}", now - 60);
+        let r = request("GET", &gated, &[("Cookie", &jar)]);
+        assert_unauthorized(&r, "token-type-mismatch", true);
+        let r = request("GET", &optional, &[("Cookie", &jar)]);
+        assert_served_signed_out(&r, "token-type-mismatch");
+    }
 
     // A header token wins: a bad header with a good cookie is refused.
     let r = request(

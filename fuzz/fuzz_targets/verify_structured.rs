@@ -759,6 +759,8 @@ fn expected(made: &Made<'_>, opts: &VerifyOptions) -> Expect {
     }
     // Claims.
     match claims.get("sub") {
+        // A machine's JWT (Clerk's `isM2MJwt`) is never a session.
+        Some(Value::String(s)) if s.starts_with("mch_") => return Reject,
         Some(Value::String(s)) if !s.is_empty() => {}
         _ => return Reject,
     }

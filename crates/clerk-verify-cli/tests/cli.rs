@@ -114,6 +114,36 @@ fn invalid_token_exit_1_with_reason() {
 }
 
 #[test]
+fn machine_tokens_are_not_sessions() {
+    // Clerk's machine tokens in JWT form, signed by the instance's key: an M2M token by its
+    // `sub` (no `cat`), the same with its `cat`, an OAuth access token by its `typ`.
+    let d = Dir::new("machine");
+    let jwks = d.file("jwks.json", fixtures::rsa2048().jwks_json());
+    let tokens = [
+        token("mch_2vYVtestmachine"),
+        TokenBuilder::session("mch_2vYVtestmachine", NOW)
+            .header("cat", "cl_B7d4PD333AAA")
+            .sign(fixtures::rsa2048()),
+        TokenBuilder::session("user_1", NOW)
+            .header("typ", "at+jwt")
+            .sign(fixtures::rsa2048()),
+    ];
+    let input = tokens.join("\n");
+    let out = cli(
+        &["verify", "--jwks", &jwks, "--now", NOW_ARG],
+        Some(input.as_bytes()),
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 3);
+    for line in &lines {
+        assert_eq!(line["valid"], false, "{line}");
+        assert_eq!(line["reason"], "token-type-mismatch", "{line}");
+    }
+}
+
+#[test]
 fn stdin_one_token_per_line() {
     let d = Dir::new("stdin");
     let jwks = d.file("jwks.json", fixtures::rsa2048().jwks_json());

@@ -58,12 +58,8 @@ pub fn inspect(token: &str, opts: &VerifyOptions) -> Result<Unverified, Error> {
     let payload = parsed.payload_json()?;
 
     let mut problems = Vec::new();
-    if !parsed.is_session_category() {
-        problems.push(if parsed.is_machine_token() {
-            Error::invalid("this is a machine token (cat), not a session token")
-        } else {
-            Error::TokenTypeMismatch
-        });
+    if parsed.is_machine_token() || !parsed.is_session_category() {
+        problems.push(Error::TokenTypeMismatch);
     }
     let rsa_allowed = Algorithm::from_name(parsed.alg())
         .is_some_and(|a| a.is_rsa() && opts.algorithms.contains(&a));
@@ -126,7 +122,7 @@ mod tests {
         assert_eq!(
             reasons(m2m.sign_hs256(fixtures::HS256_SECRET)),
             [
-                "token-invalid",
+                "token-type-mismatch",
                 "token-invalid-algorithm",
                 "token-invalid-authorized-parties"
             ]

@@ -282,8 +282,8 @@ impl fmt::Display for Error {
                 "token issuer (iss) does not match the configured issuer (your Clerk Frontend API URL)",
             ),
             Error::TokenTypeMismatch => f.write_str(
-                "this token is not a session token (its cat header names another category); \
-                 send the session token, not a JWT template or machine token",
+                "this token is not a session token (a machine-to-machine token, an OAuth access \
+                 token, or a JWT template by its cat header); send the session token",
             ),
             Error::JwkKidMismatch => f.write_str(
                 "no key matches the token's key id (kid); the token was issued by another Clerk \

@@ -358,15 +358,12 @@ fn run_in(
 /// The header rules, before any key lookup (and before any fetch an attacker could trigger with
 /// a random kid).
 fn check_header(parsed: &Token<'_>, opts: &VerifyOptions, gate: Gate) -> Result<(), Error> {
-    // Clerk's order: the category first. Request authentication takes session tokens only;
-    // `verify()` refuses machine tokens, as Clerk's `verifyToken()` does.
-    if gate.sessions_only && !parsed.is_session_category() {
+    // Clerk's order: the token's type first. A machine token (M2M `cat`, OAuth `typ`) is never
+    // a session, wherever one is expected (Clerk's `verifyToken()` says `token-invalid` for the
+    // first and misses the second; `authenticateRequest()` says `token-type-mismatch`). Request
+    // authentication also refuses any other non-session category (a JWT template).
+    if parsed.is_machine_token() || (gate.sessions_only && !parsed.is_session_category()) {
         return Err(Error::TokenTypeMismatch);
-    }
-    if parsed.is_machine_token() {
-        return Err(Error::invalid(
-            "this is a machine token (cat), not a session token",
-        ));
     }
     // Refuse algorithms this verifier's key type cannot check. The key re-checks after lookup.
     match Algorithm::from_name(parsed.alg()) {

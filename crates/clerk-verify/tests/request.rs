@@ -131,7 +131,7 @@ fn cookie_refusals_say_whether_a_token_was_sent() {
 fn machine_and_template_tokens_are_a_type_mismatch_in_requests() {
     let v = verifier();
     for (cat, verify_reason) in [
-        ("cl_B7d4PD333AAA", Some("token-invalid")),
+        ("cl_B7d4PD333AAA", Some("token-type-mismatch")),
         ("cl_B7d4PD222AAA", None),
     ] {
         let t = TokenBuilder::session("user_1", NOW)
@@ -144,6 +144,46 @@ fn machine_and_template_tokens_are_a_type_mismatch_in_requests() {
             verify_reason,
             "{cat}"
         );
+    }
+    // Clerk's machine tokens in JWT form, genuine (signed by the instance's key), from the
+    // header and from the session cookie, and with a verified-token cache (a session token
+    // cached first must not let a machine token through either): never a session.
+    let cached =
+        Verifier::from_jwks(&fixtures::rsa2048().jwks_json(), opts().token_cache(64)).unwrap();
+    let machine = || TokenBuilder::session("mch_2vYVtestmachine", NOW);
+    for (what, t) in [
+        ("m2m by sub", machine().sign(fixtures::rsa2048())),
+        (
+            "m2m by sub and cat",
+            machine()
+                .header("cat", "cl_B7d4PD333AAA")
+                .sign(fixtures::rsa2048()),
+        ),
+        (
+            "oauth at+jwt",
+            TokenBuilder::session("user_1", NOW)
+                .header("typ", "at+jwt")
+                .sign(fixtures::rsa2048()),
+        ),
+        (
+            "oauth application/at+jwt",
+            TokenBuilder::session("user_1", NOW)
+                .header("typ", "application/at+jwt")
+                .sign(fixtures::rsa2048()),
+        ),
+    ] {
+        for v in [&v, &cached] {
+            let header = v.authenticate_request(Some(&format!("Bearer {t}")), None);
+            assert_eq!(header.reason(), "token-type-mismatch", "{what} (header)");
+            let cookie = format!("__session={t}; __client_uat={}", NOW - 30);
+            let cookie = v.authenticate_request(None, Some(&cookie));
+            assert_eq!(cookie.reason(), "token-type-mismatch", "{what} (cookie)");
+            assert_eq!(
+                v.verify(&t).unwrap_err().reason(),
+                "token-type-mismatch",
+                "{what} (verify)"
+            );
+        }
     }
     // Session and category-neutral tokens are sessions.
     for cat in ["cl_B7d4PD111AAA", "cl_I7d4PD111III"] {

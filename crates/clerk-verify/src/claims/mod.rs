@@ -278,6 +278,11 @@ pub(crate) fn check(
     now: SystemTime,
 ) -> Result<Times, Error> {
     match &claims.sub {
+        // A JWT about a machine is a machine-to-machine token, never a session (Clerk's
+        // `isM2MJwt`), whatever its header says.
+        Some(Scalar::Str(s)) if s.starts_with(crate::token::MACHINE_SUB_PREFIX) => {
+            return Err(Error::TokenTypeMismatch)
+        }
         Some(Scalar::Str(s)) if !s.is_empty() => {}
         _ => {
             return Err(Error::failed(

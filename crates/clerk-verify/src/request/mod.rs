@@ -536,6 +536,6 @@ mod tests {
         let m2m = TokenBuilder::session("u", now)
             .header("cat", "cl_B7d4PD333AAA")
             .sign(fixtures::rsa2048());
-        assert_eq!(v.verify(&m2m).unwrap_err().reason(), "token-invalid");
+        assert_eq!(v.verify(&m2m).unwrap_err().reason(), "token-type-mismatch");
     }
 }

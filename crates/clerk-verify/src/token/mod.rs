@@ -35,6 +35,10 @@ pub(crate) const CAT_M2M: &str = "cl_B7d4PD333AAA";
 pub(crate) const CAT_SESSION: &str = "cl_B7d4PD111AAA";
 /// Tokens Clerk marks as category-neutral.
 pub(crate) const CAT_IGNORE: &str = "cl_I7d4PD111III";
+/// The `typ` values of an OAuth access token in JWT form (RFC 9068), as Clerk's `isOAuthJwt`.
+pub(crate) const OAUTH_TYPS: [&str; 2] = ["at+jwt", "application/at+jwt"];
+/// The `sub` prefix of a machine (Clerk's `isM2MJwt`): a JWT about one is a machine token.
+pub(crate) const MACHINE_SUB_PREFIX: &str = "mch_";
 
 /// A compact JWS split and decoded, its signature **not yet checked**.
 ///
@@ -211,9 +215,12 @@ impl<'a> Token<'a> {
         matches!(self.category(), None | Some(CAT_SESSION) | Some(CAT_IGNORE))
     }
 
-    /// Whether `cat` names a machine-to-machine token, which is never a session.
+    /// Whether the header alone makes this a machine token, which is never a session: `cat`
+    /// names a machine-to-machine token, or `typ` an OAuth access token (`at+jwt`). A JWT whose
+    /// payload `sub` is a machine (`mch_…`) is one too; the verifier finds that out after the
+    /// signature, since the payload is not read before.
     pub fn is_machine_token(&self) -> bool {
-        self.category() == Some(CAT_M2M)
+        self.category() == Some(CAT_M2M) || self.typ().is_some_and(|t| OAUTH_TYPS.contains(&t))
     }
 
     /// `<header>.<payload>` exactly as received: the bytes the signature covers.
@@ -347,11 +354,11 @@ impl<'a> Header<'a> {
         let typ = string(r.typ, "typ")?;
         let cat = string(r.cat, "cat")?;
         let kid = string(r.kid, "kid")?;
-        // Clerk's order: typ, then alg. The category (`cat`) is judged by the verifier, which
-        // knows whether it is authenticating a request (any non-session category refused as
-        // `token-type-mismatch`) or verifying a token (machine tokens refused as `token-invalid`).
+        // Clerk's order: typ, then alg. An OAuth access token's `typ` parses, as does any `cat`:
+        // the verifier refuses machine tokens as `token-type-mismatch`, and, when it
+        // authenticates a request, any other non-session category too.
         if let Some(t) = &typ {
-            if t != "JWT" {
+            if t != "JWT" && !OAUTH_TYPS.contains(&t.as_ref()) {
                 return Err(Error::invalid("the header typ is not \"JWT\""));
             }
         }
@@ -518,7 +525,7 @@ mod tests {
         let r = |h: &str| reason(&tok(h, "{}"));
         assert_eq!(r(r#"{"alg":"RS256","crit":["exp"]}"#), "token-invalid");
         assert_eq!(r(r#"{"alg":"RS256","typ":"jwt"}"#), "token-invalid");
-        assert_eq!(r(r#"{"alg":"RS256","typ":"at+jwt"}"#), "token-invalid");
+        assert_eq!(r(r#"{"alg":"RS256","typ":"AT+JWT"}"#), "token-invalid");
         assert_eq!(r(r#"{"alg":"RS256","alg":"RS256"}"#), "token-invalid");
         assert_eq!(r(r#"{"alg":"RS256","kid":7}"#), "token-invalid");
         assert_eq!(r(r#"["RS256"]"#), "token-invalid");
@@ -546,5 +553,12 @@ mod tests {
         assert!(Token::parse(&t, DEFAULT_MAX_TOKEN_LEN)
             .unwrap()
             .is_session_category());
+        // An OAuth access token in JWT form parses, and is a machine token by its typ alone.
+        for typ in ["at+jwt", "application/at+jwt"] {
+            let t = tok(&format!(r#"{{"alg":"RS256","typ":"{typ}"}}"#), "{}");
+            assert!(Token::parse(&t, DEFAULT_MAX_TOKEN_LEN)
+                .unwrap()
+                .is_machine_token());
+        }
     }
 }

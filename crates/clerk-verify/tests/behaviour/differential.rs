@@ -63,6 +63,8 @@ enum Stricter {
     DuplicateHeader,
     Crit,
     Typ,
+    /// An OAuth access token's `typ` (`at+jwt`): a machine token, never a session.
+    MachineTyp,
     Cat,
     DuplicateClaim,
     DeepNesting,
@@ -74,6 +76,7 @@ impl Stricter {
     fn reason(self) -> &'static str {
         match self {
             Stricter::SubMissingOrEmpty | Stricter::ExpMissing => "token-verification-failed",
+            Stricter::MachineTyp | Stricter::Cat => "token-type-mismatch",
             _ => "token-invalid",
         }
     }
@@ -297,7 +300,10 @@ fn generate(rng: &mut XorShift, i: usize) -> Case {
         2 => {
             let typ = *rng.pick(&["jwt", "at+jwt", "JOSE", ""]);
             b = b.header("typ", typ);
-            stricter.push(Stricter::Typ);
+            stricter.push(match typ {
+                "at+jwt" => Stricter::MachineTyp,
+                _ => Stricter::Typ,
+            });
             recipe.push(format!("typ {typ:?}"));
         }
         _ => {}
@@ -491,6 +497,7 @@ fn compare(
                 "token-invalid-signature",
                 "token-invalid",
                 "token-invalid-algorithm",
+                "token-type-mismatch",
                 "jwk-kid-mismatch"
             ]
             .contains(&e.reason()),
@@ -568,6 +575,7 @@ fn we_agree_with_josekit() {
         Stricter::DuplicateHeader,
         Stricter::Crit,
         Stricter::Typ,
+        Stricter::MachineTyp,
         Stricter::Cat,
         Stricter::DuplicateClaim,
         Stricter::DeepNesting,
@@ -607,7 +615,7 @@ fn known_differences_one_by_one() {
         (
             "typ at+jwt",
             base().header("typ", "at+jwt").sign(k),
-            "token-invalid",
+            "token-type-mismatch",
         ),
         (
             "empty crit",
@@ -617,7 +625,7 @@ fn known_differences_one_by_one() {
         (
             "machine cat",
             base().header("cat", "cl_B7d4PD333AAA").sign(k),
-            "token-invalid",
+            "token-type-mismatch",
         ),
         ("duplicate sub", dup_claim.sign(k), "token-invalid"),
         (

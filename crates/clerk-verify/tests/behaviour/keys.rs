@@ -432,7 +432,7 @@ fn malformed_tokens_and_bad_algorithms_never_reach_the_key_source() {
                 .header("typ", "at+jwt")
                 .header("kid", "random")
                 .sign(key()),
-            "token-invalid",
+            "token-type-mismatch",
         ),
         ("x".repeat(20_000), "token-invalid"),
     ];

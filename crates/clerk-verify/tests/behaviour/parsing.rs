@@ -271,7 +271,7 @@ fn typ_must_be_jwt_when_present() {
     let v = jwks_verifier();
     for typ in [
         serde_json::json!("jwt"),
-        serde_json::json!("at+jwt"),
+        serde_json::json!("AT+JWT"),
         serde_json::json!("JWS"),
         serde_json::json!(""),
         serde_json::json!("JWT "),
@@ -295,11 +295,22 @@ fn typ_absent_is_accepted() {
 }
 
 #[test]
-fn machine_token_category_is_refused() {
+fn machine_tokens_are_never_sessions() {
     let v = jwks_verifier();
-    let t = session().header("cat", "cl_B7d4PD333AAA").sign(key());
-    let e = refused(&v, &t, INVALID);
-    assert!(e.to_string().contains("machine"), "{e}");
+    // Clerk's machine tokens in JWT form (§5b.1): an M2M token by its `cat`, or by its machine
+    // `sub` (with or without the M2M `cat`), and an OAuth access token by its `typ`. Each is
+    // genuine here (signed by the instance's key), and each is refused as not a session.
+    let m2m_sub = || clerk_dev::TokenBuilder::session("mch_2vYVtestmachine", NOW);
+    for t in [
+        session().header("cat", "cl_B7d4PD333AAA").sign(key()),
+        m2m_sub().sign(key()),
+        m2m_sub().header("cat", "cl_B7d4PD333AAA").sign(key()),
+        session().header("typ", "at+jwt").sign(key()),
+        session().header("typ", "application/at+jwt").sign(key()),
+    ] {
+        let e = refused(&v, &t, "token-type-mismatch");
+        assert!(e.to_string().contains("machine"), "{e}");
+    }
     // Session, template and "ignore" categories pass verify() (as Clerk's verifyToken);
     // authenticateRequest-style callers use Token::is_session_category for templates.
     for cat in ["cl_B7d4PD111AAA", "cl_B7d4PD222AAA", "cl_I7d4PD111III"] {
@@ -441,6 +452,11 @@ fn header_rules_come_before_the_signature() {
     let v = jwks_verifier();
     let t = session()
         .header("typ", "at+jwt")
+        .header("kid", "ins_test_2048")
+        .sign(clerk_dev::fixtures::rsa2048_b());
+    refused(&v, &t, "token-type-mismatch");
+    let t = session()
+        .header("typ", "jwt")
         .header("kid", "ins_test_2048")
         .sign(clerk_dev::fixtures::rsa2048_b());
     refused(&v, &t, INVALID);
