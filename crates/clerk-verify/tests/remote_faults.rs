@@ -122,13 +122,7 @@ fn garbage_and_json_that_is_not_a_jwks() {
     let (reason, msg) = under_fault(Fault::Garbage, false);
     assert_eq!(reason, "jwk-remote-invalid");
     assert!(msg.contains("not JSON"), "{msg}");
-    for body in [
-        r#"{"hello":"world"}"#,
-        r#"{"keys":{}}"#,
-        "[]",
-        "null",
-        r#"{"keys":"#,
-    ] {
+    for body in [r#"{"keys":{}}"#, "[]", "null", r#"{"keys":"#] {
         let (reason, _) = under_fault(Fault::Body(body.to_owned()), false);
         assert_eq!(reason, "jwk-remote-invalid", "{body}");
     }
@@ -161,9 +155,18 @@ fn body_over_the_cap() {
 
 #[test]
 fn empty_key_set() {
-    let (reason, msg) = under_fault(Fault::Body(r#"{"keys":[]}"#.to_owned()), false);
-    assert_eq!(reason, "jwk-remote-failed-to-load");
-    assert!(msg.contains("no keys"), "{msg}");
+    // Clerk's SDK: a JWKS without keys failed to load, whether `keys` is empty, null or
+    // missing (`{}`); still a 503, never a sign-out.
+    for body in [
+        r#"{"keys":[]}"#,
+        "{}",
+        r#"{"keys":null}"#,
+        r#"{"hello":"world"}"#,
+    ] {
+        let (reason, msg) = under_fault(Fault::Body(body.to_owned()), false);
+        assert_eq!(reason, "jwk-remote-failed-to-load", "{body}");
+        assert!(msg.contains("no keys"), "{body}: {msg}");
+    }
 }
 
 #[test]

@@ -29,7 +29,7 @@ const JWK_B64: GeneralPurpose = GeneralPurpose::new(
 pub(crate) enum JwksProblem {
     /// Not JSON, or not an object with a `keys` array.
     NotJwks(&'static str),
-    /// A well-formed document with an empty `keys` array.
+    /// A JSON object without keys: an empty or null `keys`, or none at all (`{}`).
     Empty,
     /// More entries than the cap.
     TooMany { count: usize, max: usize },
@@ -63,15 +63,16 @@ pub(crate) struct ParsedJwks {
 pub(crate) fn parse_jwks(json: &[u8], max_keys: usize) -> Result<ParsedJwks, JwksProblem> {
     let doc: Value =
         serde_json::from_slice(json).map_err(|_| JwksProblem::NotJwks("the JWKS is not JSON"))?;
-    let entries = doc
-        .get("keys")
-        .and_then(Value::as_array)
-        .ok_or(JwksProblem::NotJwks(
-            "the JWKS is not an object with a \"keys\" array",
-        ))?;
-    if entries.is_empty() {
-        return Err(JwksProblem::Empty);
+    if !doc.is_object() {
+        return Err(JwksProblem::NotJwks("the JWKS is not a JSON object"));
     }
+    // An object without keys (`{}`, `"keys": null`) holds no keys, as Clerk's SDK reads it.
+    let entries = match doc.get("keys") {
+        None | Some(Value::Null) => return Err(JwksProblem::Empty),
+        Some(Value::Array(entries)) if entries.is_empty() => return Err(JwksProblem::Empty),
+        Some(Value::Array(entries)) => entries,
+        Some(_) => return Err(JwksProblem::NotJwks("the JWKS's \"keys\" is not an array")),
+    };
     if entries.len() > max_keys {
         return Err(JwksProblem::TooMany {
             count: entries.len(),
@@ -270,7 +271,16 @@ mod tests {
             parse_jwks(br#"{"keys":[]}"#, MAX_JWKS_KEYS),
             Err(JwksProblem::Empty)
         ));
-        assert!(matches!(parse_jwks(b"{}", 1), Err(JwksProblem::NotJwks(_))));
+        // No keys at all, as Clerk's SDK reads it: `{}` and `"keys": null` are empty too.
+        for empty in [&b"{}"[..], br#"{"keys":null}"#] {
+            assert!(matches!(parse_jwks(empty, 1), Err(JwksProblem::Empty)));
+        }
+        for not_jwks in [&b"[]"[..], br#"{"keys":{}}"#, br#"{"keys":"k"}"#, b"null"] {
+            assert!(matches!(
+                parse_jwks(not_jwks, 1),
+                Err(JwksProblem::NotJwks(_))
+            ));
+        }
         assert!(matches!(
             parse_jwks(b"<html>", 1),
             Err(JwksProblem::NotJwks(_))
