@@ -162,21 +162,13 @@ fn chromium() -> Option<&'static str> {
     found
 }
 
-#[test]
-fn a_real_browser_with_an_expired_cookie_ends_on_the_greeting() {
-    let Some(chromium) = chromium() else {
-        return;
-    };
-    let issuer = issuer(None);
-    let app = PagesApp::start(&issuer, &[]);
-    // The dev issuer's sign-in page sets an expired session cookie on 127.0.0.1 (cookies
-    // ignore ports, so the app sees it) and sends the browser to the app.
-    let start = format!(
-        "{}?user_id=user_chromium&expired=1&redirect_url={}",
-        issuer.sign_in_url(),
-        form_encoded(&format!("{}/", app.base))
-    );
-    let profile = std::env::temp_dir().join(format!("clerk-pages-chromium-{}", std::process::id()));
+/// Loads `start` in a headless Chromium with a fresh profile and returns the DOM it ends on.
+fn chromium_dom(chromium: &str, start: &str) -> String {
+    let profile = std::env::temp_dir().join(format!(
+        "clerk-pages-chromium-{}-{}",
+        std::process::id(),
+        free_port()
+    ));
     let _ = std::fs::remove_dir_all(&profile);
     let mut child = Killed(
         Command::new(chromium)
@@ -193,7 +185,7 @@ fn a_real_browser_with_an_expired_cookie_ends_on_the_greeting() {
             ])
             .arg(format!("--user-data-dir={}", profile.display()))
             .arg("--dump-dom")
-            .arg(&start)
+            .arg(start)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -210,6 +202,24 @@ fn a_real_browser_with_an_expired_cookie_ends_on_the_greeting() {
     let mut dom = String::new();
     std::io::Read::read_to_string(child.0.stdout.as_mut().unwrap(), &mut dom).unwrap();
     let _ = std::fs::remove_dir_all(&profile);
+    dom
+}
+
+#[test]
+fn a_real_browser_with_an_expired_cookie_ends_on_the_greeting() {
+    let Some(chromium) = chromium() else {
+        return;
+    };
+    let issuer = issuer(None);
+    let app = PagesApp::start(&issuer, &[]);
+    // The dev issuer's sign-in page sets an expired session cookie on 127.0.0.1 (cookies
+    // ignore ports, so the app sees it) and sends the browser to the app.
+    let start = format!(
+        "{}?user_id=user_chromium&expired=1&redirect_url={}",
+        issuer.sign_in_url(),
+        form_encoded(&format!("{}/", app.base))
+    );
+    let dom = chromium_dom(chromium, &start);
     assert!(
         dom.contains("Signed in as <code id=\"user-id\">user_chromium</code>"),
         "the browser did not end on the greeting:\n{dom}"
@@ -218,5 +228,42 @@ fn a_real_browser_with_an_expired_cookie_ends_on_the_greeting() {
         issuer.fapi.handshakes(),
         1,
         "the expired cookie went through one handshake"
+    );
+}
+
+/// Another app on the same host (cookies ignore ports) plants a bogus `__clerk_handshake`
+/// cookie, as a sibling subdomain could on a parent domain; the browser then signs in and
+/// opens the dashboard: it is signed in, not sent to sign in again.
+#[test]
+fn a_real_browser_with_a_planted_handshake_cookie_stays_signed_in() {
+    let Some(chromium) = chromium() else {
+        return;
+    };
+    let issuer = issuer(None);
+    let app = PagesApp::start(&issuer, &[]);
+    let sign_in = format!(
+        "{}?user_id=user_planted&redirect_url={}",
+        issuer.sign_in_url(),
+        form_encoded(&format!("{}/dashboard", app.base))
+    );
+    let planter = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let planted = format!("http://{}/", planter.local_addr().unwrap());
+    let serving = std::thread::spawn(move || {
+        // One answer: the cookie, then on to the sign-in page.
+        let (mut stream, _) = planter.accept().unwrap();
+        let mut request = [0u8; 4096];
+        let _ = std::io::Read::read(&mut stream, &mut request);
+        let answer = format!(
+            "HTTP/1.1 307 Temporary Redirect\r\nSet-Cookie: __clerk_handshake=garbage; Path=/\r\n\
+             Location: {sign_in}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        );
+        std::io::Write::write_all(&mut stream, answer.as_bytes()).unwrap();
+    });
+    let dom = chromium_dom(chromium, &planted);
+    serving.join().unwrap();
+    assert!(
+        dom.contains("<h1>Dashboard</h1>")
+            && dom.contains("Signed in as <code id=\"user-id\">user_planted</code>"),
+        "the planted handshake cookie kept the browser out:\n{dom}"
     );
 }

@@ -101,7 +101,10 @@ pub fn form_encoded(url: &str) -> String {
 /// straight in; a signed-out browser gets `/` (200) without an id, and a 307 from `/dashboard`
 /// to the sign-in page with `redirect_url`, `Cache-Control: no-store` and
 /// `x-clerk-auth-status: signed-out`, and the sign-in page brings it back signed in; a forged
-/// handshake renders `/` signed out and sets no cookie. Panics (a test failure) otherwise.
+/// handshake renders `/` signed out and sets no cookie; a refused handshake *cookie* next to
+/// a valid session (garbage, a forged token, a made-up nonce: what a sibling app on the
+/// parent domain, or an attacker tossing cookies, leaves there) costs one 307 back to the page
+/// that clears it, then `/dashboard` is the user's. Panics (a test failure) otherwise.
 pub fn check_pages(instance: &DevInstance, app_base: &str) {
     let handshakes = instance.fapi.handshakes();
 
@@ -161,4 +164,35 @@ pub fn check_pages(instance: &DevInstance, app_base: &str) {
     assert!(!reply.body.contains("user_admin"), "{}", reply.body);
     assert_eq!(reply.header("set-cookie"), None);
     assert_eq!(browser.cookie("__session"), None);
+
+    // A refused handshake cookie never signs a valid session out, and is cleared.
+    let now = now_unix();
+    let session = instance.session("user_stray", now, app_base);
+    let dashboard = format!("{app_base}/dashboard");
+    for (name, value) in [
+        ("__clerk_handshake", "garbage".to_owned()),
+        ("__clerk_handshake", forged.clone()),
+        (
+            "__clerk_handshake_nonce",
+            "nonce_2vYVmadeUpButWellShaped".to_owned(),
+        ),
+    ] {
+        let mut browser = Browser::new();
+        browser.set_cookie("__session", &session);
+        browser.set_cookie("__client_uat", &(now - 5).to_string());
+        browser.set_cookie(name, &value);
+        let visit = browser.navigate(&dashboard).unwrap();
+        let statuses: Vec<u16> = visit.hops.iter().map(|h| h.status).collect();
+        assert_eq!(statuses, [307, 200], "{name}: {:?}", visit.hops);
+        assert_eq!(visit.hops[0].location.as_deref(), Some(dashboard.as_str()));
+        assert!(
+            visit.page.body.contains("user_stray"),
+            "{}",
+            visit.page.body
+        );
+        assert_eq!(browser.cookie(name), None, "{name} was not cleared");
+        let again = browser.navigate(&dashboard).unwrap();
+        assert_eq!(again.hops.len(), 1, "{:?}", again.hops);
+        assert!(again.page.body.contains("user_stray"));
+    }
 }

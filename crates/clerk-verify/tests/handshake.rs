@@ -195,16 +195,29 @@ fn nonces_are_exchanged_with_the_backend_api_once() {
     );
     assert_eq!(i.fapi.exchanges(), 1);
 
-    // An unknown nonce: the Backend API refuses it (400), each time; a refused nonce is not
-    // remembered, so made-up ones cannot push out the handshakes that were completed.
+    // A nonce that cannot be Clerk's (too short) is refused without asking.
     let forged = navigate(
         &format!("{APP}/?__clerk_handshake_nonce=nonce_forged"),
         &cookie,
     );
-    for attempt in 1..=2 {
-        assert_eq!(v.authenticate_page(&forged).reason(), "handshake-invalid");
-        assert_eq!(i.fapi.exchanges(), 1 + attempt);
+    assert_eq!(v.authenticate_page(&forged).reason(), "handshake-invalid");
+    assert_eq!(i.fapi.exchanges(), 1);
+    // An unknown nonce of the right shape: the Backend API refuses it (400) once, and it is
+    // remembered, so asking again costs nothing (apart from the completed handshakes, so
+    // made-up nonces cannot push those out).
+    let unknown = navigate(
+        &format!("{APP}/?__clerk_handshake_nonce=nonce_2vYVmadeUpButWellShaped"),
+        &cookie,
+    );
+    for _ in 0..3 {
+        assert_eq!(v.authenticate_page(&unknown).reason(), "handshake-invalid");
+        assert_eq!(i.fapi.exchanges(), 2);
     }
+    assert_eq!(
+        v.authenticate_page(&returning).reason(),
+        "handshake-invalid",
+        "the completed nonce is still remembered"
+    );
     // A wrong secret key is the server's configuration, not the browser's fault.
     let wrong = verifier(
         &i,
@@ -592,4 +605,293 @@ fn an_outage_is_never_a_signed_out_page() {
     let a = v.authenticate_page(&page);
     assert_eq!(a.clone().into_page().unwrap_err().status(), 503);
     assert_eq!(a.require_sign_in(&v, &page).unwrap_err().status(), 503);
+}
+
+/// A handshake cookie the app refuses (a sibling app's on the parent domain, or one planted
+/// there by cookie tossing) never signs a valid session out: the page is judged by its session
+/// cookies as if it were absent, and a navigation clears it (one 307 back to the page, or on
+/// the handshake the page starts anyway). In the query, a refused handshake stays refused.
+#[test]
+fn a_refused_handshake_cookie_never_signs_a_valid_session_out() {
+    let i = instance(Some("sk_test_stray"));
+    let v = verifier(
+        &i,
+        HandshakeOptions::default()
+            .secret_key("sk_test_stray")
+            .api_url(i.server.url()),
+    );
+    let now = now_unix();
+    let valid = cookies(&session(&i, "user_stray", now), now - 5);
+    let other_instance = TokenBuilder::empty()
+        .claim(
+            "handshake",
+            vec![format!(
+                "__session={}; Path=/",
+                session(&i, "user_evil", now)
+            )],
+        )
+        .claim("exp", now + 60)
+        .sign(fixtures::rsa2048_b());
+    // A genuine nonce, used once: afterwards it is a used nonce.
+    let expired = cookies(&session(&i, "user_used", now - 120), now - 120);
+    let start = v.authenticate_page(&navigate(&format!("{APP}/"), &expired));
+    let back = through_fapi(start.handshake().unwrap().location());
+    let used_nonce = back
+        .split("__clerk_handshake_nonce=")
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    assert!(v
+        .authenticate_page(&navigate(&back, &expired))
+        .handshake()
+        .unwrap()
+        .is_completion());
+    let exchanges = i.fapi.exchanges();
+    assert_eq!(exchanges, 1);
+
+    for (name, value, calls) in [
+        ("__clerk_handshake", "garbage".to_owned(), 0),
+        ("__clerk_handshake", other_instance.clone(), 0),
+        ("__clerk_handshake_nonce", used_nonce.clone(), 0),
+        ("__clerk_handshake_nonce", "nonce_short".to_owned(), 0),
+        // Well-shaped and unknown: one call, then remembered as refused.
+        (
+            "__clerk_handshake_nonce",
+            "nonce_2vYVmadeUpButWellShaped".to_owned(),
+            1,
+        ),
+    ] {
+        let before = i.fapi.exchanges();
+        let jar = format!("{valid}; {name}={value}");
+        // A navigation: one 307 back to the same page that clears the cookie.
+        let page = v.authenticate_page(&navigate(&format!("{APP}/dash?x=1"), &jar));
+        let h = page
+            .handshake()
+            .unwrap_or_else(|| panic!("{name}: {}", page.reason()));
+        assert_eq!(h.reason(), "handshake-invalid", "{name}");
+        assert_eq!(h.location(), format!("{APP}/dash?x=1"));
+        let set = set_cookies(&page);
+        assert!(
+            set.contains(&format!(
+                "{name}=; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT"
+            )),
+            "{set:?}"
+        );
+        assert!(set.iter().all(|c| !c.starts_with("__session")), "{set:?}");
+        let cleared = apply(&jar, &set);
+        assert!(!cleared.contains(name), "{cleared}");
+        assert_eq!(
+            v.authenticate_page(&navigate(&format!("{APP}/dash?x=1"), &cleared))
+                .auth()
+                .map(|a| a.user_id().to_owned()),
+            Some("user_stray".to_owned())
+        );
+        // A script's request (no redirect possible): judged at once, signed in.
+        let api = PageRequest::new("GET", &format!("{APP}/api"))
+            .cookie(&jar)
+            .sec_fetch_dest("empty");
+        assert_eq!(
+            v.authenticate_page(&api).auth().map(|a| a.user_id()),
+            Some("user_stray"),
+            "{name}"
+        );
+        assert_eq!(i.fapi.exchanges(), before + calls, "{name}={value}");
+        // The same value in the query is this navigation's handshake: refused.
+        let query = navigate(&format!("{APP}/?{name}={value}"), &valid);
+        let refused = v.authenticate_page(&query);
+        assert_eq!(refused.reason(), "handshake-invalid", "{name}");
+        assert!(refused.auth().is_none() && refused.handshake().is_none());
+    }
+
+    // On a parent domain: cleared there too (host-only, the host, every parent domain).
+    let site = "https://app.example.test";
+    let on_site = Verifier::from_jwks(
+        &fixtures::rsa2048().jwks_json(),
+        VerifyOptions::default()
+            .publishable_key(i.publishable_key())
+            .authorized_parties([site])
+            .handshake(HandshakeOptions::default()),
+    )
+    .unwrap();
+    let jar = format!(
+        "{}; __clerk_handshake=garbage",
+        cookies(&i.session("user_site", now, site), now - 5)
+    );
+    let page = on_site.authenticate_page(&navigate(&format!("{site}/"), &jar));
+    let set = set_cookies(&page);
+    for domain in ["app.example.test", "example.test"] {
+        assert!(
+            set.iter().any(|c| c.starts_with("__clerk_handshake=;")
+                && c.contains(&format!("Domain={domain};"))),
+            "{domain}: {set:?}"
+        );
+    }
+    assert!(set.iter().all(|c| !c.contains("Domain=test;")), "{set:?}");
+
+    // An expired session next to it: the handshake it starts anyway clears the cookie.
+    let jar = format!("{expired}; __clerk_handshake=garbage");
+    let page = v.authenticate_page(&navigate(&format!("{APP}/"), &jar));
+    let h = page.handshake().unwrap();
+    assert!(
+        h.location().contains("/v1/client/handshake?"),
+        "{}",
+        h.location()
+    );
+    let set = set_cookies(&page);
+    assert!(set
+        .iter()
+        .any(|c| c.starts_with("__clerk_handshake=;") && c.contains("Max-Age=0")));
+    assert!(set.iter().any(|c| c.starts_with("__clerk_redirect_count=")));
+
+    // A cookie that cannot be cleared (the loop counter at Clerk's limit): served as judged.
+    let jar = format!("{valid}; __clerk_handshake=garbage; __clerk_redirect_count=3");
+    let page = v.authenticate_page(&navigate(&format!("{APP}/"), &jar));
+    assert_eq!(page.auth().map(|a| a.user_id()), Some("user_stray"));
+}
+
+/// Nonces cost a Backend API call only on a page navigation, with Clerk's shape, once each,
+/// and within the exchange budget; beyond it, 503 without a call.
+#[test]
+fn made_up_nonces_cannot_spend_the_backend_api_quota() {
+    let i = instance(Some("sk_test_quota"));
+    let v = verifier(
+        &i,
+        HandshakeOptions::default()
+            .secret_key("sk_test_quota")
+            .api_url(i.server.url())
+            .max_nonce_exchanges_per_second(3),
+    );
+    let now = now_unix();
+    let valid = cookies(&session(&i, "user_q", now), now - 5);
+    // Not a navigation: never exchanged.
+    let api = PageRequest::new(
+        "GET",
+        &format!("{APP}/?__clerk_handshake_nonce=nonce_2vYVnotANavigation"),
+    )
+    .cookie(&valid)
+    .sec_fetch_dest("empty");
+    assert_eq!(v.authenticate_page(&api).reason(), "handshake-invalid");
+    // Not Clerk's shape: never exchanged.
+    for bad in ["nonce_x", "nonce_with%20space_xxxxxxxxx", &"n".repeat(129)] {
+        let a = v.authenticate_page(&navigate(
+            &format!("{APP}/?__clerk_handshake_nonce={bad}"),
+            "",
+        ));
+        assert_eq!(a.reason(), "handshake-invalid", "{bad}");
+    }
+    assert_eq!(i.fapi.exchanges(), 0);
+    // 300 made-up, well-shaped nonces at once: the budget (3 per second, as large a burst)
+    // lets a handful through; the rest are answered 503 without a call.
+    let started = std::time::Instant::now();
+    let mut unavailable = 0;
+    for n in 0..300 {
+        let url = format!("{APP}/?__clerk_handshake_nonce=nonce_2vYVmadeUp{n:08}");
+        let a = v.authenticate_page(&navigate(&url, ""));
+        match a.reason() {
+            "handshake-failed" => unavailable += 1,
+            "handshake-invalid" => {}
+            other => panic!("{other}"),
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let allowed = 3 + (3.0 * seconds).ceil() as usize;
+    assert!(
+        i.fapi.exchanges() <= allowed,
+        "{} calls in {seconds:.2}s",
+        i.fapi.exchanges()
+    );
+    assert!(i.fapi.exchanges() >= 3);
+    assert_eq!(unavailable + i.fapi.exchanges(), 300);
+    // A refused one is remembered: asking again costs nothing, budget or not.
+    let calls = i.fapi.exchanges();
+    let a = v.authenticate_page(&navigate(
+        &format!("{APP}/?__clerk_handshake_nonce=nonce_2vYVmadeUp00000000"),
+        "",
+    ));
+    assert_eq!(a.reason(), "handshake-invalid");
+    assert_eq!(i.fapi.exchanges(), calls);
+    // A budget of zero cannot be configured.
+    let zero = Verifier::from_jwks(
+        &fixtures::rsa2048().jwks_json(),
+        VerifyOptions::default()
+            .publishable_key(i.publishable_key())
+            .handshake(HandshakeOptions::default().max_nonce_exchanges_per_second(0)),
+    );
+    assert_eq!(zero.unwrap_err().reason(), "config-invalid");
+}
+
+/// Clerk passes the dev browser token of the cookie set it picked: with suffixed cookies,
+/// `__clerk_db_jwt_<suffix>`, never another app's unsuffixed one.
+#[test]
+fn the_dev_browser_token_follows_the_cookie_choice() {
+    let i = instance(None);
+    let v = verifier(&i, HandshakeOptions::default());
+    let suffix = clerk_verify::remote::PublishableKey::parse(&i.publishable_key())
+        .unwrap()
+        .cookie_suffix()
+        .to_owned();
+    let now = now_unix();
+    let expired = session(&i, "user_db", now - 120);
+    let jar = format!(
+        "__session_{suffix}={expired}; __client_uat_{suffix}={}; __clerk_db_jwt=dvb_other_app; \
+         __clerk_db_jwt_{suffix}=dvb_this_app",
+        now - 120
+    );
+    let page = v.authenticate_page(&navigate(&format!("{APP}/"), &jar));
+    let location = page.handshake().unwrap().location().to_owned();
+    assert!(
+        location.contains("__clerk_db_jwt=dvb_this_app"),
+        "{location}"
+    );
+    assert!(!location.contains("dvb_other_app"), "{location}");
+    // Unsuffixed cookies: the unsuffixed dev browser.
+    let jar = format!(
+        "__session={expired}; __client_uat={}; __clerk_db_jwt=dvb_plain",
+        now - 120
+    );
+    let page = v.authenticate_page(&navigate(&format!("{APP}/"), &jar));
+    assert!(page
+        .handshake()
+        .unwrap()
+        .location()
+        .contains("__clerk_db_jwt=dvb_plain"));
+}
+
+/// Clerk's cookie choice with a malformed unsuffixed token: an `iss` that is not a string is
+/// not this instance's, so the valid suffixed pair signs the user in.
+#[test]
+fn an_unsuffixed_token_with_a_non_string_iss_leaves_the_suffixed_pair() {
+    let i = instance(None);
+    let v = verifier(&i, HandshakeOptions::default());
+    let suffix = clerk_verify::remote::PublishableKey::parse(&i.publishable_key())
+        .unwrap()
+        .cookie_suffix()
+        .to_owned();
+    let now = now_unix();
+    let good = session(&i, "user_suffixed", now);
+    for iss in [
+        serde_json::json!(123),
+        serde_json::json!({"x": 1}),
+        serde_json::json!(true),
+    ] {
+        let odd = TokenBuilder::session("user_odd", now)
+            .claim("iss", iss.clone())
+            .sign(fixtures::rsa2048());
+        let jar = format!(
+            "__session={odd}; __session_{suffix}={good}; __client_uat_{suffix}={}",
+            now - 5
+        );
+        let a = v.authenticate_request(None, Some(&jar));
+        assert_eq!(
+            a.auth().map(|a| a.user_id()),
+            Some("user_suffixed"),
+            "{iss}"
+        );
+        let page = v.authenticate_page(&navigate(&format!("{APP}/"), &jar));
+        assert_eq!(
+            page.auth().map(|a| a.user_id()),
+            Some("user_suffixed"),
+            "{iss}"
+        );
+    }
 }

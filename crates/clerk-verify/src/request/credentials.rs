@@ -109,10 +109,17 @@ pub(super) fn peek_claim(token: &str, name: &str) -> Option<Value> {
     crate::token::parse_object(&bytes).ok()?.remove(name)
 }
 
-/// Whether the token's header (read **without verifying**) names a session category, so that
-/// a JWT-template or machine token never starts a handshake.
+/// Whether the token (read **without verifying**) looks like a session token, so that a
+/// JWT-template or machine token never starts a handshake: a session category, not a machine's
+/// header, and not a machine's `sub`.
 pub(super) fn peek_is_session(token: &str) -> bool {
-    crate::token::Token::parse(token, usize::MAX).is_ok_and(|t| t.is_session_category())
+    let header_ok = crate::token::Token::parse(token, usize::MAX)
+        .is_ok_and(|t| t.is_session_category() && !t.is_machine_token());
+    header_ok
+        && !peek_claim(token, "sub")
+            .as_ref()
+            .and_then(Value::as_str)
+            .is_some_and(|sub| sub.starts_with(crate::token::MACHINE_SUB_PREFIX))
 }
 
 impl Verifier {
@@ -133,20 +140,24 @@ fn uses_suffixed(jar: &Cookies<'_>, pk: &PublishableKey, now: i64) -> bool {
     let session = jar.get(SESSION_COOKIE).unwrap_or("");
 
     if !session.is_empty() {
-        let iss = peek_claim(session, "iss");
-        let Some(iss) = iss
-            .as_ref()
-            .and_then(Value::as_str)
-            .filter(|i| !i.is_empty())
-        else {
-            return false;
-        };
-        let host = iss
-            .strip_prefix("https://")
-            .or_else(|| iss.strip_prefix("http://"))
-            .unwrap_or(iss);
-        if host != pk.frontend_api_host() {
-            return true;
+        // Clerk: a token without an issuer (undecodable, or an `iss` JavaScript calls falsy)
+        // is malformed: unsuffixed, to sign it out rather than start a handshake. Any other
+        // issuer that is not this instance's Frontend API (another string, or a value that is
+        // not a string at all) belongs to another app on this host: trust the suffixed pair.
+        match peek_claim(session, "iss") {
+            None | Some(Value::Null | Value::Bool(false)) => return false,
+            Some(Value::String(iss)) if iss.is_empty() => return false,
+            Some(Value::Number(n)) if n.as_f64() == Some(0.0) => return false,
+            Some(Value::String(iss)) => {
+                let host = iss
+                    .strip_prefix("https://")
+                    .or_else(|| iss.strip_prefix("http://"))
+                    .unwrap_or(&iss);
+                if host != pk.frontend_api_host() {
+                    return true;
+                }
+            }
+            Some(_) => return true,
         }
     }
     if suffixed_uat.is_none() && suffixed_session.is_empty() {
@@ -267,6 +278,27 @@ mod tests {
         assert!(!c(format!(
             "__session={no_iss}; __session_r_77EQdK={newer}; __client_uat_r_77EQdK=5"
         )));
+        // An iss JavaScript calls falsy is no issuer; any other non-string is not this
+        // instance's: the suffixed pair.
+        for falsy in ["null", "false", "0", "\"\""] {
+            let t = tok(&format!(r#"{{"iss":{falsy},"iat":10}}"#));
+            assert!(
+                !c(format!("__session={t}; __session_r_77EQdK={newer}")),
+                "{falsy}"
+            );
+        }
+        for other in [
+            "123",
+            "true",
+            "{}",
+            "[\"https://fond-koala-12.clerk.accounts.dev\"]",
+        ] {
+            let t = tok(&format!(r#"{{"iss":{other},"iat":10}}"#));
+            assert!(
+                c(format!("__session={t}; __session_r_77EQdK={newer}")),
+                "{other}"
+            );
+        }
         // Both signed in, suffixed newer: suffixed.
         assert!(c(format!(
             "__session={mine}; __client_uat=1; __session_r_77EQdK={newer}; __client_uat_r_77EQdK=5"

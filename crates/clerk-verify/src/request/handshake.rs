@@ -63,6 +63,16 @@ const MAX_DIRECTIVES: usize = 16;
 const MAX_DIRECTIVE_LEN: usize = 8 * 1024;
 /// Most completed handshakes remembered for replay detection (only verified ones enter).
 const MAX_REMEMBERED: usize = 10_000;
+/// Most refused nonces remembered, and for how long: a nonce the Backend API refused once is
+/// refused again without asking it (made-up nonces are remembered apart from completed
+/// handshakes, so they cannot push those out).
+const MAX_REFUSED_NONCES: usize = 10_000;
+const REFUSED_NONCE_MEMORY_SECS: i64 = 600;
+/// The shape of a nonce worth asking the Backend API about (ours: Clerk does not document its
+/// format): 16 to 128 ASCII letters, digits, `_` or `-`.
+const NONCE_LEN: std::ops::RangeInclusive<usize> = 16..=128;
+/// Most parent domains a stray handshake cookie is cleared on.
+const MAX_CLEARED_DOMAINS: usize = 8;
 
 /// Clerk's options for server-rendered pages, with Clerk's names; see
 /// [`crate::VerifyOptions::handshake`]. The publishable key (which names the Frontend API) is
@@ -76,7 +86,7 @@ const MAX_REMEMBERED: usize = 10_000;
 ///     .proxy_url("/__clerk");
 /// assert_eq!(pages.proxy_url.as_deref(), Some("/__clerk"));
 /// ```
-#[derive(Clone, Default, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct HandshakeOptions {
     /// Where the "require sign-in" guards send a signed-out browser (`CLERK_SIGN_IN_URL`), with
@@ -100,11 +110,19 @@ pub struct HandshakeOptions {
     /// Oldest handshake token accepted, by its `iat`, when it has no `exp` (ours: Clerk's SDK
     /// takes any age). Default 5 minutes.
     pub max_age: Duration,
+    /// Most handshake nonces exchanged with the Backend API per second by this verifier (a
+    /// token bucket with as large a burst); a nonce beyond it is answered `handshake-failed`
+    /// (503) without a call, so that made-up nonces cannot spend the instance's Backend API
+    /// quota. Default [`HandshakeOptions::DEFAULT_NONCE_EXCHANGES_PER_SECOND`]; at least 1.
+    pub max_nonce_exchanges_per_second: u32,
 }
 
 impl HandshakeOptions {
     /// Default [`HandshakeOptions::max_age`].
     pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(300);
+    /// Default [`HandshakeOptions::max_nonce_exchanges_per_second`]: well above what one
+    /// process sees from real handshakes (one per returning browser whose session expired).
+    pub const DEFAULT_NONCE_EXCHANGES_PER_SECOND: u32 = 20;
 
     /// The options from `CLERK_SIGN_IN_URL`, `CLERK_SIGN_UP_URL`, `CLERK_DOMAIN`,
     /// `CLERK_IS_SATELLITE` (`true`/`1`), `CLERK_PROXY_URL`, `CLERK_SECRET_KEY` and
@@ -124,7 +142,7 @@ impl HandshakeOptions {
             proxy_url: get(env::ENV_PROXY_URL),
             secret_key: get(env::ENV_SECRET_KEY),
             api_url: get(env::ENV_API_URL),
-            max_age: HandshakeOptions::DEFAULT_MAX_AGE,
+            ..HandshakeOptions::default()
         }
     }
 
@@ -169,6 +187,28 @@ impl HandshakeOptions {
         self.api_url = Some(url.into());
         self
     }
+
+    /// Sets [`HandshakeOptions::max_nonce_exchanges_per_second`].
+    pub fn max_nonce_exchanges_per_second(mut self, per_second: u32) -> Self {
+        self.max_nonce_exchanges_per_second = per_second;
+        self
+    }
+}
+
+impl Default for HandshakeOptions {
+    fn default() -> HandshakeOptions {
+        HandshakeOptions {
+            sign_in_url: None,
+            sign_up_url: None,
+            domain: None,
+            is_satellite: false,
+            proxy_url: None,
+            secret_key: None,
+            api_url: None,
+            max_age: HandshakeOptions::DEFAULT_MAX_AGE,
+            max_nonce_exchanges_per_second: HandshakeOptions::DEFAULT_NONCE_EXCHANGES_PER_SECOND,
+        }
+    }
 }
 
 impl fmt::Debug for HandshakeOptions {
@@ -185,6 +225,10 @@ impl fmt::Debug for HandshakeOptions {
             )
             .field("api_url", &self.api_url)
             .field("max_age", &self.max_age)
+            .field(
+                "max_nonce_exchanges_per_second",
+                &self.max_nonce_exchanges_per_second,
+            )
             .finish()
     }
 }
@@ -225,6 +269,18 @@ impl Handshake {
     /// `x-clerk-auth-*` debug headers.
     pub fn headers(&self) -> &[(&'static str, String)] {
         &self.headers
+    }
+
+    /// The same redirect, also setting `extra` cookies.
+    fn with_cookies(self, extra: Vec<String>) -> Handshake {
+        let cookies = self
+            .headers
+            .into_iter()
+            .filter(|(name, _)| *name == "set-cookie")
+            .map(|(_, value)| value)
+            .chain(extra)
+            .collect();
+        Handshake::new(self.reason, self.location, cookies)
     }
 
     fn new(reason: &'static str, location: String, cookies: Vec<String>) -> Handshake {
@@ -274,7 +330,13 @@ pub(crate) struct Pages {
     api_url: String,
     max_age: Duration,
     /// Completed handshakes (a hash of the token or nonce) with when they may be forgotten.
-    seen: Mutex<HashMap<[u8; 32], i64>>,
+    seen: Memory,
+    /// Nonces the Backend API refused.
+    #[cfg_attr(not(feature = "remote"), allow(dead_code))]
+    refused_nonces: Memory,
+    /// Nonce exchanges still allowed now.
+    #[cfg_attr(not(feature = "remote"), allow(dead_code))]
+    exchanges: Budget,
 }
 
 impl fmt::Debug for Pages {
@@ -341,6 +403,12 @@ impl Pages {
             }
             _ => Frontend::Url(pk.frontend_api_url()),
         };
+        if opts.max_nonce_exchanges_per_second == 0 {
+            return Err(Error::config(
+                "max_nonce_exchanges_per_second must be at least 1 (a handshake nonce needs one \
+                 exchange)",
+            ));
+        }
         let secret_key = opts.secret_key.clone().filter(|s| !s.is_empty());
         #[cfg(not(feature = "remote"))]
         if secret_key.is_some() {
@@ -359,7 +427,9 @@ impl Pages {
                 .clone()
                 .unwrap_or_else(|| "https://api.clerk.com".to_owned()),
             max_age: opts.max_age,
-            seen: Mutex::new(HashMap::new()),
+            seen: Memory::new(MAX_REMEMBERED),
+            refused_nonces: Memory::new(MAX_REFUSED_NONCES),
+            exchanges: Budget::per_second(opts.max_nonce_exchanges_per_second),
         })
     }
 
@@ -382,10 +452,7 @@ impl Pages {
         session_token: Option<&str>,
         suffixed: bool,
     ) -> Authentication {
-        let count: u32 = jar
-            .get(REDIRECT_COUNT_COOKIE)
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(0);
+        let count = redirect_count(jar);
         if count >= MAX_HANDSHAKE_REDIRECTS {
             log::warn!(
                 target: "clerk_verify::handshake",
@@ -395,11 +462,11 @@ impl Pages {
             return looped(reason, session_token.is_some());
         }
         let back = without_params(&page.url, &[DEV_BROWSER_COOKIE, "__dev_session"]);
-        let suffixed = if suffixed { "true" } else { "false" };
+        let suffixed_param = if suffixed { "true" } else { "false" };
         let mut params = vec![
             ("redirect_url", back.as_str()),
             ("__clerk_api_version", CLERK_API_VERSION),
-            ("suffixed_cookies", suffixed),
+            ("suffixed_cookies", suffixed_param),
             ("__clerk_hs_reason", reason),
         ];
         if self.secret_key.is_some() {
@@ -408,10 +475,16 @@ impl Pages {
         if let Some(token) = session_token {
             params.push((SESSION_COOKIE, token));
         }
+        // Clerk's cookie choice applies to the dev browser too: with several apps on one
+        // host, the unsuffixed cookie may be another app's.
+        let dev_browser_cookie = match suffixed {
+            true => format!("{DEV_BROWSER_COOKIE}_{}", self.cookie_suffix),
+            false => DEV_BROWSER_COOKIE.to_owned(),
+        };
         let dev_browser = (!self.production)
             .then(|| {
                 page.query_param(DEV_BROWSER_COOKIE)
-                    .or_else(|| jar.get(DEV_BROWSER_COOKIE).map(str::to_owned))
+                    .or_else(|| jar.get(&dev_browser_cookie).map(str::to_owned))
             })
             .flatten();
         if let Some(db) = &dev_browser {
@@ -421,44 +494,37 @@ impl Pages {
             &format!("{}/v1/client/handshake", self.frontend_url(page)),
             params,
         );
-        let counter = format!(
-            "{REDIRECT_COUNT_COOKIE}={}; SameSite=Lax; HttpOnly; Max-Age=2",
-            count + 1
-        );
-        Authentication::Handshake(Handshake::new(reason, location, vec![counter]))
-    }
-
-    /// Whether a handshake (token or nonce) was completed before.
-    #[cfg(feature = "remote")]
-    fn seen(&self, what: &str) -> bool {
-        self.seen.lock().contains_key(&digest(what))
+        Authentication::Handshake(Handshake::new(
+            reason,
+            location,
+            vec![redirect_counter(count)],
+        ))
     }
 
     /// Whether a completed handshake was seen before; remembers it otherwise (until
     /// `forget_at`, Unix seconds). Only handshakes that passed every check (a verified token,
     /// a nonce the Backend API accepted) are remembered, so forged ones cannot crowd them out.
     fn replayed(&self, what: &str, forget_at: i64, now: i64) -> bool {
-        let key = digest(what);
-        let mut seen = self.seen.lock();
-        if seen.contains_key(&key) {
-            return true;
+        !self.seen.remember(what, forget_at, now)
+    }
+
+    /// Why a handshake nonce cannot be worth a Backend API call, decided without one: not on a
+    /// document navigation, not Clerk's shape, already used, or already refused.
+    fn nonce_precheck(&self, page: &PageRequest, nonce: &str, now: i64) -> Result<(), Error> {
+        let invalid = |why: &'static str| Err(Error::HandshakeInvalid(why.into()));
+        if !page.is_document_navigation() {
+            return invalid("a handshake nonce is exchanged only on a page navigation");
         }
-        if seen.len() >= MAX_REMEMBERED {
-            seen.retain(|_, until| *until > now);
+        if !is_nonce_shape(nonce) {
+            return invalid("the handshake nonce does not have the shape of Clerk's nonces");
         }
-        if seen.len() >= MAX_REMEMBERED {
-            // Only verified handshakes get here, so this takes a flood of genuine ones; forget
-            // the one that expires first rather than refuse new sign-ins.
-            if let Some(first) = seen
-                .iter()
-                .min_by_key(|(_, until)| **until)
-                .map(|(k, _)| *k)
-            {
-                seen.remove(&first);
-            }
+        if self.seen.contains(nonce, now) {
+            return invalid("this handshake nonce was already used");
         }
-        seen.insert(key, forget_at);
-        false
+        if self.refused_nonces.contains(nonce, now) {
+            return invalid("the Backend API refused this handshake nonce before");
+        }
+        Ok(())
     }
 
     /// The sign-in page for `page`, with `redirect_url` back to it.
@@ -478,6 +544,195 @@ fn digest(what: &str) -> [u8; 32] {
     let mut key = [0u8; 32];
     key.copy_from_slice(digest.as_ref());
     key
+}
+
+/// A bounded memory of strings (by their SHA-256), each until a time (Unix seconds).
+struct Memory {
+    entries: Mutex<HashMap<[u8; 32], i64>>,
+    capacity: usize,
+}
+
+impl Memory {
+    fn new(capacity: usize) -> Memory {
+        Memory {
+            entries: Mutex::new(HashMap::new()),
+            capacity,
+        }
+    }
+
+    fn contains(&self, what: &str, now: i64) -> bool {
+        self.entries
+            .lock()
+            .get(&digest(what))
+            .is_some_and(|until| *until > now)
+    }
+
+    /// Remembers `what` until `forget_at`; `false` when it was already remembered. When full,
+    /// the expired entries go first, then the one that expires soonest: what enters is the
+    /// newest fact, and the memory never grows past its capacity.
+    fn remember(&self, what: &str, forget_at: i64, now: i64) -> bool {
+        let key = digest(what);
+        let mut entries = self.entries.lock();
+        if entries.get(&key).is_some_and(|until| *until > now) {
+            return false;
+        }
+        if entries.len() >= self.capacity {
+            entries.retain(|_, until| *until > now);
+        }
+        if entries.len() >= self.capacity {
+            if let Some(first) = entries
+                .iter()
+                .min_by_key(|(_, until)| **until)
+                .map(|(k, _)| *k)
+            {
+                entries.remove(&first);
+            }
+        }
+        entries.insert(key, forget_at);
+        true
+    }
+}
+
+/// A token bucket: at most `rate` takes per second, with a burst of as many.
+struct Budget {
+    rate: f64,
+    state: Mutex<(f64, std::time::Instant)>,
+}
+
+impl Budget {
+    fn per_second(rate: u32) -> Budget {
+        let rate = f64::from(rate.max(1));
+        Budget {
+            rate,
+            state: Mutex::new((rate, std::time::Instant::now())),
+        }
+    }
+
+    /// Takes one unit if there is one.
+    #[cfg_attr(not(feature = "remote"), allow(dead_code))]
+    fn take(&self) -> bool {
+        let mut state = self.state.lock();
+        let (tokens, last) = &mut *state;
+        let now = std::time::Instant::now();
+        *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * self.rate).min(self.rate);
+        *last = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Whether `nonce` could be one of Clerk's (see [`NONCE_LEN`]).
+fn is_nonce_shape(nonce: &str) -> bool {
+    NONCE_LEN.contains(&nonce.len())
+        && nonce
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// `Set-Cookie` values that expire each of `names` on the page's host (a host-only cookie) and
+/// on every parent domain a sibling could have set it on (`Domain=`), for `Path=/`.
+fn clearing_cookies(names: &[&str], url: &str) -> Vec<String> {
+    let authority = url
+        .split_once("://")
+        .map_or(url, |(_, rest)| rest)
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or("");
+    let host = host_of(authority).unwrap_or("");
+    let is_name = host.contains('.') && host.parse::<std::net::IpAddr>().is_err();
+    let labels: Vec<&str> = host.split('.').collect();
+    let domains: Vec<String> = if is_name {
+        (0..labels.len().saturating_sub(1))
+            .map(|i| labels[i..].join("."))
+            .take(MAX_CLEARED_DOMAINS)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    const GONE: &str = "Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT";
+    names
+        .iter()
+        .flat_map(|name| {
+            std::iter::once(format!("{name}=; {GONE}")).chain(
+                domains
+                    .iter()
+                    .map(move |d| format!("{name}=; Domain={d}; {GONE}")),
+            )
+        })
+        .collect()
+}
+
+/// What a request's returning handshake (if any) decides.
+enum Completion {
+    /// None came back.
+    Absent,
+    /// Deciding needs I/O that the caller forbids.
+    NeedsIo,
+    /// The answer: the way back to the page, or a refusal.
+    Done(Authentication),
+    /// These handshake cookies were refused: judge the page without them, and clear them.
+    Stray(Vec<&'static str>),
+}
+
+impl Pages {
+    /// The answer for a page whose handshake cookies (`names`) were refused, given what the
+    /// page is without them (`judged`). A navigation has them cleared on the way: added to a
+    /// handshake it starts anyway, else by one 307 back to the same page (within Clerk's
+    /// redirect-loop limit: past it, the page is served as judged and the cookies stay). Any
+    /// other request is answered as judged; an outage stays the outage.
+    fn clear_stray(
+        &self,
+        page: &PageRequest,
+        jar: &Cookies<'_>,
+        judged: Authentication,
+        names: &[&str],
+    ) -> Authentication {
+        if !page.is_document_navigation() {
+            return judged;
+        }
+        let clearing = clearing_cookies(names, &page.url);
+        match judged {
+            Authentication::Handshake(h) => Authentication::Handshake(h.with_cookies(clearing)),
+            Authentication::SignedOut(s) if s.server_fault() => Authentication::SignedOut(s),
+            judged => {
+                let count = redirect_count(jar);
+                if count >= MAX_HANDSHAKE_REDIRECTS {
+                    log::warn!(
+                        target: "clerk_verify::handshake",
+                        "a refused handshake cookie came back {MAX_HANDSHAKE_REDIRECTS} times: \
+                         it cannot be cleared from this host; serving the page without it"
+                    );
+                    return judged;
+                }
+                let mut cookies = clearing;
+                cookies.push(redirect_counter(count));
+                Authentication::Handshake(Handshake::new(
+                    reason::HANDSHAKE_INVALID,
+                    page.url.clone(),
+                    cookies,
+                ))
+            }
+        }
+    }
+}
+
+/// How many handshakes in a row the browser has made (Clerk's loop counter cookie).
+fn redirect_count(jar: &Cookies<'_>) -> u32 {
+    jar.get(REDIRECT_COUNT_COOKIE)
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// The loop counter cookie for the next redirect, after `count` of them.
+fn redirect_counter(count: u32) -> String {
+    format!(
+        "{REDIRECT_COUNT_COOKIE}={}; SameSite=Lax; HttpOnly; Max-Age=2",
+        count + 1
+    )
 }
 
 /// How to verify a token inside the flow: without blocking (`None` means "blocking needed"), or
@@ -543,16 +798,34 @@ impl crate::Verifier {
             .authorization
             .as_deref()
             .and_then(super::credentials::bearer_token);
-        let pages = self.pages().filter(|_| page.is_document_navigation());
         let cookie = page.cookie.as_deref().unwrap_or("");
         let jar = Cookies::parse(cookie);
-        if header_token.is_none() {
-            if let Some(pages) = self.pages() {
-                if let Some(done) = self.complete(pages, page, &jar, io) {
-                    return done;
-                }
+        let mut stray = Vec::new();
+        if let (None, Some(pages)) = (header_token, self.pages()) {
+            match self.complete(pages, page, &jar, io) {
+                Completion::Absent => {}
+                Completion::NeedsIo => return None,
+                Completion::Done(done) => return Some(done),
+                Completion::Stray(names) => stray = names,
             }
         }
+        let judged = self.judge_page(page, cookie, &jar, io)?;
+        match self.pages() {
+            Some(pages) if !stray.is_empty() => Some(pages.clear_stray(page, &jar, judged, &stray)),
+            _ => Some(judged),
+        }
+    }
+
+    /// The page judged by its credentials (a returning handshake aside): signed in, signed
+    /// out, or the start of a handshake; `None` when `io` forbids the I/O it needs.
+    fn judge_page(
+        &self,
+        page: &PageRequest,
+        cookie: &str,
+        jar: &Cookies<'_>,
+        io: Io,
+    ) -> Option<Authentication> {
+        let pages = self.pages().filter(|_| page.is_document_navigation());
         let token = match self.find_token(page.authorization.as_deref(), Some(cookie)) {
             Ok(token) => token,
             Err(signed_out) => {
@@ -566,7 +839,7 @@ impl crate::Verifier {
                 if let (true, Some(pages)) = (start, pages) {
                     let suffixed = self.uses_suffixed(cookie);
                     let session = self.cookie_session(cookie);
-                    return Some(pages.start(page, &jar, reason, session.as_deref(), suffixed));
+                    return Some(pages.start(page, jar, reason, session.as_deref(), suffixed));
                 }
                 return Some(signed_out);
             }
@@ -582,7 +855,7 @@ impl crate::Verifier {
             {
                 let suffixed = self.uses_suffixed(cookie);
                 let reason = reason::SESSION_TOKEN_IAT_BEFORE_CLIENT_UAT;
-                return Some(pages.start(page, &jar, reason, Some(token.as_str()), suffixed));
+                return Some(pages.start(page, jar, reason, Some(token.as_str()), suffixed));
             }
         }
         let done = match io {
@@ -609,62 +882,119 @@ impl crate::Verifier {
             _ => return Some(done),
         };
         let suffixed = from_cookie && self.uses_suffixed(cookie);
-        Some(pages.start(page, &jar, handshake_reason, Some(token.as_str()), suffixed))
+        Some(pages.start(page, jar, handshake_reason, Some(token.as_str()), suffixed))
     }
 
-    /// A returning handshake: `None` when the request carries none; otherwise the answer
-    /// (`Some(None)` when it needs I/O that `io` forbids).
-    fn complete(
+    /// A returning handshake, from the query (where Clerk's development instances put it) or
+    /// from a cookie (production). A refused one in the query is the answer; a refused cookie
+    /// may be a sibling app's on the parent domain, or one planted there, so it is set aside
+    /// ([`Completion::Stray`]) and the page judged as if it were absent, as Clerk does in
+    /// production. Only the refusals that are the handshake's fault are set aside: an outage
+    /// stays an outage.
+    fn complete(&self, pages: &Pages, page: &PageRequest, jar: &Cookies<'_>, io: Io) -> Completion {
+        let present = |v: Option<String>| v.filter(|v| !v.is_empty());
+        let in_query = (
+            present(page.query_param(HANDSHAKE_NONCE_PARAM)),
+            present(page.query_param(HANDSHAKE_PARAM)),
+        );
+        let from_query = in_query.0.is_some() || in_query.1.is_some();
+        let (nonce, token) = if from_query {
+            in_query
+        } else {
+            let cookie = |name| present(jar.get(name).map(str::to_owned));
+            (cookie(HANDSHAKE_NONCE_PARAM), cookie(HANDSHAKE_PARAM))
+        };
+        let result = match (nonce, token) {
+            (None, None) => return Completion::Absent,
+            (Some(nonce), _) => self.complete_nonce(pages, page, jar, io, &nonce),
+            (None, Some(token)) => self.complete_token(pages, page, jar, io, token),
+        };
+        match result {
+            None => Completion::NeedsIo,
+            Some(Ok(done)) => Completion::Done(done),
+            Some(Err(e)) if from_query || e.category() != Category::InvalidToken => {
+                Completion::Done(refused(e))
+            }
+            Some(Err(e)) => {
+                log::info!(
+                    target: "clerk_verify::handshake",
+                    "a handshake cookie was refused ({e}); the page is judged by its session \
+                     cookies"
+                );
+                let names = [HANDSHAKE_PARAM, HANDSHAKE_NONCE_PARAM]
+                    .into_iter()
+                    .filter(|name| jar.get(name).is_some())
+                    .collect();
+                Completion::Stray(names)
+            }
+        }
+    }
+
+    /// A returning nonce: checked for everything that needs no call, then exchanged with the
+    /// Backend API (within the exchange budget).
+    fn complete_nonce(
         &self,
         pages: &Pages,
         page: &PageRequest,
         jar: &Cookies<'_>,
         io: Io,
-    ) -> Option<Option<Authentication>> {
+        nonce: &str,
+    ) -> Option<Result<Authentication, Error>> {
         let now = self.options().clock.unix_seconds();
-        let nonce = page
-            .query_param(HANDSHAKE_NONCE_PARAM)
-            .or_else(|| jar.get(HANDSHAKE_NONCE_PARAM).map(str::to_owned))
-            .filter(|n| !n.is_empty());
-        let token = page
-            .query_param(HANDSHAKE_PARAM)
-            .or_else(|| jar.get(HANDSHAKE_PARAM).map(str::to_owned))
-            .filter(|t| !t.is_empty());
-        // A handshake token is remembered (against replays) only once everything has passed,
-        // so that a check redone on the blocking pool does not see its own first attempt.
-        let mut remember = None;
-        let directives = if let Some(nonce) = nonce {
-            if io == Io::Never {
-                return Some(None);
-            }
-            match self.exchange_nonce(pages, &nonce, now) {
-                Ok(d) => d,
-                Err(e) => return Some(Some(refused(e))),
-            }
-        } else if let Some(token) = token {
-            let payload = match io {
-                Io::Never => match self.try_verify_signed(&token) {
-                    Some(p) => p,
-                    None => return Some(None),
-                },
-                Io::Allowed => self.verify_signed(&token),
-            };
-            let payload = payload.map_err(|e| match e.category() {
-                Category::InvalidToken => Error::HandshakeInvalid(format!("{e}").into()),
-                _ => e,
-            });
-            match payload.and_then(|p| handshake_directives(pages, &p, now)) {
-                Ok((d, forget_at)) => {
-                    remember = Some((token, forget_at));
-                    d
-                }
-                Err(e) => return Some(Some(refused(e))),
-            }
-        } else {
+        if let Err(e) = pages.nonce_precheck(page, nonce, now) {
+            return Some(Err(e));
+        }
+        if io == Io::Never {
             return None;
+        }
+        let directives = match self.exchange_nonce(pages, nonce, now) {
+            Ok(d) => d,
+            Err(e) => return Some(Err(e)),
         };
-        // The new session token must verify here, or the browser would only come back to
-        // another handshake.
+        self.apply_directives(pages, page, jar, io, directives, None)
+    }
+
+    /// A returning handshake token: verified as strictly as a session token, with its own
+    /// time rules, remembered against replays once everything has passed.
+    fn complete_token(
+        &self,
+        pages: &Pages,
+        page: &PageRequest,
+        jar: &Cookies<'_>,
+        io: Io,
+        token: String,
+    ) -> Option<Result<Authentication, Error>> {
+        let now = self.options().clock.unix_seconds();
+        let payload = match io {
+            Io::Never => self.try_verify_signed(&token)?,
+            Io::Allowed => self.verify_signed(&token),
+        };
+        let payload = payload.map_err(|e| match e.category() {
+            Category::InvalidToken => Error::HandshakeInvalid(format!("{e}").into()),
+            _ => e,
+        });
+        match payload.and_then(|p| handshake_directives(pages, &p, now)) {
+            Ok((directives, forget_at)) => {
+                self.apply_directives(pages, page, jar, io, directives, Some((token, forget_at)))
+            }
+            Err(e) => Some(Err(e)),
+        }
+    }
+
+    /// The way back to the page with a handshake's cookies, once the session token they carry
+    /// verifies here (or the browser would only come back to another handshake). `remember`
+    /// is a handshake token to remember against replays, only now that everything passed (so
+    /// that a check redone on the blocking pool does not see its own first attempt).
+    fn apply_directives(
+        &self,
+        pages: &Pages,
+        page: &PageRequest,
+        jar: &Cookies<'_>,
+        io: Io,
+        directives: Vec<String>,
+        remember: Option<(String, i64)>,
+    ) -> Option<Result<Authentication, Error>> {
+        let now = self.options().clock.unix_seconds();
         let accepted = accepted_directives(&directives);
         let session = accepted.iter().find_map(|d| {
             let (name, value) = cookie_pair(d)?;
@@ -672,26 +1002,23 @@ impl crate::Verifier {
         });
         if let Some(session) = session {
             let verified = match io {
-                Io::Never => match self.try_verify_as(&session, true) {
-                    Some(v) => v,
-                    None => return Some(None),
-                },
+                Io::Never => self.try_verify_as(&session, true)?,
                 Io::Allowed => self.verify_as(&session, true),
             };
             if let Err(e) = verified {
                 if e.category() != Category::InvalidToken {
-                    return Some(Some(Authentication::SignedOut(SignedOut::from_error(e))));
+                    return Some(Ok(Authentication::SignedOut(SignedOut::from_error(e))));
                 }
-                return Some(Some(refused(Error::HandshakeInvalid(
+                return Some(Err(Error::HandshakeInvalid(
                     format!("the session token it carries is refused: {e}").into(),
-                ))));
+                )));
             }
         }
         if let Some((token, forget_at)) = remember {
             if pages.replayed(&token, forget_at, now) {
-                return Some(Some(refused(Error::HandshakeInvalid(
+                return Some(Err(Error::HandshakeInvalid(
                     "this handshake token was already used".into(),
-                ))));
+                )));
             }
         }
         let mut cookies = accepted;
@@ -710,7 +1037,7 @@ impl crate::Verifier {
                 DEV_BROWSER_COOKIE,
             ],
         );
-        Some(Some(Authentication::Handshake(Handshake::new(
+        Some(Ok(Authentication::Handshake(Handshake::new(
             reason::HANDSHAKE_COMPLETE,
             back,
             cookies,
@@ -724,18 +1051,31 @@ impl crate::Verifier {
                 "a handshake nonce arrived, but no secret key is configured to exchange it".into(),
             )
         })?;
-        if nonce.len() > 512 {
-            return Err(Error::HandshakeInvalid("the nonce is too long".into()));
+        if !pages.exchanges.take() {
+            log::warn!(
+                target: "clerk_verify::handshake",
+                "more handshake nonces than max_nonce_exchanges_per_second: answering 503 \
+                 without asking the Backend API"
+            );
+            return Err(Error::HandshakeFailed(
+                "more handshake nonce exchanges than this server allows per second \
+                 (max_nonce_exchanges_per_second)"
+                    .into(),
+            ));
         }
-        let used = || Error::HandshakeInvalid("this handshake nonce was already used".into());
-        // The Backend API answers a nonce once; a nonce seen here is refused without asking.
-        if pages.seen(nonce) {
-            return Err(used());
-        }
-        let directives = crate::remote::handshake_payload(&pages.api_url, secret, nonce)?;
+        let directives = crate::remote::handshake_payload(&pages.api_url, secret, nonce)
+            .inspect_err(|e| {
+                if let Error::HandshakeInvalid(_) = e {
+                    pages
+                        .refused_nonces
+                        .remember(nonce, now + REFUSED_NONCE_MEMORY_SECS, now);
+                }
+            })?;
         // Remembered only once the Backend API accepted it: random nonces never enter.
         if pages.replayed(nonce, now + 3600, now) {
-            return Err(used());
+            return Err(Error::HandshakeInvalid(
+                "this handshake nonce was already used".into(),
+            ));
         }
         Ok(directives)
     }
