@@ -87,11 +87,11 @@ pub struct Check<'r> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Forwarded<'r> {
     pub method: &'r str,
-    /// Origin form (`/path?query`) or `*`; for the log.
+    /// Origin form (`/path?query`) or `*`; for the log, without its query.
     pub uri: Option<&'r str>,
-    /// `host[:port]`.
+    /// `host[:port]`; for the log.
     pub host: Option<&'r str>,
-    /// `http`, `https`, `ws` or `wss`.
+    /// `http`, `https`, `ws` or `wss`; checked like the others, used by nothing yet.
     pub scheme: Option<&'r str>,
 }
 
@@ -377,6 +377,15 @@ mod tests {
         }
     }
 
+    /// (proxy, route, the check's own method, headers, the facts or a fragment of the refusal)
+    type Case = (
+        Proxy,
+        Route<'static>,
+        &'static str,
+        Vec<(&'static str, &'static str)>,
+        Result<Facts, &'static str>,
+    );
+
     const AUTH: Route<'static> = Route::Auth;
     fn ext(uri: Option<&'static str>) -> Route<'static> {
         Route::ExtAuthz { uri }
@@ -409,7 +418,7 @@ mod tests {
             v
         };
         #[rustfmt::skip]
-        let cases: Vec<(Proxy, Route<'static>, &str, Vec<(&str, &str)>, Result<Facts, &str>)> = vec![
+        let cases: Vec<Case> = vec![
             // nginx: X-Original-*, required; its host and scheme when the config sends them.
             (Nginx, AUTH, "GET", nginx_set.to_vec(), ok("DELETE", Some("/admin/users/7"), None, None)),
             (Nginx, AUTH, "GET", nginx_with(&[("X-Forwarded-Host", "app.example.com"), ("X-Forwarded-Proto", "https")]),
