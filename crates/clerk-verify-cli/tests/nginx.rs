@@ -1,6 +1,7 @@
-//! `clerk-verify serve` behind a real nginx (`auth_request`), as docs/gateway.md configures it:
-//! the upstream sees the user only when `/auth` says so, never a client's own `X-Clerk-*`
-//! headers, and is never reached by a refused request.
+//! `clerk-verify serve --proxy nginx` behind a real nginx (`auth_request`), as docs/gateway.md
+//! configures it: the upstream sees the user only when `/auth` says so, never a client's own
+//! `X-Clerk-*` headers, and is never reached by a refused request; no header a client forges
+//! changes the answer.
 //!
 //! nginx comes from the distribution (`.ci/run` installs it). Without it the test fails under
 //! CI (`CI` set) and, run by hand, prints a loud notice and passes without checking anything.
@@ -9,6 +10,7 @@ mod support;
 
 use clerk_dev::{fixtures, now_unix, Fault, JwksServer, TokenBuilder};
 use serde_json::json;
+use support::forgery::forged_requests;
 use support::{seen, Nginx, Reply, Serve, Upstream};
 
 /// docs/gateway.md's identity snippet: copy `/auth`'s answer onto the proxied request,
@@ -32,13 +34,19 @@ add_header X-Clerk-Auth-Reason $clerk_auth_reason always;
 ";
 
 /// docs/gateway.md's auth location body: the subrequest without the body, with the original
-/// method and URI.
+/// method, URI, host and scheme, and without the client's copies of the other headers
+/// `serve` reads.
 const AUTH_CONF: &str = "\
 internal;
 proxy_pass_request_body off;
 proxy_set_header Content-Length \"\";
 proxy_set_header X-Original-Method $request_method;
 proxy_set_header X-Original-URI $request_uri;
+proxy_set_header X-Forwarded-Host $host;
+proxy_set_header X-Forwarded-Proto $scheme;
+proxy_set_header X-Forwarded-Method \"\";
+proxy_set_header X-Forwarded-Uri \"\";
+proxy_set_header X-Envoy-Original-Path \"\";
 ";
 
 /// docs/gateway.md shows exactly the snippets this test runs.
@@ -100,13 +108,7 @@ fn refused(up: &Upstream, before: usize, r: &Reply, status: u16) {
 
 #[test]
 fn nginx_auth_request_puts_clerk_in_front_of_a_service() {
-    let Some(nginx_bin) = support::nginx_binary() else {
-        let msg = "nginx NOT FOUND: the gateway test through a real reverse proxy did NOT run. \
-                   Install it (apt-get install nginx; .ci/run does).";
-        if std::env::var_os("CI").is_some() {
-            panic!("{msg}");
-        }
-        eprintln!("\n{}\n!!! {msg}\n{}\n", "!".repeat(80), "!".repeat(80));
+    let Some(nginx_bin) = support::required_proxy("nginx", support::nginx_binary()) else {
         return;
     };
 
@@ -114,13 +116,25 @@ fn nginx_auth_request_puts_clerk_in_front_of_a_service() {
     let dead = JwksServer::start_with(fixtures::rsa2048().jwks_json());
     dead.set_fault(Fault::Status(500));
     let strict = Serve::start(&[
+        "--proxy",
+        "nginx",
         "--jwks",
         &keys.jwks_url(),
         "--authorized-party",
         "http://localhost:3000",
     ]);
-    let optional = Serve::start(&["--jwks", &keys.jwks_url(), "--allow-unauthenticated"]);
-    let down = Serve::start(&["--jwks", &dead.jwks_url(), "--fetch-timeout-ms", "1000"]);
+    let optional = Serve::start_with_env(
+        &["--jwks", &keys.jwks_url(), "--allow-unauthenticated"],
+        &[("CLERK_PROXY", "nginx")],
+    );
+    let down = Serve::start(&[
+        "--proxy",
+        "nginx",
+        "--jwks",
+        &dead.jwks_url(),
+        "--fetch-timeout-ms",
+        "1000",
+    ]);
     strict.wait_ready();
     optional.wait_ready();
     let up = Upstream::start();
@@ -177,9 +191,11 @@ fn nginx_auth_request_puts_clerk_in_front_of_a_service() {
     assert_eq!(seen(&r, "x-clerk-org-permissions"), ["org:invoices:read"]);
     assert_eq!(seen(&r, "x-clerk-auth-status"), ["signed-in"]);
     assert!(seen(&r, "x-clerk-auth-reason").is_empty());
-    // /auth saw the original method and URI.
+    // /auth saw the original method, URI and host.
     let wanted = "status=200 result=signed-in method=GET path=/api/orders user=user_member";
-    assert!(strict.log_when(|log| log.contains(wanted)).contains(wanted));
+    let log = strict.log_when(|log| log.contains(wanted));
+    let line = log.lines().find(|l| l.contains(wanted)).expect(&log);
+    assert!(line.contains(" host=127.0.0.1 "), "{line}");
 
     // Missing or invalid: 401 with the challenge and the reason, and the upstream never reached.
     for (headers, reason) in [
@@ -280,20 +296,50 @@ fn nginx_auth_request_puts_clerk_in_front_of_a_service() {
     );
     assert_eq!(seen(&r, "x-clerk-user-id"), ["user_admin"]);
 
-    // A CORS preflight passes to the service's own CORS handling, without identity.
+    // A browser's CORS preflight passes to the service's own CORS handling, without identity,
+    // on a role= location too.
+    for path in ["/api/orders", "/admin/users/7"] {
+        let n = up.hits();
+        let r = nginx.request(
+            "OPTIONS",
+            path,
+            &[
+                ("Origin", "http://localhost:3000"),
+                ("Access-Control-Request-Method", "DELETE"),
+                ("X-Clerk-User-Id", "user_evil"),
+            ],
+        );
+        let r = passed(&up, n, r);
+        assert!(seen(&r, "x-clerk-user-id").is_empty());
+        assert_eq!(seen(&r, "x-clerk-auth-status"), ["signed-out"]);
+    }
+    // An OPTIONS without Origin is no preflight: it needs a token.
     let n = up.hits();
     let r = nginx.request(
         "OPTIONS",
         "/api/orders",
-        &[
-            ("Origin", "http://localhost:3000"),
-            ("Access-Control-Request-Method", "POST"),
-            ("X-Clerk-User-Id", "user_evil"),
-        ],
+        &[("Access-Control-Request-Method", "POST")],
     );
-    let r = passed(&up, n, r);
-    assert!(seen(&r, "x-clerk-user-id").is_empty());
-    assert_eq!(seen(&r, "x-clerk-auth-status"), ["signed-out"]);
+    refused(&up, n, &r, 401);
+
+    // Every header a client forges to change the method, URI, host or scheme /auth judges (a
+    // preflight skips the token): nginx overwrites or removes each, so the answer is the one
+    // the same request gets without them, and the upstream never sees it.
+    let forged = forged_requests("/api/orders/7", "/admin/users/7", &member);
+    for f in &forged {
+        let n = up.hits();
+        let r = nginx.request(f.client.method, &f.client.path, &f.client.header_refs());
+        assert_eq!(r.status, f.baseline, "{}: {r:?}", f.what);
+        assert_eq!(up.hits(), n, "{} reached the upstream", f.what);
+    }
+    // serve saw nginx's facts only: not one forged request was judged a preflight, or a 400.
+    let log = strict.log();
+    assert!(!log.contains("result=preflight method=GET"), "{log}");
+    assert!(!log.contains("result=bad-request"), "{log}");
+    assert!(
+        log.contains("status=401 result=unauthorized method=DELETE path=/admin/users/7"),
+        "{log}"
+    );
 
     // The key source is down: /auth answers 503, which auth_request turns into 500. Never 200,
     // and the upstream is never reached, even with a valid token.

@@ -292,53 +292,70 @@ fn per_location_policy_from_the_query() {
 }
 
 #[test]
-fn cors_preflights_pass_without_identity() {
+fn cors_preflights_pass_only_as_browsers_send_them() {
     let (_jwks, s) = start_remote(&[]);
-    let acrm = ("Access-Control-Request-Method", "POST".to_owned());
+    let browser = |method_header: &'static str, method: &str| {
+        vec![
+            (method_header, method.to_owned()),
+            ("Access-Control-Request-Method", "POST".to_owned()),
+            ("Origin", "https://app.example.com".to_owned()),
+        ]
+    };
     for forwarded in ["X-Original-Method", "X-Forwarded-Method"] {
-        let r = get(
-            &s,
-            "/auth",
-            &[(forwarded, "OPTIONS".to_owned()), acrm.clone()],
-        );
+        let r = get(&s, "/auth", &browser(forwarded, "OPTIONS"));
         assert_eq!(r.status, 200, "{forwarded}: {r:?}");
         assert_eq!(
             clerk_headers(&r),
             [("x-clerk-auth-status".to_owned(), "signed-out".to_owned())]
         );
-        // Even with a token: a preflight is answered without looking at credentials.
-        let r = get(
-            &s,
-            "/auth?role=org:admin",
-            &[
-                (forwarded, "options".to_owned()),
-                acrm.clone(),
-                bearer(&user("u")),
-            ],
-        );
+        // Even with a token, on a role= location: a preflight is answered without looking at
+        // credentials.
+        let mut h = browser(forwarded, "OPTIONS");
+        h.push(bearer(&user("u")));
+        let r = get(&s, "/auth?role=org:admin", &h);
         assert_eq!(r.status, 200);
         assert!(r.header("x-clerk-user-id").is_none());
+        // Methods are case-sensitive: `options` is not OPTIONS, and goes through the check.
+        let r = get(&s, "/auth?role=org:admin", &browser(forwarded, "options"));
+        assert_refused(&r, 401, "session-token-and-uat-missing");
     }
     // Envoy forwards the method itself.
     let r = s.request(
         "OPTIONS",
         "/ext-authz/api/x",
-        &[("Access-Control-Request-Method", "PUT")],
-    );
-    assert_eq!(r.status, 200, "{r:?}");
-    // X-Original-Method wins over X-Forwarded-Method.
-    let r = get(
-        &s,
-        "/auth",
         &[
-            ("X-Original-Method", "GET".to_owned()),
-            ("X-Forwarded-Method", "OPTIONS".to_owned()),
-            acrm.clone(),
+            ("Access-Control-Request-Method", "PUT"),
+            ("Origin", "https://app.example.com"),
         ],
     );
-    assert_eq!(r.status, 401);
-    // OPTIONS without Access-Control-Request-Method is not a preflight.
-    let r = get(&s, "/auth", &[("X-Original-Method", "OPTIONS".to_owned())]);
+    assert_eq!(r.status, 200, "{r:?}");
+    // Without Origin, without Access-Control-Request-Method, or with either twice: no
+    // preflight, the token check.
+    for headers in [
+        vec![("X-Original-Method", "OPTIONS".to_owned())],
+        vec![
+            ("X-Original-Method", "OPTIONS".to_owned()),
+            ("Access-Control-Request-Method", "POST".to_owned()),
+        ],
+        vec![
+            ("X-Original-Method", "OPTIONS".to_owned()),
+            ("Origin", "https://app.example.com".to_owned()),
+        ],
+        vec![
+            ("X-Original-Method", "OPTIONS".to_owned()),
+            ("Access-Control-Request-Method", "POST".to_owned()),
+            ("Origin", "https://app.example.com".to_owned()),
+            ("Origin", "https://evil.example".to_owned()),
+        ],
+    ] {
+        let r = get(&s, "/auth", &headers);
+        assert_refused(&r, 401, "session-token-and-uat-missing");
+    }
+    let r = s.request(
+        "OPTIONS",
+        "/ext-authz/api/x",
+        &[("Access-Control-Request-Method", "PUT")],
+    );
     assert_refused(&r, 401, "session-token-and-uat-missing");
     assert_eq!(
         metric(
@@ -346,6 +363,179 @@ fn cors_preflights_pass_without_identity() {
             "clerk_verify_requests_total{result=\"preflight\",reason=\"none\"}"
         ),
         5
+    );
+}
+
+/// Issue 19: behind a proxy that sets X-Forwarded-Method and passes the client's headers
+/// (Traefik's forwardAuth and Caddy's forward_auth both do), a client's own X-Original-Method
+/// made a GET look like a preflight: 200 before any check, even on a role= location.
+#[test]
+fn headers_that_disagree_on_the_request_are_refused_never_resolved() {
+    let (_jwks, s) = start_remote(&[]);
+    let issue = [
+        ("X-Forwarded-Method", "GET"),
+        ("X-Original-Method", "OPTIONS"),
+        ("Access-Control-Request-Method", "GET"),
+    ];
+    let with_origin = [
+        issue[0],
+        issue[1],
+        issue[2],
+        ("Origin", "https://evil.example"),
+    ];
+    let t = member();
+    let member_auth = format!("Bearer {t}");
+    for headers in [
+        &issue[..],
+        &with_origin[..],
+        &[issue[0], issue[1], ("Authorization", member_auth.as_str())][..],
+    ] {
+        for path in ["/auth?role=org:admin", "/auth"] {
+            let r = s.get(path, headers);
+            assert_refused(&r, 400, "forwarded-headers-invalid");
+            assert_eq!(r.json()["error"], "bad_request");
+            assert!(
+                r.json()["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("X-Original-Method and X-Forwarded-Method disagree"),
+                "{r:?}"
+            );
+            assert!(r.header("www-authenticate").is_none(), "{r:?}");
+            assert_eq!(r.header("x-clerk-auth-status"), Some("signed-out"));
+        }
+    }
+    // Every kind of disagreement, repetition or malformed value.
+    for headers in [
+        vec![("X-Original-URI", "/a"), ("X-Forwarded-Uri", "/b")],
+        vec![("X-Forwarded-Uri", "/a"), ("X-Envoy-Original-Path", "/b")],
+        vec![("X-Forwarded-Method", "GET"), ("x-forwarded-method", "GET")],
+        vec![("X-Forwarded-Method", "GET, OPTIONS")],
+        vec![("X-Forwarded-Host", "a.example, b.example")],
+        vec![
+            ("X-Forwarded-Proto", "https"),
+            ("X-Forwarded-Proto", "https"),
+        ],
+        vec![
+            ("X-Original-Method", "options"),
+            ("X-Forwarded-Method", "OPTIONS"),
+        ],
+    ] {
+        let r = s.get("/auth", &headers);
+        assert_refused(&r, 400, "forwarded-headers-invalid");
+    }
+    // On /ext-authz the request's own method and path are Envoy's: a header claiming others is
+    // refused.
+    let r = s.request(
+        "GET",
+        "/ext-authz/api/x",
+        &[
+            ("X-Original-Method", "OPTIONS"),
+            ("Access-Control-Request-Method", "GET"),
+            ("Origin", "https://evil.example"),
+        ],
+    );
+    assert_refused(&r, 400, "forwarded-headers-invalid");
+    let r = s.get("/ext-authz/api/x", &[("X-Forwarded-Uri", "/public")]);
+    assert_refused(&r, 400, "forwarded-headers-invalid");
+    // Headers that agree are fine.
+    let r = s.get(
+        "/auth",
+        &[
+            ("X-Original-Method", "DELETE"),
+            ("X-Forwarded-Method", "DELETE"),
+            ("X-Original-URI", "/admin/users/7"),
+            ("X-Forwarded-Uri", "/admin/users/7"),
+            ("Authorization", member_auth.as_str()),
+        ],
+    );
+    assert_eq!(r.status, 200, "{r:?}");
+
+    assert_eq!(
+        metric(
+            &s,
+            "clerk_verify_requests_total{result=\"bad-request\",reason=\"forwarded-headers-invalid\"}"
+        ),
+        15
+    );
+    // The log says why, at warn, without a token.
+    let wanted = "level=warn target=clerk_verify::serve event=auth status=400 result=bad-request";
+    let log = s.log_when(|log| log.matches(wanted).count() >= 15);
+    assert_eq!(log.matches(wanted).count(), 15, "{log}");
+    assert!(log.contains("detail=\"the forwarded request's headers cannot be trusted: X-Original-URI and X-Forwarded-Uri disagree on the URI\""), "{log}");
+    assert!(!log.contains(t.rsplit('.').next().unwrap()), "{log}");
+}
+
+/// With `--proxy`, serve reads that proxy's headers only, and they must be there.
+#[test]
+fn a_named_proxy_s_headers_are_required() {
+    let jwks = JwksServer::start_with(fixtures::rsa2048().jwks_json());
+    let url = jwks.jwks_url();
+    let t = member();
+    let auth = format!("Bearer {t}");
+    let traefik = [
+        ("X-Forwarded-Method", "DELETE"),
+        ("X-Forwarded-Uri", "/admin/users/7"),
+        ("X-Forwarded-Host", "app.example.com"),
+        ("X-Forwarded-Proto", "https"),
+        ("Authorization", auth.as_str()),
+    ];
+    let nginx = [
+        ("X-Original-Method", "DELETE"),
+        ("X-Original-URI", "/admin/users/7"),
+        ("Authorization", auth.as_str()),
+    ];
+    for (proxy, ok, other) in [
+        ("traefik", &traefik[..], &nginx[..]),
+        ("caddy", &traefik[..], &nginx[..]),
+        ("nginx", &nginx[..], &traefik[..]),
+    ] {
+        let s = Serve::start(&["--proxy", proxy, "--jwks", &url]);
+        s.wait_ready();
+        let r = s.get("/auth", ok);
+        assert_eq!(r.status, 200, "{proxy}: {r:?}");
+        let r = s.get("/auth", other);
+        assert_refused(&r, 400, "forwarded-headers-invalid");
+        assert!(
+            r.json()["message"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("is missing, and --proxy {proxy} always sends it")),
+            "{r:?}"
+        );
+        // Nothing at all (a direct call) is refused too.
+        let r = s.get("/auth", &[("Authorization", auth.as_str())]);
+        assert_refused(&r, 400, "forwarded-headers-invalid");
+        let log = s.log_when(|log| log.contains("status=200"));
+        assert!(
+            log.contains(&format!("proxy={proxy}"))
+                && log.contains("method=DELETE path=/admin/users/7"),
+            "{log}"
+        );
+    }
+    // Envoy's: the check's own method, path and Host; /auth is not Envoy's route (500).
+    let s = Serve::start_with_env(&["--jwks", &url], &[("CLERK_PROXY", "envoy")]);
+    s.wait_ready();
+    let r = s.request(
+        "DELETE",
+        "/ext-authz/admin/users/7",
+        &[
+            ("Host", "app.example.com"),
+            ("Authorization", auth.as_str()),
+        ],
+    );
+    assert_eq!(r.status, 200, "{r:?}");
+    let r = s.get("/auth", &[("Authorization", auth.as_str())]);
+    assert_refused(&r, 500, "config-invalid");
+    let wanted = "method=DELETE path=/admin/users/7 user=user_member";
+    let log = s.log_when(|log| log.contains(wanted));
+    assert!(
+        log.contains(wanted) && log.contains("host=app.example.com"),
+        "{log}"
+    );
+    assert!(
+        log.contains("--proxy envoy: Envoy's ext_authz asks on /ext-authz"),
+        "{log}"
     );
 }
 
@@ -664,6 +854,9 @@ fn help_and_usage_errors() {
         "--jwks <FILE|URL>",
         "--secret-key-file <FILE>",
         "--fetch-timeout-ms <N>",
+        "--proxy <PROXY>",
+        "CLERK_PROXY",
+        "forwarded-headers-invalid",
         "CLERK_FRONTEND_API_URL",
         "CLERK_AUTHORIZED_PARTIES",
         "CLERK_AUDIENCE",

@@ -117,6 +117,13 @@ pub const VERIFIER_MISSING: &str = "verifier-missing";
 /// (ours). Never a signed-in user.
 pub const INTERNAL_ERROR: &str = "internal-error";
 
+// A gateway's forwarded request (400).
+
+/// `clerk-verify serve` cannot tell which request it is asked about: a header that carries the
+/// forwarded request's method, URI, host or scheme is missing (for the proxy named), repeated,
+/// malformed, or disagrees with another one (ours).
+pub const FORWARDED_HEADERS_INVALID: &str = "forwarded-headers-invalid";
+
 // Webhooks (400).
 
 /// A delivery lacks the `svix-*` (or `webhook-*`) headers (ours).
@@ -178,6 +185,7 @@ pub const ALL: &[&str] = &[
     CONFIG_INVALID,
     VERIFIER_MISSING,
     INTERNAL_ERROR,
+    FORWARDED_HEADERS_INVALID,
     WEBHOOK_MISSING_HEADERS,
     WEBHOOK_INVALID_TIMESTAMP,
     WEBHOOK_TIMESTAMP_TOO_OLD,

@@ -2,6 +2,7 @@
 //! tests drive these names; add, never rename.
 
 use crate::args::{Fetching, KeySource};
+use crate::serve::forwarded::Proxy;
 use clap::Args;
 use std::net::SocketAddr;
 
@@ -16,6 +17,17 @@ Routes:
   /readyz     200 once the keys are loaded
   /metrics    Prometheus text format
 
+The forwarded request (its method, for CORS preflights; its URI and host, for the log) is read
+from the headers the proxy named by --proxy sets, and every other header that carries the same
+fact must agree with it; repeated, malformed or disagreeing ones are refused (400
+forwarded-headers-invalid):
+  nginx    X-Original-Method, X-Original-URI (docs/gateway.md's clerk-auth.conf)
+  traefik  X-Forwarded-Method, X-Forwarded-Uri, X-Forwarded-Host, X-Forwarded-Proto
+  caddy    the same as traefik
+  envoy    /ext-authz/...'s own method, path and Host
+  auto     whichever of them are present, which must all agree (the default)
+A preflight (no token needed) is a forwarded OPTIONS with Origin and Access-Control-Request-Method.
+
 Environment, when the matching flag is not given:
   Key source (first one set wins):
     CLERK_JWT_KEY           PEM public key (networkless)
@@ -29,6 +41,7 @@ Environment, when the matching flag is not given:
   CLERK_ISSUER              --issuer
   CLERK_CLOCK_SKEW_MS       --clock-skew-ms
   CLERK_TOKEN_CACHE_SIZE    verified tokens remembered (default 10000; 0 turns the cache off)
+  CLERK_PROXY               --proxy
 
 Stops on SIGTERM or Ctrl-C after the requests in flight are answered. Logs go to standard
 error, one key=value line per decision; tokens and secrets are never logged.";
@@ -66,6 +79,10 @@ pub struct ServeArgs {
     /// organization. A key source that is down is still 503.
     #[arg(long)]
     pub allow_unauthenticated: bool,
+    /// The proxy in front, whose headers describe the forwarded request: with a name, only
+    /// that proxy's are read (and must be there) [default: auto] [env: CLERK_PROXY].
+    #[arg(long, value_name = "PROXY", value_enum)]
+    pub proxy: Option<Proxy>,
     /// Least severe log level written.
     #[arg(
         long,

@@ -24,6 +24,8 @@ pub enum Outcome {
     SignedOut,
     /// 200, a CORS preflight.
     Preflight,
+    /// 400: the forwarded request's headers cannot be trusted.
+    BadRequest,
     /// 401.
     Unauthorized,
     /// 403.
@@ -41,6 +43,7 @@ impl Outcome {
             Outcome::SignedIn => "signed-in",
             Outcome::SignedOut => "signed-out",
             Outcome::Preflight => "preflight",
+            Outcome::BadRequest => "bad-request",
             Outcome::Unauthorized => "unauthorized",
             Outcome::Forbidden => "forbidden",
             Outcome::Unavailable => "unavailable",
@@ -51,6 +54,7 @@ impl Outcome {
     /// The outcome of a refusal's status.
     pub fn of_status(status: u16) -> Outcome {
         match status {
+            400 => Outcome::BadRequest,
             401 => Outcome::Unauthorized,
             403 => Outcome::Forbidden,
             503 => Outcome::Unavailable,
@@ -218,6 +222,7 @@ mod tests {
 
     #[test]
     fn outcomes_of_statuses() {
+        assert_eq!(Outcome::of_status(400), Outcome::BadRequest);
         assert_eq!(Outcome::of_status(401), Outcome::Unauthorized);
         assert_eq!(Outcome::of_status(403), Outcome::Forbidden);
         assert_eq!(Outcome::of_status(503), Outcome::Unavailable);

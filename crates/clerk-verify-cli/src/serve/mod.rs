@@ -8,10 +8,12 @@
 //! - `settings`: flags and environment → the verifier, its remote keys, the fetch hooks;
 //! - `keys`: loading the keys at start, refreshing them, readiness;
 //! - `routes`: `/auth` and the other routes; `policy`: a location's requirements from the query;
+//!   `forwarded`: which request the proxy asks about, from the headers it sets;
 //! - `metrics`: `/metrics`; `logging`: key=value lines on standard error;
 //! - `server`: connections, SIGTERM and the graceful drain.
 
 mod args;
+mod forwarded;
 mod keys;
 mod logging;
 mod metrics;
@@ -55,6 +57,7 @@ pub fn run(args: ServeArgs) -> Result<u8, Usage> {
                 .kv("addr", addr)
                 .kv("keys", keys)
                 .kv("allow_unauthenticated", settings.allow_unauthenticated)
+                .kv("proxy", settings.proxy.name())
         );
         if let Some(remote) = &settings.remote {
             tokio::spawn(keys::keep_fresh(
@@ -66,6 +69,7 @@ pub fn run(args: ServeArgs) -> Result<u8, Usage> {
         let state = Arc::new(routes::State {
             verifier: settings.verifier,
             allow_unauthenticated: settings.allow_unauthenticated,
+            proxy: settings.proxy,
             metrics,
             readiness: settings.readiness,
         });

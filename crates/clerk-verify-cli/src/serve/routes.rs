@@ -1,10 +1,13 @@
 //! The routes: `/auth` (and Envoy's `/ext-authz/…`), `/healthz`, `/readyz`, `/metrics`.
 //!
-//! `/auth` is one request of the core's shared flow: `Verifier::authenticate_headers` on the
-//! forwarded `Authorization` and `Cookie` headers, `Step::finish` on the blocking pool when a
-//! key must be fetched, then the location's [`Policy`]; refusals are the core's [`Refusal`]s,
-//! so the status, body and headers are those of every adapter.
+//! `/auth` first establishes which request it is asked about ([`forwarded`]: the proxy's
+//! headers, never a client's copies), then runs one request of the core's shared flow:
+//! `Verifier::authenticate_headers` on the forwarded `Authorization` and `Cookie` headers,
+//! `Step::finish` on the blocking pool when a key must be fetched, then the location's
+//! [`Policy`]; refusals are the core's [`Refusal`]s, so the status, body and headers are those
+//! of every adapter.
 
+use crate::serve::forwarded::{self, Check, Forwarded, Proxy, Route};
 use crate::serve::keys::Readiness;
 use crate::serve::logging::{Line, TARGET};
 use crate::serve::metrics::{Metrics, Outcome};
@@ -32,15 +35,12 @@ const ORG_ID: &str = "x-clerk-org-id";
 const ORG_ROLE: &str = "x-clerk-org-role";
 const ORG_PERMISSIONS: &str = "x-clerk-org-permissions";
 
-/// The forwarded request's method, as nginx (by convention), then Traefik and Caddy send it.
-const FORWARDED_METHOD: [&str; 2] = ["x-original-method", "x-forwarded-method"];
-/// The forwarded request's URI, for the log (its query is dropped there).
-const FORWARDED_URI: [&str; 2] = ["x-original-uri", "x-forwarded-uri"];
-
 /// What every request handler shares.
 pub struct State {
     pub verifier: Verifier,
     pub allow_unauthenticated: bool,
+    /// Whose headers describe the forwarded request.
+    pub proxy: Proxy,
     pub metrics: Arc<Metrics>,
     pub readiness: Arc<Readiness>,
 }
@@ -52,12 +52,19 @@ pub async fn handle(
 ) -> Result<Response<String>, Infallible> {
     let path = req.uri().path();
     let answer = if path == AUTH_PATH {
-        auth(&state, &req, policy::from_query(req.uri().query())).await
+        let policy = policy::from_query(req.uri().query());
+        auth(&state, &req, Route::Auth, policy).await
     } else if path
         .strip_prefix(EXT_AUTHZ_PREFIX)
         .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
     {
-        auth(&state, &req, Ok(Policy::new())).await
+        // The client's path and query, as Envoy appended them to the prefix.
+        let uri = req
+            .uri()
+            .path_and_query()
+            .and_then(|pq| pq.as_str().strip_prefix(EXT_AUTHZ_PREFIX))
+            .filter(|rest| rest.starts_with('/'));
+        auth(&state, &req, Route::ExtAuthz { uri }, Ok(Policy::new())).await
     } else if !matches!(*req.method(), Method::GET | Method::HEAD) {
         plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n")
     } else {
@@ -87,25 +94,26 @@ pub async fn handle(
 async fn auth(
     state: &State,
     req: &Request<Incoming>,
+    route: Route<'_>,
     policy: Result<Policy, String>,
 ) -> Response<String> {
     let started = Instant::now();
     let headers = req.headers();
-    let method = FORWARDED_METHOD
-        .iter()
-        .find_map(|name| text(headers, name))
-        .unwrap_or(req.method().as_str());
-    let decision = match policy {
-        Err(detail) => Decision::Refused(Refusal::internal(reason::CONFIG_INVALID, detail)),
+    let check = Check {
+        route,
+        method: req.method().as_str(),
+        headers,
+    };
+    let facts = forwarded::judge(state.proxy, &check);
+    let decision = match (policy, &facts) {
+        (Err(detail), _) => Decision::Refused(Refusal::internal(reason::CONFIG_INVALID, detail)),
+        // Headers that disagree on the request, or that this proxy would not send: refused
+        // before anything else, a preflight included.
+        (_, Err(invalid)) => Decision::Refused(invalid.refusal()),
         // A CORS preflight carries no credentials: let it through to the service's CORS
         // handling, with no identity.
-        Ok(_)
-            if method.eq_ignore_ascii_case("OPTIONS")
-                && headers.contains_key(hyper::header::ACCESS_CONTROL_REQUEST_METHOD) =>
-        {
-            Decision::Preflight
-        }
-        Ok(policy) => {
+        (Ok(_), Ok(facts)) if facts.is_preflight(headers) => Decision::Preflight,
+        (Ok(policy), Ok(_)) => {
             let step = state.verifier.authenticate_headers(
                 headers
                     .get(hyper::header::AUTHORIZATION)
@@ -122,7 +130,7 @@ async fn auth(
     let (outcome, reason) = decision.outcome();
     let took = started.elapsed();
     state.metrics.request(outcome, reason, took);
-    log_decision(req, method, &decision, outcome, took);
+    log_decision(req, facts.as_ref().ok(), &decision, outcome, took);
     decision.into_response()
 }
 
@@ -288,32 +296,20 @@ fn set(h: &mut HeaderMap, name: &'static str, value: &'static str) {
     );
 }
 
-fn text<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty())
-}
-
-/// One line per decision: never the token, never the query (it may carry secrets).
+/// One line per decision: never the token, never the query (it may carry secrets). `facts` is
+/// `None` when the forwarded headers were refused: the line then names the check request
+/// itself.
 fn log_decision(
     req: &Request<Incoming>,
-    method: &str,
+    facts: Option<&Forwarded<'_>>,
     decision: &Decision,
     outcome: Outcome,
     took: std::time::Duration,
 ) {
-    let forwarded = FORWARDED_URI
-        .iter()
-        .find_map(|name| text(req.headers(), name));
-    let path = match forwarded {
-        Some(uri) => uri,
-        None => req
-            .uri()
-            .path()
-            .strip_prefix(EXT_AUTHZ_PREFIX)
-            .unwrap_or(req.uri().path()),
-    };
+    let method = facts.map_or(req.method().as_str(), |f| f.method);
+    let path = facts
+        .and_then(|f| f.uri)
+        .unwrap_or_else(|| req.uri().path());
     let path = path.split(['?', '#']).next().unwrap_or("");
     let mut line = Line::event("auth")
         .kv("status", decision.status().as_u16())
@@ -338,8 +334,10 @@ fn log_decision(
         Decision::Preflight => log::Level::Info,
         Decision::Refused(refusal) => {
             line = line.kv("reason", refusal.reason());
-            // Operators need the cause of a 5xx; it never holds the token or a secret.
-            if refusal.status() >= 500 {
+            // Operators need the cause of a 5xx, and of a 400 (a proxy configured otherwise
+            // than documented, or a client forging headers); it never holds the token or a
+            // secret.
+            if refusal.status() >= 500 || refusal.status() == 400 {
                 line = line.kv("detail", refusal.detail());
                 log::Level::Warn
             } else {
@@ -347,6 +345,9 @@ fn log_decision(
             }
         }
     };
+    if let Some(host) = facts.and_then(|f| f.host) {
+        line = line.kv("host", host);
+    }
     line = line.kv("us", took.as_micros());
     log::log!(target: TARGET, level, "{line}");
 }

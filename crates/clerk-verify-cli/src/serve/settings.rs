@@ -6,6 +6,7 @@
 //! configured that way. A flag always beats its variable.
 
 use crate::serve::args::ServeArgs;
+use crate::serve::forwarded::Proxy;
 use crate::serve::keys::Readiness;
 use crate::serve::metrics::Metrics;
 use crate::verifier::{self, Built};
@@ -20,6 +21,8 @@ use std::time::Duration;
 
 /// The gateway policy's name for the Frontend API URL (Zuplo's `frontendApiUrl`).
 pub const ENV_FRONTEND_API_URL: &str = "CLERK_FRONTEND_API_URL";
+/// `--proxy`'s variable.
+pub const ENV_PROXY: &str = "CLERK_PROXY";
 
 /// Everything the server needs, ready to run.
 pub struct Settings {
@@ -30,6 +33,8 @@ pub struct Settings {
     pub refresh_every: Duration,
     pub readiness: Arc<Readiness>,
     pub allow_unauthenticated: bool,
+    /// Whose headers describe the forwarded request.
+    pub proxy: Proxy,
 }
 
 /// Builds the settings; `env` looks up a variable (blank values count as unset).
@@ -40,6 +45,15 @@ pub fn build(
 ) -> Result<Settings, Usage> {
     let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
     let opts = options(args, &env)?;
+    let proxy = match (args.proxy, env(ENV_PROXY)) {
+        (Some(proxy), _) => proxy,
+        (None, Some(text)) => Proxy::parse(&text).ok_or_else(|| {
+            Usage(format!(
+                "{ENV_PROXY}={text:?}: the proxies are auto, nginx, traefik, caddy and envoy"
+            ))
+        })?,
+        (None, None) => Proxy::default(),
+    };
 
     // The fetch hooks feed `/metrics` and `/readyz`; the readiness of fetched keys lasts as long
     // as the core keeps using them after a fetch.
@@ -110,6 +124,7 @@ pub fn build(
         remote,
         refresh_every,
         allow_unauthenticated: args.allow_unauthenticated,
+        proxy,
     })
 }
 
@@ -243,6 +258,30 @@ mod tests {
     }
 
     #[test]
+    fn the_proxy_from_the_flag_else_the_environment() {
+        let m = Arc::new(Metrics::default());
+        let fe = (ENV_FRONTEND_API_URL, "https://clerk.example.com");
+        let s = build(&args(&[]), &env(&[fe, (ENV_PROXY, "caddy")]), &m).unwrap();
+        assert_eq!(s.proxy, Proxy::Caddy);
+        let s = build(
+            &args(&["--proxy", "nginx"]),
+            &env(&[fe, (ENV_PROXY, "caddy")]),
+            &m,
+        )
+        .unwrap();
+        assert_eq!(s.proxy, Proxy::Nginx);
+        let s = build(&args(&[]), &env(&[fe, (ENV_PROXY, " ")]), &m).unwrap();
+        assert_eq!(s.proxy, Proxy::Auto);
+        let e = build(&args(&[]), &env(&[fe, (ENV_PROXY, "haproxy")]), &m)
+            .err()
+            .unwrap();
+        assert!(
+            e.0.contains("CLERK_PROXY") && e.0.contains("traefik"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn rules_from_flags_else_environment() {
         let m = Arc::new(Metrics::default());
         let vars = [
@@ -289,6 +328,7 @@ mod tests {
         assert_eq!(o.clock_skew, Duration::from_secs(1));
         assert_eq!(o.audience, ["api"]);
         assert!(!s.allow_unauthenticated);
+        assert_eq!(s.proxy, Proxy::Auto);
         let bad = [
             (ENV_FRONTEND_API_URL, "https://clerk.example.com"),
             ("CLERK_CLOCK_SKEW_MS", "soon"),

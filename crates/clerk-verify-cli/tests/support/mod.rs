@@ -1,8 +1,11 @@
 //! What the `serve` tests share: the real `clerk-verify serve` process, a raw HTTP/1.1 client,
-//! an upstream that echoes the headers it receives, and nginx. Everything listens on
-//! 127.0.0.1, every wait is bounded, and every process is killed when its handle drops.
+//! an upstream that echoes the headers it receives, nginx and Caddy, and the client-forged
+//! headers every proxy test sends (`forgery`). Everything listens on 127.0.0.1, every wait is
+//! bounded, and every process is killed when its handle drops.
 
 #![allow(dead_code)]
+
+pub mod forgery;
 
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -17,7 +20,7 @@ use std::time::{Duration, Instant};
 pub const DEADLINE: Duration = Duration::from_secs(15);
 
 /// Every variable the server reads, removed so the machine's environment cannot interfere.
-const CLERK_ENV: [&str; 10] = [
+const CLERK_ENV: [&str; 11] = [
     "CLERK_JWT_KEY",
     "CLERK_JWKS_URL",
     "CLERK_FRONTEND_API_URL",
@@ -28,6 +31,7 @@ const CLERK_ENV: [&str; 10] = [
     "CLERK_AUDIENCE",
     "CLERK_ISSUER",
     "CLERK_CLOCK_SKEW_MS",
+    "CLERK_PROXY",
 ];
 
 /// A running `clerk-verify serve`, on a free port of 127.0.0.1.
@@ -202,12 +206,17 @@ impl Reply {
     }
 }
 
-/// One HTTP/1.1 request on a fresh connection (`Connection: close`), read to the end.
+/// One HTTP/1.1 request on a fresh connection (`Connection: close`), read to the end. `Host`
+/// is the address unless `headers` has one.
 pub fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)]) -> Reply {
     let mut s = TcpStream::connect_timeout(&addr, DEADLINE).expect("connect");
     s.set_read_timeout(Some(DEADLINE)).unwrap();
     s.set_write_timeout(Some(DEADLINE)).unwrap();
-    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    let mut head = format!("{method} {path} HTTP/1.1\r\n");
+    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+        head.push_str(&format!("Host: {addr}\r\n"));
+    }
+    head.push_str("Connection: close\r\n");
     for (k, v) in headers {
         head.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -346,15 +355,41 @@ pub fn seen(reply: &Reply, name: &str) -> Vec<String> {
 
 /// The nginx binary: `nginx` on the PATH, else Debian's `/usr/sbin/nginx`.
 pub fn nginx_binary() -> Option<PathBuf> {
+    binary("nginx", "/usr/sbin/nginx")
+}
+
+/// The Caddy binary: `caddy` on the PATH, else Debian's `/usr/bin/caddy`.
+pub fn caddy_binary() -> Option<PathBuf> {
+    binary("caddy", "/usr/bin/caddy")
+}
+
+fn binary(name: &str, fallback: &str) -> Option<PathBuf> {
     let on_path = std::env::var_os("PATH")
         .into_iter()
         .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .map(|dir| dir.join("nginx"))
+        .map(|dir| dir.join(name))
         .find(|p| p.is_file());
     on_path.or_else(|| {
-        let sbin = Path::new("/usr/sbin/nginx");
-        sbin.is_file().then(|| sbin.to_path_buf())
+        let fallback = Path::new(fallback);
+        fallback.is_file().then(|| fallback.to_path_buf())
     })
+}
+
+/// A proxy test's binary, or `None` after a loud notice when it is missing outside CI. Under CI
+/// (`CI` set) a missing proxy fails the test: the check through a real proxy must run there.
+pub fn required_proxy(name: &str, found: Option<PathBuf>) -> Option<PathBuf> {
+    if found.is_some() {
+        return found;
+    }
+    let msg = format!(
+        "{name} NOT FOUND: the gateway test through a real reverse proxy did NOT run. \
+         Install it (apt-get install {name}; .ci/run does)."
+    );
+    if std::env::var_os("CI").is_some() {
+        panic!("{msg}");
+    }
+    eprintln!("\n{}\n!!! {msg}\n{}\n", "!".repeat(80), "!".repeat(80));
+    None
 }
 
 /// nginx in the foreground, one process, everything under a temporary directory.
@@ -443,6 +478,87 @@ impl Nginx {
 }
 
 impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Caddy in the foreground with a Caddyfile, its admin endpoint off, no automatic HTTPS, and
+/// its home, data and config directories in a temporary directory.
+pub struct Caddy {
+    child: Child,
+    pub port: u16,
+    dir: PathBuf,
+}
+
+impl Caddy {
+    /// Starts `binary` on `site` (a Caddyfile site block whose address is `ADDR`, substituted
+    /// here with `http://127.0.0.1:<free port>`), after a global block that keeps it off the
+    /// network and out of the user's directories.
+    pub fn start(binary: &Path, name: &str, site: &str) -> Caddy {
+        let dir = std::env::temp_dir().join(format!("clerk-caddy-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        for sub in ["home", "data", "config"] {
+            std::fs::create_dir_all(dir.join(sub)).unwrap();
+        }
+        let port = free_port();
+        let d = dir.display();
+        let caddyfile = format!(
+            "{{\n\tadmin off\n\tauto_https off\n\tstorage file_system {d}/data\n}}\n\n{}",
+            site.replace("ADDR", &format!("http://127.0.0.1:{port}"))
+        );
+        std::fs::write(dir.join("Caddyfile"), &caddyfile).unwrap();
+        let log = std::fs::File::create(dir.join("caddy.log")).unwrap();
+        let child = Command::new(binary)
+            .arg("run")
+            .arg("--config")
+            .arg(dir.join("Caddyfile"))
+            .args(["--adapter", "caddyfile"])
+            .env("HOME", dir.join("home"))
+            .env("XDG_DATA_HOME", dir.join("data"))
+            .env("XDG_CONFIG_HOME", dir.join("config"))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("spawn caddy");
+        let mut caddy = Caddy { child, port, dir };
+        let start = Instant::now();
+        let addr = caddy.addr();
+        while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+            if let Ok(Some(status)) = caddy.child.try_wait() {
+                panic!(
+                    "caddy exited with {status}:\n{}\nCaddyfile:\n{caddyfile}",
+                    caddy.log()
+                );
+            }
+            assert!(
+                start.elapsed() < DEADLINE,
+                "caddy did not start:\n{}",
+                caddy.log()
+            );
+            thread::sleep(Duration::from_millis(20));
+        }
+        caddy
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        format!("127.0.0.1:{}", self.port).parse().unwrap()
+    }
+
+    pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)]) -> Reply {
+        request(self.addr(), method, path, headers)
+    }
+
+    /// What Caddy wrote (JSON lines).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("caddy.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Caddy {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();

@@ -120,6 +120,35 @@ impl Refusal {
         }
     }
 
+    /// A request that cannot be judged as sent, outside verification (e.g. a gateway's forwarded
+    /// headers that disagree): 400 `bad_request` with your reason code and `message`, for the
+    /// client as for the log, so it must not hold a token or a secret. No `WWW-Authenticate`
+    /// (no credential would help); the debug headers say signed out, with the reason.
+    ///
+    /// ```
+    /// use clerk_verify::{reason, Refusal};
+    /// let refusal = Refusal::bad_request(
+    ///     reason::FORWARDED_HEADERS_INVALID,
+    ///     "X-Original-Method and X-Forwarded-Method disagree",
+    /// );
+    /// assert_eq!((refusal.status(), refusal.error()), (400, "bad_request"));
+    /// assert_eq!(refusal.www_authenticate(), None);
+    /// assert!(refusal.json_body().contains("\"reason\":\"forwarded-headers-invalid\""));
+    /// ```
+    pub fn bad_request(reason: &'static str, message: impl Into<String>) -> Refusal {
+        let message: Box<str> = message.into().into();
+        Refusal {
+            status: 400,
+            error: "bad_request",
+            reason,
+            detail: message.clone(),
+            message,
+            challenge: None,
+            auth_status: Some("signed-out"),
+            headers: Box::default(),
+        }
+    }
+
     /// A server-side failure outside verification (e.g. no verifier configured): 500 with your
     /// reason code. The client sees a generic message; `detail` is for the log.
     pub fn internal(reason: &'static str, detail: impl Into<String>) -> Refusal {
@@ -306,5 +335,31 @@ mod tests {
         assert_eq!((r.status(), r.reason()), (500, "webhook-invalid-secret"));
         assert!(!r.message().contains("empty") && r.detail().contains("empty"));
         assert!(r.debug_headers().is_empty());
+    }
+
+    #[test]
+    fn bad_requests_say_why_without_a_challenge() {
+        let r = Refusal::bad_request(
+            crate::reason::FORWARDED_HEADERS_INVALID,
+            "X-Forwarded-Uri is repeated",
+        );
+        assert_eq!(
+            (r.status(), r.error(), r.www_authenticate()),
+            (400, "bad_request", None)
+        );
+        assert_eq!(
+            (r.message(), r.detail()),
+            ("X-Forwarded-Uri is repeated", "X-Forwarded-Uri is repeated")
+        );
+        assert_eq!(
+            r.debug_headers(),
+            [
+                (AUTH_STATUS_HEADER, "signed-out"),
+                (AUTH_REASON_HEADER, "forwarded-headers-invalid")
+            ]
+        );
+        let body: serde_json::Value = serde_json::from_str(&r.json_body()).unwrap();
+        assert_eq!(body["error"], "bad_request");
+        assert_eq!(body["message"], "X-Forwarded-Uri is repeated");
     }
 }
