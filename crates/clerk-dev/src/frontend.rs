@@ -3,11 +3,12 @@
 //! offline, in a real browser too:
 //!
 //! - `GET /v1/client/handshake?redirect_url=…&__session=…[&format=nonce]` (Frontend API): the
-//!   browser's session (named by the expired or stale token the app passes along, whose
-//!   signature is checked) gets a fresh session token, or, when there is none or it was
-//!   revoked, signed-out cookies; the browser goes back to `redirect_url` with a signed
-//!   handshake token (`__clerk_handshake`) or, with `format=nonce`, a one-time nonce
-//!   (`__clerk_handshake_nonce`);
+//!   browser's session, named by the expired or stale token the app passes along, gets a fresh
+//!   session token when that token is one of this issuer's and expired less than a session
+//!   lifetime ago (see [`FrontendApi::session_lifetime`]); otherwise (no token, another
+//!   issuer's, too old, revoked) the browser gets signed-out cookies. The browser goes back to
+//!   `redirect_url` with a signed handshake token (`__clerk_handshake`) or, with
+//!   `format=nonce`, a one-time nonce (`__clerk_handshake_nonce`);
 //! - `GET /v1/clients/handshake_payload?nonce=…` (Backend API, bearer secret): the nonce's
 //!   cookie directives, once;
 //! - `GET /dev/sign-in?user_id=…&redirect_url=…[&expired=1]` (ours): signs a browser in by
@@ -15,29 +16,47 @@
 //!   another 127.0.0.1 port sees them) and sends it to `redirect_url`; `expired=1` sets a
 //!   session token that expired a minute ago, the state a handshake repairs. Without
 //!   `user_id` it shows a small sign-in form.
+//!
+//! Both redirecting endpoints go only to loopback origins and to the origins allowed with
+//! [`FrontendApi::allow_redirect_origin`]; any other `redirect_url` (or none) is answered 400
+//! with a plain-text reason, never a redirect.
 
 use crate::keys::DevKey;
 use crate::mint::{b64url_decode, now_unix, TokenBuilder};
+use crate::redirect::{RedirectPolicy, Refusal, Target};
 use serde_json::{json, Map, Value};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 /// Lifetime of a nonce and of a handshake token, in seconds.
 const HANDSHAKE_TTL: i64 = 60;
 /// Lifetime of the session tokens it mints (Clerk's: 60 s).
 const SESSION_TTL: i64 = 60;
+/// How far in the future a renewed token's `iat` may be (clock differences between machines).
+const CLOCK_SKEW: i64 = 5;
 /// Most nonces kept at once.
 const MAX_NONCES: usize = 10_000;
 
 /// The handshake endpoints of a dev issuer. Build one, then hand it to
 /// [`crate::JwksServer::serve_frontend_api`].
 ///
+/// It redirects browsers only to loopback origins (`127.0.0.0/8`, `[::1]`, `localhost`, any
+/// port, http or https) and to those allowed with [`allow_redirect_origin`](Self::allow_redirect_origin),
+/// and renews a session only from a token it could have minted itself (see
+/// [`session_lifetime`](Self::session_lifetime)).
+///
 /// ```
 /// use clerk_dev::{fixtures, FrontendApi, JwksServer};
+/// use std::time::Duration;
 ///
 /// let server = JwksServer::start_with(fixtures::rsa2048().jwks_json());
-/// let fapi = server.serve_frontend_api(FrontendApi::new(fixtures::rsa2048().clone()));
+/// let fapi = FrontendApi::new(fixtures::rsa2048().clone())
+///     .allow_redirect_origin("https://app.example.test")
+///     .expect("an origin")
+///     .session_lifetime(Duration::from_secs(600));
+/// let fapi = server.serve_frontend_api(fapi);
 /// assert_eq!(fapi.handshakes(), 0);
 /// ```
 #[derive(Debug)]
@@ -46,6 +65,9 @@ pub struct FrontendApi {
     issuer: Mutex<Option<String>>,
     cookie_suffix: Option<String>,
     secret_key: Option<String>,
+    redirects: RedirectPolicy,
+    /// Seconds after its token's `exp` during which a session can still be renewed.
+    session_lifetime: i64,
     nonces: Mutex<HashMap<String, (Vec<String>, i64)>>,
     revoked: Mutex<HashSet<String>>,
     /// The handshake answers with only this list of directives (tests of a broken instance).
@@ -89,9 +111,35 @@ impl Reply {
             body: json!({ "errors": [{ "code": code, "message": message }] }).to_string(),
         }
     }
+
+    /// A 400 a person reads in the browser that was sent here: what was wrong, in plain text.
+    fn refused(message: &str) -> Reply {
+        Reply {
+            status: 400,
+            headers: vec![
+                ("Cache-Control", "no-store".to_owned()),
+                ("X-Content-Type-Options", "nosniff".to_owned()),
+            ],
+            content_type: "text/plain; charset=utf-8",
+            body: format!("Bad request (clerk-verify dev issuer): {message}.\n"),
+        }
+    }
+}
+
+/// What a renewed session keeps of the token that named it: the user, the session and the
+/// organization claims as this issuer mints them (`org_id`, `org_role`). Everything else
+/// (`azp`, times, `iss`, any other claim) is minted anew or dropped.
+struct Session {
+    sub: String,
+    sid: String,
+    org: Option<(String, String)>,
 }
 
 impl FrontendApi {
+    /// How long after its last token expired a session can still be renewed by a handshake,
+    /// unless set with [`session_lifetime`](Self::session_lifetime): one hour.
+    pub const DEFAULT_SESSION_LIFETIME: Duration = Duration::from_secs(3600);
+
     /// Endpoints that sign with `key` (the key whose JWKS the server serves).
     pub fn new(key: DevKey) -> FrontendApi {
         FrontendApi {
@@ -99,6 +147,8 @@ impl FrontendApi {
             issuer: Mutex::new(None),
             cookie_suffix: None,
             secret_key: None,
+            redirects: RedirectPolicy::default(),
+            session_lifetime: secs(Self::DEFAULT_SESSION_LIFETIME),
             nonces: Mutex::new(HashMap::new()),
             revoked: Mutex::new(HashSet::new()),
             forced: Mutex::new(None),
@@ -107,7 +157,8 @@ impl FrontendApi {
         }
     }
 
-    /// The `iss` of the tokens it mints (default: the server's own URL).
+    /// The `iss` of the tokens it mints (default: the server's own URL). Only tokens with this
+    /// `iss` renew a session.
     #[must_use]
     pub fn issuer(self, issuer: impl Into<String>) -> FrontendApi {
         *lock(&self.issuer) = Some(issuer.into());
@@ -126,6 +177,33 @@ impl FrontendApi {
     #[must_use]
     pub fn secret_key(mut self, secret_key: impl Into<String>) -> FrontendApi {
         self.secret_key = Some(secret_key.into());
+        self
+    }
+
+    /// Also redirects browsers to `origin` (and mints sessions whose `azp` is that origin), for
+    /// an app that is not on a loopback address, e.g. `https://app.example.test`. Loopback
+    /// origins are always allowed. Call it once per origin.
+    ///
+    /// # Errors
+    /// A message when `origin` is not an `http://` or `https://` origin written canonically
+    /// (lower-case host, no default port, no path, query, fragment or credentials).
+    pub fn allow_redirect_origin(mut self, origin: &str) -> Result<FrontendApi, String> {
+        self.redirects.allow(origin).map_err(|e| e.to_string())?;
+        Ok(self)
+    }
+
+    /// How long after its token expired a session can still be renewed by a handshake
+    /// (default [`DEFAULT_SESSION_LIFETIME`](Self::DEFAULT_SESSION_LIFETIME), whole seconds).
+    ///
+    /// A session is renewed only from a token that this issuer signed (its key and `kid`),
+    /// whose `iss` is this issuer's, that has an `iat` (not in the future) and an `exp` less
+    /// than this long ago, and a `sub` and `sid`; its session must not be revoked. Each
+    /// renewal mints a 60-second token, so a browser that comes back within this lifetime
+    /// stays signed in; one that stays away longer is signed out, as are tokens from another
+    /// issuer or from long ago, whatever their claims.
+    #[must_use]
+    pub fn session_lifetime(mut self, lifetime: Duration) -> FrontendApi {
+        self.session_lifetime = secs(lifetime);
         self
     }
 
@@ -159,13 +237,12 @@ impl FrontendApi {
         query: &str,
         headers: &[(String, String)],
     ) -> Option<Reply> {
-        let params = Params::parse(query);
-        let reply = match path {
-            "/v1/client/handshake" => self.handshake(base_url, &params),
-            "/v1/clients/handshake_payload" => self.exchange(&params, headers),
-            "/dev/sign-in" => self.sign_in(base_url, &params),
-            _ => return None,
-        };
+        if !matches!(
+            path,
+            "/v1/client/handshake" | "/v1/clients/handshake_payload" | "/dev/sign-in"
+        ) {
+            return None;
+        }
         if method != "GET" {
             return Some(Reply::error(
                 405,
@@ -173,7 +250,12 @@ impl FrontendApi {
                 "method not allowed",
             ));
         }
-        Some(reply)
+        let params = Params::parse(query);
+        Some(match path {
+            "/v1/client/handshake" => self.handshake(base_url, &params),
+            "/v1/clients/handshake_payload" => self.exchange(&params, headers),
+            _ => self.sign_in(base_url, &params),
+        })
     }
 
     fn issuer_for(&self, base_url: &str) -> String {
@@ -182,40 +264,46 @@ impl FrontendApi {
             .unwrap_or_else(|| base_url.to_owned())
     }
 
+    /// The redirect target of a request, or the 400 that refuses it.
+    fn target<'p>(&self, params: &'p Params) -> Result<Target<'p>, Reply> {
+        let refused = |r: Refusal| Reply::refused(&r.to_string());
+        if params.count("redirect_url") > 1 {
+            return Err(refused(Refusal::Repeated));
+        }
+        let url = params
+            .get("redirect_url")
+            .ok_or_else(|| refused(Refusal::Missing))?;
+        self.redirects.check(url).map_err(refused)
+    }
+
     fn handshake(&self, base_url: &str, params: &Params) -> Reply {
         self.handshakes.fetch_add(1, Ordering::SeqCst);
-        let Some(back) = params.get("redirect_url").filter(|u| is_http_url(u)) else {
-            return Reply::error(
-                400,
-                "form_param_missing",
-                "redirect_url is missing or not http(s)",
-            );
+        let back = match self.target(params) {
+            Ok(back) => back,
+            Err(reply) => return reply,
         };
+        if let Some(name) = params.repeated(&["__session", "format", "suffixed_cookies"]) {
+            return Reply::refused(&format!("{name} is given more than once"));
+        }
         let suffix = match (params.get("suffixed_cookies"), &self.cookie_suffix) {
             (Some("true"), Some(suffix)) => Some(suffix.as_str()),
             _ => None,
         };
+        let now = now_unix();
         let forced = lock(&self.forced).clone();
         let directives = match forced {
             Some(directives) => directives,
-            None => {
-                let previous = params.get("__session").and_then(|t| self.own_claims(t));
-                let previous = previous.filter(|c| {
-                    let sid = c.get("sid").and_then(Value::as_str).unwrap_or("");
-                    !lock(&self.revoked).contains(sid)
-                });
-                let azp = origin_of(back);
-                let now = now_unix();
-                match previous {
-                    Some(claims) => {
-                        let token = self.refresh(base_url, &claims, azp, now);
-                        session_directives(suffix, &token, now)
-                    }
-                    None => signed_out_directives(suffix),
+            None => match params
+                .get("__session")
+                .and_then(|t| self.renewable(base_url, t, now))
+            {
+                Some(session) => {
+                    let token = self.mint(base_url, &session, &back.origin, now);
+                    session_directives(suffix, &token, now)
                 }
-            }
+                None => signed_out_directives(suffix),
+            },
         };
-        let now = now_unix();
         let (name, value) = if params.get("format") == Some("nonce") {
             let nonce = random_id("nonce");
             let mut nonces = lock(&self.nonces);
@@ -236,7 +324,7 @@ impl FrontendApi {
                 .sign(&self.key);
             ("__clerk_handshake", token)
         };
-        Reply::redirect(with_param(back, name, &value), Vec::new())
+        Reply::redirect(with_param(back.url, name, &value), Vec::new())
     }
 
     fn exchange(&self, params: &Params, headers: &[(String, String)]) -> Reply {
@@ -259,6 +347,7 @@ impl FrontendApi {
         }
         let taken = params
             .get("nonce")
+            .filter(|_| params.count("nonce") == 1)
             .and_then(|nonce| lock(&self.nonces).remove(nonce));
         match taken {
             Some((directives, until)) if until > now_unix() => Reply {
@@ -276,65 +365,93 @@ impl FrontendApi {
     }
 
     fn sign_in(&self, base_url: &str, params: &Params) -> Reply {
-        let Some(user) = params.get("user_id").filter(|u| is_id(u)) else {
-            let back = params.get("redirect_url").unwrap_or("");
-            let back = html_escape(back);
-            return Reply {
-                status: 200,
-                headers: Vec::new(),
-                content_type: "text/html; charset=utf-8",
-                body: format!(
-                    "<!doctype html><title>Sign in (dev issuer)</title><h1>Sign in</h1>\
-                     <p>Development issuer: no password, pick a user id.</p>\
-                     <form method=get action=/dev/sign-in><input name=user_id value=user_dev>\
-                     <input type=hidden name=redirect_url value=\"{back}\">\
-                     <button>Sign in</button></form>"
-                ),
-            };
+        if let Some(name) = params.repeated(&["user_id", "expired", "org_id", "org_role"]) {
+            return Reply::refused(&format!("{name} is given more than once"));
+        }
+        let user = params.get("user_id").filter(|u| is_id(u));
+        if user.is_none() && params.get("redirect_url").is_none() {
+            return sign_in_form(None);
+        }
+        let back = match self.target(params) {
+            Ok(back) => back,
+            Err(reply) => return reply,
+        };
+        let Some(user) = user else {
+            return sign_in_form(Some(back.url));
         };
         let now = now_unix();
-        let expired = params.get("expired") == Some("1");
-        let iat = if expired { now - 2 * SESSION_TTL } else { now };
-        let back = params.get("redirect_url").filter(|u| is_http_url(u));
-        let azp = back.map(origin_of).unwrap_or("http://localhost:3000");
-        let mut claims = Map::new();
-        claims.insert("sub".into(), user.into());
-        claims.insert("sid".into(), random_id("sess").into());
-        if let Some(org) = params.get("org_id").filter(|o| is_id(o)) {
-            claims.insert("org_id".into(), org.into());
-            let role = params
-                .get("org_role")
-                .filter(|r| is_id(r))
-                .unwrap_or("org:member");
-            claims.insert("org_role".into(), role.into());
-        }
-        let token = self.refresh(base_url, &claims, azp, iat);
-        let cookies = session_directives(None, &token, iat);
-        match back {
-            Some(back) => Reply::redirect(back.to_owned(), cookies),
-            None => {
-                let mut reply = Reply::redirect(format!("{base_url}/dev/signed-in"), cookies);
-                reply.status = 303;
-                reply
-            }
-        }
+        let iat = if params.get("expired") == Some("1") {
+            now - 2 * SESSION_TTL
+        } else {
+            now
+        };
+        let org = params.get("org_id").filter(|o| is_id(o)).map(|org| {
+            let role = params.get("org_role").filter(|r| is_id(r));
+            (org.to_owned(), role.unwrap_or("org:member").to_owned())
+        });
+        let session = Session {
+            sub: user.to_owned(),
+            sid: random_id("sess"),
+            org,
+        };
+        let token = self.mint(base_url, &session, &back.origin, iat);
+        Reply::redirect(back.url.to_owned(), session_directives(None, &token, iat))
     }
 
-    /// A new session token for `claims`' user and session, issued at `iat`.
-    fn refresh(&self, base_url: &str, claims: &Map<String, Value>, azp: &str, iat: i64) -> String {
-        let mut builder = TokenBuilder::session("", iat)
+    /// A session token for `session`, issued at `iat`, authorized for `azp` (an allowed
+    /// origin).
+    fn mint(&self, base_url: &str, session: &Session, azp: &str, iat: i64) -> String {
+        let mut builder = TokenBuilder::session(&session.sub, iat)
+            .claim("sid", session.sid.as_str())
             .claim("iss", self.issuer_for(base_url))
             .claim("azp", azp)
             .claim("exp", iat + SESSION_TTL);
-        for (name, value) in claims {
-            if !matches!(name.as_str(), "iat" | "exp" | "nbf" | "iss" | "azp" | "jti") {
-                builder = builder.claim(name, value.clone());
-            }
+        if let Some((org, role)) = &session.org {
+            builder = builder
+                .claim("org_id", org.as_str())
+                .claim("org_role", role.as_str());
         }
         builder.sign(&self.key)
     }
 
-    /// The claims of a token this issuer signed (expired or not); `None` for anything else.
+    /// The session `token` names, if it may be renewed at `now` (the rules are on
+    /// [`FrontendApi::session_lifetime`]); `None` signs the browser out.
+    fn renewable(&self, base_url: &str, token: &str, now: i64) -> Option<Session> {
+        let claims = self.own_claims(token)?;
+        let text = |name: &str| claims.get(name).and_then(Value::as_str);
+        let int = |name: &str| claims.get(name).and_then(Value::as_i64);
+        if text("iss")? != self.issuer_for(base_url) {
+            return None;
+        }
+        let (iat, exp) = (int("iat")?, int("exp")?);
+        let expired_for = now.saturating_sub(exp);
+        if iat > now.saturating_add(CLOCK_SKEW) || exp < iat || expired_for >= self.session_lifetime
+        {
+            return None;
+        }
+        let (sub, sid) = (
+            text("sub").filter(|s| is_id(s))?,
+            text("sid").filter(|s| is_id(s))?,
+        );
+        if lock(&self.revoked).contains(sid) {
+            return None;
+        }
+        // Organization claims as this issuer mints them: both ids, or neither.
+        let org = match (claims.get("org_id"), claims.get("org_role")) {
+            (None, None) => None,
+            (Some(Value::String(org)), Some(Value::String(role))) if is_id(org) && is_id(role) => {
+                Some((org.clone(), role.clone()))
+            }
+            _ => return None,
+        };
+        Some(Session {
+            sub: sub.to_owned(),
+            sid: sid.to_owned(),
+            org,
+        })
+    }
+
+    /// The claims of a token this issuer's key signed (expired or not); `None` for anything else.
     fn own_claims(&self, token: &str) -> Option<Map<String, Value>> {
         let mut parts = token.split('.');
         let (header, payload, signature) = (parts.next()?, parts.next()?, parts.next()?);
@@ -354,6 +471,36 @@ impl FrontendApi {
             return None;
         }
         serde_json::from_slice(&b64url_decode(payload)?).ok()
+    }
+}
+
+/// Whole seconds of `d`, as the claims count them.
+fn secs(d: Duration) -> i64 {
+    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
+}
+
+/// The sign-in form; it asks where to go back to when it was not told.
+fn sign_in_form(back: Option<&str>) -> Reply {
+    let back = match back {
+        Some(url) => format!(
+            "<input type=hidden name=redirect_url value=\"{}\">",
+            html_escape(url)
+        ),
+        None => "<p><label>Back to <input name=redirect_url size=40 \
+                 value=\"http://localhost:3000/\"></label>"
+            .to_owned(),
+    };
+    Reply {
+        status: 200,
+        headers: Vec::new(),
+        content_type: "text/html; charset=utf-8",
+        body: format!(
+            "<!doctype html><title>Sign in (dev issuer)</title><h1>Sign in</h1>\
+             <p>Development issuer: no password, pick a user id.</p>\
+             <form method=get action=/dev/sign-in><p><label>User id \
+             <input name=user_id value=user_dev></label>{back}\
+             <p><button>Sign in</button></form>"
+        ),
     }
 }
 
@@ -396,24 +543,11 @@ fn random_id(prefix: &str) -> String {
     )
 }
 
-fn is_http_url(url: &str) -> bool {
-    (url.starts_with("http://") || url.starts_with("https://"))
-        && !url.bytes().any(|b| b.is_ascii_control() || b == b' ')
-}
-
 fn is_id(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 128
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"_-:".contains(&b))
-}
-
-fn origin_of(url: &str) -> &str {
-    let after = url.find("://").map_or(0, |i| i + 3);
-    match url[after..].find(['/', '?', '#']) {
-        Some(end) => &url[..after + end],
-        None => url,
-    }
 }
 
 fn with_param(url: &str, name: &str, value: &str) -> String {
@@ -438,7 +572,7 @@ fn html_escape(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
-/// Decoded query parameters (the first of equal names wins).
+/// Decoded query parameters.
 struct Params(Vec<(String, String)>);
 
 impl Params {
@@ -455,6 +589,16 @@ impl Params {
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
+    }
+
+    fn count(&self, name: &str) -> usize {
+        self.0.iter().filter(|(k, _)| k == name).count()
+    }
+
+    /// The first of `names` given more than once: two values for one fact are refused, never
+    /// resolved by picking one.
+    fn repeated<'n>(&self, names: &[&'n str]) -> Option<&'n str> {
+        names.iter().copied().find(|n| self.count(n) > 1)
     }
 }
 

@@ -14,6 +14,8 @@
 //!   [`pages`]: a whole dev instance for them and the contract every adapter's pages meet.
 //! - [`FrontendApi`]: Clerk's handshake endpoints (Frontend API handshake, Backend API nonce
 //!   exchange) and a dev sign-in page, served by a [`JwksServer`], for server-rendered pages.
+//!   It redirects only to loopback origins and origins it is told to allow, and renews only
+//!   sessions of its own that expired less than a session lifetime ago.
 //! - [`webhooks`]: Clerk webhook deliveries signed by Svix's own (Python) library, and
 //!   [`post`] / [`post_delivery`], a minimal HTTP client to send them to a server under test.
 //!
@@ -37,6 +39,7 @@ mod frontend;
 mod keys;
 mod mint;
 pub mod pages;
+mod redirect;
 mod server;
 pub mod webhooks;
 

@@ -21,7 +21,8 @@ pub struct DevInstance {
 }
 
 impl DevInstance {
-    /// An instance whose nonce exchange accepts any bearer secret.
+    /// An instance whose nonce exchange accepts any bearer secret and that redirects only to
+    /// loopback origins (apps on 127.0.0.1).
     pub fn start() -> DevInstance {
         DevInstance::start_with(FrontendApi::new(fixtures::rsa2048().clone()))
     }

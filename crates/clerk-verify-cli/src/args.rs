@@ -191,13 +191,38 @@ pub enum DevCommand {
     /// the svix-* headers, a curl command (--url) or a `clerk-verify webhook` line (--json).
     SignWebhook(SignWebhookArgs),
     /// Serve a JWKS on http://127.0.0.1:PORT/.well-known/jwks.json (also /v1/jwks) until killed.
+    ///
+    /// With --key it also answers Clerk's handshake for server-rendered pages and has a sign-in
+    /// page; both send browsers back only to loopback origins (127.0.0.0/8, [::1], localhost)
+    /// and to those given with --allow-redirect-origin.
     Serve {
         /// The port on 127.0.0.1.
         #[arg(long)]
         port: u16,
         #[command(flatten)]
         keys: ServeKeys,
+        #[command(flatten)]
+        frontend: ServeFrontend,
     },
+}
+
+/// How `dev serve --key` plays Clerk's Frontend API.
+#[derive(Debug, Args)]
+pub struct ServeFrontend {
+    /// Also redirect browsers to this origin (scheme://host[:port], e.g.
+    /// https://app.example.test) after a handshake or a sign-in, and authorize its sessions
+    /// for it (azp). Loopback origins are always allowed. Repeat it for several apps.
+    #[arg(long, value_name = "ORIGIN", conflicts_with = "jwks")]
+    pub allow_redirect_origin: Vec<String>,
+    /// A handshake renews a session only from a token of this issuer that expired less than
+    /// this long ago; an older one signs the browser out.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = clerk_dev::FrontendApi::DEFAULT_SESSION_LIFETIME.as_secs(),
+        conflicts_with = "jwks"
+    )]
+    pub session_lifetime_secs: u64,
 }
 
 #[derive(Debug, Args)]

@@ -2,7 +2,7 @@
 //! without a Clerk account: make a key, mint tokens with it, serve its JWKS, and sign webhook
 //! deliveries as Clerk would.
 
-use crate::args::{DevCommand, MintArgs, ServeKeys, SignWebhookArgs};
+use crate::args::{DevCommand, MintArgs, ServeFrontend, ServeKeys, SignWebhookArgs};
 use crate::verifier::read_text;
 use crate::Usage;
 use clerk_dev::{publishable_key, DevKey, FrontendApi, JwksServer, TokenBuilder};
@@ -15,7 +15,11 @@ pub fn run(command: DevCommand) -> Result<u8, Usage> {
         DevCommand::Keygen { out_dir, bits } => keygen(&out_dir, bits),
         DevCommand::Mint(args) => mint(args),
         DevCommand::SignWebhook(args) => sign_webhook(args),
-        DevCommand::Serve { port, keys } => serve(port, keys),
+        DevCommand::Serve {
+            port,
+            keys,
+            frontend,
+        } => serve(port, keys, &frontend),
     }
 }
 
@@ -87,7 +91,7 @@ fn mint(a: MintArgs) -> Result<u8, Usage> {
     Ok(0)
 }
 
-fn serve(port: u16, keys: ServeKeys) -> Result<u8, Usage> {
+fn serve(port: u16, keys: ServeKeys, frontend: &ServeFrontend) -> Result<u8, Usage> {
     let (jwks, signer) = match (keys.key, keys.jwks) {
         (Some(key), _) => {
             let key = load_key(&key)?;
@@ -101,22 +105,45 @@ fn serve(port: u16, keys: ServeKeys) -> Result<u8, Usage> {
         }
         (None, None) => return Err(Usage("give --key FILE or --jwks FILE".into())),
     };
+    // Checked before listening, so a bad origin is a usage error and not a half-started server.
+    let fapi = signer.map(|key| frontend_api(key, frontend)).transpose()?;
     let server = JwksServer::start_on_with(port, jwks)
         .map_err(|e| Usage(format!("cannot listen on 127.0.0.1:{port}: {e}")))?;
     println!("serving {}", server.jwks_url());
     println!("(also {}/v1/jwks); Ctrl-C to stop", server.url());
     // With the private key it can also sign: Clerk's handshake endpoints and a sign-in page,
     // for testing server-rendered pages (docs/pages.md).
-    if let Some(key) = signer {
-        server.serve_frontend_api(FrontendApi::new(key));
+    if let Some(fapi) = fapi {
+        server.serve_frontend_api(fapi);
         let host = format!("127.0.0.1:{}", server.port());
         println!("Frontend API for page handshakes; point your app at it with:");
         println!("  CLERK_PUBLISHABLE_KEY={}", publishable_key(&host, false));
         println!("  CLERK_SIGN_IN_URL={}/dev/sign-in", server.url());
+        let mut origins = "loopback origins".to_owned();
+        for origin in &frontend.allow_redirect_origin {
+            origins.push_str(", ");
+            origins.push_str(origin.trim_end_matches('/'));
+        }
+        println!(
+            "It redirects browsers only to {origins}; a session renews up to {} s after its token expired.",
+            frontend.session_lifetime_secs
+        );
     }
     loop {
         std::thread::park();
     }
+}
+
+/// The Frontend API of `dev serve --key`, as its flags configure it.
+fn frontend_api(key: DevKey, flags: &ServeFrontend) -> Result<FrontendApi, Usage> {
+    let mut fapi = FrontendApi::new(key)
+        .session_lifetime(std::time::Duration::from_secs(flags.session_lifetime_secs));
+    for origin in &flags.allow_redirect_origin {
+        fapi = fapi
+            .allow_redirect_origin(origin)
+            .map_err(|e| Usage(format!("--allow-redirect-origin {origin:?}: {e}")))?;
+    }
+    Ok(fapi)
 }
 
 fn sign_webhook(a: SignWebhookArgs) -> Result<u8, Usage> {

@@ -495,55 +495,93 @@ fn dev_serve_serves_the_jwks() {
     assert_eq!(served["keys"][0]["kid"], fixtures::rsa2048().kid());
 }
 
+/// `clerk-verify dev serve --port 0 --key <fixture key> <extra>`, killed when dropped, with
+/// what it printed.
+struct DevServe {
+    child: std::process::Child,
+    /// Its base URL, `http://127.0.0.1:PORT`.
+    url: String,
+    publishable_key: String,
+    sign_in: String,
+    /// The line saying where it redirects and how long sessions renew.
+    policy: String,
+    _dir: Dir,
+}
+
+impl DevServe {
+    fn start(name: &str, extra: &[&str]) -> DevServe {
+        use std::io::{BufRead, BufReader};
+
+        let dir = Dir::new(name);
+        let key = dir.file("dev-key.pem", fixtures::rsa2048().private_pem());
+        let mut child = Command::new(env!("CARGO_BIN_EXE_clerk-verify"))
+            .args(["dev", "serve", "--port", "0", "--key", &key])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut serve = DevServe {
+            child,
+            url: String::new(),
+            publishable_key: String::new(),
+            sign_in: String::new(),
+            policy: String::new(),
+            _dir: dir,
+        };
+        let printed: Vec<String> = BufReader::new(stdout)
+            .lines()
+            .take(6)
+            .map(Result::unwrap)
+            .collect();
+        let field = |i: usize, prefix: &str| {
+            printed[i]
+                .trim()
+                .strip_prefix(prefix)
+                .unwrap_or_else(|| panic!("{printed:?}"))
+                .to_owned()
+        };
+        serve.url = field(0, "serving ")
+            .strip_suffix("/.well-known/jwks.json")
+            .unwrap()
+            .to_owned();
+        serve.publishable_key = field(3, "CLERK_PUBLISHABLE_KEY=");
+        serve.sign_in = field(4, "CLERK_SIGN_IN_URL=");
+        serve.policy = printed[5].clone();
+        serve
+    }
+}
+
+impl Drop for DevServe {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 #[test]
 fn dev_serve_with_a_private_key_signs_browsers_in() {
-    use std::io::{BufRead, BufReader};
-
-    let d = Dir::new("serve-key");
-    let key = d.file("dev-key.pem", fixtures::rsa2048().private_pem());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_clerk-verify"))
-        .args(["dev", "serve", "--port", "0", "--key", &key])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut printed = Vec::new();
-    for line in lines.by_ref().take(5) {
-        printed.push(line.unwrap());
-    }
-    let url = printed[0]
-        .strip_prefix("serving ")
-        .and_then(|u| u.strip_suffix("/.well-known/jwks.json"))
-        .unwrap()
-        .to_owned();
-    let pk = printed[3]
-        .trim()
-        .strip_prefix("CLERK_PUBLISHABLE_KEY=")
-        .unwrap()
-        .to_owned();
-    let sign_in = printed[4]
-        .trim()
-        .strip_prefix("CLERK_SIGN_IN_URL=")
-        .unwrap()
-        .to_owned();
+    let serve = DevServe::start("serve-key", &[]);
     let mut browser = clerk_dev::Browser::new();
     let reply = browser
         .get(&format!(
-            "{sign_in}?user_id=user_cli&redirect_url=http%3A%2F%2F127.0.0.1%3A9%2F"
+            "{}?user_id=user_cli&redirect_url=http%3A%2F%2F127.0.0.1%3A9%2F",
+            serve.sign_in
         ))
         .unwrap();
     let jwks = browser
-        .get(&format!("{url}/.well-known/jwks.json"))
+        .get(&format!("{}/.well-known/jwks.json", serve.url))
         .unwrap()
         .body;
-    let _ = child.kill();
-    let _ = child.wait();
     assert_eq!(reply.status, 307);
     assert_eq!(reply.header("location"), Some("http://127.0.0.1:9/"));
     let token = browser.cookie("__session").expect("signed in").to_owned();
-    let host = url.strip_prefix("http://").unwrap();
-    assert_eq!(pk, clerk_dev::publishable_key(host, false));
+    let host = serve.url.strip_prefix("http://").unwrap();
+    assert_eq!(
+        serve.publishable_key,
+        clerk_dev::publishable_key(host, false)
+    );
     // The session it set verifies against the served key, for the app named by redirect_url.
     let verifier = clerk_verify::Verifier::from_jwks(
         &jwks,
@@ -551,6 +589,145 @@ fn dev_serve_with_a_private_key_signs_browsers_in() {
     )
     .unwrap();
     assert_eq!(verifier.verify(&token).unwrap().user_id(), "user_cli");
+}
+
+/// The claims of a JWT, unverified.
+fn claims_of(token: &str) -> Value {
+    let payload = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(&clerk_dev::b64url_decode(payload).unwrap()).unwrap()
+}
+
+#[test]
+fn dev_serve_redirects_only_to_allowed_origins_and_renews_only_recent_sessions() {
+    use clerk_dev::pages::form_encoded;
+
+    let serve = DevServe::start(
+        "serve-policy",
+        &[
+            "--allow-redirect-origin",
+            "https://app.example.test",
+            "--session-lifetime-secs",
+            "300",
+        ],
+    );
+    assert!(
+        serve
+            .policy
+            .contains("loopback origins, https://app.example.test")
+            && serve.policy.contains("300 s"),
+        "{}",
+        serve.policy
+    );
+    let sign_in = |target: &str| {
+        let mut browser = clerk_dev::Browser::new();
+        let url = format!(
+            "{}?user_id=user_cli&redirect_url={}",
+            serve.sign_in,
+            form_encoded(target)
+        );
+        let reply = browser.get(&url).unwrap();
+        let session = browser.cookie("__session").map(claims_of);
+        (reply, session)
+    };
+    let (reply, session) = sign_in("https://app.example.test/home");
+    assert_eq!(reply.status, 307, "{}", reply.body);
+    assert_eq!(
+        reply.header("location"),
+        Some("https://app.example.test/home")
+    );
+    assert_eq!(session.unwrap()["azp"], "https://app.example.test");
+    for target in [
+        "https://evil.example/",
+        "http://127.0.0.1@evil.example/",
+        "https://app.example.test:8443/",
+        "//evil.example/",
+    ] {
+        let (reply, session) = sign_in(target);
+        assert_eq!(reply.status, 400, "{target}");
+        assert_eq!(reply.header("location"), None, "{target}");
+        assert!(session.is_none(), "{target}");
+    }
+    let (reply, _) = sign_in("https://evil.example/");
+    assert!(
+        reply
+            .body
+            .contains("--allow-redirect-origin https://evil.example"),
+        "{}",
+        reply.body
+    );
+
+    // A handshake renews a token of this issuer that expired less than 300 s ago, only.
+    let jwks = clerk_dev::Browser::new()
+        .get(&format!("{}/.well-known/jwks.json", serve.url))
+        .unwrap()
+        .json();
+    let kid = jwks["keys"][0]["kid"].as_str().unwrap().to_owned();
+    let now = clerk_dev::now_unix();
+    let renews = |iat: i64, iss: &str| {
+        let token = TokenBuilder::session("user_cli", iat)
+            .header("kid", kid.as_str())
+            .claim("iss", iss)
+            .sign(fixtures::rsa2048());
+        let url = format!(
+            "{}/v1/client/handshake?redirect_url={}&__session={token}",
+            serve.url,
+            form_encoded("http://localhost:3000/")
+        );
+        let reply = clerk_dev::Browser::new().get(&url).unwrap();
+        assert_eq!(reply.status, 307, "{}", reply.body);
+        let location = reply.header("location").unwrap();
+        let handshake = location.split_once("__clerk_handshake=").unwrap().1;
+        let directives = claims_of(handshake)["handshake"].clone();
+        let session = directives[0].as_str().unwrap();
+        assert!(session.starts_with("__session="), "{session}");
+        !session.starts_with("__session=;")
+    };
+    assert!(renews(now - 200, &serve.url), "expired 140 s ago");
+    assert!(!renews(now - 460, &serve.url), "expired 400 s ago");
+    assert!(!renews(now, clerk_dev::TEST_ISSUER), "another issuer");
+}
+
+#[test]
+fn dev_serve_refuses_bad_redirect_origins() {
+    let d = Dir::new("serve-bad-origin");
+    let key = d.file("dev-key.pem", fixtures::rsa2048().private_pem());
+    let jwks = d.file("jwks.json", fixtures::rsa2048().jwks_json());
+    for args in [
+        vec![
+            "--key",
+            &key,
+            "--allow-redirect-origin",
+            "https://app.example.test/x",
+        ],
+        vec!["--key", &key, "--allow-redirect-origin", "app.example.test"],
+        vec![
+            "--key",
+            &key,
+            "--allow-redirect-origin",
+            "javascript:alert(1)",
+        ],
+        // Without the private key nothing redirects: the flags have nothing to configure.
+        vec![
+            "--jwks",
+            &jwks,
+            "--allow-redirect-origin",
+            "https://app.example.test",
+        ],
+        vec!["--jwks", &jwks, "--session-lifetime-secs", "60"],
+        vec!["--key", &key, "--session-lifetime-secs", "-1"],
+    ] {
+        let mut all = vec!["dev", "serve", "--port", "0"];
+        all.extend(args.iter().copied());
+        let out = cli(&all, None, &[]);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = stderr(&out);
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        assert!(out.stdout.is_empty(), "{args:?}: it must not start serving");
+    }
+    let help = stdout(&cli(&["dev", "serve", "--help"], None, &[]));
+    assert!(help.contains("--allow-redirect-origin <ORIGIN>"), "{help}");
+    assert!(help.contains("--session-lifetime-secs <SECONDS>"), "{help}");
+    assert!(help.contains("[default: 3600]"), "{help}");
 }
 
 mod remote {
