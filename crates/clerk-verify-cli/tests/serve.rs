@@ -173,6 +173,32 @@ fn auth_refuses_missing_and_bad_tokens_with_401() {
 }
 
 #[test]
+fn machine_tokens_are_never_signed_in_as_users() {
+    // Clerk's machine tokens in JWT form, signed by the instance's key: an M2M token by its
+    // `sub` (with or without its `cat`), an OAuth access token by its `typ`. From the header
+    // and from the session cookie, on a plain and on a role location.
+    let (_jwks, s) = start_remote(&[]);
+    let now = now_unix();
+    let m2m = || TokenBuilder::session("mch_2vYVtestmachine", now);
+    for token in [
+        sign(m2m()),
+        sign(m2m().header("cat", "cl_B7d4PD333AAA")),
+        sign(TokenBuilder::session("user_1", now).header("typ", "at+jwt")),
+    ] {
+        let cookie = (
+            "Cookie",
+            format!("__session={token}; __client_uat={}", now - 60),
+        );
+        for path in ["/auth", "/auth?role=org:admin"] {
+            for carrier in [bearer(&token), cookie.clone()] {
+                let r = get(&s, path, &[carrier]);
+                assert_refused(&r, 401, "token-type-mismatch");
+            }
+        }
+    }
+}
+
+#[test]
 fn auth_reads_the_session_cookie_with_clerks_client_uat_rules() {
     let (_jwks, s) = start_remote(&[]);
     let now = now_unix();
