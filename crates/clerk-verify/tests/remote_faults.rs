@@ -203,6 +203,13 @@ fn a_faulty_source_recovers_after_the_refetch_interval() {
         "jwk-remote-failed-to-load"
     );
     assert_eq!(server.hits(), 1);
+    // ...counted from the end of the failed attempt, a moment after its start...
+    clock.advance(Duration::from_secs(1));
+    assert_eq!(
+        reason(&v.verify(&token(key, &clock))),
+        "jwk-remote-failed-to-load"
+    );
+    assert_eq!(server.hits(), 1);
     // ...after it, one fetch and the source is back.
     clock.advance(Duration::from_secs(1));
     assert!(v.verify(&token(key, &clock)).is_ok());
