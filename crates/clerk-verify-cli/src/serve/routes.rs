@@ -1,9 +1,10 @@
 //! The routes: `/auth` (and Envoy's `/ext-authz/…`), `/healthz`, `/readyz`, `/metrics`.
 //!
 //! `/auth` is one request of the core's shared flow: `Verifier::authenticate_headers` on the
-//! forwarded `Authorization` and `Cookie` headers, `Step::finish` on the blocking pool when a
-//! key must be fetched, then the location's [`Policy`]; refusals are the core's [`Refusal`]s,
-//! so the status, body and headers are those of every adapter.
+//! forwarded `Authorization` and `Cookie` headers, `Step::finish` when a key must be fetched
+//! (requests await the one fetch in flight without a thread each), then the location's
+//! [`Policy`]; refusals are the core's [`Refusal`]s, so the status, body and headers are those
+//! of every adapter.
 
 use crate::serve::keys::Readiness;
 use crate::serve::logging::{Line, TARGET};
