@@ -236,7 +236,10 @@ impl fmt::Debug for KeyWait {
         match &self.kind {
             Kind::Answered(answer) => f
                 .debug_struct("KeyWait")
-                .field("answered", &answer.as_ref().map_err(Error::reason).is_ok())
+                .field(
+                    "answered",
+                    &answer.as_ref().map_or_else(|e| e.reason(), |_| "key"),
+                )
                 .finish(),
             Kind::Flight(flight) => f
                 .debug_struct("KeyWait")
@@ -464,6 +467,10 @@ mod tests {
     #[test]
     fn answered_waits_are_ready_at_once() {
         let mut wait = KeyWait::answered(Err(Error::JwkKidMismatch));
+        assert_eq!(
+            format!("{wait:?}"),
+            r#"KeyWait { answered: "jwk-kid-mismatch" }"#
+        );
         assert!(poll(&mut wait, &Waker::noop().clone()).is_ready());
         wait.wait();
         assert!(matches!(
