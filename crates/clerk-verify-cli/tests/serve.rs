@@ -931,3 +931,98 @@ fn help_and_usage_errors() {
     assert_eq!(busy.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&busy.stderr).contains("cannot listen on"));
 }
+
+/// The number of threads of process `pid`, from `/proc/<pid>/status`.
+#[cfg(target_os = "linux")]
+fn threads(pid: u32) -> usize {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Threads:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no thread count in {status}"))
+}
+
+/// Issue 19, item 8: the key source accepts connections but never answers. A few hundred
+/// concurrent requests signed by a key it does not publish share one fetch; each gets its 503
+/// within the fetch timeout plus the core's `KEY_WAIT_SLACK`, and `serve` does not grow a thread
+/// per waiting request (it grew to the blocking pool's 512 before).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_hanging_key_source_answers_within_the_timeout_without_a_thread_per_request() {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::Barrier;
+
+    const CONNECTIONS: usize = 300;
+    // Far fewer than the connections: the runtime's workers, a blocking thread for the
+    // background refresh, and a couple for the one fetch.
+    const MAX_THREADS: usize = 40;
+    let timeout = Duration::from_millis(1000);
+    let jwks = JwksServer::start_with(fixtures::rsa2048().jwks_json());
+    let s = Serve::start(&["--jwks", &jwks.jwks_url(), "--fetch-timeout-ms", "1000"]);
+    s.wait_ready();
+    let loads = jwks.hits();
+    jwks.set_fault(Fault::Hang);
+    // An unknown kid refetches once the refetch interval (5 s) since the load has passed.
+    std::thread::sleep(Duration::from_millis(5100));
+    let before = threads(s.pid());
+    let stranger = TokenBuilder::session("user_1", now_unix()).sign(fixtures::rsa2048_b());
+    let header = format!("Bearer {stranger}");
+
+    let peak = AtomicUsize::new(before);
+    let done = AtomicBool::new(false);
+    let barrier = Barrier::new(CONNECTIONS);
+    let answers: Vec<(u16, String, Duration)> = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            while !done.load(Ordering::SeqCst) {
+                peak.fetch_max(threads(s.pid()), Ordering::SeqCst);
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        });
+        let clients: Vec<_> = (0..CONNECTIONS)
+            .map(|_| {
+                scope.spawn(|| {
+                    barrier.wait();
+                    let started = Instant::now();
+                    let r = s.get("/auth", &[("Authorization", &header)]);
+                    let reason = r.json()["reason"].as_str().unwrap_or_default().to_owned();
+                    (r.status, reason, started.elapsed())
+                })
+            })
+            .collect();
+        let answers = clients.into_iter().map(|c| c.join().unwrap()).collect();
+        done.store(true, Ordering::SeqCst);
+        answers
+    });
+    let after = threads(s.pid());
+    let slowest = answers.iter().map(|(_, _, took)| *took).max().unwrap();
+    let peak = peak.into_inner();
+    // The server's own measure of each decision (`us=`, as an operator reads it).
+    let wanted = "event=auth status=503";
+    let log = s.log_when(|log| log.matches(wanted).count() >= CONNECTIONS);
+    let server_slowest = log
+        .lines()
+        .filter(|l| l.contains(wanted))
+        .filter_map(|l| l.split(" us=").nth(1)?.split(' ').next()?.parse().ok())
+        .map(Duration::from_micros)
+        .max()
+        .unwrap();
+    eprintln!(
+        "{CONNECTIONS} connections: slowest answer {slowest:?} ({server_slowest:?} in serve's \
+         log); threads {before} before, {peak} at the peak, {after} after"
+    );
+    for (status, reason, _) in &answers {
+        assert_eq!(
+            (*status, reason.as_str()),
+            (503, "jwk-remote-failed-to-load")
+        );
+    }
+    assert_eq!(log.matches(wanted).count(), CONNECTIONS, "{log}");
+    let bound = timeout + clerk_verify::remote::KEY_WAIT_SLACK;
+    assert!(server_slowest <= bound, "{server_slowest:?}");
+    // Seen from the clients, plus 300 connections' setup on a shared machine.
+    assert!(slowest <= bound + Duration::from_millis(500), "{slowest:?}");
+    assert_eq!(jwks.hits(), loads + 1, "one fetch for all of them");
+    assert!(peak < MAX_THREADS, "{peak} threads at the peak");
+    assert!(after < MAX_THREADS, "{after} threads after");
+}

@@ -62,8 +62,10 @@
 //! The crate needs no runtime. [`Verifier::try_verify`] never blocks: with the key in memory it
 //! verifies at once; `None` means the key must be fetched, so run [`Verifier::verify`] on a
 //! blocking thread (`spawn_blocking`). For whole requests, [`Verifier::authenticate_headers`]
-//! does the same and returns a [`request::Step`]. Fetches are rare (cold start, once per cache
-//! TTL, key rotation), single-flight and bounded by a timeout.
+//! does the same and returns a [`request::Step`], whose [`request::Step::finish`] awaits the
+//! fetch without holding a thread when the key source offers a [`KeyWait`] (remote keys do).
+//! Fetches are rare (cold start, once per cache TTL, key rotation), single-flight and bounded by
+//! a timeout.
 //!
 //! # Webhooks
 //!
@@ -113,7 +115,7 @@ pub mod testing;
 
 pub use claims::Claims;
 pub use error::{Category, Error};
-pub use keys::{Algorithm, Key, KeyFetcher, KeySet};
+pub use keys::{Algorithm, Key, KeyFetcher, KeyFlight, KeySet, KeyWait};
 pub use options::{Clock, VerifyOptions};
 pub use request::{Auth, Authentication, Refusal};
 pub use verify::{verify, Verifier};

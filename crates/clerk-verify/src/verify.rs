@@ -2,7 +2,7 @@
 
 use crate::claims::{self, Claims, Times};
 use crate::error::Error;
-use crate::keys::{Algorithm, Key, KeyFetcher, KeySet};
+use crate::keys::{from_memory, Algorithm, Key, KeyFetcher, KeySet};
 use crate::options::VerifyOptions;
 use crate::remote::PublishableKey;
 use crate::request::Pages;
@@ -125,7 +125,7 @@ impl Verifier {
     ) -> Option<Result<Map<String, Value>, Error>> {
         let now = self.inner.opts.clock.now();
         let keys = &*self.inner.keys;
-        self.signed_payload(token, |kid| keys.cached_key(kid, now))
+        self.signed_payload(token, |kid| from_memory(keys, kid, now))
     }
 
     fn signed_payload(
@@ -153,6 +153,12 @@ impl Verifier {
             Err(e) => return Some(Err(e)),
         };
         Some(check_signature(&parsed, &key, opts).and_then(|()| parsed.payload_json()))
+    }
+
+    /// The `kid` in `token`'s header (`Some(None)`: none); `None` if it does not parse.
+    pub(crate) fn token_kid(&self, token: &str) -> Option<Option<String>> {
+        let parsed = Token::parse(token, self.inner.opts.max_token_len).ok()?;
+        Some(parsed.kid().map(str::to_owned))
     }
 
     /// The publishable key from the options, parsed (for the cookie rules).
@@ -230,7 +236,7 @@ impl Verifier {
             sessions_only,
         };
         let answer = run(token, &inner.opts, now, gate, inner.cache.as_ref(), |kid| {
-            keys.cached_key(kid, now)
+            from_memory(keys, kid, now)
         })?;
         inner.forget_if_failed(stale, token, &answer);
         Some(answer)

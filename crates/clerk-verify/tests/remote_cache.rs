@@ -128,8 +128,12 @@ fn stale_keys_serve_while_the_source_is_down_until_the_bound() {
     assert!(matches!(v.try_verify(&token(key, &clock)), Some(Ok(_))));
     assert!(v.verify(&token(key, &clock)).is_ok());
     assert_eq!(server.hits(), 2);
-    // Retries at the refetch interval, still serving.
+    // Retries at the refetch interval, counted from the end of the failed attempt (a moment
+    // after it started), still serving.
     clock.advance(Duration::from_secs(3));
+    assert!(v.verify(&token(key, &clock)).is_ok());
+    assert_eq!(server.hits(), 2);
+    clock.advance(Duration::from_secs(1));
     assert!(v.verify(&token(key, &clock)).is_ok());
     assert_eq!(server.hits(), 3);
     assert_eq!(failures.lock().unwrap().len(), 2);

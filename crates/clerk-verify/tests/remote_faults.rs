@@ -9,6 +9,7 @@ use clerk_verify::{remote::RemoteKeys, Category};
 use remote_support::*;
 use std::io::{Read, Write};
 use std::net::TcpListener;
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -201,6 +202,13 @@ fn a_faulty_source_recovers_after_the_refetch_interval() {
     server.set_fault(Fault::None);
     // Within the interval the failure is remembered (no request per token)...
     clock.advance(Duration::from_secs(4));
+    assert_eq!(
+        reason(&v.verify(&token(key, &clock))),
+        "jwk-remote-failed-to-load"
+    );
+    assert_eq!(server.hits(), 1);
+    // ...counted from the end of the failed attempt, a moment after its start...
+    clock.advance(Duration::from_secs(1));
     assert_eq!(
         reason(&v.verify(&token(key, &clock))),
         "jwk-remote-failed-to-load"
@@ -407,4 +415,105 @@ fn refetch_interval_floor_and_zero() {
         assert_eq!(reason(&v.verify(&t)), "jwk-kid-mismatch");
     }
     assert_eq!(server.hits(), 4);
+}
+
+/// Issue 19, item 8: a hanging key source under load. Hundreds of async requests whose `kid` is
+/// not cached (API requests, and page requests with the session cookie) share one fetch and
+/// wait for it without a thread each (`Step::finish` never calls `spawn_blocking`); none waits
+/// longer than the fetch timeout plus `KEY_WAIT_SLACK`; each gets the outage's 503 reason. The next attempt counts from the end of the failed one, so requests
+/// right after it are answered at once, with no second fetch, even with a refetch interval as
+/// short as the timeout.
+#[test]
+fn hundreds_of_requests_share_one_hanging_fetch_without_a_thread_each() {
+    use clerk_verify::request::PageRequest;
+    use clerk_verify::{remote::KEY_WAIT_SLACK, Authentication, Verifier, VerifyOptions};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    const REQUESTS: usize = 300;
+    let key = fixtures::rsa2048();
+    let server = JwksServer::start_with(key.jwks_json());
+    // The real clock: the gap after the failed attempt must count from its end in real time.
+    let opts = fast().min_refetch_interval(Duration::from_secs(1));
+    let v = Verifier::new(
+        RemoteKeys::from_jwks_url(&server.jwks_url(), opts).unwrap(),
+        VerifyOptions::default(),
+    )
+    .unwrap();
+    let now = clerk_dev::now_unix();
+    assert!(v
+        .verify(&clerk_dev::TokenBuilder::session("user_1", now).sign(key))
+        .is_ok());
+    assert_eq!(server.hits(), 1);
+    server.set_fault(Fault::Hang);
+    // An unknown kid refetches once the interval since that load has passed.
+    thread::sleep(Duration::from_millis(1050));
+    // Signed by a key the source does not publish: its kid needs a fetch.
+    let stranger = clerk_dev::TokenBuilder::session("user_1", now).sign(fixtures::rsa2048_b());
+    let header = format!("Bearer {stranger}");
+    let page = PageRequest::new("GET", "http://localhost:3000/dashboard")
+        .cookie(format!("__session={stranger}; __client_uat={}", now - 60))
+        .sec_fetch_dest("document");
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let spawned = Arc::new(AtomicUsize::new(0));
+    let burst = || -> Vec<(Authentication, Duration)> {
+        rt.block_on(async {
+            let tasks: Vec<_> = (0..REQUESTS)
+                .map(|i| {
+                    let (v, header, spawned) = (v.clone(), header.clone(), Arc::clone(&spawned));
+                    let page = page.clone();
+                    tokio::spawn(async move {
+                        let started = Instant::now();
+                        let step = if i % 10 == 0 {
+                            v.authenticate_page_step(page)
+                        } else {
+                            v.authenticate_headers(Some(header.as_bytes()), [])
+                        };
+                        let answer = step
+                            .finish(|job| {
+                                spawned.fetch_add(1, Ordering::SeqCst);
+                                tokio::task::spawn_blocking(job)
+                            })
+                            .await;
+                        (answer, started.elapsed())
+                    })
+                })
+                .collect();
+            let mut answers = Vec::new();
+            for task in tasks {
+                answers.push(task.await.unwrap());
+            }
+            answers
+        })
+    };
+    let check = |answers: &[(Authentication, Duration)]| -> Duration {
+        for (answer, _) in answers {
+            let Authentication::SignedOut(out) = answer else {
+                panic!("{}", answer.status());
+            };
+            assert_eq!(out.reason(), "jwk-remote-failed-to-load");
+            assert!(out.keys_unavailable(), "503, not 401");
+        }
+        answers.iter().map(|(_, took)| *took).max().unwrap()
+    };
+
+    let slowest = check(&burst());
+    eprintln!("slowest wait for the hanging fetch: {slowest:?}");
+    assert!(slowest <= TIMEOUT + KEY_WAIT_SLACK, "{slowest:?}");
+    assert!(
+        slowest >= TIMEOUT - Duration::from_millis(100),
+        "they waited for it"
+    );
+    assert_eq!(server.hits(), 2, "one fetch for all of them");
+    assert_eq!(spawned.load(Ordering::SeqCst), 0, "no thread per request");
+
+    // Inside the refetch interval counted from the end of that attempt: answered at once.
+    let slowest = check(&burst());
+    assert!(slowest < Duration::from_millis(300), "{slowest:?}");
+    assert_eq!(server.hits(), 2);
+    assert_eq!(spawned.load(Ordering::SeqCst), 0);
 }

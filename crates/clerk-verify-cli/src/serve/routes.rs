@@ -3,7 +3,8 @@
 //! `/auth` first establishes which request it is asked about ([`forwarded`]: the proxy's
 //! headers, never a client's copies), then runs one request of the core's shared flow:
 //! `Verifier::authenticate_headers` on the forwarded `Authorization` and `Cookie` headers,
-//! `Step::finish` on the blocking pool when a key must be fetched, then the location's
+//! `Step::finish` when a key must be fetched (requests await the one fetch in flight without a
+//! thread each), then the location's
 //! [`Policy`]; refusals are the core's [`Refusal`]s, so the status, body and headers are those
 //! of every adapter.
 

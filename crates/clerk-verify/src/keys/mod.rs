@@ -4,6 +4,7 @@
 //! - `key`: [`Key`], validated once at load, and the signature check itself;
 //! - `jwk`, `pem`: JWK / JWKS documents and PEM / DER public keys to [`Key`]s;
 //! - `keyset`: [`KeySet`], keys known up front;
+//! - `wait`: [`KeyWait`] and [`KeyFlight`], waiting for a fetch without holding a thread;
 //! - here: [`KeyFetcher`], what every key source (a [`KeySet`], a remote JWKS with its cache in
 //!   [`crate::remote`]) implements.
 
@@ -17,12 +18,19 @@ mod jwk;
 mod key;
 mod keyset;
 mod pem;
+mod wait;
 
 pub use crate::crypto::BACKEND as CRYPTO_BACKEND;
 pub use algorithm::Algorithm;
 pub use jwk::MAX_JWKS_KEYS;
 pub use key::{Key, MAX_RSA_BITS, MIN_HS256_SECRET_LEN, MIN_RSA_BITS};
 pub use keyset::KeySet;
+#[cfg(feature = "remote")]
+pub(crate) use wait::unfinished;
+#[cfg(all(test, feature = "remote"))]
+pub(crate) use wait::Outcome;
+pub(crate) use wait::{from_memory, Learnt};
+pub use wait::{KeyFlight, KeyWait};
 // For the remote cache, which parses fetched documents the same way.
 #[cfg(feature = "remote")]
 pub(crate) use jwk::{parse_jwks, JwksProblem};
@@ -34,7 +42,9 @@ pub(crate) use keyset::{refused_message, Lookup};
 /// Two entry points keep I/O off async executors: [`KeyFetcher::cached_key`] must never block
 /// (it answers from memory or says "I would have to fetch"), while [`KeyFetcher::fetch_key`] may
 /// do network I/O and is called only from [`crate::Verifier::verify`] (blocking code, or an async
-/// runtime's `spawn_blocking`). Sources that never do I/O answer both the same way.
+/// runtime's `spawn_blocking`). Sources that never do I/O answer both the same way. A source that
+/// can fetch in the background also implements [`KeyFetcher::prefetch`], so that async requests
+/// wait for its fetch without a thread each.
 ///
 /// `now` is the verifier's [`crate::Clock`], so cache ages follow the same clock as claim checks
 /// (tests move it instead of sleeping).
@@ -78,6 +88,21 @@ pub trait KeyFetcher: Send + Sync + fmt::Debug {
     fn serves(&self, kid: Option<&str>, key: &Arc<Key>, now: SystemTime) -> bool {
         matches!(self.cached_key(kid, now), Some(Ok(k)) if Arc::ptr_eq(&k, key))
     }
+
+    /// Starts the fetch that would answer `kid` (or joins the one running) without blocking,
+    /// and returns a [`KeyWait`] for it: async callers ([`crate::request::Step::finish`]) await
+    /// it instead of holding a blocking thread each, then look the key up again with
+    /// [`KeyFetcher::cached_key`]. If that still says `None`, the request is answered from the
+    /// wait: the fetch's error, or `jwk-kid-mismatch` after a fetch that succeeded (the source
+    /// was just asked and did not publish the key); it never fetches again. A wait that is
+    /// [`KeyWait::answered`] answers `kid` directly (e.g. a stale key while a refresh runs).
+    ///
+    /// `None`, the default: this source cannot fetch in the background, and callers run
+    /// [`KeyFetcher::fetch_key`] on a blocking thread. Must not block.
+    fn prefetch(&self, kid: Option<&str>, now: SystemTime) -> Option<KeyWait> {
+        let _ = (kid, now);
+        None
+    }
 }
 
 impl<T: KeyFetcher + ?Sized> KeyFetcher for Arc<T> {
@@ -92,5 +117,8 @@ impl<T: KeyFetcher + ?Sized> KeyFetcher for Arc<T> {
     }
     fn serves(&self, kid: Option<&str>, key: &Arc<Key>, now: SystemTime) -> bool {
         (**self).serves(kid, key, now)
+    }
+    fn prefetch(&self, kid: Option<&str>, now: SystemTime) -> Option<KeyWait> {
+        (**self).prefetch(kid, now)
     }
 }

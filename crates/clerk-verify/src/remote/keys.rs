@@ -1,7 +1,7 @@
 //! [`RemoteKeys`]: a [`JwksSource`] + an HTTP client + its own [`KeyCache`], as a [`KeyFetcher`].
 
 use crate::error::Error;
-use crate::keys::{Key, KeyFetcher, KeySet};
+use crate::keys::{Key, KeyFetcher, KeySet, KeyWait};
 use crate::options::VerifyOptions;
 use crate::remote::cache::KeyCache;
 use crate::remote::http::HttpClient;
@@ -25,7 +25,16 @@ use std::time::SystemTime;
 ///   error when the answer is known without I/O (`jwk-kid-mismatch` inside the refetch interval,
 ///   the last fetch error while the source is down), or `None` when a fetch is needed;
 /// - [`KeyFetcher::fetch_key`] may fetch (one request at a time per source; others wait for it
-///   or keep using the stale key) and is bounded by [`RemoteOptions::timeout`].
+///   or keep using the stale key) and is bounded by [`RemoteOptions::timeout`];
+/// - [`KeyFetcher::prefetch`] starts that fetch on a thread of its own (or joins the one
+///   running) and returns a [`KeyWait`], so async requests wait for keys without holding a
+///   thread each ([`crate::request::Step::finish`]); when a refresh is due it answers with the
+///   stale key at once and refreshes in the background.
+///
+/// Whoever waits for a fetch waits at most [`RemoteOptions::timeout`] plus
+/// [`KEY_WAIT_SLACK`](crate::remote::KEY_WAIT_SLACK) from its start, then answers from what it
+/// left, never starting another; after a failed fetch the next one waits
+/// [`RemoteOptions::min_refetch_interval`] counted from the failure's end.
 ///
 /// See [the cache policy](RemoteOptions) and the reason codes: `jwk-remote-failed-to-load`
 /// (network, timeout, non-2xx, oversized or empty JWKS), `jwk-remote-invalid` (not a JWKS, or no
@@ -46,10 +55,22 @@ use std::time::SystemTime;
 /// # Ok::<(), clerk_verify::Error>(())
 /// ```
 pub struct RemoteKeys {
+    /// Shared with the background fetches of [`KeyFetcher::prefetch`].
+    fetcher: Arc<Fetcher>,
+    cache: KeyCache,
+}
+
+/// What one fetch needs.
+struct Fetcher {
     source: JwksSource,
     url: String,
     http: HttpClient,
-    cache: KeyCache,
+}
+
+impl Fetcher {
+    fn fetch(&self) -> Result<KeySet, Error> {
+        self.http.fetch_jwks(&self.url, self.source.bearer())
+    }
 }
 
 impl RemoteKeys {
@@ -60,10 +81,12 @@ impl RemoteKeys {
         let url = source.jwks_url();
         let checked = check_url(&url, "the JWKS URL")?;
         Ok(RemoteKeys {
-            http: HttpClient::new(&opts, checked.loopback),
-            cache: KeyCache::new(opts.cache_config(), opts.hook()).on_success(opts.success_hook()),
-            source,
-            url,
+            fetcher: Arc::new(Fetcher {
+                http: HttpClient::new(&opts, checked.loopback),
+                source,
+                url,
+            }),
+            cache: KeyCache::with_hooks(opts.cache_config(), opts.hook(), opts.success_hook()),
         })
     }
 
@@ -105,12 +128,12 @@ impl RemoteKeys {
 
     /// Where the keys come from.
     pub fn source(&self) -> &JwksSource {
-        &self.source
+        &self.fetcher.source
     }
 
     /// The URL fetched.
     pub fn jwks_url(&self) -> &str {
-        &self.url
+        &self.fetcher.url
     }
 
     /// Fetches the JWKS now (blocking), whatever the cache state, and returns the number of keys
@@ -121,17 +144,13 @@ impl RemoteKeys {
     /// `now` is the time the keys count as fetched at: pass the verifier's clock
     /// (`verifier.options().clock.now()`), normally [`SystemTime::now`].
     pub fn refresh(&self, now: SystemTime) -> Result<usize, Error> {
-        self.cache.refresh(now, || self.fetch())
+        self.cache.refresh(now, || self.fetcher.fetch())
     }
 
     /// Whether keys are cached and younger than [`RemoteOptions::cache_ttl`] at `now` (for
     /// readiness checks).
     pub fn has_fresh_keys(&self, now: SystemTime) -> bool {
         self.cache.status(now).is_some_and(|(_, fresh)| fresh)
-    }
-
-    fn fetch(&self) -> Result<KeySet, Error> {
-        self.http.fetch_jwks(&self.url, self.source.bearer())
     }
 }
 
@@ -141,11 +160,16 @@ impl KeyFetcher for RemoteKeys {
     }
 
     fn fetch_key(&self, kid: Option<&str>, now: SystemTime) -> Result<Arc<Key>, Error> {
-        self.cache.get(kid, now, || self.fetch())
+        self.cache.get(kid, now, || self.fetcher.fetch())
     }
 
     fn serves(&self, kid: Option<&str>, key: &Arc<Key>, now: SystemTime) -> bool {
         self.cache.serves(kid, key, now)
+    }
+
+    fn prefetch(&self, kid: Option<&str>, now: SystemTime) -> Option<KeyWait> {
+        let fetcher = Arc::clone(&self.fetcher);
+        self.cache.prefetch(kid, now, move || fetcher.fetch())
     }
 }
 
@@ -153,8 +177,8 @@ impl fmt::Debug for RemoteKeys {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // `source` prints a secret key as "[redacted]".
         f.debug_struct("RemoteKeys")
-            .field("source", &self.source)
-            .field("url", &self.url)
+            .field("source", &self.fetcher.source)
+            .field("url", &self.fetcher.url)
             .field("cache", &self.cache)
             .finish_non_exhaustive()
     }

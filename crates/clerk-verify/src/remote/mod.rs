@@ -19,13 +19,18 @@
 //! [`RemoteOptions::timeout`]. To avoid even that, warm the cache at start-up with
 //! [`RemoteKeys::refresh`] and call it periodically from a background task.
 //!
+//! Whole requests ([`crate::request::Step::finish`], which every adapter uses) do better: the
+//! fetch runs on one thread of its own and every request that needs it awaits its
+//! [`crate::KeyWait`], holding no thread, for at most the timeout plus [`KEY_WAIT_SLACK`].
+//!
 //! # Cache policy
 //!
 //! Keys are fresh for [`RemoteOptions::cache_ttl`] (5 min). An unknown `kid` triggers one
 //! refetch (key rotation), but a source is fetched at most once per
-//! [`RemoteOptions::min_refetch_interval`] (5 s) whatever the trigger, so random `kid`s or a dead
-//! key source cost one request per interval, not one per token. Concurrent callers share one
-//! fetch. After the TTL one caller refreshes while the others keep using the old keys; if the
+//! [`RemoteOptions::min_refetch_interval`] (5 s, counted from the end of a failed attempt)
+//! whatever the trigger, so random `kid`s or a dead key source cost one request per interval, not
+//! one per token. Concurrent callers share one fetch, and having waited for it they answer from
+//! what it left, never starting another. After the TTL one caller refreshes while the others keep using the old keys; if the
 //! refresh fails the old keys keep serving for up to [`RemoteOptions::max_stale`] (1 h) and the
 //! failure goes to [`RemoteOptions::on_fetch_error`] instead of to users. All ages follow the
 //! verifier's [`crate::Clock`].
@@ -50,6 +55,7 @@ pub use keys::RemoteKeys;
 pub use options::{
     RemoteOptions, DEFAULT_CACHE_TTL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES,
     DEFAULT_MAX_STALE, DEFAULT_MIN_REFETCH_INTERVAL, DEFAULT_READ_TIMEOUT, DEFAULT_TIMEOUT,
+    KEY_WAIT_SLACK,
 };
 pub use publishable::{cookie_suffix, PublishableKey};
 pub(crate) use publishable::{host_of, is_loopback};

@@ -1,12 +1,19 @@
 //! The one flow every async adapter runs: read the two headers, answer at once when the key is
-//! in memory, and otherwise hand the rest to the runtime's blocking pool, with a safe answer if
-//! that task never completes.
+//! in memory; otherwise wait for the key source's fetch without holding a thread, when the source
+//! offers a [`crate::KeyWait`], and hand the rest to the runtime's blocking pool only when it does
+//! not (or for other I/O: a handshake nonce exchange), with a safe answer if that task never
+//! completes.
 
+use crate::keys::Learnt;
 use crate::request::{Authentication, Io, PageRequest, SessionToken};
 use crate::verify::Verifier;
 use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
+
+/// Most waits for keys of one request: a page may need two keys (the handshake token's and its
+/// new session token's), though after one wait any key still missing is answered from it.
+const MAX_WAITS: usize = 3;
 
 /// How far authentication got without blocking: [`Verifier::authenticate_headers`].
 #[derive(Debug)]
@@ -31,7 +38,8 @@ pub struct Blocking {
 #[derive(Debug)]
 enum Work {
     Token(SessionToken),
-    Page(Box<PageRequest>),
+    /// With the `kid` its non-blocking run missed in memory (`None`: it needs other I/O).
+    Page(Box<PageRequest>, Option<Option<String>>),
 }
 
 impl Blocking {
@@ -40,8 +48,44 @@ impl Blocking {
     pub fn run(self) -> Authentication {
         match self.work {
             Work::Token(token) => self.verifier.authenticate(&token),
-            Work::Page(page) => self.verifier.authenticate_page(&page),
+            Work::Page(page, _) => self.verifier.authenticate_page(&page),
         }
+    }
+
+    /// The answer without blocking, if memory (and what `learnt` holds) has it, and the `kid`
+    /// this run missed.
+    fn try_run(&self, learnt: &mut Learnt) -> (Option<Authentication>, Option<Option<String>>) {
+        learnt.run(|| match &self.work {
+            Work::Token(token) => self.verifier.try_authenticate(token),
+            Work::Page(page, _) => self.verifier.page_flow(page, Io::Never),
+        })
+    }
+
+    /// Waits for the keys the request misses without holding a thread, as long as the key
+    /// source offers a wait, and answers; `Err(self)` when the rest must block.
+    async fn wait_for_keys(self) -> Result<Authentication, Blocking> {
+        // What the first non-blocking run missed: a token's only lookup is its own kid's.
+        let mut missed = match &self.work {
+            Work::Token(token) => self.verifier.token_kid(token.as_str()),
+            Work::Page(_, missed) => missed.clone(),
+        };
+        let mut learnt = Learnt::default();
+        for _ in 0..MAX_WAITS {
+            // Nothing missed in memory: the I/O left is not a key's.
+            let Some(kid) = missed else { break };
+            let now = self.verifier.options().clock.now();
+            let Some(mut wait) = self.verifier.keys().prefetch(kid.as_deref(), now) else {
+                break;
+            };
+            (&mut wait).await;
+            learnt.learn(kid, &wait);
+            let (done, next) = self.try_run(&mut learnt);
+            if let Some(done) = done {
+                return Ok(done);
+            }
+            missed = next;
+        }
+        Err(self)
     }
 }
 
@@ -54,9 +98,14 @@ impl fmt::Debug for Blocking {
 }
 
 impl Step {
-    /// Finishes the authentication: [`Step::Done`] at once, [`Step::Blocking`] through
-    /// `spawn_blocking` (the runtime's blocking pool). A task that does not complete (panicked,
-    /// cancelled) gives [`Authentication::unfinished`] (503), logged at error level.
+    /// Finishes the authentication: [`Step::Done`] at once. For [`Step::Blocking`], when the
+    /// key source can fetch in the background ([`crate::KeyFetcher::prefetch`], as
+    /// [`crate::remote::RemoteKeys`] does), it awaits that fetch without holding a thread (every
+    /// request missing the same keys shares one fetch, and none waits longer than the fetch
+    /// timeout plus [`crate::remote::KEY_WAIT_SLACK`]), then answers from memory. Otherwise, and
+    /// for a handshake nonce exchange, the rest runs through `spawn_blocking` (the runtime's
+    /// blocking pool). A task that does not complete (panicked, cancelled) gives
+    /// [`Authentication::unfinished`] (503), logged at error level.
     ///
     /// ```
     /// # use clerk_verify::{Verifier, VerifyOptions};
@@ -81,6 +130,10 @@ impl Step {
         match self {
             Step::Done(done) => done,
             Step::Blocking(blocking) => {
+                let blocking = match blocking.wait_for_keys().await {
+                    Ok(done) => return done,
+                    Err(blocking) => blocking,
+                };
                 match spawn_blocking(Box::new(move || blocking.run())).await {
                     Ok(done) => done,
                     Err(e) => {
@@ -128,11 +181,12 @@ impl Verifier {
     /// needed, else a [`Step::Blocking`] (key fetch, handshake nonce exchange) to run on the
     /// blocking pool, e.g. with [`Step::finish`]. Page adapters call this.
     pub fn authenticate_page_step(&self, page: PageRequest) -> Step {
-        match self.page_flow(&page, Io::Never) {
-            Some(done) => Step::Done(done),
-            None => Step::Blocking(Blocking {
+        // The run remembers the kid it missed, for Step::finish to wait for.
+        match Learnt::default().run(|| self.page_flow(&page, Io::Never)) {
+            (Some(done), _) => Step::Done(done),
+            (None, missed) => Step::Blocking(Blocking {
                 verifier: self.clone(),
-                work: Work::Page(Box::new(page)),
+                work: Work::Page(Box::new(page), missed),
             }),
         }
     }
