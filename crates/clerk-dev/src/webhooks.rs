@@ -39,7 +39,8 @@ pub struct SignedDelivery {
     pub headers: Vec<(String, String)>,
     /// The raw body.
     pub body: String,
-    /// `{"valid":true,"type":...}` or `{"valid":false,"reason":...}`.
+    /// `{"valid":true,"type":...}` (with `"unread":[...]` when Clerk's JSON has changed) or
+    /// `{"valid":false,"reason":...}`.
     pub expect: Value,
 }
 
@@ -67,6 +68,17 @@ impl SignedDelivery {
         (self.expect["valid"] == true)
             .then(|| self.expect["type"].as_str())
             .flatten()
+    }
+
+    /// For a valid delivery, the members the typed view must find unreadable
+    /// (`clerk_verify::webhook::Event::unread`), sorted: empty for every genuine Clerk event.
+    pub fn expected_unread(&self) -> Vec<&str> {
+        let mut unread: Vec<&str> = self.expect["unread"]
+            .as_array()
+            .map(|list| list.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        unread.sort_unstable();
+        unread
     }
 
     /// The reason code a verifier must refuse it with, or `None` if it is valid.
