@@ -1,9 +1,11 @@
 //! Webhook verification (Svix / Standard Webhooks): arbitrary headers and body must never
 //! panic; an acceptance must be backed by a correct HMAC under a fresh timestamp (checked here
 //! with ring directly); a delivery signed with `Webhook::sign` must verify; and the typed events
-//! of a correctly signed delivery follow the rules: well-typed known members parse into their
-//! variant (primary email resolved), a wrongly typed or missing required one is
-//! `webhook-invalid-payload`, unknown members are ignored, unknown types are kept as JSON.
+//! of a correctly signed delivery follow the rules: an event is refused
+//! (`webhook-invalid-payload`) only when a typed type's `data.id` is not a non-empty string;
+//! otherwise it parses into its variant (primary email resolved), every known member that is
+//! missing or wrongly typed is absent and listed in `Event::unread`, unknown members are
+//! ignored, unknown types are kept as JSON.
 
 #![no_main]
 
@@ -77,7 +79,7 @@ enum Kind {
 }
 
 /// A member's value: well typed or not, or absent.
-#[derive(Arbitrary, Debug, Clone)]
+#[derive(Arbitrary, Debug, Clone, PartialEq)]
 enum Field {
     Str(String),
     Int(i64),
@@ -100,9 +102,9 @@ impl Field {
     fn is_str(&self) -> bool {
         matches!(self, Field::Str(_))
     }
-    /// Fits an optional string member.
-    fn opt_str(&self) -> bool {
-        matches!(self, Field::Str(_) | Field::Null | Field::Missing)
+    /// Fits a `string | null` member.
+    fn nullable_str(&self) -> bool {
+        matches!(self, Field::Str(_) | Field::Null)
     }
     /// Fits a required integer member.
     fn is_int(&self) -> bool {
@@ -273,7 +275,19 @@ fn typed_events(hook: &Webhook, e: &EventInput, now: std::time::SystemTime) {
     put("created_at", &e.created_at);
     put("updated_at", &e.updated_at);
     put(&format!("x_{}", e.extra.0), &e.extra.1);
-    let (event_type, well_typed) = match &e.kind {
+    // What the event is, whether it identifies something (the only reason to refuse it), and
+    // the `data` members that must be listed as unread.
+    let id = matches!(&e.id, Field::Str(s) if !s.is_empty());
+    let times = |unread: &mut Vec<&'static str>| {
+        if !e.created_at.is_int() {
+            unread.push("data.created_at");
+        }
+        if !e.updated_at.is_int() {
+            unread.push("data.updated_at");
+        }
+    };
+    let mut unread: Vec<&'static str> = Vec::new();
+    let (event_type, identified) = match &e.kind {
         Kind::UserCreated | Kind::UserUpdated => {
             put("first_name", &e.name);
             if let Some(email) = e.email.json() {
@@ -292,12 +306,36 @@ fn typed_events(hook: &Webhook, e: &EventInput, now: std::time::SystemTime) {
             } else {
                 "user.updated"
             };
-            let ok = e.id.is_str()
-                && e.name.opt_str()
-                && matches!(e.email, Field::Str(_) | Field::Missing)
-                && e.created_at.is_int()
-                && e.updated_at.is_int();
-            (kind.to_owned(), ok)
+            // Members Clerk always sends that the built data leaves out.
+            unread.extend([
+                "data.username",
+                "data.last_name",
+                "data.image_url",
+                "data.private_metadata",
+                "data.unsafe_metadata",
+                "data.external_id",
+            ]);
+            // first_name is `string | null`.
+            if !e.name.nullable_str() {
+                unread.push("data.first_name");
+            }
+            if e.email == Field::Missing {
+                unread.push("data.email_addresses");
+            } else {
+                // The entry has no `verification` (`object | null`, always sent).
+                unread.push("data.email_addresses[].verification");
+                if !e.email.is_str() {
+                    unread.push("data.email_addresses[].email_address");
+                }
+            }
+            if !e.primary {
+                unread.push("data.primary_email_address_id");
+            }
+            if e.tier == Field::Missing {
+                unread.push("data.public_metadata");
+            }
+            times(&mut unread);
+            (kind.to_owned(), id)
         }
         Kind::UserDeleted | Kind::OrganizationDeleted => {
             data.insert("deleted".into(), true.into());
@@ -306,8 +344,12 @@ fn typed_events(hook: &Webhook, e: &EventInput, now: std::time::SystemTime) {
             } else {
                 "organization.deleted"
             };
-            // created_at / updated_at are not members of a deleted object: ignored.
-            (kind.to_owned(), e.id.opt_str())
+            // created_at / updated_at are not members of a deleted object: ignored. Its id is
+            // optional in Clerk's type.
+            (
+                kind.to_owned(),
+                id || matches!(e.id, Field::Null | Field::Missing),
+            )
         }
         Kind::SessionCreated | Kind::SessionRevoked => {
             put("user_id", &e.name);
@@ -316,15 +358,27 @@ fn typed_events(hook: &Webhook, e: &EventInput, now: std::time::SystemTime) {
             } else {
                 "session.revoked"
             };
-            let ok =
-                e.id.is_str() && e.name.is_str() && e.created_at.is_int() && e.updated_at.is_int();
-            (kind.to_owned(), ok)
+            if !e.name.is_str() {
+                unread.push("data.user_id");
+            }
+            unread.extend([
+                "data.client_id",
+                "data.status",
+                "data.last_active_at",
+                "data.expire_at",
+                "data.abandon_at",
+            ]);
+            times(&mut unread);
+            (kind.to_owned(), id)
         }
         Kind::OrganizationCreated => {
             put("name", &e.name);
-            let ok =
-                e.id.is_str() && e.name.is_str() && e.created_at.is_int() && e.updated_at.is_int();
-            ("organization.created".to_owned(), ok)
+            if !e.name.is_str() {
+                unread.push("data.name");
+            }
+            unread.extend(["data.max_allowed_memberships", "data.public_metadata"]);
+            times(&mut unread);
+            ("organization.created".to_owned(), id)
         }
         Kind::Other(t) => (t.clone(), true),
     };
@@ -333,10 +387,12 @@ fn typed_events(hook: &Webhook, e: &EventInput, now: std::time::SystemTime) {
     if let Some(ts) = e.envelope_timestamp.json() {
         envelope["timestamp"] = ts;
     }
-    let envelope_ok = matches!(
-        e.envelope_timestamp,
-        Field::Int(_) | Field::Null | Field::Missing
-    );
+    // The envelope's timestamp is optional: only another type than an integer is unread.
+    let envelope_unread = matches!(e.envelope_timestamp, Field::Str(_) | Field::Bool(_));
+    let expected_timestamp = match e.envelope_timestamp {
+        Field::Int(i) => Some(i),
+        _ => None,
+    };
     let body = envelope.to_string();
     let signature = hook.sign("msg_typed", NOW, body.as_bytes());
     let ts = NOW.to_string();
@@ -364,24 +420,34 @@ fn typed_events(hook: &Webhook, e: &EventInput, now: std::time::SystemTime) {
         if known.contains(&t.as_str()) {
             return; // the same as a typed kind, with data this arm did not shape
         }
-        match result {
-            Ok(d) if envelope_ok => {
-                assert_eq!(d.event.event_type, *t);
-                assert_eq!(d.event.data, EventData::Other(Value::Object(data)));
-            }
-            Err(err) if !envelope_ok => assert_eq!(err.reason(), "webhook-invalid-payload"),
-            other => panic!("type {t:?}, envelope ok {envelope_ok}: {other:?}"),
-        }
+        // Untyped: always accepted, whatever the data and the envelope's timestamp.
+        let d = result.unwrap_or_else(|err| panic!("type {t:?} refused: {err:?}"));
+        assert_eq!(d.event.event_type, *t);
+        assert_eq!(d.event.data, EventData::Other(Value::Object(data)));
+        assert_eq!(d.event.timestamp, expected_timestamp);
+        assert_eq!(
+            d.event.unread,
+            envelope_unread.then_some("timestamp").as_slice()
+        );
         return;
     }
     match result {
         Ok(d) => {
             assert!(
-                well_typed && envelope_ok,
-                "accepted a mistyped event: {e:?} -> {d:?}"
+                identified,
+                "accepted an event without an id: {e:?} -> {d:?}"
             );
             assert_eq!(d.id, "msg_typed");
             assert_eq!(d.event.event_type, event_type);
+            assert_eq!(d.event.timestamp, expected_timestamp);
+            // Exactly the members that could not be read are listed (an unknown one never).
+            if envelope_unread {
+                unread.push("timestamp");
+            }
+            let mut listed = d.event.unread.clone();
+            listed.sort_unstable();
+            unread.sort_unstable();
+            assert_eq!(listed, unread, "{e:?}");
             match (&e.kind, &d.event.data) {
                 (Kind::UserCreated | Kind::UserUpdated, EventData::User(u)) => {
                     let expected = match (&e.email, e.primary) {
@@ -392,19 +458,22 @@ fn typed_events(hook: &Webhook, e: &EventInput, now: std::time::SystemTime) {
                     if let Field::Str(id) = &e.id {
                         assert_eq!(&u.id, id);
                     }
+                    assert_eq!(u.created_at.is_some(), e.created_at.is_int());
+                }
+                (Kind::SessionCreated | Kind::SessionRevoked, EventData::Session(s)) => {
+                    assert_eq!(s.user_id.is_some(), e.name.is_str());
+                    assert_eq!(s.updated_at.is_some(), e.updated_at.is_int());
+                }
+                (Kind::OrganizationCreated, EventData::Organization(o)) => {
+                    assert_eq!(o.name.is_some(), e.name.is_str());
                 }
                 (Kind::UserDeleted, EventData::UserDeleted(_))
-                | (Kind::OrganizationDeleted, EventData::OrganizationDeleted(_))
-                | (Kind::SessionCreated | Kind::SessionRevoked, EventData::Session(_))
-                | (Kind::OrganizationCreated, EventData::Organization(_)) => {}
+                | (Kind::OrganizationDeleted, EventData::OrganizationDeleted(_)) => {}
                 (kind, data) => panic!("{kind:?} parsed as {data:?}"),
             }
         }
         Err(err) => {
-            assert!(
-                !(well_typed && envelope_ok),
-                "refused a well-typed event: {e:?} -> {err:?}"
-            );
+            assert!(!identified, "refused an identified event: {e:?} -> {err:?}");
             assert_eq!(err.reason(), "webhook-invalid-payload");
         }
     }

@@ -30,6 +30,7 @@ async fn receive(delivery: ClerkWebhook) -> HttpResponse {
     HttpResponse::Ok().json(json!({
         "id": delivery.id,
         "type": delivery.event.event_type,
+        "unread": delivery.event.unread,
         "subject": subject,
     }))
 }

@@ -28,6 +28,7 @@ async fn receive(delivery: ClerkWebhook) -> Json<Value> {
     Json(json!({
         "id": delivery.id,
         "type": delivery.event.event_type,
+        "unread": delivery.event.unread,
         "subject": subject,
     }))
 }

@@ -39,7 +39,8 @@ pub struct SignedDelivery {
     pub headers: Vec<(String, String)>,
     /// The raw body.
     pub body: String,
-    /// `{"valid":true,"type":...}` or `{"valid":false,"reason":...}`.
+    /// `{"valid":true,"type":...}` (with `"unread":[...]` when Clerk's JSON has changed) or
+    /// `{"valid":false,"reason":...}`.
     pub expect: Value,
 }
 
@@ -67,6 +68,17 @@ impl SignedDelivery {
         (self.expect["valid"] == true)
             .then(|| self.expect["type"].as_str())
             .flatten()
+    }
+
+    /// For a valid delivery, the members the typed view must find unreadable
+    /// (`clerk_verify::webhook::Event::unread`), sorted: empty for every genuine Clerk event.
+    pub fn expected_unread(&self) -> Vec<&str> {
+        let mut unread: Vec<&str> = self.expect["unread"]
+            .as_array()
+            .map(|list| list.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        unread.sort_unstable();
+        unread
     }
 
     /// The reason code a verifier must refuse it with, or `None` if it is valid.
@@ -125,15 +137,18 @@ pub fn fixtures() -> &'static WebhookFixtures {
 /// that stops it when dropped. The app verifies deliveries at `path` with a `Webhook` for
 /// [`WebhookFixtures::secret`] whose clock is fixed at [`WebhookFixtures::signed_at`], capped at
 /// `max_body` bytes when given (the default cap otherwise), and its handler answers
-/// `{"id": <svix-id>, "type": <event type>, "subject": ...}` with `subject`
+/// `{"id": <svix-id>, "type": <event type>, "unread": <event.unread>, "subject": ...}` with
+/// `subject`
 /// `{"user": id, "email": primary email}` for user events,
 /// `{"session": id, "user": user id}` for session events,
 /// `{"organization": id, "name": name}` for organization events and `{"other": data}` for
 /// untyped ones.
 ///
-/// Checks: every fixture's verdict (the type and `svix-id` handed to the handler, or 400 with
-/// the reason), the typed events, a body over the cap refused from its `Content-Length` and
-/// while reading a chunked one, and the default cap of 1 MiB.
+/// Checks: every fixture's verdict (the type, `svix-id` and unread members handed to the
+/// handler, or 400 with the reason), the typed events, events whose JSON Clerk changed (a
+/// member missing or retyped: 200, the member `null` in the subject), a body over the cap
+/// refused from its `Content-Length` and while reading a chunked one, and the default cap of
+/// 1 MiB.
 pub fn check_endpoint<G>(path: &str, start: impl Fn(Option<usize>) -> (SocketAddr, G)) {
     let f = fixtures();
     let (addr, served) = start(None);
@@ -146,6 +161,14 @@ pub fn check_endpoint<G>(path: &str, start: impl Fn(Option<usize>) -> (SocketAdd
                 assert_eq!(v["type"], event_type, "{}", d.name);
                 let id = d.header("svix-id").or(d.header("webhook-id"));
                 assert_eq!(v["id"].as_str(), id, "{}", d.name);
+                let mut unread: Vec<&str> = v["unread"]
+                    .as_array()
+                    .unwrap_or_else(|| panic!("{}: no unread list: {}", d.name, r.body))
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect();
+                unread.sort_unstable();
+                assert_eq!(unread, d.expected_unread(), "{}", d.name);
             }
             None => assert_bad_request(&r, d.expected_reason().expect("a reason")),
         }
@@ -168,6 +191,25 @@ pub fn check_endpoint<G>(path: &str, start: impl Fn(Option<usize>) -> (SocketAdd
         serde_json::json!({ "organization": "org_2acme", "name": "Acme" })
     );
     assert_eq!(subject("email-created")["other"]["id"], "ema_1");
+    // Clerk changed its JSON: accepted, what could not be read is null, the rest is there.
+    let session = serde_json::json!({ "session": "sess_2fixture", "user": "user_2ada" });
+    assert_eq!(subject("session-created-without-created-at"), session);
+    assert_eq!(
+        subject("session-without-user-id"),
+        serde_json::json!({ "session": "sess_2fixture", "user": null })
+    );
+    assert_eq!(
+        subject("organization-created-without-created-at"),
+        serde_json::json!({ "organization": "org_2acme", "name": "Acme" })
+    );
+    assert_eq!(
+        subject("organization-renamed-name"),
+        serde_json::json!({ "organization": "org_2acme", "name": null })
+    );
+    assert_eq!(subject("wrongly-typed-field"), ada);
+    let no_email = serde_json::json!({ "user": "user_2ada", "email": null });
+    assert_eq!(subject("user-created-without-email-addresses"), no_email);
+    assert_eq!(subject("user-email-entries-damaged"), no_email);
 
     // The default cap is 1 MiB: one byte more is refused, exactly 1 MiB is read and judged.
     let d = f.delivery("user-created");

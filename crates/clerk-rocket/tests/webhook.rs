@@ -23,7 +23,12 @@ fn receive(delivery: ClerkWebhook) -> Value {
         EventData::Other(data) => json!({ "other": data }),
         _ => json!(null),
     };
-    json!({ "id": delivery.id, "type": delivery.event.event_type, "subject": subject })
+    json!({
+        "id": delivery.id,
+        "type": delivery.event.event_type,
+        "unread": delivery.event.unread,
+        "subject": subject,
+    })
 }
 
 mod support;

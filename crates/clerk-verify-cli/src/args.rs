@@ -145,6 +145,8 @@ Input, one delivery per line of standard input (header names in any case):
   {\"headers\":{\"svix-id\":\"msg_…\",\"svix-timestamp\":\"1700000000\",\"svix-signature\":\"v1,…\"},\"body\":\"<raw body>\"}
 Output, one line each:
   {\"valid\":true,\"type\":\"user.created\",\"id\":\"msg_…\"}
+  {\"valid\":true,\"type\":\"session.created\",\"id\":\"msg_…\",\"unread\":[\"data.created_at\"]}
+    (valid; Clerk's JSON lacked or retyped these members, absent from the typed event)
   {\"valid\":false,\"reason\":\"webhook-invalid-signature\",\"message\":\"…\"}
 Without --secret or --secret-file, the secret is CLERK_WEBHOOK_SIGNING_SECRET.";
 

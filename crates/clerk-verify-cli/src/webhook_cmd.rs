@@ -1,6 +1,7 @@
 //! `clerk-verify webhook`: verify Clerk webhook deliveries given as JSON lines
 //! (`{"headers":{...},"body":"..."}`), one answer line each; exit 0 (all valid), 1 (any
-//! invalid), 2 (usage). Also where every subcommand gets its webhook secret.
+//! invalid), 2 (usage). A valid event with members the typed view could not read is still
+//! valid; its line lists them (`"unread"`). Also where every subcommand gets its webhook secret.
 
 use crate::args::{WebhookArgs, WebhookSecret};
 use crate::verifier::read_text;
@@ -109,9 +110,15 @@ fn answer(hook: &Webhook, line: &str) -> Result<Delivery, Error> {
 }
 
 fn valid_line(d: &Delivery) -> String {
-    // Written by hand so the member order is the documented one.
+    // Written by hand so the member order is the documented one. `unread` (the members the
+    // typed view could not read: Clerk's JSON has changed) only when there are some, so the
+    // line of every genuine event stays as it always was.
+    let unread = match d.event.unread.as_slice() {
+        [] => String::new(),
+        paths => format!(",\"unread\":{}", Value::from(paths.to_vec())),
+    };
     format!(
-        "{{\"valid\":true,\"type\":{},\"id\":{}}}",
+        "{{\"valid\":true,\"type\":{},\"id\":{}{unread}}}",
         Value::from(d.event.event_type.as_str()),
         Value::from(d.id.as_str())
     )
@@ -143,6 +150,17 @@ mod tests {
         assert_eq!(
             valid_line(&d),
             r#"{"valid":true,"type":"email.created","id":"msg_1"}"#
+        );
+        let body = r#"{"type":"user.deleted","data":{"id":"user_1","deleted":"yes"}}"#;
+        let sig = hook.sign("msg_2", ts, body.as_bytes());
+        let line = serde_json::json!({
+            "headers": {"svix-id": "msg_2", "svix-timestamp": ts.to_string(), "svix-signature": sig},
+            "body": body,
+        });
+        let d = answer(&hook, &line.to_string()).unwrap();
+        assert_eq!(
+            valid_line(&d),
+            r#"{"valid":true,"type":"user.deleted","id":"msg_2","unread":["data.deleted"]}"#
         );
         for bad in [
             "",

@@ -95,13 +95,27 @@ fn every_svix_fixture_gets_its_line() {
         match d.expected_type() {
             Some(event_type) => {
                 let id = d.header("svix-id").or(d.header("webhook-id")).unwrap();
-                // The documented line, member for member.
-                assert_eq!(
-                    line,
-                    format!(r#"{{"valid":true,"type":"{event_type}","id":"{id}"}}"#),
-                    "{}",
-                    d.name
-                );
+                // The documented line, member for member; `unread` only when Clerk's JSON
+                // changed.
+                let expected = format!(r#"{{"valid":true,"type":"{event_type}","id":"{id}""#);
+                let unread = d.expected_unread();
+                if unread.is_empty() {
+                    assert_eq!(line, format!("{expected}}}"), "{}", d.name);
+                } else {
+                    assert!(
+                        line.starts_with(&format!("{expected},\"unread\":[")),
+                        "{line}"
+                    );
+                    let v: Value = serde_json::from_str(line).unwrap();
+                    let mut listed: Vec<&str> = v["unread"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|p| p.as_str().unwrap())
+                        .collect();
+                    listed.sort_unstable();
+                    assert_eq!(listed, unread, "{}", d.name);
+                }
             }
             None => {
                 let v: Value = serde_json::from_str(line).unwrap();
@@ -117,6 +131,65 @@ fn every_svix_fixture_gets_its_line() {
                 assert!(!line.contains(&f.secret[6..]));
             }
         }
+    }
+}
+
+#[test]
+fn events_whose_json_changed_are_valid() {
+    // The issue's repro: a genuine-shaped session.created and organization.created without
+    // `created_at`, then other members missing or of another type.
+    let f = fixtures();
+    let names = [
+        "session-created-without-created-at",
+        "organization-created-without-created-at",
+        "user-updated-without-updated-at",
+        "user-created-without-email-addresses",
+        "session-without-user-id",
+        "organization-renamed-name",
+        "envelope-mistyped",
+    ];
+    let input: String = names
+        .iter()
+        .map(|n| f.delivery(n).json_line() + "\n")
+        .collect();
+    let out = cli(
+        &["webhook", "--secret", &f.secret, "--now", &now_arg()],
+        input.as_bytes(),
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(out.stderr.is_empty(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[..2],
+        [
+            r#"{"valid":true,"type":"session.created","id":"msg_fixture11","unread":["data.created_at"]}"#,
+            r#"{"valid":true,"type":"organization.created","id":"msg_fixture12","unread":["data.created_at"]}"#,
+        ]
+    );
+    for (name, v) in names.iter().zip(json_lines(&out)) {
+        assert_eq!(v["valid"], true, "{name}");
+        assert_eq!(v["type"], f.delivery(name).expected_type().unwrap());
+        assert!(!v["unread"].as_array().unwrap().is_empty(), "{name}");
+    }
+    // Without a usable type or data.id, still invalid.
+    for name in [
+        "session-without-id",
+        "organization-id-not-a-string",
+        "no-type",
+    ] {
+        let out = cli(
+            &["webhook", "--secret", &f.secret, "--now", &now_arg()],
+            (f.delivery(name).json_line() + "\n").as_bytes(),
+            &[],
+        );
+        assert_eq!(out.status.code(), Some(1), "{name}");
+        assert_eq!(
+            json_lines(&out)[0]["reason"],
+            "webhook-invalid-payload",
+            "{name}"
+        );
     }
 }
 

@@ -99,8 +99,10 @@ pub enum Error {
     /// No `v1` webhook signature matches. Reason `webhook-invalid-signature`.
     WebhookInvalidSignature,
     /// The verified webhook body is not a Clerk event: not a JSON object with a string `type`,
-    /// or the `data` of a known event type has a field of the wrong type (or lacks a required
-    /// one); also a body that could not be read. Reason `webhook-invalid-payload`.
+    /// or, for an event type read into a struct, its `data` is not an object whose `id` is a
+    /// non-empty string (a deleted object's `id` may be absent); also a body that could not be
+    /// read. Any other member is read leniently, never this error
+    /// ([`crate::webhook::Event::unread`]). Reason `webhook-invalid-payload`.
     WebhookInvalidPayload(Cow<'static, str>),
     /// The webhook body is longer than the verifier's cap ([`crate::Webhook::max_body`], 1 MiB by
     /// default). Reason `webhook-body-too-large`.

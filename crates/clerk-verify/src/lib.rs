@@ -72,13 +72,18 @@
 //! [`Webhook`] verifies the Svix-signed webhooks Clerk sends (body cap, timestamp tolerance,
 //! signature over the raw body) and parses the typed event ([`webhook::EventData`]: users,
 //! sessions, organizations, anything else as JSON); a refused delivery is a 400
-//! ([`Refusal::from_webhook`]).
+//! ([`Refusal::from_webhook`]). Only the event's `type` and `data.id` are required: a member
+//! Clerk drops or changes is absent from the typed view, never a refusal
+//! ([`webhook::Event::unread`]).
 //!
 //! # Logging
 //!
 //! The crate logs through the [`log`](https://docs.rs/log) facade: a warning for every failed
 //! JWKS fetch (including those hidden from users by stale keys), under the target
-//! `clerk_verify::remote`. Tokens and secrets are never logged. With `tracing`, install the
+//! `clerk_verify::remote`; and a warning, once per event type and member per process, when a
+//! verified webhook event lacks a member the typed view reads or has it in another JSON type
+//! (the event is still accepted), under [`webhook::LOG_TARGET`] (`clerk_verify::webhook`).
+//! Tokens, secrets and webhook payloads are never logged. With `tracing`, install the
 //! `tracing-log` bridge (`tracing_log::LogTracer::init()`).
 //!
 //! # Testing code built on this crate

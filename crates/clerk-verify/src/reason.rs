@@ -136,7 +136,8 @@ pub const WEBHOOK_TIMESTAMP_TOO_OLD: &str = "webhook-timestamp-too-old";
 pub const WEBHOOK_TIMESTAMP_TOO_NEW: &str = "webhook-timestamp-too-new";
 /// No `v1` webhook signature matches (ours).
 pub const WEBHOOK_INVALID_SIGNATURE: &str = "webhook-invalid-signature";
-/// The verified body is not a Clerk event, or a known field has the wrong type (ours).
+/// The verified body is not a Clerk event: no string `type`, or for a typed event type no
+/// `data` object with a non-empty string `id` (ours). Other members never refuse an event.
 pub const WEBHOOK_INVALID_PAYLOAD: &str = "webhook-invalid-payload";
 /// The delivery's body is larger than the verifier's cap (ours).
 pub const WEBHOOK_BODY_TOO_LARGE: &str = "webhook-body-too-large";

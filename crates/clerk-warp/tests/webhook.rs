@@ -39,6 +39,7 @@ fn start(max_body: Option<usize>) -> (SocketAddr, Served) {
             warp::reply::json(&json!({
                 "id": delivery.id,
                 "type": delivery.event.event_type,
+                "unread": delivery.event.unread,
                 "subject": subject,
             }))
         })

@@ -3,6 +3,7 @@
 
 #[actix_web::main]
 async fn main() {
+    clerk_examples::membership::log_to_stderr();
     let config = clerk_examples::membership::MembershipConfig::from_env().unwrap_or_else(|e| {
         eprintln!("membership-app: {e}");
         std::process::exit(1)

@@ -10,7 +10,10 @@ use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The schema, one migration per version, applied in order; kept in `examples/migrations/`.
-pub const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/0001_init.sql"))];
+pub const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/0001_init.sql")),
+    (2, include_str!("../../migrations/0002_event_order.sql")),
+];
 
 /// Idle connections kept for reuse.
 const MAX_IDLE: usize = 4;

@@ -5,7 +5,7 @@
 //!
 //! | Route | Auth | Answers |
 //! |---|---|---|
-//! | `POST /webhooks/clerk` | Svix signature | 200 `{"status": "applied" \| "duplicate" \| "stale" \| "ignored"}`; 400 for a forged, stale or malformed delivery |
+//! | `POST /webhooks/clerk` | Svix signature | 200 `{"status": "applied" \| "duplicate" \| "stale" \| "ignored"}` (also for an event whose JSON Clerk changed: what cannot be read is kept as stored); 400 for a forged, stale or malformed delivery |
 //! | `GET /users/me` | required | `{id, email, first_name, last_name, tier}` (a provisional `free` row for a user Clerk has not told us about yet); 401 for a deleted user |
 //! | `PUT /users/{id}` | required | the owner's names replaced; 403 for another user, 404 when absent |
 //! | `POST /articles` | required | 201, the article `{id, title, content, tier, author}` |
@@ -108,6 +108,29 @@ pub fn server(config: MembershipConfig) -> Result<(Server, SocketAddr), String> 
     .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
     let addr = http.addrs().first().copied().unwrap_or(config.addr);
     Ok((http.run(), addr))
+}
+
+/// Writes warnings and errors to standard error, one line each: the app's own (a failed
+/// database call) and `clerk_verify`'s (a webhook event whose JSON Clerk changed, under
+/// `clerk_verify::webhook`, once per event type and member). Without a logger the `log` facade
+/// drops them. Does nothing if a logger is already installed.
+pub fn log_to_stderr() {
+    struct Stderr;
+    impl log::Log for Stderr {
+        fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+            metadata.level() <= log::Level::Warn
+        }
+        fn log(&self, record: &log::Record<'_>) {
+            if self.enabled(record.metadata()) {
+                eprintln!("{} {}: {}", record.level(), record.target(), record.args());
+            }
+        }
+        fn flush(&self) {}
+    }
+    static LOGGER: Stderr = Stderr;
+    if log::set_logger(&LOGGER).is_ok() {
+        log::set_max_level(log::LevelFilter::Warn);
+    }
 }
 
 /// Serves until Ctrl-C.

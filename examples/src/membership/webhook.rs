@@ -4,17 +4,37 @@
 //!
 //! - a `svix-id` already recorded is a replay: acknowledged, nothing changes;
 //! - `user.created` / `user.updated` upsert the user, unless the stored row came from a newer
-//!   `updated_at` (deliveries may arrive out of order) or Clerk deleted the user;
+//!   event (deliveries may arrive out of order, see [Order](#order)) or Clerk deleted the user;
 //! - `user.deleted` deletes the user and remembers the id, so that a still-valid session token
 //!   of theirs never recreates the row;
 //! - every other type is acknowledged and ignored.
+//!
+//! # When Clerk's JSON changes
+//!
+//! `clerk_verify` accepts an event whose members (other than its `id`) cannot be read, and lists
+//! them in `Event::unread`. Such a member is unknown, not empty: the row keeps what it has for
+//! the column it feeds (a new row starts with `NULL` and tier `free`, the least access, until
+//! an event says more). So a `user.updated` without `email_addresses` keeps the stored email,
+//! one with unreadable `public_metadata` keeps the tier, and `null` (Clerk's "none") still
+//! clears a name. Clerk's `created_at` is not used.
+//!
+//! # Order
+//!
+//! Two keys order a user's events: Clerk's `data.updated_at` and the envelope's `timestamp`
+//! (when Clerk created the event), both Unix ms; the row keeps those of the event that last
+//! wrote it (`clerk_updated_at`, `clerk_event_at`; `NULL` when that event lacked one). An
+//! update is applied when the row has neither (new or provisional), or when some key both have
+//! shows it is not older and none shows it is older. When no key is shared, its order cannot be
+//! told: it is acknowledged as `stale` and changes nothing, rather than risk writing old data
+//! (an old tier, say) over newer. So an event without `updated_at` is still ordered by its
+//! `timestamp`, and only an event with neither never overwrites a synced row.
 
 use crate::membership::db::{is_deleted, now_ms, Db};
 use crate::membership::model::Tier;
 use crate::membership::routes::ApiError;
 use actix_web::{post, web, HttpResponse};
 use clerk_actix::ClerkWebhook;
-use clerk_verify::webhook::{Delivery, EventData, User};
+use clerk_verify::webhook::{Delivery, Event, EventData, User};
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 use serde_json::json;
 
@@ -29,7 +49,8 @@ pub enum Outcome {
     Applied,
     /// This `svix-id` was applied before: nothing changed.
     Duplicate,
-    /// An update older than the stored row, or about a deleted user: nothing changed.
+    /// An update older than the stored row (or whose order cannot be told), or about a
+    /// deleted user: nothing changed.
     Stale,
     /// An event type the app does not use.
     Ignored,
@@ -75,7 +96,7 @@ pub fn apply(conn: &mut Connection, delivery: &Delivery) -> rusqlite::Result<Out
         return Ok(Outcome::Duplicate);
     }
     let outcome = match &delivery.event.data {
-        EventData::User(user) => upsert(&tx, user)?,
+        EventData::User(user) => upsert(&tx, &delivery.event, user)?,
         EventData::UserDeleted(gone) => match &gone.id {
             Some(id) => {
                 tx.execute("DELETE FROM users WHERE id = ?1", [id])?;
@@ -109,40 +130,113 @@ pub fn apply(conn: &mut Connection, delivery: &Delivery) -> rusqlite::Result<Out
     Ok(outcome)
 }
 
-fn upsert(tx: &Transaction<'_>, user: &User) -> rusqlite::Result<Outcome> {
+fn upsert(tx: &Transaction<'_>, event: &Event, user: &User) -> rusqlite::Result<Outcome> {
     if is_deleted(tx, &user.id)? {
         return Ok(Outcome::Stale);
     }
-    let stored: Option<Option<i64>> = tx
+    let stored: Option<(Option<i64>, Option<i64>)> = tx
         .query_row(
-            "SELECT clerk_updated_at FROM users WHERE id = ?1",
+            "SELECT clerk_updated_at, clerk_event_at FROM users WHERE id = ?1",
             [&user.id],
-            |r| r.get(0),
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?;
-    if let Some(Some(stored)) = stored {
-        if user.updated_at < stored {
+    let incoming = (user.updated_at, event.timestamp);
+    if let Some(stored) = stored {
+        if !is_newer(incoming, stored) {
             return Ok(Outcome::Stale);
         }
     }
+    // What could not be read is unknown: the row keeps its value (see the module's docs).
+    let email = primary_email(event, user);
+    let email_known = email.is_some();
+    let known = |path: &str| !event.is_unread(path);
     tx.execute(
-        "INSERT INTO users (id, email, first_name, last_name, tier, clerk_updated_at, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+        "INSERT INTO users
+             (id, email, first_name, last_name, tier, clerk_updated_at, clerk_event_at, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
          ON CONFLICT (id) DO UPDATE SET
-             email = excluded.email,
-             first_name = excluded.first_name,
-             last_name = excluded.last_name,
-             tier = excluded.tier,
-             clerk_updated_at = excluded.clerk_updated_at",
+             email = CASE WHEN ?9 THEN excluded.email ELSE users.email END,
+             first_name = CASE WHEN ?10 THEN excluded.first_name ELSE users.first_name END,
+             last_name = CASE WHEN ?11 THEN excluded.last_name ELSE users.last_name END,
+             tier = CASE WHEN ?12 THEN excluded.tier ELSE users.tier END,
+             clerk_updated_at = excluded.clerk_updated_at,
+             clerk_event_at = excluded.clerk_event_at",
         params![
             user.id,
-            user.primary_email(),
+            email.flatten(),
             user.first_name,
             user.last_name,
             Tier::from_metadata(&user.public_metadata).as_str(),
-            user.updated_at,
+            incoming.0,
+            incoming.1,
             now_ms(),
+            email_known,
+            known("data.first_name"),
+            known("data.last_name"),
+            known("data.public_metadata"),
         ],
     )?;
     Ok(Outcome::Applied)
+}
+
+/// Whether an event with the keys `(updated_at, timestamp)` may overwrite a row written by one
+/// with `stored` keys: the row has none, or some key both have says "not older" and none says
+/// "older".
+fn is_newer(incoming: (Option<i64>, Option<i64>), stored: (Option<i64>, Option<i64>)) -> bool {
+    if stored == (None, None) {
+        return true;
+    }
+    let shared: Vec<bool> = [(incoming.0, stored.0), (incoming.1, stored.1)]
+        .into_iter()
+        .filter_map(|pair| match pair {
+            (Some(new), Some(old)) => Some(new >= old),
+            _ => None,
+        })
+        .collect();
+    !shared.is_empty() && shared.iter().all(|&not_older| not_older)
+}
+
+/// The primary email: `Some(email)`, `Some(None)` when Clerk says there is none, `None` when it
+/// cannot be told (the list, the primary id or an entry could not be read).
+fn primary_email(event: &Event, user: &User) -> Option<Option<String>> {
+    if let Some(email) = user.primary_email() {
+        return Some(Some(email.to_owned()));
+    }
+    let damaged = [
+        "data.primary_email_address_id",
+        "data.email_addresses",
+        "data.email_addresses[]",
+        "data.email_addresses[].id",
+        "data.email_addresses[].email_address",
+    ]
+    .iter()
+    .any(|path| event.is_unread(path));
+    (!damaged).then_some(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_newer;
+
+    #[test]
+    fn order() {
+        let (t, e) = (1_000, 5_000);
+        // A new or provisional row takes anything.
+        assert!(is_newer((None, None), (None, None)));
+        // Clerk's updated_at, as always.
+        assert!(is_newer((Some(t + 1), None), (Some(t), None)));
+        assert!(is_newer((Some(t), None), (Some(t), None)));
+        assert!(!is_newer((Some(t - 1), None), (Some(t), None)));
+        // Without updated_at: the envelope's timestamp.
+        assert!(is_newer((None, Some(e + 1)), (Some(t), Some(e))));
+        assert!(!is_newer((None, Some(e - 1)), (Some(t), Some(e))));
+        // Every shared key must agree.
+        assert!(!is_newer((Some(t + 1), Some(e - 1)), (Some(t), Some(e))));
+        assert!(is_newer((Some(t + 1), Some(e + 1)), (Some(t), Some(e))));
+        // Nothing shared: cannot be told, so not applied.
+        assert!(!is_newer((None, None), (Some(t), Some(e))));
+        assert!(!is_newer((None, Some(e + 1)), (Some(t), None)));
+        assert!(!is_newer((Some(t + 1), None), (None, Some(e))));
+    }
 }

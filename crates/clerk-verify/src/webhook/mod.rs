@@ -4,7 +4,9 @@
 //! - here: [`Webhook`], the signing secret and the rules (body cap, timestamp tolerance,
 //!   signature), and [`Delivery`], what a verified request carries;
 //! - `event`: [`Event`] and its typed [`EventData`] ([`User`], [`Session`], [`Organization`],
-//!   [`Deleted`], or JSON for any other type).
+//!   [`Deleted`], or JSON for any other type);
+//! - `fields`: how their members are read, so that a member Clerk drops or changes is absent
+//!   (and logged once) rather than a refused delivery.
 //!
 //! Verify the **raw** request body, byte for byte: re-serialised JSON never matches. Every
 //! failure is an [`Error`] of [`Category::InvalidRequest`](crate::Category::InvalidRequest),
@@ -19,9 +21,10 @@ use std::fmt;
 use std::time::{Duration, SystemTime};
 
 mod event;
+mod fields;
 
 pub use event::{
-    Deleted, EmailAddress, Event, EventData, Organization, Session, User, Verification,
+    Deleted, EmailAddress, Event, EventData, Organization, Session, User, Verification, LOG_TARGET,
 };
 
 /// `CLERK_WEBHOOK_SIGNING_SECRET`: the `whsec_...` secret from the Clerk Dashboard.
