@@ -87,7 +87,7 @@ impl FromRequest for RequireSignIn {
         Box::pin(async move {
             let (verifier, page, authentication) = authenticate_page(&req).await?;
             Ok(RequireSignIn(
-                authentication.require_sign_in(&verifier, &page)?,
+                authentication.require_sign_in(verifier.sign_in_redirect(&page))?,
             ))
         })
     }

@@ -116,7 +116,7 @@ impl<S: Send + Sync + 'static> FromRequestParts<S> for RequireSignIn {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let (verifier, page, authentication) = authenticate_page(parts, state).await?;
         Ok(RequireSignIn(
-            authentication.require_sign_in(&verifier, &page)?,
+            authentication.require_sign_in(verifier.sign_in_redirect(&page))?,
         ))
     }
 }

@@ -168,7 +168,7 @@ impl<'r> FromRequest<'r> for RequireSignIn {
         match page
             .authentication
             .clone()
-            .require_sign_in(verifier, &page.request)
+            .require_sign_in(verifier.sign_in_redirect(&page.request))
         {
             Ok(auth) => Outcome::Success(RequireSignIn(auth)),
             Err(refusal) => refuse(req, refusal.into()),

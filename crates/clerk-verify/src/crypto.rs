@@ -19,8 +19,6 @@ compile_error!(
      `aws-lc-rs`."
 );
 
-use crate::keys::Algorithm;
-
 // ring is always a dependency (TLS for JWKS fetching uses it in both builds), so it stands in
 // whenever aws-lc-rs is not the one backend: with both features or neither, the compile error
 // above is then the only error.
@@ -61,11 +59,28 @@ impl HmacKey {
     }
 }
 
+/// SHA-256 of `data`: a fixed-size key for remembering a secret-bearing string without
+/// keeping it.
+pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
+    let digest = backend::digest::digest(&backend::digest::SHA256, data);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(digest.as_ref());
+    out
+}
+
 /// SHA-1, for Clerk's cookie suffix only (not a security boundary: it names a cookie).
 pub(crate) fn sha1_for_cookie_suffix(data: &[u8]) -> Vec<u8> {
     backend::digest::digest(&backend::digest::SHA1_FOR_LEGACY_USE_ONLY, data)
         .as_ref()
         .to_vec()
+}
+
+/// The hash of an RSASSA-PKCS1-v1_5 signature (RS256, RS384, RS512).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RsaHash {
+    Sha256,
+    Sha384,
+    Sha512,
 }
 
 /// An RSA public key in the backend's own form, built once at load.
@@ -96,22 +111,21 @@ impl RsaPublicKey {
         }
     }
 
-    /// Whether `sig` is an RSASSA-PKCS1-v1_5 signature of `message` under `alg`'s hash.
-    pub(crate) fn verify(&self, alg: Algorithm, message: &[u8], sig: &[u8]) -> bool {
+    /// Whether `sig` is an RSASSA-PKCS1-v1_5 signature of `message` with `hash`.
+    pub(crate) fn verify(&self, hash: RsaHash, message: &[u8], sig: &[u8]) -> bool {
         #[cfg(not(all(feature = "aws-lc-rs", not(feature = "ring"))))]
         {
             use ring::signature as s;
-            let params = match alg {
-                Algorithm::RS256 => &s::RSA_PKCS1_2048_8192_SHA256,
-                Algorithm::RS384 => &s::RSA_PKCS1_2048_8192_SHA384,
-                Algorithm::RS512 => &s::RSA_PKCS1_2048_8192_SHA512,
-                Algorithm::HS256 => return false,
+            let params = match hash {
+                RsaHash::Sha256 => &s::RSA_PKCS1_2048_8192_SHA256,
+                RsaHash::Sha384 => &s::RSA_PKCS1_2048_8192_SHA384,
+                RsaHash::Sha512 => &s::RSA_PKCS1_2048_8192_SHA512,
             };
             self.components.verify(params, message, sig).is_ok()
         }
         #[cfg(all(feature = "aws-lc-rs", not(feature = "ring")))]
         {
-            self.parsed.verify(alg, message, sig)
+            self.parsed.verify(hash, message, sig)
         }
     }
 }
@@ -121,7 +135,7 @@ mod aws {
     //! aws-lc-rs: one `ParsedPublicKey` per hash, since a parsed key is bound to its algorithm.
     //! RS256 (what Clerk issues) is parsed at load; RS384 and RS512 on first use.
 
-    use crate::keys::Algorithm;
+    use super::RsaHash;
     use aws_lc_rs::signature::{self as s, ParsedPublicKey};
     use pkcs1::der::Encode;
     use std::sync::{Arc, OnceLock};
@@ -152,22 +166,21 @@ mod aws {
             })
         }
 
-        pub(super) fn verify(&self, alg: Algorithm, message: &[u8], sig: &[u8]) -> bool {
-            let key = match alg {
-                Algorithm::RS256 => Some(&*self.rs256),
-                Algorithm::RS384 => self
+        pub(super) fn verify(&self, hash: RsaHash, message: &[u8], sig: &[u8]) -> bool {
+            let key = match hash {
+                RsaHash::Sha256 => Some(&*self.rs256),
+                RsaHash::Sha384 => self
                     .rs384
                     .get_or_init(|| {
                         ParsedPublicKey::new(&s::RSA_PKCS1_2048_8192_SHA384, &*self.der).ok()
                     })
                     .as_ref(),
-                Algorithm::RS512 => self
+                RsaHash::Sha512 => self
                     .rs512
                     .get_or_init(|| {
                         ParsedPublicKey::new(&s::RSA_PKCS1_2048_8192_SHA512, &*self.der).ok()
                     })
                     .as_ref(),
-                Algorithm::HS256 => None,
             };
             key.is_some_and(|k| k.verify_sig(message, sig).is_ok())
         }

@@ -92,7 +92,7 @@ pub fn inspect(token: &str, opts: &VerifyOptions) -> Result<Unverified, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Clock;
+    use crate::options::Clock;
     use clerk_dev::{fixtures, TokenBuilder};
     use std::time::{Duration, UNIX_EPOCH};
 

@@ -1,13 +1,13 @@
 //! Configuration from the environment, with Clerk's variable names where Clerk has them.
 //!
-//! [`Verifier::from_env`] is the usual entry point; the constants name every variable read, and
-//! [`split_list`] is how the comma-separated ones are read.
+//! Reading `CLERK_*` variables happens here and nowhere else: `crate::Verifier::from_env` is
+//! the usual entry point; the constants name every variable read, and [`split_list`] is how the
+//! comma-separated ones are read. Every other floor takes its configuration as values.
 
 use crate::error::Error;
-use crate::options::VerifyOptions;
+use crate::options::{HandshakeOptions, VerifyOptions};
 #[cfg(feature = "remote")]
 use crate::remote::JwksSource;
-use crate::verify::Verifier;
 use std::time::Duration;
 
 /// `CLERK_JWT_KEY`: the PEM public key for networkless verification (Clerk's name).
@@ -49,7 +49,7 @@ impl VerifyOptions {
     /// Options from `CLERK_AUTHORIZED_PARTIES`, `CLERK_AUDIENCE`, `CLERK_ISSUER`,
     /// `CLERK_CLOCK_SKEW_MS`, `CLERK_PUBLISHABLE_KEY` (for the suffixed session cookie, and
     /// with it handshakes for pages, configured by
-    /// [`crate::request::HandshakeOptions::from_lookup`]'s variables) and
+    /// [`HandshakeOptions::from_lookup`]'s variables) and
     /// `CLERK_TOKEN_CACHE_SIZE`; unset variables keep the defaults, except that the
     /// verified-token cache is on, with [`VerifyOptions::DEFAULT_TOKEN_CACHE_CAPACITY`] tokens,
     /// unless `CLERK_TOKEN_CACHE_SIZE` is `0`.
@@ -91,92 +91,72 @@ impl VerifyOptions {
             opts = opts.publishable_key(v.trim());
             // Handshakes only ever apply to page authentication, so they can be on whenever
             // the Frontend API is known.
-            opts = opts.handshake(crate::request::HandshakeOptions::from_lookup(&get));
+            opts = opts.handshake(HandshakeOptions::from_lookup(&get));
         }
         Ok(opts)
     }
 }
 
-impl Verifier {
-    /// A verifier configured from the environment. The key source is the first of these that is
-    /// set (and not empty):
-    ///
-    /// 1. `CLERK_JWT_KEY`: the PEM public key, networkless (first, as in Clerk's SDKs);
-    /// 2. `CLERK_JWKS_URL`: a plain JWKS URL (ours; the most specific setting, so it overrides
-    ///    Clerk's keys);
-    /// 3. `CLERK_SECRET_KEY`, with `CLERK_API_URL` if set: Clerk's Backend API JWKS;
-    /// 4. `CLERK_PUBLISHABLE_KEY`: the Frontend API's public JWKS.
-    ///
-    /// Options come from [`VerifyOptions::from_env`]. Remote sources use the default
-    /// `RemoteOptions`; see `Verifier::from_lookup_with` to change them. Fails with
-    /// `jwk-failed-to-resolve` when no key source is set, and with `config-invalid` (naming the
-    /// variable) when one is malformed. Without the `remote` feature only `CLERK_JWT_KEY` works.
-    pub fn from_env() -> Result<Verifier, Error> {
-        Verifier::from_lookup(|name| std::env::var(name).ok())
-    }
-
-    /// Like [`Verifier::from_env`], reading variables through `get`.
-    ///
-    /// ```
-    /// # let pem = clerk_dev::fixtures::rsa2048().public_pem();
-    /// let env = [
-    ///     ("CLERK_JWT_KEY", pem.replace('\n', "\\n")),
-    ///     ("CLERK_AUTHORIZED_PARTIES", "https://a.example, https://b.example".to_string()),
-    /// ];
-    /// let get = |name: &str| env.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone());
-    /// let verifier = clerk_verify::Verifier::from_lookup(get)?;
-    /// assert_eq!(verifier.options().authorized_parties, ["https://a.example", "https://b.example"]);
-    /// # Ok::<(), clerk_verify::Error>(())
-    /// ```
-    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Verifier, Error> {
-        #[cfg(feature = "remote")]
-        {
-            Verifier::from_lookup_with(get, crate::remote::RemoteOptions::default())
-        }
-        #[cfg(not(feature = "remote"))]
-        {
-            let opts = VerifyOptions::from_lookup(&get)?;
-            if let Some(pem) = get(ENV_JWT_KEY).filter(|v| !v.trim().is_empty()) {
-                return Verifier::from_pem(&pem, opts);
-            }
-            let remote = [ENV_JWKS_URL, ENV_SECRET_KEY, ENV_PUBLISHABLE_KEY];
-            if let Some(name) = remote
-                .into_iter()
-                .find(|name| get(name).is_some_and(|v| !v.trim().is_empty()))
-            {
-                return Err(Error::config(format!(
-                    "{name} is set, but clerk-verify was built without the `remote` feature; \
-                     set {ENV_JWT_KEY} (networkless) instead"
-                )));
-            }
-            Err(Error::JwkFailedToResolve)
+impl HandshakeOptions {
+    /// The options from `CLERK_SIGN_IN_URL`, `CLERK_SIGN_UP_URL`, `CLERK_DOMAIN`,
+    /// `CLERK_IS_SATELLITE` (`true`/`1`), `CLERK_PROXY_URL`, `CLERK_SECRET_KEY` and
+    /// `CLERK_API_URL`, read through `get`.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> HandshakeOptions {
+        let get = |name: &str| {
+            get(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        HandshakeOptions {
+            sign_in_url: get(ENV_SIGN_IN_URL),
+            sign_up_url: get(ENV_SIGN_UP_URL),
+            domain: get(ENV_DOMAIN),
+            is_satellite: get(ENV_IS_SATELLITE)
+                .is_some_and(|v| v.eq_ignore_ascii_case("true") || v == "1"),
+            proxy_url: get(ENV_PROXY_URL),
+            secret_key: get(ENV_SECRET_KEY),
+            api_url: get(ENV_API_URL),
+            ..HandshakeOptions::default()
         }
     }
+}
 
-    /// Like [`Verifier::from_lookup`], with `remote` options (timeouts, cache TTL, a fetch-error
-    /// hook) for a remote key source.
-    ///
-    /// ```
-    /// use clerk_verify::{remote::RemoteOptions, Verifier};
-    /// use std::time::Duration;
-    ///
-    /// let get = |name: &str| (name == "CLERK_SECRET_KEY").then(|| "sk_test_abc".to_owned());
-    /// let verifier = Verifier::from_lookup_with(get, RemoteOptions::default().timeout(Duration::from_secs(2)))?;
-    /// # Ok::<(), clerk_verify::Error>(())
-    /// ```
+/// The key source the environment names, not yet built.
+pub(crate) enum EnvKeys {
+    /// `CLERK_JWT_KEY`: a PEM public key, networkless.
+    Pem(String),
+    /// A remote JWKS (feature `remote`).
     #[cfg(feature = "remote")]
-    pub fn from_lookup_with(
-        get: impl Fn(&str) -> Option<String>,
-        remote: crate::remote::RemoteOptions,
-    ) -> Result<Verifier, Error> {
-        let opts = VerifyOptions::from_lookup(&get)?;
-        if let Some(pem) = get(ENV_JWT_KEY).filter(|v| !v.trim().is_empty()) {
-            return Verifier::from_pem(&pem, opts);
-        }
-        match JwksSource::from_lookup(&get)? {
-            Some(source) => Verifier::new(crate::remote::RemoteKeys::new(source, remote)?, opts),
+    Remote(JwksSource),
+}
+
+/// The key source the environment names, in Clerk's order (see `crate::Verifier::from_env`):
+/// `CLERK_JWT_KEY` first, then the remote sources of [`JwksSource::from_lookup`];
+/// `jwk-failed-to-resolve` when none is set.
+pub(crate) fn keys(get: &impl Fn(&str) -> Option<String>) -> Result<EnvKeys, Error> {
+    if let Some(pem) = get(ENV_JWT_KEY).filter(|v| !v.trim().is_empty()) {
+        return Ok(EnvKeys::Pem(pem));
+    }
+    #[cfg(feature = "remote")]
+    {
+        match JwksSource::from_lookup(get)? {
+            Some(source) => Ok(EnvKeys::Remote(source)),
             None => Err(Error::JwkFailedToResolve),
         }
+    }
+    #[cfg(not(feature = "remote"))]
+    {
+        let remote = [ENV_JWKS_URL, ENV_SECRET_KEY, ENV_PUBLISHABLE_KEY];
+        if let Some(name) = remote
+            .into_iter()
+            .find(|name| get(name).is_some_and(|v| !v.trim().is_empty()))
+        {
+            return Err(Error::config(format!(
+                "{name} is set, but clerk-verify was built without the `remote` feature; \
+                 set {ENV_JWT_KEY} (networkless) instead"
+            )));
+        }
+        Err(Error::JwkFailedToResolve)
     }
 }
 
@@ -255,6 +235,44 @@ mod tests {
     use super::*;
 
     #[test]
+    fn options_from_clerks_variables() {
+        let vars = [
+            ("CLERK_SIGN_IN_URL", "https://accounts.example.com/sign-in"),
+            ("CLERK_SIGN_UP_URL", "/sign-up"),
+            ("CLERK_DOMAIN", "satellite.example"),
+            ("CLERK_IS_SATELLITE", "true"),
+            ("CLERK_PROXY_URL", " /__clerk "),
+            ("CLERK_SECRET_KEY", "sk_test_x"),
+            ("CLERK_API_URL", ""),
+        ];
+        let get = |name: &str| {
+            vars.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| (*v).to_owned())
+        };
+        let o = HandshakeOptions::from_lookup(get);
+        assert_eq!(
+            o.sign_in_url.as_deref(),
+            Some("https://accounts.example.com/sign-in")
+        );
+        assert_eq!(o.sign_up_url.as_deref(), Some("/sign-up"));
+        assert_eq!(o.domain.as_deref(), Some("satellite.example"));
+        assert!(o.is_satellite);
+        assert_eq!(o.proxy_url.as_deref(), Some("/__clerk"));
+        assert_eq!(o.secret_key.as_deref(), Some("sk_test_x"));
+        assert_eq!(o.api_url, None, "empty is unset");
+        assert_eq!(o.max_age, HandshakeOptions::DEFAULT_MAX_AGE);
+        assert!(
+            !format!("{o:?}").contains("sk_test_x"),
+            "the secret is redacted"
+        );
+        let one =
+            |v: &'static str| move |n: &str| (n == "CLERK_IS_SATELLITE").then(|| v.to_owned());
+        assert!(HandshakeOptions::from_lookup(one("1")).is_satellite);
+        assert!(!HandshakeOptions::from_lookup(one("no")).is_satellite);
+    }
+
+    #[test]
     fn options_from_lookup() {
         let get = |k: &str| match k {
             ENV_AUTHORIZED_PARTIES => Some(" https://a ,,https://b ".to_owned()),
@@ -280,22 +298,24 @@ mod tests {
         assert_eq!(size("0").unwrap().token_cache, 0);
         assert_eq!(size(" 250 ").unwrap().token_cache, 250);
         assert_eq!(size("lots").unwrap_err().reason(), "config-invalid");
-        let none = Verifier::from_lookup(|_| None).unwrap_err();
-        assert_eq!(none.reason(), "jwk-failed-to-resolve");
+        let none = keys(&|_: &str| None).err().map(|e| e.reason());
+        assert_eq!(none, Some("jwk-failed-to-resolve"));
     }
 
     #[test]
-    fn remote_sources_from_lookup() {
+    fn key_sources_from_lookup() {
         let sk = |k: &str| (k == ENV_SECRET_KEY).then(|| "sk_test_abc".to_owned());
-        let result = Verifier::from_lookup(sk);
+        let result = keys(&sk);
         #[cfg(feature = "remote")]
         assert!(result.is_ok(), "building does no I/O");
         #[cfg(not(feature = "remote"))]
-        assert!(result.unwrap_err().to_string().contains("remote"));
+        assert!(result.err().unwrap().to_string().contains("remote"));
         // Blank values count as unset.
         let blank = |k: &str| (k != ENV_JWT_KEY).then(|| " ".to_owned());
-        let none = Verifier::from_lookup(blank).unwrap_err();
-        assert_eq!(none.reason(), "jwk-failed-to-resolve");
+        let none = keys(&blank).err().map(|e| e.reason());
+        assert_eq!(none, Some("jwk-failed-to-resolve"));
+        let pem = |k: &str| (k == ENV_JWT_KEY).then(|| "-----BEGIN PUBLIC KEY-----".to_owned());
+        assert!(matches!(keys(&pem), Ok(EnvKeys::Pem(_))));
     }
 
     #[cfg(feature = "remote")]

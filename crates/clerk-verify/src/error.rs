@@ -102,9 +102,9 @@ pub enum Error {
     /// or, for an event type read into a struct, its `data` is not an object whose `id` is a
     /// non-empty string (a deleted object's `id` may be absent); also a body that could not be
     /// read. Any other member is read leniently, never this error
-    /// ([`crate::webhook::Event::unread`]). Reason `webhook-invalid-payload`.
+    /// (`webhook::Event::unread`). Reason `webhook-invalid-payload`.
     WebhookInvalidPayload(Cow<'static, str>),
-    /// The webhook body is longer than the verifier's cap ([`crate::Webhook::max_body`], 1 MiB by
+    /// The webhook body is longer than the verifier's cap (`Webhook::max_body`, 1 MiB by
     /// default). Reason `webhook-body-too-large`.
     WebhookBodyTooLarge {
         /// The cap, in bytes.

@@ -97,13 +97,16 @@
 
 mod crypto;
 mod error;
-mod options;
+mod host;
+mod limits;
+mod verifier;
 mod verify;
 
 pub mod claims;
 pub mod dangerous;
 pub mod env;
 pub mod keys;
+pub mod options;
 pub mod reason;
 pub mod remote;
 pub mod request;
@@ -123,5 +126,6 @@ pub use error::{Category, Error};
 pub use keys::{Algorithm, Key, KeyFetcher, KeyFlight, KeySet, KeyWait};
 pub use options::{Clock, VerifyOptions};
 pub use request::{Auth, Authentication, Refusal};
-pub use verify::{verify, Verifier};
+pub use verifier::Verifier;
+pub use verify::verify;
 pub use webhook::Webhook;

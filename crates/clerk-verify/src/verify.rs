@@ -1,11 +1,11 @@
-//! The one hot path: token → parse → key lookup → signature → claims → [`Claims`].
+//! The one hot path: token → parse → key lookup → signature → claims → [`Claims`]. Nothing here
+//! knows of HTTP, cookies, pages, the environment or how keys are fetched: the key source is a
+//! [`KeyFetcher`], the rules are [`VerifyOptions`].
 
 use crate::claims::{self, Claims, Times};
 use crate::error::Error;
-use crate::keys::{from_memory, Algorithm, Key, KeyFetcher, KeySet};
+use crate::keys::{from_memory, Algorithm, Key, KeyFetcher};
 use crate::options::VerifyOptions;
-use crate::remote::PublishableKey;
-use crate::request::Pages;
 use crate::token::{Scratch, Token};
 use crate::token_cache::{Entry, Lookup, TokenCache, TokenCacheStats};
 use serde_json::{Map, Value};
@@ -13,118 +13,52 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-/// Verifies Clerk session tokens. Build it once at start-up, share it (it is a cheap `Clone`
-/// around an `Arc`), and call [`Verifier::verify`] per request.
-///
-/// ```
-/// use clerk_verify::{Verifier, VerifyOptions};
-///
-/// # let key = clerk_dev::fixtures::rsa2048();
-/// # let pem = key.public_pem();
-/// # let token = clerk_dev::TokenBuilder::session("user_123", clerk_dev::now_unix()).sign(key);
-/// // The PEM public key from the Clerk Dashboard (or CLERK_JWT_KEY): no network needed.
-/// let verifier = Verifier::from_pem(
-///     &pem,
-///     VerifyOptions::default().authorized_parties(["http://localhost:3000"]),
-/// )?;
-/// let claims = verifier.verify(&token)?;
-/// assert_eq!(claims.user_id(), "user_123");
-/// # Ok::<(), clerk_verify::Error>(())
-/// ```
-#[derive(Clone)]
-pub struct Verifier {
-    inner: Arc<Inner>,
-}
-
-struct Inner {
+/// The token path of a verifier: a key source, the rules, and the verified-token cache. The
+/// public [`crate::Verifier`] wraps it with what request authentication adds.
+pub(crate) struct Tokens {
     keys: Box<dyn KeyFetcher>,
     opts: VerifyOptions,
-    /// Parsed once from `opts.publishable_key` (the cookie suffix is computed then).
-    publishable: Option<PublishableKey>,
     /// The verified-token cache, when `opts.token_cache` is not zero.
     cache: Option<TokenCache>,
-    /// Handshakes for server-rendered pages, when `opts.handshake` is set.
-    pages: Option<Pages>,
 }
 
-impl Verifier {
-    /// A verifier over any key source. Fails if the options are contradictory.
-    pub fn new(keys: impl KeyFetcher + 'static, opts: VerifyOptions) -> Result<Verifier, Error> {
+impl Tokens {
+    /// The token path over any key source. Fails if the options are contradictory.
+    pub(crate) fn new(keys: Box<dyn KeyFetcher>, opts: VerifyOptions) -> Result<Tokens, Error> {
         opts.validate()?;
-        let publishable = match &opts.publishable_key {
-            Some(pk) => Some(PublishableKey::parse(pk)?),
-            None => None,
-        };
         let cache = (opts.token_cache > 0).then(|| TokenCache::new(opts.token_cache));
-        let pages = match &opts.handshake {
-            Some(handshake) => Some(Pages::new(handshake, publishable.as_ref())?),
-            None => None,
-        };
-        Ok(Verifier {
-            inner: Arc::new(Inner {
-                keys: Box::new(keys),
-                opts,
-                publishable,
-                cache,
-                pages,
-            }),
-        })
+        Ok(Tokens { keys, opts, cache })
     }
 
-    /// A verifier over a JWKS document (e.g. saved from `https://<frontend-api>/.well-known/jwks.json`).
-    pub fn from_jwks(jwks_json: &str, opts: VerifyOptions) -> Result<Verifier, Error> {
-        Verifier::new(KeySet::from_jwks(jwks_json)?, opts)
+    pub(crate) fn options(&self) -> &VerifyOptions {
+        &self.opts
     }
 
-    /// A networkless verifier over a PEM public key (`CLERK_JWT_KEY`).
-    pub fn from_pem(pem: &str, opts: VerifyOptions) -> Result<Verifier, Error> {
-        Verifier::new(KeySet::from_pem(pem)?, opts)
+    pub(crate) fn keys(&self) -> &dyn KeyFetcher {
+        &*self.keys
     }
 
-    /// A verifier for HS256 tokens your own service issues with a shared secret (≥ 32 bytes).
-    /// It accepts HS256 only; RS256 tokens are `token-invalid-algorithm` here.
-    pub fn from_hs256_secret(secret: &[u8], opts: VerifyOptions) -> Result<Verifier, Error> {
-        Verifier::new(KeySet::from_hs256_secret(secret)?, opts)
-    }
-
-    /// The options this verifier applies.
-    pub fn options(&self) -> &VerifyOptions {
-        &self.inner.opts
-    }
-
-    /// The key source.
-    pub fn keys(&self) -> &dyn KeyFetcher {
-        &*self.inner.keys
-    }
-
-    /// What the verified-token cache holds and has done; `None` when it is off
-    /// ([`VerifyOptions::token_cache`]).
-    pub fn token_cache_stats(&self) -> Option<TokenCacheStats> {
-        self.inner.cache.as_ref().map(TokenCache::stats)
-    }
-
-    /// The handshake configuration, when the options enable handshakes.
-    pub(crate) fn pages(&self) -> Option<&Pages> {
-        self.inner.pages.as_ref()
+    pub(crate) fn cache_stats(&self) -> Option<TokenCacheStats> {
+        self.cache.as_ref().map(TokenCache::stats)
     }
 
     /// The payload of a JWT signed with this verifier's keys (a handshake token): the header
     /// rules and the signature exactly as for a session token, then the payload as a JSON
     /// object, without the session claim rules (the caller has its own).
     pub(crate) fn verify_signed(&self, token: &str) -> Result<Map<String, Value>, Error> {
-        let now = self.inner.opts.clock.now();
-        let keys = &*self.inner.keys;
+        let now = self.opts.clock.now();
+        let keys = &*self.keys;
         self.signed_payload(token, |kid| Some(keys.fetch_key(kid, now)))
             .unwrap_or(Err(Error::JwkFailedToResolve))
     }
 
-    /// [`Verifier::verify_signed`] without blocking: `None` when the key is not in memory.
+    /// [`Tokens::verify_signed`] without blocking: `None` when the key is not in memory.
     pub(crate) fn try_verify_signed(
         &self,
         token: &str,
     ) -> Option<Result<Map<String, Value>, Error>> {
-        let now = self.inner.opts.clock.now();
-        let keys = &*self.inner.keys;
+        let now = self.opts.clock.now();
+        let keys = &*self.keys;
         self.signed_payload(token, |kid| from_memory(keys, kid, now))
     }
 
@@ -133,7 +67,7 @@ impl Verifier {
         token: &str,
         lookup: impl FnOnce(Option<&str>) -> Option<Result<Arc<Key>, Error>>,
     ) -> Option<Result<Map<String, Value>, Error>> {
-        let opts = &self.inner.opts;
+        let opts = &self.opts;
         let parsed = match Token::parse(token, opts.max_token_len) {
             Ok(t) => t,
             Err(e) => return Some(Err(e)),
@@ -157,50 +91,17 @@ impl Verifier {
 
     /// The `kid` in `token`'s header (`Some(None)`: none); `None` if it does not parse.
     pub(crate) fn token_kid(&self, token: &str) -> Option<Option<String>> {
-        let parsed = Token::parse(token, self.inner.opts.max_token_len).ok()?;
+        let parsed = Token::parse(token, self.opts.max_token_len).ok()?;
         Some(parsed.kid().map(str::to_owned))
     }
 
-    /// The publishable key from the options, parsed (for the cookie rules).
-    pub(crate) fn publishable_key(&self) -> Option<&PublishableKey> {
-        self.inner.publishable.as_ref()
-    }
-
-    /// Verifies `token` and returns its claims.
-    ///
-    /// May block on network I/O when the key source is remote and the key is not cached: on an
-    /// async runtime call [`Verifier::try_verify`] first and run this on a blocking thread only
-    /// when that returns `None`.
-    pub fn verify(&self, token: &str) -> Result<Claims, Error> {
-        self.verify_as(token, false)
-    }
-
-    /// Verifies `token` without any I/O or blocking. `None` means the key is not in memory:
-    /// call [`Verifier::verify`] where blocking is allowed (e.g. `spawn_blocking`).
-    ///
-    /// ```
-    /// # use clerk_verify::{Verifier, VerifyOptions};
-    /// # let key = clerk_dev::fixtures::rsa2048();
-    /// # let token = clerk_dev::TokenBuilder::session("user_1", clerk_dev::now_unix()).sign(key);
-    /// # let verifier = Verifier::from_jwks(&key.jwks_json(), VerifyOptions::default())?;
-    /// let result = match verifier.try_verify(&token) {
-    ///     Some(result) => result,
-    ///     None => verifier.verify(&token), // in async code: inside spawn_blocking
-    /// };
-    /// assert!(result.is_ok());
-    /// # Ok::<(), clerk_verify::Error>(())
-    /// ```
-    pub fn try_verify(&self, token: &str) -> Option<Result<Claims, Error>> {
-        self.try_verify_as(token, false)
-    }
-
-    /// [`Verifier::verify`]; with `sessions_only`, a token whose `cat` header names another
-    /// category is `token-type-mismatch` (request authentication, as `authenticateRequest()`).
+    /// Verifies `token`, fetching its key if needed (may block); with `sessions_only`, a token
+    /// whose `cat` header names another category is `token-type-mismatch` (request
+    /// authentication, as `authenticateRequest()`).
     pub(crate) fn verify_as(&self, token: &str, sessions_only: bool) -> Result<Claims, Error> {
-        let inner = &*self.inner;
-        let now = inner.opts.clock.now();
-        let keys = &*inner.keys;
-        let stale = match inner.cached(token, sessions_only, now) {
+        let now = self.opts.clock.now();
+        let keys = &*self.keys;
+        let stale = match self.cached(token, sessions_only, now) {
             Lookup::Hit(answer) => return answer,
             Lookup::Stale => true,
             Lookup::Miss => false,
@@ -209,24 +110,23 @@ impl Verifier {
             hs256: keys.is_hs256(),
             sessions_only,
         };
-        let answer = run(token, &inner.opts, now, gate, inner.cache.as_ref(), |kid| {
+        let answer = run(token, &self.opts, now, gate, self.cache.as_ref(), |kid| {
             Some(keys.fetch_key(kid, now))
         })
         .unwrap_or(Err(Error::JwkFailedToResolve));
-        inner.forget_if_failed(stale, token, &answer);
+        self.forget_if_failed(stale, token, &answer);
         answer
     }
 
-    /// [`Verifier::try_verify`], with `sessions_only` as in [`Verifier::verify_as`].
+    /// [`Tokens::verify_as`] without any I/O or blocking: `None` when the key is not in memory.
     pub(crate) fn try_verify_as(
         &self,
         token: &str,
         sessions_only: bool,
     ) -> Option<Result<Claims, Error>> {
-        let inner = &*self.inner;
-        let now = inner.opts.clock.now();
-        let keys = &*inner.keys;
-        let stale = match inner.cached(token, sessions_only, now) {
+        let now = self.opts.clock.now();
+        let keys = &*self.keys;
+        let stale = match self.cached(token, sessions_only, now) {
             Lookup::Hit(answer) => return Some(answer),
             Lookup::Stale => true,
             Lookup::Miss => false,
@@ -235,15 +135,13 @@ impl Verifier {
             hs256: keys.is_hs256(),
             sessions_only,
         };
-        let answer = run(token, &inner.opts, now, gate, inner.cache.as_ref(), |kid| {
+        let answer = run(token, &self.opts, now, gate, self.cache.as_ref(), |kid| {
             from_memory(keys, kid, now)
         })?;
-        inner.forget_if_failed(stale, token, &answer);
+        self.forget_if_failed(stale, token, &answer);
         Some(answer)
     }
-}
 
-impl Inner {
     /// What the verified-token cache says about `token` (a miss when it is off).
     fn cached(&self, token: &str, sessions_only: bool, now: SystemTime) -> Lookup {
         match &self.cache {
@@ -261,11 +159,11 @@ impl Inner {
     }
 }
 
-impl fmt::Debug for Verifier {
+impl fmt::Debug for Tokens {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Verifier")
-            .field("keys", &self.inner.keys)
-            .field("opts", &self.inner.opts)
+        f.debug_struct("Tokens")
+            .field("keys", &self.keys)
+            .field("opts", &self.opts)
             .finish()
     }
 }

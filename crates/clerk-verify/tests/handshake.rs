@@ -421,7 +421,7 @@ fn frontend_api_from_options() {
     let pk_live = clerk_dev::publishable_key("clerk.example.com", true);
     let now = now_unix();
     let location = |pk: &str, opts: HandshakeOptions| {
-        let host = clerk_verify::remote::PublishableKey::parse(pk).unwrap();
+        let host = clerk_verify::options::PublishableKey::parse(pk).unwrap();
         let iss = format!("https://{}", host.frontend_api_host());
         let cookie = format!(
             "__session={}; __client_uat={now}",
@@ -539,7 +539,9 @@ fn what_pages_answer() {
     // Signed out: a page serving everyone renders; one requiring sign-in redirects, or 401.
     let out = with_sign_in.authenticate_page(&page);
     assert!(matches!(out.clone().into_page(), Ok(None)));
-    let r = out.require_sign_in(&with_sign_in, &page).unwrap_err();
+    let r = out
+        .require_sign_in(with_sign_in.sign_in_redirect(&page))
+        .unwrap_err();
     assert_eq!((r.status(), r.error()), (307, "redirect"));
     assert_eq!(
         r.headers()[0],
@@ -551,7 +553,7 @@ fn what_pages_answer() {
     assert_eq!(r.debug_headers()[0], ("x-clerk-auth-status", "signed-out"));
     let r = without
         .authenticate_page(&page)
-        .require_sign_in(&without, &page)
+        .require_sign_in(without.sign_in_redirect(&page))
         .unwrap_err();
     assert_eq!((r.status(), r.headers().len()), (401, 0));
     // A handshake is a 307 whatever the page, with its cookies; never a rendered page.
@@ -576,14 +578,18 @@ fn what_pages_answer() {
             ("x-clerk-auth-reason", "session-token-iat-before-client-uat")
         ]
     );
-    let r = h.require_sign_in(&with_sign_in, &stale).unwrap_err();
+    let r = h
+        .require_sign_in(with_sign_in.sign_in_redirect(&stale))
+        .unwrap_err();
     assert!(r.headers()[0].1.contains("/v1/client/handshake?"));
     // Signed in: both render.
     let good = navigate(APP, &cookies(&session(&i, "u", now), now - 1));
     let a = with_sign_in.authenticate_page(&good);
     assert_eq!(a.clone().into_page().unwrap().unwrap().user_id(), "u");
     assert_eq!(
-        a.require_sign_in(&with_sign_in, &good).unwrap().user_id(),
+        a.require_sign_in(with_sign_in.sign_in_redirect(&good))
+            .unwrap()
+            .user_id(),
         "u"
     );
 }
@@ -604,7 +610,12 @@ fn an_outage_is_never_a_signed_out_page() {
     let page = navigate(APP, &cookies(&session(&i, "u", now), now - 1));
     let a = v.authenticate_page(&page);
     assert_eq!(a.clone().into_page().unwrap_err().status(), 503);
-    assert_eq!(a.require_sign_in(&v, &page).unwrap_err().status(), 503);
+    assert_eq!(
+        a.require_sign_in(v.sign_in_redirect(&page))
+            .unwrap_err()
+            .status(),
+        503
+    );
 }
 
 /// A handshake cookie the app refuses (a sibling app's on the parent domain, or one planted
@@ -826,10 +837,7 @@ fn made_up_nonces_cannot_spend_the_backend_api_quota() {
 fn the_dev_browser_token_follows_the_cookie_choice() {
     let i = instance(None);
     let v = verifier(&i, HandshakeOptions::default());
-    let suffix = clerk_verify::remote::PublishableKey::parse(&i.publishable_key())
-        .unwrap()
-        .cookie_suffix()
-        .to_owned();
+    let suffix = clerk_verify::request::cookie_suffix(&i.publishable_key());
     let now = now_unix();
     let expired = session(&i, "user_db", now - 120);
     let jar = format!(
@@ -863,10 +871,7 @@ fn the_dev_browser_token_follows_the_cookie_choice() {
 fn an_unsuffixed_token_with_a_non_string_iss_leaves_the_suffixed_pair() {
     let i = instance(None);
     let v = verifier(&i, HandshakeOptions::default());
-    let suffix = clerk_verify::remote::PublishableKey::parse(&i.publishable_key())
-        .unwrap()
-        .cookie_suffix()
-        .to_owned();
+    let suffix = clerk_verify::request::cookie_suffix(&i.publishable_key());
     let now = now_unix();
     let good = session(&i, "user_suffixed", now);
     for iss in [

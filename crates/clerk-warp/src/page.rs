@@ -86,7 +86,7 @@ pub fn require_sign_in(
     page_authentication(verifier.clone()).and_then(
         move |page: PageRequest, state: Authentication| {
             ready(answer(state, |state| {
-                state.require_sign_in(&verifier, &page)
+                state.require_sign_in(verifier.sign_in_redirect(&page))
             }))
         },
     )

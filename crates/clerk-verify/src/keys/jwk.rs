@@ -6,8 +6,8 @@
 //! key at all, or with more keys than the cap, fails.
 
 use crate::error::Error;
-use crate::keys::algorithm::Algorithm;
 use crate::keys::key::Key;
+use crate::options::Algorithm;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
 use base64::Engine;

@@ -2,7 +2,7 @@
 
 use crate::crypto::{HmacKey, RsaPublicKey};
 use crate::error::Error;
-use crate::keys::algorithm::Algorithm;
+use crate::options::Algorithm;
 use std::fmt;
 
 /// Smallest RSA modulus accepted, in bits (NIST SP 800-131A; also ring's floor).
@@ -182,7 +182,9 @@ impl Key {
         sig: &[u8],
     ) -> Result<(), Error> {
         let ok = match &self.material {
-            Material::Rsa { public, .. } => alg.is_rsa() && public.verify(alg, message, sig),
+            Material::Rsa { public, .. } => alg
+                .rsa_hash()
+                .is_some_and(|hash| public.verify(hash, message, sig)),
             // Constant-time comparison inside the backend.
             Material::Hmac { key, .. } => alg == Algorithm::HS256 && key.verify(message, sig),
         };

@@ -183,7 +183,7 @@ impl KeyFetcher for KeySet {
     fn is_hs256(&self) -> bool {
         self.keys
             .iter()
-            .any(|k| k.algorithm() == Some(crate::Algorithm::HS256))
+            .any(|k| k.algorithm() == Some(crate::options::Algorithm::HS256))
     }
 }
 

@@ -13,7 +13,6 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-mod algorithm;
 mod jwk;
 mod key;
 mod keyset;
@@ -21,7 +20,7 @@ mod pem;
 mod wait;
 
 pub use crate::crypto::BACKEND as CRYPTO_BACKEND;
-pub use algorithm::Algorithm;
+pub use crate::options::Algorithm;
 pub use jwk::MAX_JWKS_KEYS;
 pub use key::{Key, MAX_RSA_BITS, MIN_HS256_SECRET_LEN, MIN_RSA_BITS};
 pub use keyset::KeySet;

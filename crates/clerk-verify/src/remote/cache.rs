@@ -32,12 +32,17 @@
 
 use crate::error::Error;
 use crate::keys::{Key, KeyFlight, KeySet, KeyWait, Lookup};
-use crate::remote::options::KEY_WAIT_SLACK;
 use parking_lot::RwLock;
 use std::fmt;
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
+
+/// How much longer than [`crate::remote::RemoteOptions::timeout`] a request may wait for keys. A fetch that has
+/// not ended by then (counted from its start) is given up by everyone waiting for it, who get
+/// `jwk-remote-failed-to-load` (503) whatever the HTTP client is still doing; the slack covers
+/// the client's own overshoot and waking the waiters.
+pub const KEY_WAIT_SLACK: Duration = Duration::from_millis(250);
 
 /// A clock that went back by at most this much counts as "no time passed" (threads read the
 /// clock before taking locks, so small inversions are normal); further back, cached state counts

@@ -2,12 +2,10 @@
 
 use crate::error::Error;
 use crate::keys::{Key, KeyFetcher, KeySet, KeyWait};
-use crate::options::VerifyOptions;
 use crate::remote::cache::KeyCache;
 use crate::remote::http::HttpClient;
 use crate::remote::options::RemoteOptions;
 use crate::remote::source::{check_url, JwksSource};
-use crate::verify::Verifier;
 use std::fmt;
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -181,54 +179,5 @@ impl fmt::Debug for RemoteKeys {
             .field("url", &self.fetcher.url)
             .field("cache", &self.cache)
             .finish_non_exhaustive()
-    }
-}
-
-/// Remote-key constructors (feature `remote`). For custom [`RemoteOptions`] (timeouts, TTL, a
-/// fetch-error hook) build the [`RemoteKeys`] yourself and pass it to [`Verifier::new`].
-impl Verifier {
-    /// A verifier over a Frontend API's JWKS, e.g. `https://clerk.example.com`.
-    pub fn from_frontend_api(url: &str, opts: VerifyOptions) -> Result<Verifier, Error> {
-        Verifier::new(
-            RemoteKeys::from_frontend_api(url, RemoteOptions::default())?,
-            opts,
-        )
-    }
-
-    /// A verifier over the JWKS of the Frontend API a publishable key names (no secret needed).
-    ///
-    /// ```
-    /// use clerk_verify::{Verifier, VerifyOptions};
-    /// let verifier = Verifier::from_publishable_key(
-    ///     "pk_test_Zm9uZC1rb2FsYS0xMi5jbGVyay5hY2NvdW50cy5kZXYk",
-    ///     VerifyOptions::default().authorized_parties(["https://app.example.com"]),
-    /// )?;
-    /// # Ok::<(), clerk_verify::Error>(())
-    /// ```
-    pub fn from_publishable_key(
-        publishable_key: &str,
-        opts: VerifyOptions,
-    ) -> Result<Verifier, Error> {
-        Verifier::new(
-            RemoteKeys::from_publishable_key(publishable_key, RemoteOptions::default())?,
-            opts,
-        )
-    }
-
-    /// A verifier over Clerk's Backend API JWKS (`https://api.clerk.com/v1/jwks`) with a secret
-    /// key, as Clerk's SDKs do. For another API URL use [`RemoteKeys::from_secret_key`].
-    pub fn from_secret_key(secret_key: &str, opts: VerifyOptions) -> Result<Verifier, Error> {
-        Verifier::new(
-            RemoteKeys::from_secret_key(secret_key, None, RemoteOptions::default())?,
-            opts,
-        )
-    }
-
-    /// A verifier over any JWKS URL (`https://`, or `http://` on a loopback host).
-    pub fn from_jwks_url(url: &str, opts: VerifyOptions) -> Result<Verifier, Error> {
-        Verifier::new(
-            RemoteKeys::from_jwks_url(url, RemoteOptions::default())?,
-            opts,
-        )
     }
 }

@@ -1,9 +1,9 @@
 //! Remote keys: Clerk's JWKS fetched over HTTPS and cached per key source (feature `remote`,
-//! on by default), plus publishable-key parsing (always available).
+//! on by default), and the one other Backend API call of request authentication (the
+//! handshake's nonce exchange).
 //!
 //! - `source`: [`JwksSource`], where keys come from (Frontend API, Backend API with the secret
 //!   key, a plain JWKS URL, or the environment), and the URL rules;
-//! - `publishable`: [`PublishableKey`] and [`cookie_suffix`];
 //! - `options`: [`RemoteOptions`], timeouts, limits and cache policy;
 //! - `http`: one fetch, mapped to Clerk's reason codes;
 //! - `cache`: TTL, rate-limited refetch, single-flight and stale-if-error;
@@ -43,10 +43,11 @@ mod http;
 mod keys;
 #[cfg(feature = "remote")]
 mod options;
-mod publishable;
 #[cfg(feature = "remote")]
 mod source;
 
+#[cfg(feature = "remote")]
+pub use cache::KEY_WAIT_SLACK;
 #[cfg(feature = "remote")]
 pub(crate) use http::handshake_payload;
 #[cfg(feature = "remote")]
@@ -55,9 +56,6 @@ pub use keys::RemoteKeys;
 pub use options::{
     RemoteOptions, DEFAULT_CACHE_TTL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES,
     DEFAULT_MAX_STALE, DEFAULT_MIN_REFETCH_INTERVAL, DEFAULT_READ_TIMEOUT, DEFAULT_TIMEOUT,
-    KEY_WAIT_SLACK,
 };
-pub use publishable::{cookie_suffix, PublishableKey};
-pub(crate) use publishable::{host_of, is_loopback};
 #[cfg(feature = "remote")]
 pub use source::{JwksSource, SecretKey, DEFAULT_API_URL};

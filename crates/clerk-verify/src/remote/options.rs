@@ -20,11 +20,6 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(3);
 /// Longest a whole fetch may take, end to end.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
-/// How much longer than [`RemoteOptions::timeout`] a request may wait for keys. A fetch that has
-/// not ended by then (counted from its start) is given up by everyone waiting for it, who get
-/// `jwk-remote-failed-to-load` (503) whatever the HTTP client is still doing; the slack covers
-/// the client's own overshoot and waking the waiters.
-pub const KEY_WAIT_SLACK: Duration = Duration::from_millis(250);
 /// Shortest non-zero [`RemoteOptions::min_refetch_interval`]: below it the rate limit would not
 /// protect the key source from a flood of unknown `kid`s.
 const MIN_REFETCH_FLOOR: Duration = Duration::from_secs(1);
@@ -72,7 +67,7 @@ pub struct RemoteOptions {
     pub read_timeout: Duration,
     /// Longest a whole fetch may take, from DNS to the last body byte. Default 5 s. This bounds
     /// how long a verification can wait on the key source: requests that need keys share the
-    /// fetch in flight and wait at most this plus [`KEY_WAIT_SLACK`] from its start.
+    /// fetch in flight and wait at most this plus [`crate::remote::KEY_WAIT_SLACK`] from its start.
     pub timeout: Duration,
     /// Largest response body accepted; a larger one is `jwk-remote-failed-to-load`, detected
     /// from `Content-Length` or while reading. Default 256 KiB.

@@ -2,7 +2,8 @@
 //! the URL rules (https only, except loopback hosts).
 
 use crate::error::Error;
-use crate::remote::publishable::{host_of, is_loopback, PublishableKey};
+use crate::host::{host_of, is_loopback};
+use crate::options::PublishableKey;
 use std::fmt;
 
 /// Clerk's Backend API (`CLERK_API_URL` default).

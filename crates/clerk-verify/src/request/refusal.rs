@@ -279,8 +279,8 @@ impl std::error::Error for Refusal {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Error;
     use crate::reason::MISSING_ROLE;
-    use crate::Error;
 
     #[test]
     fn statuses() {

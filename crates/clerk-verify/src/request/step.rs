@@ -5,17 +5,17 @@
 //! completes.
 
 use crate::keys::Learnt;
-use crate::request::{Authentication, Io, PageRequest, SessionToken};
-use crate::verify::Verifier;
+use crate::request::{Authentication, Authenticator, Io, PageRequest, SessionToken};
 use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
+use std::sync::Arc;
 
 /// Most waits for keys of one request: a page may need two keys (the handshake token's and its
 /// new session token's), though after one wait any key still missing is answered from it.
 const MAX_WAITS: usize = 3;
 
-/// How far authentication got without blocking: [`Verifier::authenticate_headers`].
+/// How far authentication got without blocking: [`crate::Verifier::authenticate_headers`].
 #[derive(Debug)]
 #[must_use = "a `Step::Blocking` still has to be run"]
 // Exhaustive on purpose: an answer is either here or needs blocking; there is no third state
@@ -31,7 +31,7 @@ pub enum Step {
 /// The blocking remainder of an authentication: verification with a key fetch (or, for a
 /// page, a handshake nonce exchange).
 pub struct Blocking {
-    verifier: Verifier,
+    auth: Arc<Authenticator>,
     work: Work,
 }
 
@@ -47,8 +47,8 @@ impl Blocking {
     /// options' timeout). Call it on a blocking thread (`spawn_blocking`, `web::block`).
     pub fn run(self) -> Authentication {
         match self.work {
-            Work::Token(token) => self.verifier.authenticate(&token),
-            Work::Page(page, _) => self.verifier.authenticate_page(&page),
+            Work::Token(token) => self.auth.authenticate(&token),
+            Work::Page(page, _) => self.auth.authenticate_page(&page),
         }
     }
 
@@ -56,8 +56,8 @@ impl Blocking {
     /// this run missed.
     fn try_run(&self, learnt: &mut Learnt) -> (Option<Authentication>, Option<Option<String>>) {
         learnt.run(|| match &self.work {
-            Work::Token(token) => self.verifier.try_authenticate(token),
-            Work::Page(page, _) => self.verifier.page_flow(page, Io::Never),
+            Work::Token(token) => self.auth.try_authenticate(token),
+            Work::Page(page, _) => self.auth.page_flow(page, Io::Never),
         })
     }
 
@@ -66,15 +66,15 @@ impl Blocking {
     async fn wait_for_keys(self) -> Result<Authentication, Blocking> {
         // What the first non-blocking run missed: a token's only lookup is its own kid's.
         let mut missed = match &self.work {
-            Work::Token(token) => self.verifier.token_kid(token.as_str()),
+            Work::Token(token) => self.auth.tokens.token_kid(token.as_str()),
             Work::Page(_, missed) => missed.clone(),
         };
         let mut learnt = Learnt::default();
         for _ in 0..MAX_WAITS {
             // Nothing missed in memory: the I/O left is not a key's.
             let Some(kid) = missed else { break };
-            let now = self.verifier.options().clock.now();
-            let Some(mut wait) = self.verifier.keys().prefetch(kid.as_deref(), now) else {
+            let now = self.auth.tokens.options().clock.now();
+            let Some(mut wait) = self.auth.tokens.keys().prefetch(kid.as_deref(), now) else {
                 break;
             };
             (&mut wait).await;
@@ -149,43 +149,35 @@ impl Step {
     }
 }
 
-impl Verifier {
-    /// Starts authenticating a request from its raw header values, without blocking: the
-    /// `Authorization` header (the first one) and every `Cookie` header (HTTP/2 may split them;
-    /// they are joined as RFC 6265 says). Bytes that are not UTF-8 are replaced, so such a token
-    /// fails verification instead of silently counting as absent.
-    ///
-    /// Adapters call this on the executor thread and run a [`Step::Blocking`] on their blocking
-    /// pool (see [`Step::finish`]); blocking code can call [`Verifier::authenticate_request`].
-    pub fn authenticate_headers<'h>(
-        &self,
+impl Authenticator {
+    /// [`crate::Verifier::authenticate_headers`].
+    pub(crate) fn authenticate_headers<'h>(
+        this: &Arc<Authenticator>,
         authorization: Option<&'h [u8]>,
         cookies: impl IntoIterator<Item = &'h [u8]>,
     ) -> Step {
         let authorization = authorization.map(String::from_utf8_lossy);
         let cookie = join_cookies(cookies);
-        let token = match self.find_token(authorization.as_deref(), cookie.as_deref()) {
+        let token = match this.find_token(authorization.as_deref(), cookie.as_deref()) {
             Ok(token) => token,
             Err(signed_out) => return Step::Done(signed_out),
         };
-        match self.try_authenticate(&token) {
+        match this.try_authenticate(&token) {
             Some(done) => Step::Done(done),
             None => Step::Blocking(Blocking {
-                verifier: self.clone(),
+                auth: Arc::clone(this),
                 work: Work::Token(token),
             }),
         }
     }
 
-    /// [`Verifier::authenticate_page`] without blocking: the answer at once when no I/O is
-    /// needed, else a [`Step::Blocking`] (key fetch, handshake nonce exchange) to run on the
-    /// blocking pool, e.g. with [`Step::finish`]. Page adapters call this.
-    pub fn authenticate_page_step(&self, page: PageRequest) -> Step {
+    /// [`crate::Verifier::authenticate_page_step`].
+    pub(crate) fn authenticate_page_step(this: &Arc<Authenticator>, page: PageRequest) -> Step {
         // The run remembers the kid it missed, for Step::finish to wait for.
-        match Learnt::default().run(|| self.page_flow(&page, Io::Never)) {
+        match Learnt::default().run(|| this.page_flow(&page, Io::Never)) {
             (Some(done), _) => Step::Done(done),
             (None, missed) => Step::Blocking(Blocking {
-                verifier: self.clone(),
+                auth: Arc::clone(this),
                 work: Work::Page(Box::new(page), missed),
             }),
         }

@@ -26,8 +26,7 @@ pub(crate) const B64URL: GeneralPurpose = GeneralPurpose::new(
         .with_decode_padding_mode(DecodePaddingMode::RequireNone),
 );
 
-/// Default cap on a token's length, in bytes (Clerk's session tokens are well under 4 KiB).
-pub const DEFAULT_MAX_TOKEN_LEN: usize = 16 * 1024;
+pub use crate::options::DEFAULT_MAX_TOKEN_LEN;
 
 /// The `cat` value Clerk's minter puts on machine-to-machine tokens, which are never sessions.
 pub(crate) const CAT_M2M: &str = "cl_B7d4PD333AAA";

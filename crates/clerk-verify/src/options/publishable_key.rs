@@ -1,12 +1,12 @@
-//! Clerk publishable keys (`pk_test_…` / `pk_live_…`): the Frontend API host they encode, and the
-//! cookie suffix Clerk derives from them.
+//! Clerk publishable keys (`pk_test_…` / `pk_live_…`): the Frontend API host they encode and the
+//! kind of instance. (The cookie suffix Clerk derives from them is a cookie rule:
+//! `crate::request::cookie_suffix`.)
 
 use crate::error::Error;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
 use base64::Engine;
 use std::fmt;
-use std::net::{Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;
 
 /// Prefix of a production instance's publishable key.
@@ -33,14 +33,13 @@ const PK_B64: GeneralPurpose = GeneralPurpose::new(
 /// appear in `Debug` output.
 ///
 /// ```
-/// use clerk_verify::remote::PublishableKey;
+/// use clerk_verify::options::PublishableKey;
 ///
 /// let pk: PublishableKey = "pk_test_Zm9uZC1rb2FsYS0xMi5jbGVyay5hY2NvdW50cy5kZXYk".parse()?;
 /// assert_eq!(pk.frontend_api_host(), "fond-koala-12.clerk.accounts.dev");
 /// assert_eq!(pk.frontend_api_url(), "https://fond-koala-12.clerk.accounts.dev");
 /// assert_eq!(pk.jwks_url(), "https://fond-koala-12.clerk.accounts.dev/.well-known/jwks.json");
 /// assert!(!pk.is_production());
-/// assert_eq!(pk.cookie_suffix(), "r_77EQdK"); // cookies `__session_r_77EQdK`, ...
 /// # Ok::<(), clerk_verify::Error>(())
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -48,8 +47,6 @@ pub struct PublishableKey {
     key: String,
     host: String,
     live: bool,
-    /// Computed once: request authentication reads it for every cookie-carried token.
-    suffix: String,
 }
 
 impl PublishableKey {
@@ -117,7 +114,6 @@ impl PublishableKey {
             key: key.to_owned(),
             host: host.to_owned(),
             live,
-            suffix: cookie_suffix(key),
         })
     }
 
@@ -145,11 +141,6 @@ impl PublishableKey {
     pub fn is_production(&self) -> bool {
         self.live
     }
-
-    /// The suffix of this instance's cookie names (`__session_<suffix>`); see [`cookie_suffix`].
-    pub fn cookie_suffix(&self) -> &str {
-        &self.suffix
-    }
 }
 
 impl FromStr for PublishableKey {
@@ -175,30 +166,6 @@ impl fmt::Display for PublishableKey {
     }
 }
 
-/// Clerk's cookie-name suffix for an instance (`getCookieSuffix`): the first 8 characters of the
-/// base64 SHA-1 of the publishable key, with `+` → `-` and `/` → `_`. Suffixed cookies are named
-/// `<name>_<suffix>`, e.g. `__session_r_77EQdK`.
-///
-/// The key is hashed exactly as given; pass the same string the frontend uses.
-///
-/// ```
-/// let suffix = clerk_verify::remote::cookie_suffix("pk_test_Zm9uZC1rb2FsYS0xMi5jbGVyay5hY2NvdW50cy5kZXYk");
-/// assert_eq!(suffix, "r_77EQdK");
-/// ```
-pub fn cookie_suffix(publishable_key: &str) -> String {
-    let digest = crate::crypto::sha1_for_cookie_suffix(publishable_key.as_bytes());
-    base64::engine::general_purpose::STANDARD
-        .encode(digest)
-        .chars()
-        .take(8)
-        .map(|c| match c {
-            '+' => '-',
-            '/' => '_',
-            c => c,
-        })
-        .collect()
-}
-
 /// `host` or `host:port` with a DNS-style host name (letters, digits, `-`, `.`, no empty label).
 fn is_host_and_port(s: &str) -> bool {
     let (host, port) = match s.rsplit_once(':') {
@@ -219,39 +186,6 @@ fn is_host_and_port(s: &str) -> bool {
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-')
         })
-}
-
-/// The host part of `host`, `host:port`, `[v6]` or `[v6]:port`; `None` if malformed.
-pub(crate) fn host_of(authority: &str) -> Option<&str> {
-    let (host, port) = if let Some(rest) = authority.strip_prefix('[') {
-        let (v6, after) = rest.split_once(']')?;
-        v6.parse::<Ipv6Addr>().ok()?;
-        match after {
-            "" => (v6, None),
-            _ => (v6, Some(after.strip_prefix(':')?)),
-        }
-    } else {
-        match authority.split_once(':') {
-            Some((h, p)) => (h, Some(p)),
-            None => (authority, None),
-        }
-    };
-    if let Some(p) = port {
-        p.parse::<u16>().ok()?;
-    }
-    let valid = !host.is_empty()
-        && (host.contains(':')
-            || host
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.'));
-    valid.then_some(host)
-}
-
-pub(crate) fn is_loopback(host: &str) -> bool {
-    let name = host.strip_suffix('.').unwrap_or(host);
-    name.eq_ignore_ascii_case("localhost")
-        || name.parse::<Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())
-        || host.parse::<Ipv6Addr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]
@@ -279,8 +213,6 @@ mod tests {
         let pk = PublishableKey::parse(EXAMPLE).unwrap();
         assert_eq!(pk.frontend_api_host(), "fond-koala-12.clerk.accounts.dev");
         assert!(!pk.is_production());
-        assert_eq!(pk.cookie_suffix(), "r_77EQdK");
-        assert_eq!(cookie_suffix(EXAMPLE), "r_77EQdK");
         assert_eq!(pk.as_str(), EXAMPLE);
         assert_eq!(pk.to_string(), EXAMPLE);
         assert!(format!("{pk:?}").contains("fond-koala-12"));

@@ -1,5 +1,6 @@
 //! The closed list of signature algorithms we can check.
 
+use crate::crypto::RsaHash;
 use std::fmt;
 
 /// A JWS signature algorithm this crate can verify.
@@ -44,6 +45,16 @@ impl Algorithm {
     /// Whether this is one of the RSA algorithms.
     pub fn is_rsa(self) -> bool {
         !matches!(self, Algorithm::HS256)
+    }
+
+    /// The hash of an RSA algorithm's signature; `None` for HS256.
+    pub(crate) fn rsa_hash(self) -> Option<RsaHash> {
+        match self {
+            Algorithm::RS256 => Some(RsaHash::Sha256),
+            Algorithm::RS384 => Some(RsaHash::Sha384),
+            Algorithm::RS512 => Some(RsaHash::Sha512),
+            Algorithm::HS256 => None,
+        }
     }
 }
 

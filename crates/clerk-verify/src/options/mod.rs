@@ -1,8 +1,17 @@
-//! What a verifier checks besides the signature, with Clerk's option names and safe defaults.
+//! Configuration, as plain values with Clerk's names and safe defaults: what a verifier checks
+//! besides the signature ([`VerifyOptions`], [`Clock`]), the handshake for pages
+//! ([`HandshakeOptions`]) and the publishable key ([`PublishableKey`]). Nothing here reads the
+//! environment (that is `crate::env`) or does I/O; every floor above takes its settings from here.
+
+mod algorithm;
+mod pages;
+mod publishable_key;
+
+pub use algorithm::Algorithm;
+pub use pages::HandshakeOptions;
+pub use publishable_key::PublishableKey;
 
 use crate::error::Error;
-use crate::keys::Algorithm;
-use crate::token::DEFAULT_MAX_TOKEN_LEN;
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -69,7 +78,7 @@ pub struct VerifyOptions {
     /// server-rendered pages, with its options (sign-in URL, satellite domain, proxy, the secret
     /// key for the nonce exchange). Needs [`VerifyOptions::publishable_key`]. `None` (the
     /// default): pages get the same signed-out answers as API requests.
-    pub handshake: Option<crate::request::HandshakeOptions>,
+    pub handshake: Option<HandshakeOptions>,
 }
 
 impl Default for VerifyOptions {
@@ -90,6 +99,9 @@ impl Default for VerifyOptions {
         }
     }
 }
+
+/// Default cap on a token's length, in bytes (Clerk's session tokens are well under 4 KiB).
+pub const DEFAULT_MAX_TOKEN_LEN: usize = 16 * 1024;
 
 impl VerifyOptions {
     /// Clerk's default allowed clock skew (`DEFAULT_CLOCK_SKEW_IN_MS`): 5 s.
@@ -119,7 +131,7 @@ impl VerifyOptions {
     }
 
     /// Sets [`VerifyOptions::handshake`].
-    pub fn handshake(mut self, handshake: crate::request::HandshakeOptions) -> Self {
+    pub fn handshake(mut self, handshake: HandshakeOptions) -> Self {
         self.handshake = Some(handshake);
         self
     }

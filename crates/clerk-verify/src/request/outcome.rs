@@ -1,0 +1,337 @@
+//! What request authentication hands back: [`Authentication`] (signed in as [`Auth`], signed
+//! out and why as [`SignedOut`], or a [`Handshake`] to send), and [`Forbidden`] when a signed-in
+//! user lacks what a route requires. What adapters do with each is here too, once:
+//! [`Authentication::into_signed_in`], [`Authentication::into_optional`],
+//! [`Authentication::into_page`], [`Authentication::require_sign_in`].
+
+use crate::claims::{Claims, Org};
+use crate::error::{Category, Error};
+use crate::request::credentials::TokenCarrier;
+use crate::request::handshake::Handshake;
+use crate::request::{Policy, Refusal, AUTH_REASON_HEADER, AUTH_STATUS_HEADER};
+use std::sync::Arc;
+
+/// The signed-in user, handed to request handlers. Cheap to clone (the claims are shared).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Auth {
+    claims: Arc<Claims>,
+    carrier: TokenCarrier,
+}
+
+impl Auth {
+    pub(crate) fn new(claims: Claims, carrier: TokenCarrier) -> Auth {
+        Auth {
+            claims: Arc::new(claims),
+            carrier,
+        }
+    }
+
+    /// The user id (`sub`).
+    pub fn user_id(&self) -> &str {
+        self.claims.user_id()
+    }
+
+    /// The session id (`sid`).
+    pub fn session_id(&self) -> Option<&str> {
+        self.claims.session_id()
+    }
+
+    /// The active organization, if any (id, `org:`-prefixed role, slug, permissions).
+    pub fn org(&self) -> Option<&Org> {
+        self.claims.org.as_ref()
+    }
+
+    /// Whether the active organization role is exactly `role` (e.g. `"org:admin"`).
+    pub fn has_role(&self, role: &str) -> bool {
+        self.claims.has_role(role)
+    }
+
+    /// Whether the active organization grants `permission` (e.g. `"org:invoices:read"`).
+    pub fn has_permission(&self, permission: &str) -> bool {
+        self.claims.has_permission(permission)
+    }
+
+    /// `Ok` if the active organization role is `role`, else a [`Forbidden`] to answer with 403.
+    pub fn require_role(&self, role: &str) -> Result<(), Forbidden> {
+        Policy::new().role(role).check(self)
+    }
+
+    /// `Ok` if the active organization grants `permission`, else a [`Forbidden`] (403).
+    pub fn require_permission(&self, permission: &str) -> Result<(), Forbidden> {
+        Policy::new().permission(permission).check(self)
+    }
+
+    /// All verified claims.
+    pub fn claims(&self) -> &Claims {
+        &self.claims
+    }
+
+    /// Where the token was found.
+    pub fn token_carrier(&self) -> TokenCarrier {
+        self.carrier
+    }
+}
+
+/// A signed-in user lacks the role or permission a route requires: answer 403.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Forbidden {
+    reason: &'static str,
+    message: String,
+}
+
+impl Forbidden {
+    /// A refusal of your own (e.g. a custom guard), with your reason code.
+    pub fn new(reason: &'static str, message: impl Into<String>) -> Forbidden {
+        Forbidden {
+            reason,
+            message: message.into(),
+        }
+    }
+
+    /// [`reason::MISSING_ROLE`], [`reason::MISSING_PERMISSION`],
+    /// [`reason::MISSING_ORGANIZATION`] or your own code.
+    pub fn reason(&self) -> &'static str {
+        self.reason
+    }
+
+    /// What is missing.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl std::fmt::Display for Forbidden {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Forbidden {}
+
+/// The outcome of authenticating a request. A missing or bad token is not a Rust error: it is
+/// the signed-out state, with a reason; the route decides whether that means 401.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Authentication {
+    /// A valid session token.
+    SignedIn(Auth),
+    /// No acceptable session token.
+    SignedOut(SignedOut),
+    /// Page requests only ([`Verifier::authenticate_page`]): redirect the browser (307) to
+    /// refresh its session cookies, or back to the page once they are refreshed.
+    Handshake(Handshake),
+}
+
+/// Why a request is signed out.
+#[derive(Debug, Clone)]
+pub struct SignedOut {
+    reason: &'static str,
+    message: String,
+    error: Option<Error>,
+    token_sent: bool,
+}
+
+impl SignedOut {
+    pub(crate) fn new(
+        reason: &'static str,
+        message: impl Into<String>,
+        token_sent: bool,
+    ) -> SignedOut {
+        SignedOut {
+            reason,
+            message: message.into(),
+            error: None,
+            token_sent,
+        }
+    }
+
+    /// The signed-out state for a refused token.
+    pub fn from_error(e: Error) -> SignedOut {
+        SignedOut {
+            reason: e.reason(),
+            message: e.to_string(),
+            error: Some(e),
+            token_sent: true,
+        }
+    }
+
+    /// The signed-out state for a verification that did not complete (the blocking task was
+    /// cancelled or panicked, the pool is gone): the keys could not be had, so the answer is
+    /// 503 (`jwk-remote-failed-to-load`), never a signed-in user and never a panic.
+    pub fn unfinished() -> SignedOut {
+        SignedOut::from_error(Error::JwkRemoteFailedToLoad(
+            "the verification task did not complete".into(),
+        ))
+    }
+
+    /// Stable reason code: an [`Error::reason`], or one of the request reasons in
+    /// [`crate::reason`] (`session-token-and-uat-missing`, `session-pending`, ...).
+    pub fn reason(&self) -> &'static str {
+        self.reason
+    }
+
+    /// What went wrong and what to fix (never contains the token). For a key source that is
+    /// down or a misconfigured verifier this is the operator's detail: log it, but answer the
+    /// client with [`Refusal::message`], which is generic.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The verification error, when a token was sent and refused.
+    pub fn error(&self) -> Option<&Error> {
+        self.error.as_ref()
+    }
+
+    /// Whether the request carried a token at all (RFC 6750: `error="invalid_token"` then).
+    pub fn token_sent(&self) -> bool {
+        self.token_sent
+    }
+
+    /// Whether the key source was unavailable (answer 503, not 401).
+    pub fn keys_unavailable(&self) -> bool {
+        self.category() == Some(Category::KeysUnavailable)
+    }
+
+    /// Whether the verifier is misconfigured (answer 500).
+    pub fn misconfigured(&self) -> bool {
+        self.category() == Some(Category::Configuration)
+    }
+
+    /// Whether the server, not the request, is at fault: the key source is down or the
+    /// verifier misconfigured. Such a request must not be treated as anonymous.
+    pub fn server_fault(&self) -> bool {
+        self.keys_unavailable() || self.misconfigured()
+    }
+
+    fn category(&self) -> Option<Category> {
+        self.error.as_ref().map(Error::category)
+    }
+}
+
+impl Authentication {
+    /// `"signed-in"`, `"signed-out"` or `"handshake"`: the `x-clerk-auth-status` header value.
+    pub fn status(&self) -> &'static str {
+        match self {
+            Authentication::SignedIn(_) => "signed-in",
+            Authentication::SignedOut(_) => "signed-out",
+            Authentication::Handshake(_) => "handshake",
+        }
+    }
+
+    /// The `x-clerk-auth-reason` header value: empty when signed in.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Authentication::SignedIn(_) => "",
+            Authentication::SignedOut(s) => s.reason,
+            Authentication::Handshake(h) => h.reason(),
+        }
+    }
+
+    /// The signed-in user, if any.
+    pub fn auth(&self) -> Option<&Auth> {
+        match self {
+            Authentication::SignedIn(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// Consumes `self` into the signed-in user, if any. This treats an outage like a missing
+    /// token; for optional authentication use [`Authentication::into_optional`].
+    pub fn into_auth(self) -> Option<Auth> {
+        match self {
+            Authentication::SignedIn(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// Optional authentication, meaning "no valid session" and nothing more: `Ok(Some(user))`
+    /// when signed in, `Ok(None)` when the token is missing or refused, and `Err` when the
+    /// server is at fault (key source down: 503; misconfigured: 500), so that an outage never
+    /// silently turns signed-in users into anonymous ones.
+    ///
+    /// ```
+    /// # use clerk_verify::{Authentication, Verifier, VerifyOptions};
+    /// # let v = Verifier::from_jwks(&clerk_dev::fixtures::rsa2048().jwks_json(), VerifyOptions::default())?;
+    /// let anonymous = v.authenticate_request(None, None);
+    /// assert!(matches!(anonymous.into_optional(), Ok(None)));
+    /// let bad = v.authenticate_request(Some("Bearer nope"), None);
+    /// assert!(matches!(bad.into_optional(), Ok(None)));
+    /// # Ok::<(), clerk_verify::Error>(())
+    /// ```
+    pub fn into_optional(self) -> Result<Option<Auth>, SignedOut> {
+        match self {
+            Authentication::SignedIn(a) => Ok(Some(a)),
+            Authentication::SignedOut(s) if s.server_fault() => Err(s),
+            Authentication::SignedOut(_) | Authentication::Handshake(_) => Ok(None),
+        }
+    }
+
+    /// The debug headers for a response to this request: `x-clerk-auth-status`, and
+    /// `x-clerk-auth-reason` when signed out.
+    pub fn debug_headers(&self) -> Vec<(&'static str, &'static str)> {
+        match self {
+            Authentication::SignedIn(_) => vec![(AUTH_STATUS_HEADER, "signed-in")],
+            Authentication::SignedOut(s) => vec![
+                (AUTH_STATUS_HEADER, "signed-out"),
+                (AUTH_REASON_HEADER, s.reason()),
+            ],
+            Authentication::Handshake(h) => vec![
+                (AUTH_STATUS_HEADER, "handshake"),
+                (AUTH_REASON_HEADER, h.reason()),
+            ],
+        }
+    }
+
+    /// The signed-out state of [`SignedOut::unfinished`].
+    pub fn unfinished() -> Authentication {
+        Authentication::SignedOut(SignedOut::unfinished())
+    }
+
+    /// The handshake to send, if this is one.
+    pub fn handshake(&self) -> Option<&Handshake> {
+        match self {
+            Authentication::Handshake(h) => Some(h),
+            _ => None,
+        }
+    }
+
+    /// What a page that serves everyone does with this: `Ok(Some(user))` to render for a
+    /// signed-in user, `Ok(None)` to render the signed-out page, `Err` to answer with the
+    /// [`Refusal`] instead: the handshake's 307, or 503/500 when the server is at fault (an
+    /// outage never renders signed-in users a signed-out page).
+    pub fn into_page(self) -> Result<Option<Auth>, Refusal> {
+        match self {
+            Authentication::SignedIn(auth) => Ok(Some(auth)),
+            Authentication::Handshake(h) => Err(Refusal::from_handshake(&h)),
+            Authentication::SignedOut(s) if s.server_fault() => Err(Refusal::from_signed_out(&s)),
+            Authentication::SignedOut(_) => Ok(None),
+        }
+    }
+
+    /// What a page that requires sign-in does with this: `Ok(user)`, or the [`Refusal`] to
+    /// answer: the handshake's 307; for a signed-out browser a 307 to `sign_in_redirect`
+    /// (Clerk's `redirectToSignIn`: [`crate::Verifier::sign_in_redirect`] of the page), or a 401
+    /// when there is none; 503/500 when the server is at fault.
+    pub fn require_sign_in(self, sign_in_redirect: Option<String>) -> Result<Auth, Refusal> {
+        match self {
+            Authentication::SignedIn(auth) => Ok(auth),
+            Authentication::SignedOut(s) if !s.server_fault() => Err(match sign_in_redirect {
+                Some(location) => Refusal::sign_in_redirect(&s, location),
+                None => Refusal::from_signed_out(&s),
+            }),
+            other => other.into_signed_in(),
+        }
+    }
+
+    /// What a route that requires a signed-in user does with this: `Ok(user)`, or the
+    /// [`Refusal`] to answer (401 signed out, 503/500 when the server is at fault, the 307 of a
+    /// handshake). The one place a state that a later version adds is refused rather than
+    /// mistaken for a user.
+    pub fn into_signed_in(self) -> Result<Auth, Refusal> {
+        match self {
+            Authentication::SignedIn(auth) => Ok(auth),
+            Authentication::SignedOut(s) => Err(Refusal::from_signed_out(&s)),
+            Authentication::Handshake(h) => Err(Refusal::from_handshake(&h)),
+        }
+    }
+}
