@@ -71,7 +71,7 @@ pub struct TokenCacheStats {
 #[allow(clippy::large_enum_variant)]
 pub(crate) enum Lookup {
     /// The answer, from memory.
-    Hit(Result<Claims, Error>),
+    Hit(Result<Arc<Claims>, Error>),
     /// An entry that cannot answer now (see the module docs): verify fully, then
     /// [`TokenCache::insert`] on success or [`TokenCache::remove`] on failure.
     Stale,
@@ -108,7 +108,7 @@ struct Slot {
 
 /// What a verification established about one token.
 pub(crate) struct Entry {
-    pub(crate) claims: Claims,
+    pub(crate) claims: Arc<Claims>,
     pub(crate) times: Times,
     pub(crate) kid: Option<Box<str>>,
     pub(crate) key: Arc<Key>,
@@ -181,7 +181,7 @@ impl TokenCache {
                 if !slot.visited.load(Ordering::Relaxed) {
                     slot.visited.store(true, Ordering::Relaxed);
                 }
-                Ok(entry.claims.clone())
+                Ok(Arc::clone(&entry.claims))
             }
             Err(e) => Err(e),
         })
@@ -290,8 +290,9 @@ impl Shard {
     }
 }
 
-/// The bytes an entry accounts for: the token, the claims' heap (JSON text, typed strings, an
-/// actor's map at twice its text), the kid, and the slot, index bucket and allocation headers.
+/// The bytes an entry accounts for: the token, the claims (their shared home, JSON text, typed
+/// strings, an actor's map at twice its text), the kid, and the slot, index bucket and
+/// allocation headers.
 fn entry_bytes(token: &str, entry: &Entry) -> usize {
     const ARC_HEADER: usize = 2 * size_of::<usize>();
     const INDEX_BUCKET: usize = size_of::<(Arc<str>, usize)>() + 1;
@@ -313,6 +314,8 @@ fn entry_bytes(token: &str, entry: &Entry) -> usize {
         _ => 0,
     };
     token.len()
+        + ARC_HEADER
+        + size_of::<Claims>()
         + ARC_HEADER
         + claims.json_text().len()
         + ARC_HEADER

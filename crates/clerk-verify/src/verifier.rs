@@ -219,7 +219,7 @@ impl Verifier {
     /// May block on network I/O when the key source is remote and the key is not cached: on an
     /// async runtime call [`Verifier::try_verify`] first and run this on a blocking thread only
     /// when that returns `None`.
-    pub fn verify(&self, token: &str) -> Result<Claims, Error> {
+    pub fn verify(&self, token: &str) -> Result<Arc<Claims>, Error> {
         self.inner.tokens.verify_as(token, false)
     }
 
@@ -238,7 +238,7 @@ impl Verifier {
     /// assert!(result.is_ok());
     /// # Ok::<(), clerk_verify::Error>(())
     /// ```
-    pub fn try_verify(&self, token: &str) -> Option<Result<Claims, Error>> {
+    pub fn try_verify(&self, token: &str) -> Option<Result<Arc<Claims>, Error>> {
         self.inner.tokens.try_verify_as(token, false)
     }
 }

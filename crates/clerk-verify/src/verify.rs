@@ -98,7 +98,7 @@ impl Tokens {
     /// Verifies `token`, fetching its key if needed (may block); with `sessions_only`, a token
     /// whose `cat` header names another category is `token-type-mismatch` (request
     /// authentication, as `authenticateRequest()`).
-    pub(crate) fn verify_as(&self, token: &str, sessions_only: bool) -> Result<Claims, Error> {
+    pub(crate) fn verify_as(&self, token: &str, sessions_only: bool) -> Result<Arc<Claims>, Error> {
         let now = self.opts.clock.now();
         let keys = &*self.keys;
         let stale = match self.cached(token, sessions_only, now) {
@@ -123,7 +123,7 @@ impl Tokens {
         &self,
         token: &str,
         sessions_only: bool,
-    ) -> Option<Result<Claims, Error>> {
+    ) -> Option<Result<Arc<Claims>, Error>> {
         let now = self.opts.clock.now();
         let keys = &*self.keys;
         let stale = match self.cached(token, sessions_only, now) {
@@ -152,7 +152,7 @@ impl Tokens {
 
     /// A token whose entry could not answer, and whose full verification then failed, leaves
     /// the cache: its key is gone (or it is not what request authentication takes).
-    fn forget_if_failed(&self, stale: bool, token: &str, answer: &Result<Claims, Error>) {
+    fn forget_if_failed(&self, stale: bool, token: &str, answer: &Result<Arc<Claims>, Error>) {
         if let (true, Some(cache), Err(_)) = (stale, &self.cache, answer) {
             cache.remove(token);
         }
@@ -183,7 +183,7 @@ pub fn verify<K: KeyFetcher + ?Sized>(
     token: &str,
     keys: &K,
     opts: &VerifyOptions,
-) -> Result<Claims, Error> {
+) -> Result<Arc<Claims>, Error> {
     opts.validate()?;
     let now = opts.clock.now();
     let gate = Gate {
@@ -217,7 +217,7 @@ fn run(
     gate: Gate,
     cache: Option<&TokenCache>,
     lookup: impl FnOnce(Option<&str>) -> Option<Result<Arc<Key>, Error>>,
-) -> Option<Result<Claims, Error>> {
+) -> Option<Result<Arc<Claims>, Error>> {
     Scratch::with(|scratch| run_in(token, opts, now, gate, cache, lookup, scratch))
 }
 
@@ -230,7 +230,7 @@ fn run_in(
     cache: Option<&TokenCache>,
     lookup: impl FnOnce(Option<&str>) -> Option<Result<Arc<Key>, Error>>,
     scratch: &mut Scratch,
-) -> Option<Result<Claims, Error>> {
+) -> Option<Result<Arc<Claims>, Error>> {
     let parsed = match Token::parse_in(token, opts.max_token_len, scratch) {
         Ok(t) => t,
         Err(e) => return Some(Err(e)),
@@ -243,12 +243,12 @@ fn run_in(
         Err(e) => return Some(Err(e)),
     };
     let (claims, times) = match check_with_key(&parsed, &key, opts, now) {
-        Ok(verified) => verified,
+        Ok((claims, times)) => (Arc::new(claims), times),
         Err(e) => return Some(Err(e)),
     };
     if let Some(cache) = cache {
         let entry = Entry {
-            claims: claims.clone(),
+            claims: Arc::clone(&claims),
             times,
             kid: parsed.kid().map(Box::from),
             key,

@@ -123,21 +123,27 @@ fn a_verification_allocates_the_claims_it_returns_and_nothing_else() {
     // Before the claims: exactly what the crypto backend allocates on its own (ring: its
     // big-integer limbs, as its raw verification does; aws-lc-rs: none on Rust's allocator).
     assert_eq!(before_claims.allocations, crypto, "{before_claims:?}");
-    // The claims the caller gets, one allocation each: the payload's JSON text (shared by
-    // clones, and parsed into a map only if `get`/`as_json` asks), `sub`, `sid`, `iss` and
-    // `azp`. Nothing else: no map, no header strings, no decoded parts.
-    assert_eq!(all.allocations, crypto + 5, "{all:?}");
+    // The claims the caller gets, one allocation each: the payload's JSON text (parsed into a
+    // map only if `get`/`as_json` asks), `sub`, `sid`, `iss` and `azp`, and the shared home
+    // (`Arc`) they live in. Nothing else: no map, no header strings, no decoded parts.
+    assert_eq!(all.allocations, crypto + 6, "{all:?}");
     assert_eq!(all.reallocations, 0);
     assert_eq!(claims.user_id(), "user_1");
 
-    // A cache hit allocates the claims' four strings (the JSON text is shared).
+    // A cache hit allocates nothing: it hands out the very claims it verified, shared.
     let cached =
         Verifier::from_jwks(&key.jwks_json(), VerifyOptions::default().token_cache(16)).unwrap();
     cached.verify(&token).unwrap();
     cached.verify(&token).unwrap();
+    let first = cached.verify(&token).unwrap();
     let (hit, stats) = fewest(|| cached.verify(&token));
-    assert_eq!(hit.unwrap(), claims);
-    assert_eq!(stats.allocations, 4, "{stats:?}");
+    let hit = hit.unwrap();
+    assert_eq!(hit, claims);
+    assert!(
+        std::sync::Arc::ptr_eq(&hit, &first),
+        "a hit copied the claims"
+    );
+    assert_eq!(stats.allocations, 0, "{stats:?}");
 }
 
 /// A tiny PRNG (xorshift64*): reproducible random tokens without another dependency.

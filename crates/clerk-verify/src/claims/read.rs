@@ -2,6 +2,7 @@
 //! [`super::Claims`] need, kept as the JSON said them (strings borrowed from the payload), and
 //! every other member checked under the strict rules but not kept. No map is built.
 
+use crate::error::Error;
 use crate::token::{
     read_members, read_members_text, Elements, Fields, JsonError, Members, Scalar, Strict,
 };
@@ -264,4 +265,33 @@ impl<'a> Members<'a> for Reader<'_, 'a> {
         }
         Ok(())
     }
+}
+
+pub(super) fn number(claim: &Option<Scalar<'_>>, name: &'static str) -> Result<Option<f64>, Error> {
+    match claim {
+        None => Ok(None),
+        Some(Scalar::Num(n)) => Ok(Some(n.as_f64())),
+        Some(_) => Err(Error::TokenVerificationFailed(
+            format!("the {name} claim is not a number").into(),
+        )),
+    }
+}
+
+/// A claim that must be a string or null when present: the string, if any.
+pub(super) fn text<'p>(
+    claim: &'p Option<Scalar<'_>>,
+    name: &'static str,
+) -> Result<Option<&'p str>, Error> {
+    match claim {
+        None | Some(Scalar::Null) => Ok(None),
+        Some(Scalar::Str(s)) => Ok(Some(s)),
+        Some(_) => Err(Error::TokenVerificationFailed(
+            format!("the {name} claim is not a string").into(),
+        )),
+    }
+}
+
+pub(super) fn secs(v: f64) -> i64 {
+    // `as` saturates, so absurd values cannot wrap.
+    v.floor() as i64
 }

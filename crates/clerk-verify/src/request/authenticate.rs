@@ -7,6 +7,7 @@ use crate::error::Error;
 use crate::reason;
 use crate::request::credentials::{self, SessionToken};
 use crate::request::{Auth, Authentication, Authenticator, SignedOut};
+use std::sync::Arc;
 
 impl Authenticator {
     /// Finds the session token in a request, as Clerk does: the `Authorization` header first
@@ -73,7 +74,7 @@ impl Authenticator {
         }
     }
 
-    fn conclude(&self, result: Result<Claims, Error>, token: &SessionToken) -> Authentication {
+    fn conclude(&self, result: Result<Arc<Claims>, Error>, token: &SessionToken) -> Authentication {
         let claims = match result {
             Ok(claims) => claims,
             Err(e) => return Authentication::SignedOut(SignedOut::from_error(e)),

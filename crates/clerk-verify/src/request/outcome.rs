@@ -19,11 +19,8 @@ pub struct Auth {
 }
 
 impl Auth {
-    pub(crate) fn new(claims: Claims, carrier: TokenCarrier) -> Auth {
-        Auth {
-            claims: Arc::new(claims),
-            carrier,
-        }
+    pub(crate) fn new(claims: Arc<Claims>, carrier: TokenCarrier) -> Auth {
+        Auth { claims, carrier }
     }
 
     /// The user id (`sub`).
@@ -64,6 +61,11 @@ impl Auth {
     /// All verified claims.
     pub fn claims(&self) -> &Claims {
         &self.claims
+    }
+
+    /// The verified claims, shared (no copy): to keep them past the request.
+    pub fn shared_claims(&self) -> Arc<Claims> {
+        Arc::clone(&self.claims)
     }
 
     /// Where the token was found.

@@ -4,6 +4,7 @@
 
 use clerk_dev::{b64url, b64url_decode, fixtures, DevKey, TokenBuilder};
 use clerk_verify::{Claims, Clock, Error, Verifier, VerifyOptions};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The instant every verifier built here sees (unless a test supplies its own clock).
@@ -88,7 +89,7 @@ pub fn sign_raw(key: &DevKey, header: &[u8], payload: &[u8]) -> String {
 /// Asserts that verification failed with `reason`, and that the error's message leaks neither
 /// the token nor any long piece of it. Returns the error for further checks.
 #[track_caller]
-pub fn expect_reason(result: Result<Claims, Error>, token: &str, reason: &str) -> Error {
+pub fn expect_reason(result: Result<Arc<Claims>, Error>, token: &str, reason: &str) -> Error {
     match result {
         Ok(c) => panic!(
             "expected {reason}, but the token verified (sub {:?})",
@@ -134,11 +135,12 @@ pub fn refused(v: &Verifier, token: &str, reason: &str) -> Error {
     expect_reason(v.verify(token), token, reason)
 }
 
-/// Verifies `token` with `v` and returns the claims, panicking with the reason otherwise.
+/// Verifies `token` with `v` and returns the claims (a copy of the shared ones, for the test to
+/// take apart), panicking with the reason otherwise.
 #[track_caller]
 pub fn accepted(v: &Verifier, token: &str) -> Claims {
     match v.verify(token) {
-        Ok(c) => c,
+        Ok(c) => Arc::unwrap_or_clone(c),
         Err(e) => panic!("expected the token to verify, got {}: {e}", e.reason()),
     }
 }

@@ -464,7 +464,7 @@ fn compare(
     case: &Case,
     mode: Mode,
     skew: i64,
-    us: &Result<clerk_verify::Claims, Error>,
+    us: &Result<std::sync::Arc<clerk_verify::Claims>, Error>,
     jose: &Jose,
     tally: &mut Tally,
 ) {

@@ -459,11 +459,11 @@ fn try_verify_without_io() {
         session().header("kid", "nope").sign(key()),
         session().sign(fixtures::rsa2048_b()),
     ] {
-        let a = v.verify(&t).map(|c| c.sub).map_err(|e| e.reason());
+        let a = v.verify(&t).map(|c| c.sub.clone()).map_err(|e| e.reason());
         let b = v
             .try_verify(&t)
             .unwrap()
-            .map(|c| c.sub)
+            .map(|c| c.sub.clone())
             .map_err(|e| e.reason());
         assert_eq!(a, b);
     }
