@@ -8,6 +8,7 @@ use crate::error::Error;
 use crate::options::{HandshakeOptions, VerifyOptions};
 #[cfg(feature = "remote")]
 use crate::remote::JwksSource;
+use crate::webhook::Webhook;
 use std::time::Duration;
 
 /// `CLERK_JWT_KEY`: the PEM public key for networkless verification (Clerk's name).
@@ -42,6 +43,8 @@ pub const ENV_SIGN_UP_URL: &str = "CLERK_SIGN_UP_URL";
 pub const ENV_DOMAIN: &str = "CLERK_DOMAIN";
 /// `CLERK_IS_SATELLITE`: `true` or `1` for a satellite app (Clerk's).
 pub const ENV_IS_SATELLITE: &str = "CLERK_IS_SATELLITE";
+/// `CLERK_WEBHOOK_SIGNING_SECRET`: the `whsec_...` secret from the Clerk Dashboard.
+pub const ENV_WEBHOOK_SECRET: &str = "CLERK_WEBHOOK_SIGNING_SECRET";
 /// `CLERK_PROXY_URL`: the Frontend API proxy, a URL or a path on the site (Clerk's).
 pub const ENV_PROXY_URL: &str = "CLERK_PROXY_URL";
 
@@ -54,7 +57,7 @@ impl VerifyOptions {
     /// verified-token cache is on, with [`VerifyOptions::DEFAULT_TOKEN_CACHE_CAPACITY`] tokens,
     /// unless `CLERK_TOKEN_CACHE_SIZE` is `0`.
     pub fn from_env() -> Result<VerifyOptions, Error> {
-        VerifyOptions::from_lookup(|name| std::env::var(name).ok())
+        VerifyOptions::from_lookup(process)
     }
 
     /// Like [`VerifyOptions::from_env`], reading variables through `get` (for tests and for
@@ -94,6 +97,24 @@ impl VerifyOptions {
             opts = opts.handshake(HandshakeOptions::from_lookup(&get));
         }
         Ok(opts)
+    }
+}
+
+/// The process environment, as the lookup every `from_lookup` takes.
+pub(crate) fn process(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+impl Webhook {
+    /// A verifier for `CLERK_WEBHOOK_SIGNING_SECRET`; unset or blank is
+    /// `webhook-invalid-secret`, so an app fails at start-up rather than at the first delivery.
+    pub fn from_env() -> Result<Webhook, Error> {
+        match process(ENV_WEBHOOK_SECRET) {
+            Some(secret) if !secret.trim().is_empty() => Webhook::new(&secret),
+            _ => Err(Error::WebhookInvalidSecret(
+                format!("{ENV_WEBHOOK_SECRET} is not set").into(),
+            )),
+        }
     }
 }
 
@@ -172,7 +193,7 @@ impl JwksSource {
     /// `Ok(None)` when none is set. `CLERK_JWT_KEY` (networkless, and first in Clerk's order) is
     /// not a remote source: [`crate::Verifier::from_env`] checks it before this.
     pub fn from_env() -> Result<Option<JwksSource>, Error> {
-        JwksSource::from_lookup(|name| std::env::var(name).ok())
+        JwksSource::from_lookup(process)
     }
 
     /// Like [`JwksSource::from_env`], reading variables through `get`.

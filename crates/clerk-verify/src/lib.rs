@@ -102,6 +102,7 @@ mod limits;
 mod verifier;
 mod verify;
 
+pub mod adapter;
 pub mod claims;
 pub mod dangerous;
 pub mod env;

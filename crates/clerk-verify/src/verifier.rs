@@ -136,7 +136,7 @@ impl Verifier {
     /// `jwk-failed-to-resolve` when no key source is set, and with `config-invalid` (naming the
     /// variable) when one is malformed. Without the `remote` feature only `CLERK_JWT_KEY` works.
     pub fn from_env() -> Result<Verifier, Error> {
-        Verifier::from_lookup(|name| std::env::var(name).ok())
+        Verifier::from_lookup(env::process)
     }
 
     /// Like [`Verifier::from_env`], reading variables through `get`.

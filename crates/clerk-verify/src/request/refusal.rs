@@ -5,7 +5,6 @@
 
 use crate::error::{Category, Error};
 use crate::request::{Forbidden, Handshake, SignedOut, AUTH_REASON_HEADER, AUTH_STATUS_HEADER};
-use serde_json::json;
 
 /// What a client is told when the key source is down: the detail is for operators (logs and
 /// `RemoteOptions::on_fetch_error`), not for whoever sent the request.
@@ -261,10 +260,52 @@ impl Refusal {
         &self.headers
     }
 
-    /// `{"error":...,"reason":...,"message":...}`.
+    /// `{"error":...,"reason":...,"message":...}`, in that order.
     pub fn json_body(&self) -> String {
-        json!({"error": self.error, "reason": self.reason, "message": &*self.message}).to_string()
+        #[derive(serde::Serialize)]
+        struct Body<'a> {
+            error: &'a str,
+            reason: &'a str,
+            message: &'a str,
+        }
+        let body = Body {
+            error: self.error,
+            reason: self.reason,
+            message: &self.message,
+        };
+        // Three strings cannot fail to serialise.
+        serde_json::to_string(&body).unwrap_or_default()
     }
+
+    /// Every header of the response, in order (names lower case), for an adapter to append as
+    /// they come: `content-type: application/json`, the `WWW-Authenticate` challenge, the
+    /// [`Refusal::debug_headers`] (a custom reason that is no valid header value is left out),
+    /// then [`Refusal::headers`] (a redirect's `location`, `cache-control`, each `set-cookie`).
+    pub fn response_headers(&self) -> Vec<(&'static str, &str)> {
+        let mut all = vec![("content-type", "application/json")];
+        if let Some(challenge) = self.challenge {
+            all.push(("www-authenticate", challenge));
+        }
+        all.extend(
+            self.debug_headers()
+                .into_iter()
+                .filter(|(_, value)| is_header_value(value)),
+        );
+        all.extend(
+            self.headers
+                .iter()
+                .map(|(name, value)| (*name, value.as_str())),
+        );
+        all
+    }
+}
+
+/// Whether `value` can be sent as a header value: visible ASCII and spaces, not empty.
+pub(crate) fn is_header_value(value: &str) -> bool {
+    !value.is_empty()
+        && value
+            .bytes()
+            .all(|b| b == b'\t' || (0x20..0x7f).contains(&b))
 }
 
 impl std::fmt::Display for Refusal {

@@ -27,9 +27,6 @@ pub use event::{
     Deleted, EmailAddress, Event, EventData, Organization, Session, User, Verification, LOG_TARGET,
 };
 
-/// `CLERK_WEBHOOK_SIGNING_SECRET`: the `whsec_...` secret from the Clerk Dashboard.
-pub const ENV_WEBHOOK_SECRET: &str = "CLERK_WEBHOOK_SIGNING_SECRET";
-
 /// How far a webhook's timestamp may be from now, either way, by default (Svix's 5 minutes).
 pub const WEBHOOK_TOLERANCE: Duration = Duration::from_secs(300);
 
@@ -108,17 +105,6 @@ impl Webhook {
             max_body: DEFAULT_MAX_BODY,
             clock: Clock::system(),
         })
-    }
-
-    /// A verifier for `CLERK_WEBHOOK_SIGNING_SECRET`; unset or blank is
-    /// `webhook-invalid-secret`, so an app fails at start-up rather than at the first delivery.
-    pub fn from_env() -> Result<Webhook, Error> {
-        match std::env::var(ENV_WEBHOOK_SECRET) {
-            Ok(secret) if !secret.trim().is_empty() => Webhook::new(&secret),
-            _ => Err(Error::WebhookInvalidSecret(
-                format!("{ENV_WEBHOOK_SECRET} is not set").into(),
-            )),
-        }
     }
 
     /// How far the `svix-timestamp` may be from the clock, either way (default 5 minutes).
