@@ -2,7 +2,6 @@
 //! bytes a delivery needs (raw body, any header, a lying `Content-Length`) to a real server on
 //! 127.0.0.1 without each pulling in an HTTP client. Only `std::net`; every read is bounded.
 
-use crate::webhooks::SignedDelivery;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
@@ -94,21 +93,6 @@ pub(crate) fn exchange(
         Err(e) => return Err(e),
     }
     parse(&raw)
-}
-
-/// POSTs a [`SignedDelivery`] (its headers and raw body, `Content-Type: application/json`).
-pub fn post_delivery(
-    addr: SocketAddr,
-    path: &str,
-    delivery: &SignedDelivery,
-) -> io::Result<HttpReply> {
-    let mut headers: Vec<(&str, &str)> = delivery
-        .headers
-        .iter()
-        .map(|(n, v)| (n.as_str(), v.as_str()))
-        .collect();
-    headers.push(("Content-Type", "application/json"));
-    post(addr, path, &headers, delivery.body.as_bytes())
 }
 
 fn parse(raw: &[u8]) -> io::Result<HttpReply> {

@@ -21,8 +21,9 @@
 //! [`FrontendApi::allow_redirect_origin`]; any other `redirect_url` (or none) is answered 400
 //! with a plain-text reason, never a redirect.
 
+use crate::jws::b64url_decode;
 use crate::keys::DevKey;
-use crate::mint::{b64url_decode, now_unix, TokenBuilder};
+use crate::mint::{now_unix, TokenBuilder};
 use crate::redirect::{RedirectPolicy, Refusal, Target};
 use serde_json::{json, Map, Value};
 use std::collections::{HashMap, HashSet};
@@ -539,7 +540,7 @@ fn random_id(prefix: &str) -> String {
     rand::thread_rng().fill_bytes(&mut bytes);
     format!(
         "{prefix}_{}",
-        crate::mint::b64url(&bytes).replace(['-', '_'], "x")
+        crate::jws::b64url(&bytes).replace(['-', '_'], "x")
     )
 }
 
@@ -627,7 +628,7 @@ mod tests {
         assert!(fapi.own_claims(&theirs).is_none());
         let tampered = mine.replace(
             mine.split('.').nth(1).unwrap(),
-            &crate::mint::b64url(br#"{"sub":"admin"}"#),
+            &crate::jws::b64url(br#"{"sub":"admin"}"#),
         );
         assert!(fapi.own_claims(&tampered).is_none());
     }

@@ -12,7 +12,7 @@ use rsa::{pkcs1v15, pss, RsaPrivateKey};
 use serde_json::{json, Value};
 use sha2::{Sha256, Sha384, Sha512};
 
-use crate::mint::b64url;
+use crate::jws::b64url;
 
 /// An RSA private key (public exponent 65537 when generated here) together with its key id.
 ///

@@ -36,6 +36,7 @@ mod client;
 mod clock;
 pub mod fixtures;
 mod frontend;
+mod jws;
 mod keys;
 mod mint;
 pub mod pages;
@@ -44,12 +45,11 @@ mod server;
 pub mod webhooks;
 
 pub use browser::{Browser, Hop, Visit};
-pub use client::{chunked, post, post_delivery, HttpReply};
+pub use client::{chunked, post, HttpReply};
 pub use clock::ManualClock;
 pub use frontend::FrontendApi;
+pub use jws::{b64url, b64url_decode, signing_input};
 pub use keys::{jwks_json, DevKey};
-pub use mint::{
-    b64url, b64url_decode, now_unix, publishable_key, signing_input, TokenBuilder, TEST_AZP,
-    TEST_ISSUER, TEST_SID,
-};
+pub use mint::{now_unix, publishable_key, TokenBuilder, TEST_AZP, TEST_ISSUER, TEST_SID};
 pub use server::{Fault, JwksServer};
+pub use webhooks::post_delivery;

@@ -2,12 +2,12 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use serde_json::{Map, Value};
 use sha2::Sha256;
 
+use crate::jws::{b64url, signing_input};
 use crate::keys::DevKey;
 
 /// Issuer used by [`TokenBuilder::session`].
@@ -16,21 +16,6 @@ pub const TEST_ISSUER: &str = "https://clerk.example.test";
 pub const TEST_AZP: &str = "http://localhost:3000";
 /// Session id (`sid`) used by [`TokenBuilder::session`].
 pub const TEST_SID: &str = "sess_test123";
-
-/// Base64url encoding without padding (RFC 7515 `BASE64URL`).
-pub fn b64url(bytes: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// Strict base64url decoding without padding; `None` if `text` is not valid.
-pub fn b64url_decode(text: &str) -> Option<Vec<u8>> {
-    URL_SAFE_NO_PAD.decode(text).ok()
-}
-
-/// The JWS signing input `b64url(header) + "." + b64url(payload)` for raw header/payload bytes.
-pub fn signing_input(header: &[u8], payload: &[u8]) -> String {
-    format!("{}.{}", b64url(header), b64url(payload))
-}
 
 /// A publishable key for a Frontend API at `host` (e.g. `127.0.0.1:8080` for a dev issuer):
 /// `pk_test_` (or `pk_live_` when `live`) + base64 of `host$`, as Clerk builds them.

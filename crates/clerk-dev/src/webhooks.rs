@@ -12,8 +12,9 @@
 //! assert_eq!(created.expected_type(), Some("user.created"));
 //! ```
 
-use crate::client::{chunked, post, post_delivery, HttpReply};
+use crate::client::{chunked, post, HttpReply};
 use serde_json::Value;
+use std::io;
 use std::net::SocketAddr;
 use std::sync::OnceLock;
 
@@ -252,4 +253,19 @@ pub fn assert_bad_request(r: &HttpReply, reason: &str) {
     assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()));
     assert_eq!(r.header("www-authenticate"), None);
     assert_eq!(r.header("x-clerk-auth-status"), None);
+}
+
+/// POSTs a [`SignedDelivery`] (its headers and raw body, `Content-Type: application/json`).
+pub fn post_delivery(
+    addr: SocketAddr,
+    path: &str,
+    delivery: &SignedDelivery,
+) -> io::Result<HttpReply> {
+    let mut headers: Vec<(&str, &str)> = delivery
+        .headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    headers.push(("Content-Type", "application/json"));
+    post(addr, path, &headers, delivery.body.as_bytes())
 }
