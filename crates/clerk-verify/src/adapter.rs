@@ -91,23 +91,27 @@ pub fn page_requiring_sign_in(
 }
 
 /// The 500 for an app without a [`Verifier`] where the adapter looks; `fix` says how to add one
-/// in that framework. Logged at error level under [`LOG_TARGET`], since nobody reads a 500's
-/// body; the client is told only that the verifier is missing.
+/// in that framework. Logged at error level under [`LOG_TARGET`]; in debug builds the body says
+/// the fix too (a developer's first request shows it, log or not), in release builds only that
+/// the server is misconfigured.
 pub fn verifier_missing(fix: &str) -> Refusal {
-    log::error!(target: LOG_TARGET, "no clerk_verify::Verifier: {fix}");
-    Refusal::internal(
-        reason::VERIFIER_MISSING,
-        format!("no clerk_verify::Verifier: {fix}"),
-    )
+    missing("Verifier", fix)
 }
 
 /// The 500 for a webhook route in an app without a [`Webhook`]; as [`verifier_missing`].
 pub fn webhook_missing(fix: &str) -> Refusal {
-    log::error!(target: LOG_TARGET, "no clerk_verify::Webhook: {fix}");
-    Refusal::internal(
-        reason::VERIFIER_MISSING,
-        format!("no clerk_verify::Webhook: {fix}"),
-    )
+    missing("Webhook", fix)
+}
+
+fn missing(what: &str, fix: &str) -> Refusal {
+    let detail = format!("no clerk_verify::{what} where this route looks for one: {fix}");
+    log::error!(target: LOG_TARGET, "{detail}");
+    let refusal = Refusal::internal(reason::VERIFIER_MISSING, detail.clone());
+    if cfg!(debug_assertions) {
+        refusal.with_message(detail)
+    } else {
+        refusal
+    }
 }
 
 /// A webhook delivery's raw body, read chunk by chunk under the [`Webhook`]'s cap: the declared

@@ -163,6 +163,12 @@ impl Refusal {
         }
     }
 
+    /// The same refusal, telling the client `message` (instead of a generic 500 message).
+    pub(crate) fn with_message(mut self, message: impl Into<String>) -> Refusal {
+        self.message = message.into().into_boxed_str();
+        self
+    }
+
     /// A page request's handshake ([`crate::Authentication::Handshake`]): a 307 with its
     /// `location`, `cache-control: no-store` and `set-cookie` headers.
     pub fn from_handshake(h: &Handshake) -> Refusal {
