@@ -3,6 +3,7 @@
 
 mod args;
 mod dev_cmd;
+mod groups;
 mod inspect_cmd;
 mod serve;
 mod verifier;

@@ -2,7 +2,7 @@
 //! and the rule flags. Only the key source comes from the environment for `verify`: a shell's
 //! variables cannot change what a scripted check accepts.
 
-use crate::args::{Fetching, KeySource, Rules};
+use crate::groups::{Fetching, KeySource, Rules};
 use crate::Usage;
 use clerk_verify::env::{split_list, ENV_API_URL, ENV_JWT_KEY};
 use clerk_verify::remote::{JwksSource, RemoteKeys, RemoteOptions};

@@ -1,7 +1,7 @@
 //! `clerk-verify serve`'s flags. A fixed interface: reverse-proxy configurations and outside
 //! tests drive these names; add, never rename.
 
-use crate::args::{Fetching, KeySource};
+use crate::groups::{Fetching, KeySource};
 use crate::serve::forwarded::Proxy;
 use clap::Args;
 use std::net::SocketAddr;

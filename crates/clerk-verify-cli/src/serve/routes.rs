@@ -14,7 +14,7 @@ use crate::serve::logging::{Line, TARGET};
 use crate::serve::metrics::{Metrics, Outcome};
 use crate::serve::policy;
 use clerk_verify::request::{Policy, AUTH_REASON_HEADER, AUTH_STATUS_HEADER};
-use clerk_verify::{reason, Auth, Authentication, Refusal, Verifier};
+use clerk_verify::{adapter, reason, Auth, Authentication, Refusal, Verifier};
 use hyper::body::Incoming;
 use hyper::header::{HeaderMap, HeaderName, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
@@ -150,27 +150,21 @@ fn decide(
     policy: &Policy,
     allow_unauthenticated: bool,
 ) -> Decision {
-    match authentication {
-        Authentication::SignedIn(auth) => match policy.check(&auth) {
-            Ok(()) => match identity(&auth) {
-                Ok(headers) => Decision::SignedIn(auth, policy.clone(), headers),
-                Err(refusal) => Decision::Refused(refusal),
-            },
-            Err(forbidden) => Decision::Refused(Refusal::from_forbidden(&forbidden)),
-        },
-        // "No valid session" passes only where nothing more is required, and never when the
-        // server is at fault (an outage is 503, not an anonymous user: `into_optional`'s rule).
-        Authentication::SignedOut(out)
-            if allow_unauthenticated && policy.is_empty() && !out.server_fault() =>
-        {
-            Decision::SignedOut(out.reason())
+    // "No valid session" passes only where nothing more is required, and never when the server
+    // is at fault (an outage is 503, not an anonymous user: `into_optional`'s rule).
+    if let Authentication::SignedOut(out) = &authentication {
+        if allow_unauthenticated && policy.is_empty() && !out.server_fault() {
+            return Decision::SignedOut(out.reason());
         }
-        Authentication::SignedOut(out) => Decision::Refused(Refusal::from_signed_out(&out)),
-        _ => Decision::Refused(Refusal::internal(
-            reason::INTERNAL_ERROR,
-            "an authentication state this server does not know",
-        )),
     }
+    let checked = adapter::signed_in(authentication).and_then(|auth| {
+        policy
+            .check(&auth)
+            .map_err(|forbidden| Refusal::from_forbidden(&forbidden))?;
+        let headers = identity(&auth)?;
+        Ok(Decision::SignedIn(auth, policy.clone(), headers))
+    });
+    checked.unwrap_or_else(Decision::Refused)
 }
 
 impl Decision {

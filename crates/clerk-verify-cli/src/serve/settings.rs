@@ -162,16 +162,19 @@ fn options(args: &ServeArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<Ver
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::args::Cli;
     use clap::Parser;
 
+    /// `serve`'s flags alone, as the command line parses them.
+    #[derive(Parser)]
+    struct Serve {
+        #[command(flatten)]
+        args: ServeArgs,
+    }
+
     fn args(flags: &[&str]) -> ServeArgs {
-        let mut argv = vec!["clerk-verify", "serve"];
+        let mut argv = vec!["serve"];
         argv.extend_from_slice(flags);
-        match Cli::parse_from(argv).command {
-            crate::args::Command::Serve(a) => a,
-            other => panic!("{other:?}"),
-        }
+        Serve::parse_from(argv).args
     }
 
     fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
