@@ -1,50 +1,35 @@
 //! [`ClerkError`]: the one rejection type. What a refusal says (status, body, challenge, debug
-//! headers) is the core's [`Refusal`]; this file only hands it to actix-web.
+//! headers) is the core's [`Refusal`](clerk_verify::Refusal); this file only hands it to
+//! actix-web.
 
-use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE, WWW_AUTHENTICATE};
+use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use clerk_verify::reason;
-use clerk_verify::request::{Forbidden, SignedOut, AUTH_REASON_HEADER};
-use clerk_verify::{Authentication, Refusal};
-use std::fmt;
 
 /// Log target of refusals (debug level).
 const LOG_TARGET_REJECTION: &str = "clerk_actix::rejection";
-/// Log target of server-side problems (error level).
-pub(crate) const LOG_TARGET: &str = "clerk_actix";
 
-/// Why a request was refused: a [`Refusal`] of [`clerk_verify`] answered as an actix-web
-/// [`ResponseError`]. The response is the one every Clerk adapter gives: JSON
-/// `{"error": "...", "reason": "<code>", "message": "..."}` with the status, a
-/// `WWW-Authenticate` challenge on 401 and 403 (RFC 6750), and Clerk's `x-clerk-auth-status` /
-/// `x-clerk-auth-reason` debug headers.
-///
-/// | status | `error` | `WWW-Authenticate` | when |
-/// |---|---|---|---|
-/// | 401 | `unauthorized` | `Bearer`, or `Bearer error="invalid_token"` when a token was sent | no token, or the token was refused (`reason` is Clerk's code) |
-/// | 403 | `forbidden` | `Bearer error="insufficient_scope"` | signed in, but a role or permission requirement failed |
-/// | 400 | `bad_request` | none | a webhook delivery that is unsigned, forged, stale, oversized or not a Clerk event ([`crate::ClerkWebhook`]; no debug headers) |
-/// | 503 | `service_unavailable` | none | the key source is down (`jwk-remote-failed-to-load`, ...), or the verification task did not complete |
-/// | 500 | `internal_server_error` | none | the verifier is misconfigured or missing |
-/// | 307 | `redirect` | none | page routes only ([`crate::ClerkPage`], [`crate::RequireSignIn`]): Clerk's handshake, or the sign-in page; `Location`, `Cache-Control: no-store` and any `Set-Cookie` |
-///
-/// The message says what to fix; it never contains the token. For 500 and 503 it is generic:
-/// the cause goes to the log ([`Refusal::detail`]).
-#[derive(Debug, Clone)]
-pub struct ClerkError {
-    refusal: Refusal,
-}
-
-impl ClerkError {
-    /// The refusal for a signed-out request: 401, or 503 when the keys could not be had, or 500
-    /// when the verifier is misconfigured ([`Refusal::from_signed_out`]).
-    pub fn signed_out(signed_out: &SignedOut) -> ClerkError {
-        Refusal::from_signed_out(signed_out).into()
-    }
-
-    /// A 403 for a signed-in user who lacks something: use it to write your own guards (or
-    /// return the [`Forbidden`] of [`clerk_verify::Auth::require_role`] with `?`).
+clerk_verify::adapter_refusal! {
+    /// Why a request was refused: a [`Refusal`](clerk_verify::Refusal) of [`clerk_verify`]
+    /// answered as an actix-web [`ResponseError`]. The response is the one every Clerk adapter
+    /// gives: JSON `{"error": "...", "reason": "<code>", "message": "..."}` with the status, a
+    /// `WWW-Authenticate` challenge on 401 and 403 (RFC 6750), and Clerk's `x-clerk-auth-status` /
+    /// `x-clerk-auth-reason` debug headers.
+    ///
+    /// | status | `error` | `WWW-Authenticate` | when |
+    /// |---|---|---|---|
+    /// | 401 | `unauthorized` | `Bearer`, or `Bearer error="invalid_token"` when a token was sent | no token, or the token was refused (`reason` is Clerk's code) |
+    /// | 403 | `forbidden` | `Bearer error="insufficient_scope"` | signed in, but a role or permission requirement failed |
+    /// | 400 | `bad_request` | none | a webhook delivery that is unsigned, forged, stale, oversized or not a Clerk event ([`crate::ClerkWebhook`]; no debug headers) |
+    /// | 503 | `service_unavailable` | none | the key source is down (`jwk-remote-failed-to-load`, ...), or the verification task did not complete |
+    /// | 500 | `internal_server_error` | none | the verifier is misconfigured or missing |
+    /// | 307 | `redirect` | none | page routes only ([`crate::ClerkPage`], [`crate::RequireSignIn`]): Clerk's handshake, or the sign-in page; `Location`, `Cache-Control: no-store` and any `Set-Cookie` |
+    ///
+    /// The message says what to fix; it never contains the token. For 500 and 503 it is generic:
+    /// the cause goes to the log ([`Refusal::detail`](clerk_verify::Refusal::detail)).
+    ///
+    /// [`ClerkError::forbidden`] writes your own guards (or return the `Forbidden` of
+    /// [`Auth::require_role`](clerk_verify::Auth::require_role) with `?`):
     ///
     /// ```
     /// use actix_web::ResponseError;
@@ -52,61 +37,15 @@ impl ClerkError {
     /// assert_eq!(e.status_code(), 403);
     /// assert_eq!(e.reason(), "plan-missing");
     /// ```
-    pub fn forbidden(reason: &'static str, message: impl Into<String>) -> ClerkError {
-        Forbidden::new(reason, message).into()
-    }
+    pub struct ClerkError;
+}
 
-    /// The 500 for an app without a [`clerk_verify::Verifier`] in its app data.
-    pub(crate) fn verifier_missing() -> ClerkError {
-        Refusal::internal(
-            reason::VERIFIER_MISSING,
-            "no clerk_verify::Verifier in the app data: add .app_data(web::Data::new(verifier))",
-        )
-        .into()
-    }
-
+impl ClerkError {
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
-        StatusCode::from_u16(self.refusal.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
-    }
-
-    /// The stable reason code: one of [`clerk_verify::reason`] (e.g. `token-expired`,
-    /// `missing-role`, `verifier-missing`), or your own from [`ClerkError::forbidden`].
-    pub fn reason(&self) -> &'static str {
-        self.refusal.reason()
-    }
-
-    /// What went wrong, as the client sees it.
-    pub fn message(&self) -> &str {
-        self.refusal.message()
-    }
-
-    /// The core's [`Refusal`] this error renders.
-    pub fn refusal(&self) -> &Refusal {
-        &self.refusal
+        StatusCode::from_u16(self.refusal().status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 }
-
-impl From<Refusal> for ClerkError {
-    fn from(refusal: Refusal) -> ClerkError {
-        ClerkError { refusal }
-    }
-}
-
-/// A 403, e.g. `auth.require_role("org:admin")?` on a [`clerk_verify::Auth`].
-impl From<Forbidden> for ClerkError {
-    fn from(forbidden: Forbidden) -> ClerkError {
-        Refusal::from_forbidden(&forbidden).into()
-    }
-}
-
-impl fmt::Display for ClerkError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.refusal.fmt(f)
-    }
-}
-
-impl std::error::Error for ClerkError {}
 
 impl ResponseError for ClerkError {
     fn status_code(&self) -> StatusCode {
@@ -114,55 +53,19 @@ impl ResponseError for ClerkError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let refusal = &self.refusal;
+        let refusal = self.refusal();
         log::debug!(
             target: LOG_TARGET_REJECTION,
             "refused with {}: {refusal}",
             refusal.status()
         );
         let mut res = HttpResponse::build(self.status());
-        res.insert_header((CONTENT_TYPE, HeaderValue::from_static("application/json")));
-        if let Some(challenge) = refusal.www_authenticate() {
-            res.insert_header((WWW_AUTHENTICATE, HeaderValue::from_static(challenge)));
-        }
-        let mut res = res.body(refusal.json_body());
-        set_debug_headers(res.headers_mut(), &refusal.debug_headers());
-        // A redirect's location, cache-control and cookies (each set-cookie its own header).
-        for (name, value) in refusal.headers() {
+        // Appended, not inserted: each of a redirect's cookies is its own `set-cookie`.
+        for (name, value) in refusal.response_headers() {
             if let Ok(value) = HeaderValue::from_str(value) {
-                res.headers_mut()
-                    .append(HeaderName::from_static(name), value);
+                res.append_header((HeaderName::from_static(name), value));
             }
         }
-        res
-    }
-}
-
-/// The refusal for a request that authentication left in another state than signed in.
-pub(crate) fn not_signed_in(authentication: Authentication) -> ClerkError {
-    match authentication {
-        Authentication::SignedOut(s) => ClerkError::signed_out(&s),
-        Authentication::Handshake(h) => Refusal::from_handshake(&h).into(),
-        // `Authentication` is non-exhaustive: a state added later is not a signed-in user.
-        _ => Refusal::internal(
-            reason::INTERNAL_ERROR,
-            "unknown authentication state (is clerk-actix older than clerk-verify?)",
-        )
-        .into(),
-    }
-}
-
-/// Sets Clerk's debug headers as the core lists them ([`Authentication::debug_headers`],
-/// [`Refusal::debug_headers`]), replacing any already set: a signed-in state leaves no
-/// `x-clerk-auth-reason` behind.
-pub(crate) fn set_debug_headers(headers: &mut HeaderMap, debug: &[(&'static str, &'static str)]) {
-    headers.remove(AUTH_REASON_HEADER);
-    for &(name, value) in debug {
-        // Reason codes of custom refusals are the caller's: skip one that is no header value.
-        if let Ok(value) = HeaderValue::from_str(value) {
-            if !value.is_empty() {
-                headers.insert(HeaderName::from_static(name), value);
-            }
-        }
+        res.body(refusal.json_body())
     }
 }

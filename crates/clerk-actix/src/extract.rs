@@ -1,62 +1,45 @@
 //! The extractors ([`ClerkAuth`], [`OptionalAuth`], [`Require`]) and [`authenticate`], the
 //! once-per-request authentication they and the middleware share.
 
-use crate::error::{not_signed_in, ClerkError, LOG_TARGET};
+use crate::error::ClerkError;
 use actix_web::dev::Payload;
 use actix_web::http::header::{AUTHORIZATION, COOKIE};
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
-use clerk_verify::request::{HasPermission, HasRole, Requirement, Step};
-use clerk_verify::{Auth, Authentication, Verifier};
+use clerk_verify::adapter;
+use clerk_verify::request::{Requirement, Step};
+use clerk_verify::{Auth, Authentication, Refusal, Verifier};
 use futures_util::future::{FutureExt, LocalBoxFuture, Shared};
-use std::marker::PhantomData;
 use std::ops::Deref;
 
-/// The signed-in user: an extractor that answers 401 (or 503 when the keys cannot be had, 500
-/// when the verifier is misconfigured or missing) for any other request. Dereferences to
-/// [`Auth`], so `auth.require_role("org:admin")?` works in a handler returning
-/// `Result<_, ClerkError>`.
-///
-/// For routes that also serve signed-out visitors take [`OptionalAuth`], not
-/// `Option<ClerkAuth>`: actix turns every extractor error into `None`, so `Option<ClerkAuth>`
-/// would also treat a key-source outage as "signed out".
-///
-/// ```
-/// use actix_web::{get, HttpResponse};
-/// use clerk_actix::{ClerkAuth, ClerkError};
-///
-/// #[get("/me")]
-/// async fn me(auth: ClerkAuth) -> HttpResponse {
-///     HttpResponse::Ok().body(auth.user_id().to_owned())
-/// }
-///
-/// #[get("/admin")]
-/// async fn admin(auth: ClerkAuth) -> Result<HttpResponse, ClerkError> {
-///     auth.require_role("org:admin")?;
-///     Ok(HttpResponse::Ok().finish())
-/// }
-/// ```
-#[derive(Debug, Clone, PartialEq)]
-pub struct ClerkAuth(pub Auth);
+/// What an app without a [`Verifier`] is told to add (in the log; in the 500 in debug builds).
+const VERIFIER_FIX: &str = "add .app_data(web::Data::new(verifier)) to the App";
 
-impl ClerkAuth {
-    /// The [`Auth`] inside.
-    pub fn into_inner(self) -> Auth {
-        self.0
-    }
-}
-
-impl Deref for ClerkAuth {
-    type Target = Auth;
-
-    fn deref(&self) -> &Auth {
-        &self.0
-    }
-}
-
-impl From<ClerkAuth> for Auth {
-    fn from(auth: ClerkAuth) -> Auth {
-        auth.0
-    }
+clerk_verify::adapter_auth! {
+    /// The signed-in user: an extractor that answers 401 (or 503 when the keys cannot be had,
+    /// 500 when the verifier is misconfigured or missing) for any other request. Dereferences to
+    /// [`Auth`], so `auth.require_role("org:admin")?` works in a handler returning
+    /// `Result<_, ClerkError>`.
+    ///
+    /// For routes that also serve signed-out visitors take [`OptionalAuth`], not
+    /// `Option<ClerkAuth>`: actix turns every extractor error into `None`, so `Option<ClerkAuth>`
+    /// would also treat a key-source outage as "signed out".
+    ///
+    /// ```
+    /// use actix_web::{get, HttpResponse};
+    /// use clerk_actix::{ClerkAuth, ClerkError};
+    ///
+    /// #[get("/me")]
+    /// async fn me(auth: ClerkAuth) -> HttpResponse {
+    ///     HttpResponse::Ok().body(auth.user_id().to_owned())
+    /// }
+    ///
+    /// #[get("/admin")]
+    /// async fn admin(auth: ClerkAuth) -> Result<HttpResponse, ClerkError> {
+    ///     auth.require_role("org:admin")?;
+    ///     Ok(HttpResponse::Ok().finish())
+    /// }
+    /// ```
+    pub struct ClerkAuth;
 }
 
 impl FromRequest for ClerkAuth {
@@ -64,8 +47,7 @@ impl FromRequest for ClerkAuth {
     type Future = LocalBoxFuture<'static, Result<ClerkAuth, ClerkError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move { signed_in(authenticate(&req).await?) })
+        extract(req, |a| adapter::signed_in(a).map(ClerkAuth))
     }
 }
 
@@ -107,77 +89,40 @@ impl FromRequest for OptionalAuth {
     type Future = LocalBoxFuture<'static, Result<OptionalAuth, ClerkError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            match authenticate(&req).await?.into_optional() {
-                Ok(auth) => Ok(OptionalAuth(auth)),
-                Err(server_fault) => Err(ClerkError::signed_out(&server_fault)),
-            }
-        })
+        extract(req, |a| adapter::optional(a).map(OptionalAuth))
     }
 }
 
-/// A signed-in user who meets the [`Requirement`] `R`: 401 (like [`ClerkAuth`]) when signed
-/// out, then 403 with `R`'s reason. Dereferences to [`Auth`]. [`RequireRole`] and
-/// [`RequirePermission`] name the usual requirements.
-///
-/// ```
-/// use actix_web::{get, HttpResponse};
-/// use clerk_actix::{RequirePermission, RequireRole};
-/// use clerk_verify::request::{Permission, Role};
-///
-/// struct Admin;
-/// impl Role for Admin {
-///     const ROLE: &'static str = "org:admin";
-/// }
-///
-/// struct ReadInvoices;
-/// impl Permission for ReadInvoices {
-///     const PERMISSION: &'static str = "org:invoices:read";
-/// }
-///
-/// #[get("/admin")]
-/// async fn admin(admin: RequireRole<Admin>) -> HttpResponse {
-///     HttpResponse::Ok().body(format!("hello admin {}", admin.user_id()))
-/// }
-///
-/// #[get("/invoices")]
-/// async fn invoices(_reader: RequirePermission<ReadInvoices>) -> HttpResponse {
-///     HttpResponse::Ok().finish()
-/// }
-/// ```
-pub struct Require<R: Requirement> {
-    auth: Auth,
-    requirement: PhantomData<fn() -> R>,
-}
-
-/// [`Require`] the organization role `R::ROLE` (403 `missing-role`).
-pub type RequireRole<R> = Require<HasRole<R>>;
-/// [`Require`] the organization permission `P::PERMISSION` (403 `missing-permission`).
-pub type RequirePermission<P> = Require<HasPermission<P>>;
-
-impl<R: Requirement> Require<R> {
-    /// The [`Auth`] inside.
-    pub fn into_inner(self) -> Auth {
-        self.auth
-    }
-}
-
-impl<R: Requirement> Deref for Require<R> {
-    type Target = Auth;
-
-    fn deref(&self) -> &Auth {
-        &self.auth
-    }
-}
-
-impl<R: Requirement> std::fmt::Debug for Require<R> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Require")
-            .field("requirement", &std::any::type_name::<R>())
-            .field("auth", &self.auth)
-            .finish()
-    }
+clerk_verify::adapter_require! {
+    /// A signed-in user who meets the [`Requirement`] `R`: 401 (like [`ClerkAuth`]) when signed
+    /// out, then 403 with `R`'s reason. Dereferences to [`Auth`]. [`RequireRole`] and
+    /// [`RequirePermission`] name the usual requirements.
+    ///
+    /// ```
+    /// use actix_web::{get, HttpResponse};
+    /// use clerk_actix::{Permission, RequirePermission, RequireRole, Role};
+    ///
+    /// struct Admin;
+    /// impl Role for Admin {
+    ///     const ROLE: &'static str = "org:admin";
+    /// }
+    ///
+    /// struct ReadInvoices;
+    /// impl Permission for ReadInvoices {
+    ///     const PERMISSION: &'static str = "org:invoices:read";
+    /// }
+    ///
+    /// #[get("/admin")]
+    /// async fn admin(admin: RequireRole<Admin>) -> HttpResponse {
+    ///     HttpResponse::Ok().body(format!("hello admin {}", admin.user_id()))
+    /// }
+    ///
+    /// #[get("/invoices")]
+    /// async fn invoices(_reader: RequirePermission<ReadInvoices>) -> HttpResponse {
+    ///     HttpResponse::Ok().finish()
+    /// }
+    /// ```
+    pub struct Require;
 }
 
 impl<R: Requirement> FromRequest for Require<R> {
@@ -185,23 +130,18 @@ impl<R: Requirement> FromRequest for Require<R> {
     type Future = LocalBoxFuture<'static, Result<Require<R>, ClerkError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            let ClerkAuth(auth) = signed_in(authenticate(&req).await?)?;
-            R::check(&auth)?;
-            Ok(Require {
-                auth,
-                requirement: PhantomData,
-            })
-        })
+        extract(req, |a| adapter::required::<R>(a).map(Require::new))
     }
 }
 
-pub(crate) fn signed_in(authentication: Authentication) -> Result<ClerkAuth, ClerkError> {
-    match authentication {
-        Authentication::SignedIn(auth) => Ok(ClerkAuth(auth)),
-        other => Err(not_signed_in(other)),
-    }
+/// An API extractor's future: the request's [`authenticate`]d answer, turned into the
+/// extractor by `finish` (one of [`clerk_verify::adapter`]'s functions).
+fn extract<T: 'static>(
+    req: &HttpRequest,
+    finish: impl FnOnce(Authentication) -> Result<T, Refusal> + 'static,
+) -> LocalBoxFuture<'static, Result<T, ClerkError>> {
+    let req = req.clone();
+    Box::pin(async move { Ok(finish(authenticate(&req).await?)?) })
 }
 
 /// Authenticates the request once: the first call reads the token, verifies it and stores the
@@ -225,13 +165,7 @@ pub async fn authenticate(req: &HttpRequest) -> Result<Authentication, ClerkErro
     let verification = match verification {
         Some(in_flight) => in_flight,
         None => {
-            let Some(verifier) = verifier(req) else {
-                log::error!(
-                    target: LOG_TARGET,
-                    "no clerk_verify::Verifier in the app data: add .app_data(web::Data::new(verifier))"
-                );
-                return Err(ClerkError::verifier_missing());
-            };
+            let verifier = verifier(req)?;
             let headers = req.headers();
             let step = verifier.authenticate_headers(
                 headers.get(AUTHORIZATION).map(|v| v.as_bytes()),
@@ -260,8 +194,7 @@ fn remember(req: &HttpRequest, authentication: Authentication) -> Authentication
     authentication
 }
 
-pub(crate) fn verifier(req: &HttpRequest) -> Option<&Verifier> {
-    req.app_data::<web::Data<Verifier>>()
-        .map(|data| data.get_ref())
-        .or_else(|| req.app_data::<Verifier>())
+/// The app's [`Verifier`], or the 500 that says how to add one.
+pub(crate) fn verifier(req: &HttpRequest) -> Result<&Verifier, ClerkError> {
+    crate::app_data(req).ok_or_else(|| adapter::verifier_missing(VERIFIER_FIX).into())
 }

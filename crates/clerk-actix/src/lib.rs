@@ -27,10 +27,26 @@
 //! pool when keys must be fetched. Where the token is read from (the `Authorization` header,
 //! then the `__session` cookie), and every rule about it, is [`clerk_verify`]'s.
 //!
+//! ```toml
+//! [dependencies]
+//! # Today, from git (or a path: `{ path = "../clerk-verify/crates/clerk-actix" }`):
+//! clerk-actix = { git = "https://github.com/clerk-verify/clerk-verify" }
+//! # Once published:
+//! # clerk-actix = "0.1"
+//! actix-web = "4"
+//! serde_json = "1" # only for the `json!` below
+//!
+//! [dev-dependencies]
+//! # Signed test tokens, a dev issuer and signed webhook deliveries (not published: git only).
+//! clerk-dev = { git = "https://github.com/clerk-verify/clerk-verify" }
+//! ```
+//!
+//! Everything the examples name comes from `clerk_actix` ([`Verifier`], [`Webhook`],
+//! [`EventData`], [`Policy`], ...); the whole core is [`clerk_verify`], re-exported.
+//!
 //! ```no_run
 //! use actix_web::{get, web, App, HttpResponse, HttpServer};
-//! use clerk_actix::{ClerkAuth, ClerkError, ClerkMiddleware};
-//! use clerk_verify::Verifier;
+//! use clerk_actix::{ClerkAuth, ClerkError, ClerkMiddleware, Verifier};
 //!
 //! #[get("/me")]
 //! async fn me(auth: ClerkAuth) -> HttpResponse {
@@ -65,14 +81,16 @@
 //! | no token, bad token, pending session | 401 `unauthorized` | `None` |
 //! | key source down, verification task did not complete | 503 `service_unavailable` | 503 |
 //! | verifier misconfigured | 500 `internal_server_error` | 500 |
-//! | no verifier in the app data | 500 `internal_server_error` (logged at error level) | 500 |
+//! | no verifier in the app data | 500 `internal_server_error` `verifier-missing` (logged at error level) | 500 |
 //!
 //! A role or permission guard that fails answers 403 `forbidden` with
 //! `WWW-Authenticate: Bearer error="insufficient_scope"`.
 //!
 //! Refusals are logged with the `log` crate at debug level under the target
-//! `clerk_actix::rejection` when they are answered (reason code and message), server-side
-//! problems at error level under `clerk_actix`; the token is never logged nor echoed.
+//! `clerk_actix::rejection` when they are answered (reason code and message); an app without a
+//! verifier (or webhook secret) where a route needs one at error level under
+//! `clerk_verify::adapter`, with how to add it (in debug builds the 500's message says it too).
+//! The token is never logged nor echoed.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -84,8 +102,17 @@ mod page;
 mod webhook;
 
 pub use clerk_verify::request::{Permission, Policy, Requirement, Role};
+pub use clerk_verify::webhook::{Delivery, EventData};
+pub use clerk_verify::{self, Auth, Authentication, Verifier, VerifyOptions, Webhook};
 pub use error::ClerkError;
 pub use extract::{authenticate, ClerkAuth, OptionalAuth, Require, RequirePermission, RequireRole};
 pub use middleware::{ClerkMiddleware, ClerkMiddlewareService};
 pub use page::{ClerkPage, RequireSignIn};
 pub use webhook::ClerkWebhook;
+
+/// A `T` of the app data, as `web::Data<T>` or a plain `T`.
+fn app_data<T: 'static>(req: &actix_web::HttpRequest) -> Option<&T> {
+    req.app_data::<actix_web::web::Data<T>>()
+        .map(|data| data.get_ref())
+        .or_else(|| req.app_data::<T>())
+}

@@ -1,13 +1,14 @@
 //! [`ClerkMiddleware`]: Clerk's debug headers on responses, and optionally sign-in required for a
 //! whole app or scope.
 
-use crate::error::{set_debug_headers, ClerkError};
-use crate::extract::{authenticate, signed_in};
+use crate::extract::authenticate;
 use actix_web::body::EitherBody;
 use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Transform};
+use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use actix_web::http::Method;
 use actix_web::HttpMessage;
-use clerk_verify::request::Policy;
+use clerk_verify::adapter;
+use clerk_verify::request::{Policy, AUTH_REASON_HEADER};
 use clerk_verify::Authentication;
 use futures_util::future::{self, LocalBoxFuture, Ready};
 use std::rc::Rc;
@@ -132,8 +133,10 @@ where
             if let Some(policy) = require {
                 let allowed = authenticate(req.request())
                     .await
-                    .and_then(signed_in)
-                    .and_then(|auth| policy.check(&auth).map_err(ClerkError::from));
+                    .and_then(|authentication| {
+                        let auth = adapter::signed_in(authentication)?;
+                        Ok(policy.check(&auth)?)
+                    });
                 if let Err(refusal) = allowed {
                     return Ok(req.error_response(refusal).map_into_right_body());
                 }
@@ -149,5 +152,20 @@ where
             }
             Ok(res.map_into_left_body())
         })
+    }
+}
+
+/// Sets Clerk's debug headers as the core lists them ([`Authentication::debug_headers`]),
+/// replacing any already set (a refusal's): a signed-in state leaves no `x-clerk-auth-reason`
+/// behind.
+fn set_debug_headers(headers: &mut HeaderMap, debug: &[(&'static str, &'static str)]) {
+    headers.remove(AUTH_REASON_HEADER);
+    for &(name, value) in debug {
+        // A reason code is the core's or the app's: skip one that is no header value.
+        if let Ok(value) = HeaderValue::from_str(value) {
+            if !value.is_empty() {
+                headers.insert(HeaderName::from_static(name), value);
+            }
+        }
     }
 }

@@ -3,41 +3,50 @@
 //! is refreshed through Clerk's Frontend API instead of being shown a signed-out page. API
 //! routes keep [`crate::ClerkAuth`] / [`crate::OptionalAuth`], which never redirect.
 
-use crate::error::{ClerkError, LOG_TARGET};
+use crate::error::ClerkError;
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+use clerk_verify::adapter;
 use clerk_verify::request::PageRequest;
-use clerk_verify::{Auth, Authentication, Verifier};
+use clerk_verify::{Authentication, Refusal, Verifier};
 use futures_util::future::LocalBoxFuture;
-use std::ops::Deref;
 
-/// A page that serves everyone: `Some(user)` when signed in, `None` for a signed-out visitor.
-/// A browser whose cookies need refreshing is redirected (307) through Clerk's handshake
-/// first, and comes back with fresh cookies; a key source that is down is 503, never the
-/// signed-out page. Dereferences to `Option<Auth>`.
-///
-/// ```
-/// use actix_web::{get, HttpResponse};
-/// use clerk_actix::ClerkPage;
-///
-/// #[get("/")]
-/// async fn home(page: ClerkPage) -> HttpResponse {
-///     let body = match page.as_ref() {
-///         Some(user) => format!("<p>Hello, {}</p>", user.user_id()),
-///         None => "<p>Hello, stranger: <a href=/sign-in>sign in</a></p>".to_owned(),
-///     };
-///     HttpResponse::Ok().content_type("text/html").body(body)
-/// }
-/// ```
-#[derive(Debug, Clone, PartialEq)]
-pub struct ClerkPage(pub Option<Auth>);
+clerk_verify::adapter_pages! {
+    /// A page that serves everyone: `Some(user)` when signed in, `None` for a signed-out
+    /// visitor. A browser whose cookies need refreshing is redirected (307) through Clerk's
+    /// handshake first, and comes back with fresh cookies; a key source that is down is 503,
+    /// never the signed-out page. Dereferences to `Option<Auth>`.
+    ///
+    /// ```
+    /// use actix_web::{get, HttpResponse};
+    /// use clerk_actix::ClerkPage;
+    ///
+    /// #[get("/")]
+    /// async fn home(page: ClerkPage) -> HttpResponse {
+    ///     let body = match page.as_ref() {
+    ///         Some(user) => format!("<p>Hello, {}</p>", user.user_id()),
+    ///         None => "<p>Hello, stranger: <a href=/sign-in>sign in</a></p>".to_owned(),
+    ///     };
+    ///     HttpResponse::Ok().content_type("text/html").body(body)
+    /// }
+    /// ```
+    pub struct ClerkPage;
 
-impl Deref for ClerkPage {
-    type Target = Option<Auth>;
-
-    fn deref(&self) -> &Option<Auth> {
-        &self.0
-    }
+    /// A page that requires sign-in: the signed-in user, else a 307 to the sign-in page
+    /// (`CLERK_SIGN_IN_URL`, with `redirect_url` back to this page), after Clerk's handshake
+    /// when the cookies need refreshing. Without a configured sign-in URL a signed-out visitor
+    /// gets 401. Dereferences to [`Auth`](clerk_verify::Auth).
+    ///
+    /// ```
+    /// use actix_web::{get, HttpResponse};
+    /// use clerk_actix::RequireSignIn;
+    ///
+    /// #[get("/dashboard")]
+    /// async fn dashboard(user: RequireSignIn) -> HttpResponse {
+    ///     HttpResponse::Ok().body(format!("<h1>{}'s dashboard</h1>", user.user_id()))
+    /// }
+    /// ```
+    pub struct RequireSignIn;
 }
 
 impl FromRequest for ClerkPage {
@@ -45,36 +54,7 @@ impl FromRequest for ClerkPage {
     type Future = LocalBoxFuture<'static, Result<ClerkPage, ClerkError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            let (_, _, authentication) = authenticate_page(&req).await?;
-            Ok(ClerkPage(authentication.into_page()?))
-        })
-    }
-}
-
-/// A page that requires sign-in: the signed-in user, else a 307 to the sign-in page
-/// (`CLERK_SIGN_IN_URL`, with `redirect_url` back to this page), after Clerk's handshake when
-/// the cookies need refreshing. Without a configured sign-in URL a signed-out visitor gets 401.
-/// Dereferences to [`Auth`].
-///
-/// ```
-/// use actix_web::{get, HttpResponse};
-/// use clerk_actix::RequireSignIn;
-///
-/// #[get("/dashboard")]
-/// async fn dashboard(user: RequireSignIn) -> HttpResponse {
-///     HttpResponse::Ok().body(format!("<h1>{}'s dashboard</h1>", user.user_id()))
-/// }
-/// ```
-#[derive(Debug, Clone, PartialEq)]
-pub struct RequireSignIn(pub Auth);
-
-impl Deref for RequireSignIn {
-    type Target = Auth;
-
-    fn deref(&self) -> &Auth {
-        &self.0
+        extract_page(req, |_, _, a| adapter::page(a).map(ClerkPage))
     }
 }
 
@@ -83,14 +63,24 @@ impl FromRequest for RequireSignIn {
     type Future = LocalBoxFuture<'static, Result<RequireSignIn, ClerkError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            let (verifier, page, authentication) = authenticate_page(&req).await?;
-            Ok(RequireSignIn(
-                authentication.require_sign_in(verifier.sign_in_redirect(&page))?,
-            ))
+        extract_page(req, |verifier, page, a| {
+            adapter::page_requiring_sign_in(verifier, page, a).map(RequireSignIn)
         })
     }
+}
+
+/// A page extractor's future: the page's authentication, turned into the extractor by
+/// `finish` (one of [`clerk_verify::adapter`]'s page functions).
+fn extract_page<T: 'static>(
+    req: &HttpRequest,
+    finish: impl FnOnce(&Verifier, &PageRequest, Authentication) -> Result<T, Refusal> + 'static,
+) -> LocalBoxFuture<'static, Result<T, ClerkError>> {
+    let req = req.clone();
+    Box::pin(async move {
+        let verifier = crate::extract::verifier(&req)?;
+        let (page, authentication) = authenticate_page(&req, verifier).await;
+        Ok(finish(verifier, &page, authentication)?)
+    })
 }
 
 /// A page request's authentication, kept apart from the API extractors' (which never see a
@@ -103,16 +93,10 @@ struct PageAuthentication(PageRequest, Authentication);
 /// for a key fetch or a handshake nonce exchange.
 async fn authenticate_page(
     req: &HttpRequest,
-) -> Result<(Verifier, PageRequest, Authentication), ClerkError> {
-    let Some(verifier) = crate::extract::verifier(req).cloned() else {
-        log::error!(
-            target: LOG_TARGET,
-            "no clerk_verify::Verifier in the app data: add .app_data(web::Data::new(verifier))"
-        );
-        return Err(ClerkError::verifier_missing());
-    };
+    verifier: &Verifier,
+) -> (PageRequest, Authentication) {
     if let Some(PageAuthentication(page, known)) = req.extensions().get::<PageAuthentication>() {
-        return Ok((verifier, page.clone(), known.clone()));
+        return (page.clone(), known.clone());
     }
     let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
     let headers = req
@@ -126,5 +110,5 @@ async fn authenticate_page(
         .await;
     req.extensions_mut()
         .insert(PageAuthentication(page.clone(), authentication.clone()));
-    Ok((verifier, page, authentication))
+    (page, authentication)
 }
