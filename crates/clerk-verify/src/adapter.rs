@@ -42,10 +42,12 @@
 //! assert_eq!((refused.refusal().status(), refused.reason()), (403, "plan-missing"));
 //! ```
 
+use crate::error::Error;
 use crate::reason;
+use crate::request::{Auth, Refusal};
 use crate::request::{Authentication, PageRequest, Requirement};
+use crate::verifier::Verifier;
 use crate::webhook::{Delivery, Webhook};
-use crate::{Auth, Error, Refusal, Verifier};
 
 /// Log target of what an adapter's app got wrong (error level): no verifier where the
 /// extractors look, no webhook secret.
@@ -187,14 +189,14 @@ macro_rules! adapter_refusal {
         $(#[$meta])*
         #[derive(Debug, Clone)]
         $vis struct $name {
-            refusal: $crate::Refusal,
+            refusal: $crate::request::Refusal,
         }
 
         impl $name {
             /// The refusal for a signed-out request: 401, or 503 when the keys could not be
             /// had, or 500 when the verifier is misconfigured.
             pub fn signed_out(signed_out: &$crate::request::SignedOut) -> $name {
-                $crate::Refusal::from_signed_out(signed_out).into()
+                $crate::request::Refusal::from_signed_out(signed_out).into()
             }
 
             /// A 403 for a signed-in user who lacks something, with your own reason code: for
@@ -218,20 +220,20 @@ macro_rules! adapter_refusal {
             }
 
             /// The core's refusal this type renders.
-            pub fn refusal(&self) -> &$crate::Refusal {
+            pub fn refusal(&self) -> &$crate::request::Refusal {
                 &self.refusal
             }
         }
 
-        impl ::std::convert::From<$crate::Refusal> for $name {
-            fn from(refusal: $crate::Refusal) -> $name {
+        impl ::std::convert::From<$crate::request::Refusal> for $name {
+            fn from(refusal: $crate::request::Refusal) -> $name {
                 $name { refusal }
             }
         }
 
         impl ::std::convert::From<$crate::request::Forbidden> for $name {
             fn from(forbidden: $crate::request::Forbidden) -> $name {
-                $crate::Refusal::from_forbidden(&forbidden).into()
+                $crate::request::Refusal::from_forbidden(&forbidden).into()
             }
         }
 
@@ -252,25 +254,25 @@ macro_rules! adapter_auth {
     ($(#[$meta:meta])* $vis:vis struct $name:ident;) => {
         $(#[$meta])*
         #[derive(Debug, Clone, PartialEq)]
-        $vis struct $name(pub $crate::Auth);
+        $vis struct $name(pub $crate::request::Auth);
 
         impl $name {
             /// The `Auth` inside.
-            pub fn into_inner(self) -> $crate::Auth {
+            pub fn into_inner(self) -> $crate::request::Auth {
                 self.0
             }
         }
 
         impl ::std::ops::Deref for $name {
-            type Target = $crate::Auth;
+            type Target = $crate::request::Auth;
 
-            fn deref(&self) -> &$crate::Auth {
+            fn deref(&self) -> &$crate::request::Auth {
                 &self.0
             }
         }
 
-        impl ::std::convert::From<$name> for $crate::Auth {
-            fn from(auth: $name) -> $crate::Auth {
+        impl ::std::convert::From<$name> for $crate::request::Auth {
+            fn from(auth: $name) -> $crate::request::Auth {
                 auth.0
             }
         }
@@ -286,7 +288,7 @@ macro_rules! adapter_require {
     ($(#[$meta:meta])* $vis:vis struct $name:ident;) => {
         $(#[$meta])*
         $vis struct $name<R: $crate::request::Requirement> {
-            auth: $crate::Auth,
+            auth: $crate::request::Auth,
             requirement: ::std::marker::PhantomData<fn() -> R>,
         }
 
@@ -298,7 +300,7 @@ macro_rules! adapter_require {
         impl<R: $crate::request::Requirement> $name<R> {
             /// The user, who met `R` ([`clerk_verify::adapter::required`]).
             #[allow(dead_code)]
-            pub(crate) fn new(auth: $crate::Auth) -> $name<R> {
+            pub(crate) fn new(auth: $crate::request::Auth) -> $name<R> {
                 $name {
                     auth,
                     requirement: ::std::marker::PhantomData,
@@ -306,15 +308,15 @@ macro_rules! adapter_require {
             }
 
             /// The `Auth` inside.
-            pub fn into_inner(self) -> $crate::Auth {
+            pub fn into_inner(self) -> $crate::request::Auth {
                 self.auth
             }
         }
 
         impl<R: $crate::request::Requirement> ::std::ops::Deref for $name<R> {
-            type Target = $crate::Auth;
+            type Target = $crate::request::Auth;
 
-            fn deref(&self) -> &$crate::Auth {
+            fn deref(&self) -> &$crate::request::Auth {
                 &self.auth
             }
         }
@@ -341,24 +343,24 @@ macro_rules! adapter_pages {
     ) => {
         $(#[$page_meta])*
         #[derive(Debug, Clone, PartialEq)]
-        $page_vis struct $page(pub ::std::option::Option<$crate::Auth>);
+        $page_vis struct $page(pub ::std::option::Option<$crate::request::Auth>);
 
         impl ::std::ops::Deref for $page {
-            type Target = ::std::option::Option<$crate::Auth>;
+            type Target = ::std::option::Option<$crate::request::Auth>;
 
-            fn deref(&self) -> &::std::option::Option<$crate::Auth> {
+            fn deref(&self) -> &::std::option::Option<$crate::request::Auth> {
                 &self.0
             }
         }
 
         $(#[$require_meta])*
         #[derive(Debug, Clone, PartialEq)]
-        $require_vis struct $require(pub $crate::Auth);
+        $require_vis struct $require(pub $crate::request::Auth);
 
         impl ::std::ops::Deref for $require {
-            type Target = $crate::Auth;
+            type Target = $crate::request::Auth;
 
-            fn deref(&self) -> &$crate::Auth {
+            fn deref(&self) -> &$crate::request::Auth {
                 &self.0
             }
         }
@@ -394,8 +396,8 @@ macro_rules! adapter_webhook {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::options::VerifyOptions;
     use crate::request::{HasRole, Role};
-    use crate::VerifyOptions;
 
     struct Admin;
     impl Role for Admin {

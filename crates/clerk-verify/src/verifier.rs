@@ -204,12 +204,6 @@ impl Verifier {
     pub fn token_cache_stats(&self) -> Option<TokenCacheStats> {
         self.inner.tokens.cache_stats()
     }
-
-    /// The request layer this verifier is the face of.
-    #[cfg(test)]
-    pub(crate) fn authenticator(&self) -> &Authenticator {
-        &self.inner
-    }
 }
 
 /// One token.

@@ -332,3 +332,169 @@ fn a_blocking_task_that_never_completes_is_a_503_not_a_user() {
     let a = run(step.finish(tokio::task::spawn_blocking));
     assert_eq!(a.reason(), "jwk-remote-failed-to-load");
 }
+
+/// The publishable key's cookie choice and the session rules (pending, categories), seen from
+/// the public API.
+mod sessions {
+    use clerk_dev::{fixtures, TokenBuilder};
+    use clerk_verify::{Authentication, Verifier, VerifyOptions};
+
+    const PK: &str = "pk_test_Zm9uZC1rb2FsYS0xMi5jbGVyay5hY2NvdW50cy5kZXYk";
+
+    #[test]
+    fn publishable_key_selects_the_suffixed_cookie() {
+        let now = clerk_dev::now_unix();
+        let v = Verifier::from_jwks(
+            &fixtures::rsa2048().jwks_json(),
+            VerifyOptions::default().publishable_key(PK),
+        )
+        .unwrap();
+        let other = TokenBuilder::session("user_other", now)
+            .claim("iss", "https://other.clerk.accounts.dev")
+            .sign(fixtures::rsa2048());
+        let mine = TokenBuilder::session("user_mine", now)
+            .claim("iss", "https://fond-koala-12.clerk.accounts.dev")
+            .sign(fixtures::rsa2048());
+        let cookie = format!(
+            "__session={other}; __client_uat=1; __session_r_77EQdK={mine}; __client_uat_r_77EQdK=1"
+        );
+        match v.authenticate_request(None, Some(&cookie)) {
+            Authentication::SignedIn(a) => assert_eq!(a.user_id(), "user_mine"),
+            other => panic!("{}", other.reason()),
+        }
+        // The suffixed pair follows the same __client_uat rules: a signed-out suffixed uat.
+        let signed_out =
+            format!("__client_uat=0; __session_r_77EQdK={mine}; __client_uat_r_77EQdK=0");
+        assert_eq!(
+            v.authenticate_request(None, Some(&signed_out)).reason(),
+            "session-token-but-no-client-uat"
+        );
+        // Without the publishable key only the unsuffixed cookie is read.
+        let plain = Verifier::from_jwks(&fixtures::rsa2048().jwks_json(), VerifyOptions::default())
+            .unwrap();
+        let a = plain.authenticate_request(None, Some(&cookie));
+        assert_eq!(a.auth().map(|a| a.user_id()), Some("user_other"));
+        // A malformed publishable key is a configuration error at build time.
+        let bad = Verifier::from_jwks(
+            &fixtures::rsa2048().jwks_json(),
+            VerifyOptions::default().publishable_key("pk_test_nope"),
+        );
+        assert_eq!(bad.unwrap_err().reason(), "config-invalid");
+    }
+
+    #[test]
+    fn pending_and_category() {
+        let now = clerk_dev::now_unix();
+        let jwks = fixtures::rsa2048().jwks_json();
+        let v = Verifier::from_jwks(&jwks, VerifyOptions::default()).unwrap();
+        let pending = TokenBuilder::session("u", now)
+            .claim("sts", "pending")
+            .sign(fixtures::rsa2048());
+        let bearer = format!("Bearer {pending}");
+        assert_eq!(
+            v.authenticate_request(Some(&bearer), None).reason(),
+            "session-pending"
+        );
+        let accepting = Verifier::from_jwks(
+            &jwks,
+            VerifyOptions::default().accept_pending_sessions(true),
+        )
+        .unwrap();
+        assert!(accepting
+            .authenticate_request(Some(&bearer), None)
+            .auth()
+            .is_some());
+        for cat in ["cl_B7d4PD222AAA", "cl_B7d4PD333AAA", "something-else"] {
+            let other = TokenBuilder::session("u", now)
+                .header("cat", cat)
+                .sign(fixtures::rsa2048());
+            let a = v.authenticate_request(Some(&format!("Bearer {other}")), None);
+            assert_eq!(a.reason(), "token-type-mismatch", "{cat}");
+        }
+        // verify() itself accepts a JWT-template token and refuses a machine token.
+        let template = TokenBuilder::session("u", now)
+            .header("cat", "cl_B7d4PD222AAA")
+            .sign(fixtures::rsa2048());
+        assert!(v.verify(&template).is_ok());
+        let m2m = TokenBuilder::session("u", now)
+            .header("cat", "cl_B7d4PD333AAA")
+            .sign(fixtures::rsa2048());
+        assert_eq!(v.verify(&m2m).unwrap_err().reason(), "token-type-mismatch");
+    }
+}
+
+/// Policies and typed requirements: 403s with their reasons.
+mod requirements {
+    use clerk_dev::{fixtures, TokenBuilder};
+    use clerk_verify::request::{HasPermission, HasRole, Permission, Policy, Requirement, Role};
+    use clerk_verify::{Auth, Verifier, VerifyOptions};
+    use serde_json::json;
+
+    fn auth(org: Option<serde_json::Value>) -> Auth {
+        let mut b = TokenBuilder::session("user_1", clerk_dev::now_unix());
+        if let Some(o) = org {
+            b = b.claim("o", o).claim("fea", "o:invoices");
+        }
+        let v = Verifier::from_jwks(&fixtures::rsa2048().jwks_json(), VerifyOptions::default())
+            .unwrap();
+        let header = format!("Bearer {}", b.sign(fixtures::rsa2048()));
+        v.authenticate_request(Some(&header), None)
+            .into_auth()
+            .unwrap()
+    }
+
+    fn reason(p: &Policy, a: &Auth) -> &'static str {
+        p.check(a).err().map_or("ok", |f| f.reason())
+    }
+
+    #[test]
+    fn policies() {
+        let none = auth(None);
+        let member = auth(Some(
+            json!({"id":"org_1","rol":"member","per":"read","fpm":"1"}),
+        ));
+        let admin = auth(Some(json!({"id":"org_1","rol":"admin"})));
+        assert_eq!(reason(&Policy::new(), &none), "ok");
+        assert_eq!(
+            reason(&Policy::new().org_required(), &none),
+            "missing-organization"
+        );
+        assert_eq!(reason(&Policy::new().org_required(), &member), "ok");
+        let admin_only = Policy::new().role("org:admin");
+        assert_eq!(reason(&admin_only, &member), "missing-role");
+        assert_eq!(reason(&admin_only, &none), "missing-role");
+        assert_eq!(reason(&admin_only, &admin), "ok");
+        let readers = Policy::new()
+            .permission("org:invoices:read")
+            .permission("org:invoices:write");
+        assert_eq!(reason(&readers, &member), "missing-permission");
+        let f = readers.check(&member).unwrap_err();
+        assert!(f.message().contains("org:invoices:write"), "{f}");
+        assert_eq!(
+            reason(&Policy::new().permission("org:invoices:read"), &member),
+            "ok"
+        );
+        assert!(Policy::new().is_empty() && !admin_only.is_empty());
+        assert_eq!(Policy::new().to_string(), "nothing");
+    }
+
+    #[test]
+    fn typed_requirements() {
+        struct Admin;
+        impl Role for Admin {
+            const ROLE: &'static str = "org:admin";
+        }
+        struct Read;
+        impl Permission for Read {
+            const PERMISSION: &'static str = "org:invoices:read";
+        }
+        let member = auth(Some(
+            json!({"id":"org_1","rol":"member","per":"read","fpm":"1"}),
+        ));
+        assert_eq!(
+            HasRole::<Admin>::check(&member).unwrap_err().reason(),
+            "missing-role"
+        );
+        assert!(HasPermission::<Read>::check(&member).is_ok());
+    }
+}

@@ -126,11 +126,7 @@ pub(crate) fn peek_is_session(token: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Verifier, VerifyOptions};
-
-    fn authenticator(v: &Verifier) -> &Authenticator {
-        v.authenticator()
-    }
+    use crate::options::VerifyOptions;
 
     #[test]
     fn bearer_parsing() {
@@ -145,12 +141,8 @@ mod tests {
     }
 
     fn reason_of(cookie: &str) -> &'static str {
-        let v = Verifier::from_jwks(
-            &clerk_dev::fixtures::rsa2048().jwks_json(),
-            VerifyOptions::default(),
-        )
-        .unwrap();
-        match find(authenticator(&v), None, Some(cookie)) {
+        let auth = Authenticator::for_tests(VerifyOptions::default());
+        match find(&auth, None, Some(cookie)) {
             Ok(_) => "found",
             Err(s) => s.reason(),
         }
@@ -181,12 +173,8 @@ mod tests {
         );
         assert_eq!(reason_of("__session=t; __client_uat=1700000000"), "found");
         // A header token does not need the cookie.
-        let v = Verifier::from_jwks(
-            &clerk_dev::fixtures::rsa2048().jwks_json(),
-            VerifyOptions::default(),
-        )
-        .unwrap();
-        let found = find(authenticator(&v), Some("Bearer t"), Some("__client_uat=0")).unwrap();
+        let auth = Authenticator::for_tests(VerifyOptions::default());
+        let found = find(&auth, Some("Bearer t"), Some("__client_uat=0")).unwrap();
         assert_eq!(found.carrier(), TokenCarrier::Header);
     }
 }

@@ -85,6 +85,14 @@ impl Authenticator {
         })
     }
 
+    /// One over the fixture key's JWKS, for the request layer's own unit tests.
+    #[cfg(test)]
+    pub(crate) fn for_tests(opts: crate::options::VerifyOptions) -> Authenticator {
+        let jwks = clerk_dev::fixtures::rsa2048().jwks_json();
+        let keys = crate::keys::KeySet::from_jwks(&jwks).unwrap();
+        Authenticator::new(Tokens::new(Box::new(keys), opts).unwrap()).unwrap()
+    }
+
     /// Now, in Unix seconds, on the verifier's clock.
     fn now(&self) -> i64 {
         self.tokens.options().clock.unix_seconds()

@@ -359,7 +359,7 @@ mod tests {
         ] {
             let e = Webhook::new(bad).unwrap_err();
             assert_eq!(e.reason(), "webhook-invalid-secret", "{bad:?}");
-            assert_eq!(e.category(), crate::Category::Configuration);
+            assert_eq!(e.category(), crate::error::Category::Configuration);
         }
         // Without the prefix, as Svix's libraries accept it.
         assert!(Webhook::new(&SECRET[6..]).is_ok());
