@@ -1,5 +1,21 @@
 //! Clerk session authentication for [axum](https://docs.rs/axum) 0.8, on [`clerk_verify`].
 //!
+//! ```toml
+//! [dependencies]
+//! # Today, from the repository; once published: clerk-axum = "0.1"
+//! clerk-axum = { git = "https://github.com/clerk-verify/clerk-verify" }
+//! axum = "0.8"
+//! tokio = { version = "1", features = ["macros", "rt-multi-thread", "net"] }
+//! serde_json = "1" # only for the JSON of the example below
+//!
+//! [dev-dependencies]
+//! # Signed test tokens and keys (TokenBuilder, fixtures); not published: a git dependency.
+//! clerk-dev = { git = "https://github.com/clerk-verify/clerk-verify" }
+//! ```
+//!
+//! This crate re-exports what its examples use of [`clerk_verify`] ([`Verifier`], [`Auth`],
+//! [`Webhook`], ...), and `clerk_verify` itself for the rest, so the one dependency is enough.
+//!
 //! - [`ClerkAuth`]: an extractor for the signed-in user (401 otherwise); it dereferences to the
 //!   core's [`Auth`](clerk_verify::Auth), whose `require_role` / `require_permission` return a
 //!   403 with `?`.
@@ -33,8 +49,7 @@
 //!
 //! ```no_run
 //! use axum::{routing::get, Json, Router};
-//! use clerk_axum::{ClerkAuth, ClerkLayer, ClerkRejection};
-//! use clerk_verify::Verifier;
+//! use clerk_axum::{ClerkAuth, ClerkLayer, ClerkRejection, Verifier};
 //! use serde_json::{json, Value};
 //!
 //! async fn me(auth: ClerkAuth) -> Json<Value> {
@@ -90,6 +105,8 @@ mod rejection;
 mod webhook;
 
 pub use clerk_verify::request::{Permission, Policy, Requirement, Role};
+pub use clerk_verify::webhook::{Delivery, EventData};
+pub use clerk_verify::{self, Auth, Authentication, Verifier, VerifyOptions, Webhook};
 pub use extract::{authenticate, ClerkAuth, Require, RequirePermission, RequireRole};
 pub use layer::{ClerkLayer, ClerkService};
 pub use page::{ClerkPage, RequireSignIn};
