@@ -1,81 +1,44 @@
 //! The extractors ([`ClerkAuth`], `Option<ClerkAuth>`, [`Require`]) and [`authenticate`], the
 //! once-per-request authentication they and the layer share.
 
-use crate::rejection::{not_signed_in, ClerkRejection, LOG_TARGET, VERIFIER_MISSING_FIX};
+use crate::rejection::ClerkRejection;
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
-use clerk_verify::request::{HasPermission, HasRole, Requirement};
-use clerk_verify::{Auth, Authentication, Verifier};
+use clerk_verify::adapter;
+use clerk_verify::request::Requirement;
+use clerk_verify::{Authentication, Verifier};
 use std::any::Any;
-use std::marker::PhantomData;
-use std::ops::Deref;
 use std::sync::{Arc, OnceLock};
 
-/// The signed-in user: an extractor that answers 401 (or 503 when the keys cannot be had, 500
-/// when the verifier is misconfigured or missing) for any other request. Dereferences to
-/// [`Auth`], so `auth.require_role("org:admin")?` works in a handler returning
-/// `Result<_, ClerkRejection>`.
-///
-/// `Option<ClerkAuth>` is for routes that also serve signed-out visitors: `None` when the
-/// request has no valid session (no token, a bad or expired token), but a key source that is
-/// down (503) or a misconfigured verifier (500) still refuses the request, so an outage never
-/// silently turns signed-in users into anonymous ones.
-///
-/// ```
-/// use axum::{routing::get, Router};
-/// use clerk_axum::{ClerkAuth, ClerkLayer, ClerkRejection};
-/// # let verifier = clerk_verify::Verifier::from_jwks(
-/// #     &clerk_dev::fixtures::rsa2048().jwks_json(), Default::default()).unwrap();
-///
-/// async fn me(auth: ClerkAuth) -> String {
-///     auth.user_id().to_owned()
-/// }
-///
-/// async fn hello(auth: Option<ClerkAuth>) -> String {
-///     format!("hello, {}", auth.as_ref().map_or("stranger", |a| a.user_id()))
-/// }
-///
-/// async fn admin(auth: ClerkAuth) -> Result<&'static str, ClerkRejection> {
-///     auth.require_role("org:admin")?;
-///     Ok("hello, admin")
-/// }
-///
-/// let app: Router = Router::new()
-///     .route("/me", get(me))
-///     .route("/hello", get(hello))
-///     .route("/admin", get(admin))
-///     .layer(ClerkLayer::new(verifier));
-/// ```
-#[derive(Debug, Clone, PartialEq)]
-pub struct ClerkAuth(pub Auth);
+/// How to give the extractors a [`Verifier`]: the 500 `verifier-missing` says it (in the log,
+/// and in the body of debug builds).
+const VERIFIER_MISSING_FIX: &str = "add .layer(clerk_axum::ClerkLayer::new(verifier)), \
+     .layer(axum::Extension(verifier)) or .with_state(verifier) (the extractors look in the \
+     request extensions, then in the router state)";
 
-impl ClerkAuth {
-    /// The [`Auth`] inside.
-    pub fn into_inner(self) -> Auth {
-        self.0
-    }
-}
-
-impl Deref for ClerkAuth {
-    type Target = Auth;
-
-    fn deref(&self) -> &Auth {
-        &self.0
-    }
-}
-
-impl From<ClerkAuth> for Auth {
-    fn from(auth: ClerkAuth) -> Auth {
-        auth.0
-    }
+clerk_verify::adapter_auth! {
+    /// The signed-in user: an extractor that answers 401 (or 503 when the keys cannot be had, 500
+    /// when the verifier is misconfigured or missing) for any other request. Dereferences to
+    /// [`Auth`](crate::Auth), so `auth.require_role("org:admin")?` works in a handler returning
+    /// `Result<_, ClerkRejection>`.
+    ///
+    /// `Option<ClerkAuth>` is for routes that also serve signed-out visitors: `None` when the
+    /// request has no valid session (no token, a bad or expired token), but a key source that is
+    /// down (503) or a misconfigured verifier (500) still refuses the request, so an outage never
+    /// silently turns signed-in users into anonymous ones.
+    ///
+    /// The [crate example](crate) uses both, and `require_role` with `?`.
+    pub struct ClerkAuth;
 }
 
 impl<S: Send + Sync + 'static> FromRequestParts<S> for ClerkAuth {
     type Rejection = ClerkRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        signed_in(authenticate(parts, state).await?)
+        Ok(ClerkAuth(adapter::signed_in(
+            authenticate(parts, state).await?,
+        )?))
     }
 }
 
@@ -86,97 +49,45 @@ impl<S: Send + Sync + 'static> OptionalFromRequestParts<S> for ClerkAuth {
         parts: &mut Parts,
         state: &S,
     ) -> Result<Option<Self>, Self::Rejection> {
-        match authenticate(parts, state).await?.into_optional() {
-            Ok(auth) => Ok(auth.map(ClerkAuth)),
-            Err(server_fault) => Err(ClerkRejection::signed_out(&server_fault)),
-        }
+        Ok(adapter::optional(authenticate(parts, state).await?)?.map(ClerkAuth))
     }
 }
 
-/// A signed-in user who meets the [`Requirement`] `R`: 401 (like [`ClerkAuth`]) when signed
-/// out, then 403 with `R`'s reason. Dereferences to [`Auth`]. [`RequireRole`] and
-/// [`RequirePermission`] name the usual requirements.
-///
-/// ```
-/// use axum::{routing::get, Router};
-/// use clerk_axum::{ClerkLayer, Permission, RequirePermission, RequireRole, Role};
-/// # let verifier = clerk_verify::Verifier::from_jwks(
-/// #     &clerk_dev::fixtures::rsa2048().jwks_json(), Default::default()).unwrap();
-///
-/// struct Admin;
-/// impl Role for Admin {
-///     const ROLE: &'static str = "org:admin";
-/// }
-///
-/// struct ReadInvoices;
-/// impl Permission for ReadInvoices {
-///     const PERMISSION: &'static str = "org:invoices:read";
-/// }
-///
-/// async fn admin(admin: RequireRole<Admin>) -> String {
-///     format!("hello admin {}", admin.user_id())
-/// }
-///
-/// async fn invoices(_reader: RequirePermission<ReadInvoices>) -> &'static str {
-///     "[]"
-/// }
-///
-/// let app: Router = Router::new()
-///     .route("/admin", get(admin))
-///     .route("/invoices", get(invoices))
-///     .layer(ClerkLayer::new(verifier));
-/// ```
-pub struct Require<R: Requirement> {
-    auth: Auth,
-    requirement: PhantomData<fn() -> R>,
-}
-
-/// [`Require`] the organization role `R::ROLE` (403 `missing-role`).
-pub type RequireRole<R> = Require<HasRole<R>>;
-/// [`Require`] the organization permission `P::PERMISSION` (403 `missing-permission`).
-pub type RequirePermission<P> = Require<HasPermission<P>>;
-
-impl<R: Requirement> Require<R> {
-    /// The [`Auth`] inside.
-    pub fn into_inner(self) -> Auth {
-        self.auth
-    }
-}
-
-impl<R: Requirement> Deref for Require<R> {
-    type Target = Auth;
-
-    fn deref(&self) -> &Auth {
-        &self.auth
-    }
-}
-
-impl<R: Requirement> std::fmt::Debug for Require<R> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Require")
-            .field("requirement", &std::any::type_name::<R>())
-            .field("auth", &self.auth)
-            .finish()
-    }
+clerk_verify::adapter_require! {
+    /// A signed-in user who meets the [`Requirement`] `R`: 401 (like [`ClerkAuth`]) when signed
+    /// out, then 403 with `R`'s reason. Dereferences to [`Auth`](crate::Auth). [`RequireRole`] and
+    /// [`RequirePermission`] name the usual requirements (a
+    /// [`Permission`](crate::Permission) is declared as the [`Role`](crate::Role) below).
+    ///
+    /// ```
+    /// use axum::{routing::get, Router};
+    /// use clerk_axum::{ClerkLayer, RequireRole, Role};
+    /// # let verifier = clerk_verify::Verifier::from_jwks(
+    /// #     &clerk_dev::fixtures::rsa2048().jwks_json(), Default::default()).unwrap();
+    ///
+    /// struct Admin;
+    /// impl Role for Admin {
+    ///     const ROLE: &'static str = "org:admin";
+    /// }
+    ///
+    /// async fn admin(admin: RequireRole<Admin>) -> String {
+    ///     format!("hello admin {}", admin.user_id())
+    /// }
+    ///
+    /// let app: Router = Router::new()
+    ///     .route("/admin", get(admin))
+    ///     .layer(ClerkLayer::new(verifier));
+    /// ```
+    pub struct Require;
 }
 
 impl<R: Requirement, S: Send + Sync + 'static> FromRequestParts<S> for Require<R> {
     type Rejection = ClerkRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let ClerkAuth(auth) = signed_in(authenticate(parts, state).await?)?;
-        R::check(&auth)?;
-        Ok(Require {
-            auth,
-            requirement: PhantomData,
-        })
-    }
-}
-
-pub(crate) fn signed_in(authentication: Authentication) -> Result<ClerkAuth, ClerkRejection> {
-    match authentication {
-        Authentication::SignedIn(auth) => Ok(ClerkAuth(auth)),
-        other => Err(not_signed_in(other)),
+        Ok(Require::new(adapter::required::<R>(
+            authenticate(parts, state).await?,
+        )?))
     }
 }
 
@@ -196,17 +107,11 @@ pub async fn authenticate<S: Send + Sync + 'static>(
     parts: &mut Parts,
     state: &S,
 ) -> Result<Authentication, ClerkRejection> {
-    let kept = parts
-        .extensions
-        .get_or_insert_default::<Authenticated>()
-        .clone();
+    let kept = kept(parts);
     if let Some(known) = kept.get() {
         return Ok(known.clone());
     }
-    let Some(verifier) = verifier(parts, state) else {
-        log::error!(target: LOG_TARGET, "{VERIFIER_MISSING_FIX}");
-        return Err(ClerkRejection::verifier_missing());
-    };
+    let verifier = verifier(parts, state)?;
     let step = verifier.authenticate_headers(
         parts.headers.get(AUTHORIZATION).map(|v| v.as_bytes()),
         parts.headers.get_all(COOKIE).iter().map(|v| v.as_bytes()),
@@ -217,23 +122,25 @@ pub async fn authenticate<S: Send + Sync + 'static>(
 
 /// The request's authentication once known, shared by every extractor and [`crate::ClerkLayer`]
 /// (which puts an empty one in before the handler runs and reads it from the response's side).
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Authenticated(Arc<OnceLock<Authentication>>);
+#[derive(Clone, Default)]
+struct Authenticated(Arc<OnceLock<Authentication>>);
 
-impl Deref for Authenticated {
-    type Target = OnceLock<Authentication>;
-
-    fn deref(&self) -> &OnceLock<Authentication> {
-        &self.0
-    }
+/// The request's [`Authenticated`], put in by the first to ask.
+pub(crate) fn kept(parts: &mut Parts) -> Arc<OnceLock<Authentication>> {
+    let slot = parts.extensions.get_or_insert_default::<Authenticated>();
+    slot.0.clone()
 }
 
-pub(crate) fn verifier<'a, S: 'static>(parts: &'a Parts, state: &'a S) -> Option<&'a Verifier> {
+/// The [`Verifier`] of the request extensions, else of the router state, else the 500
+/// `verifier-missing` with the fix.
+pub(crate) fn verifier<'a, S: 'static>(
+    parts: &'a Parts,
+    state: &'a S,
+) -> Result<&'a Verifier, ClerkRejection> {
     // A state of another type cannot be asked for a Verifier without a `FromRef` bound, which
     // would make every extractor unusable in routers whose state has no Verifier (the layer's
     // case); such apps add the layer or an `Extension`.
-    parts
-        .extensions
-        .get::<Verifier>()
-        .or_else(|| (state as &dyn Any).downcast_ref::<Verifier>())
+    let found = parts.extensions.get::<Verifier>();
+    let found = found.or_else(|| (state as &dyn Any).downcast_ref::<Verifier>());
+    found.ok_or_else(|| adapter::verifier_missing(VERIFIER_MISSING_FIX).into())
 }

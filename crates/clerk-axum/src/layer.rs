@@ -1,11 +1,12 @@
 //! [`ClerkLayer`]: the verifier for every request, Clerk's debug headers on responses, and
 //! optionally sign-in (or a [`Policy`]) required for a whole router.
 
-use crate::extract::{authenticate, signed_in, Authenticated};
-use crate::rejection::{set_debug_headers, ClerkRejection};
+use crate::extract::{authenticate, kept};
+use axum::http::header::HeaderValue;
 use axum::http::{Method, Request};
 use axum::response::{IntoResponse, Response};
-use clerk_verify::request::Policy;
+use clerk_verify::adapter;
+use clerk_verify::request::{Policy, AUTH_REASON_HEADER};
 use clerk_verify::Verifier;
 use std::future::Future;
 use std::pin::Pin;
@@ -23,7 +24,8 @@ use tower::{Layer, Service};
 ///   `Option<ClerkAuth>`, a [`crate::Require`]) authenticate; the other routes cost nothing,
 ///   get no headers, and keep working while the key source is down.
 /// - [`ClerkLayer::require_sign_in`]: every request except `OPTIONS` (CORS preflights) is
-///   authenticated before the handler and refused with a [`ClerkRejection`] unless signed in.
+///   authenticated before the handler and refused with a [`crate::ClerkRejection`] unless
+///   signed in.
 /// - [`ClerkLayer::require`]: the same, and the signed-in user must also meet a [`Policy`]
 ///   (organization role, permissions): 403 otherwise.
 ///
@@ -126,22 +128,28 @@ where
             let (mut parts, body) = req.into_parts();
             parts.extensions.insert(verifier);
             // The extractors fill this in; an outer ClerkLayer's is reused, so all see one.
-            let kept = parts
-                .extensions
-                .get_or_insert_default::<Authenticated>()
-                .clone();
+            let kept = kept(&mut parts);
             if let Some(policy) = require {
                 let allowed = authenticate(&mut parts, &())
                     .await
-                    .and_then(signed_in)
-                    .and_then(|auth| policy.check(&auth).map_err(ClerkRejection::from));
+                    .and_then(|authentication| {
+                        let auth = adapter::signed_in(authentication)?;
+                        Ok(policy.check(&auth)?)
+                    });
                 if let Err(refusal) = allowed {
                     return Ok(refusal.into_response());
                 }
             }
             let mut res = inner.call(Request::from_parts(parts, body)).await?;
             if let Some(authentication) = kept.get() {
-                set_debug_headers(res.headers_mut(), &authentication.debug_headers());
+                // Replacing the handler's own: a signed-in state leaves no reason behind.
+                let headers = res.headers_mut();
+                headers.remove(AUTH_REASON_HEADER);
+                for (name, value) in authentication.debug_headers() {
+                    if let Ok(value) = HeaderValue::from_str(value) {
+                        headers.insert(name, value);
+                    }
+                }
             }
             Ok(res)
         })

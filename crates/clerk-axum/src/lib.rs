@@ -16,32 +16,24 @@
 //! This crate re-exports what its examples use of [`clerk_verify`] ([`Verifier`], [`Auth`],
 //! [`Webhook`], ...), and `clerk_verify` itself for the rest, so the one dependency is enough.
 //!
-//! - [`ClerkAuth`]: an extractor for the signed-in user (401 otherwise); it dereferences to the
-//!   core's [`Auth`](clerk_verify::Auth), whose `require_role` / `require_permission` return a
-//!   403 with `?`.
-//! - `Option<ClerkAuth>` ([`OptionalFromRequestParts`](axum::extract::OptionalFromRequestParts)):
-//!   for routes that also serve signed-out visitors: `None` for a missing or bad token, but a
-//!   key source that is down is still 503.
-//! - [`Require`]: a signed-in user meeting a [`Requirement`] named by a type; [`RequireRole`]
-//!   and [`RequirePermission`] for organization roles and permissions (403 otherwise).
-//! - [`ClerkRejection`]: the rejection, an [`IntoResponse`](axum::response::IntoResponse)
-//!   rendering the core's [`clerk_verify::Refusal`]: the JSON body, the `WWW-Authenticate`
-//!   challenge and Clerk's debug headers, the same as in every Clerk adapter.
-//! - [`ClerkLayer`]: a tower layer that hands the [`Verifier`](clerk_verify::Verifier) to the
-//!   extractors, adds `x-clerk-auth-status` / `x-clerk-auth-reason` to the responses of
-//!   authenticated requests (optional routes included), and can require sign-in, or a
+//! - [`ClerkAuth`] (the signed-in user, else 401) and `Option<ClerkAuth>` (`None` when signed
+//!   out, but 503 while the key source is down); [`Require`] (with [`RequireRole`],
+//!   [`RequirePermission`]) for a [`Requirement`] too, else 403.
+//! - [`ClerkRejection`]: the rejection, rendering the core's [`clerk_verify::Refusal`] (JSON
+//!   body, `WWW-Authenticate`, Clerk's debug headers) as in every Clerk adapter.
+//! - [`ClerkLayer`]: a tower layer that hands the [`Verifier`] to the extractors, adds Clerk's
+//!   debug headers to the responses of authenticated requests, and can require sign-in, or a
 //!   [`Policy`], for a whole router.
-//! - [`ClerkPage`] and [`RequireSignIn`]: for server-rendered pages, with Clerk's handshake (a
-//!   browser whose session cookie expired is refreshed through Clerk's Frontend API, not shown
-//!   a signed-out page) and, for `RequireSignIn`, a redirect to the sign-in page. A page's
-//!   authentication is kept apart from the API extractors', which never redirect.
-//! - [`ClerkWebhook`]: a Clerk webhook delivery, its raw body read under the cap, its Svix
-//!   signature verified and its event typed; 400 with the reason otherwise.
+//! - [`ClerkPage`] and [`RequireSignIn`]: for server-rendered pages, with Clerk's handshake and,
+//!   for `RequireSignIn`, a redirect to the sign-in page; the API extractors never redirect.
+//! - [`ClerkWebhook`]: a Clerk webhook delivery, read under the cap, its Svix signature verified
+//!   and its event typed; 400 with the reason otherwise.
 //!
 //! The extractors find the `Verifier` in the request extensions ([`ClerkLayer`], or
 //! `axum::Extension(verifier)`), else in the router state when the state is the `Verifier`
 //! itself (`.with_state(verifier)`); an app with its own state type adds the layer. Without
-//! one, they answer 500 `verifier-missing` and log the fix at error level. Each request is
+//! one, they answer 500 `verifier-missing` and log the fix at error level (debug builds say it
+//! in the body too: [`clerk_verify::adapter::verifier_missing`]). Each request is
 //! authenticated at most once, whatever combination of extractors and layers asks;
 //! verification runs inline when the key is cached and on tokio's blocking pool when keys must
 //! be fetched. Where the token is read from (the `Authorization` header, then the `__session`
@@ -90,8 +82,8 @@
 //! `WWW-Authenticate: Bearer error="insufficient_scope"`.
 //!
 //! Refusals are logged with the `log` crate at debug level under the target
-//! `clerk_axum::rejection` when they are answered (reason code and message), server-side
-//! problems at error level under `clerk_axum`; the token is never logged nor echoed. An app on
+//! `clerk_axum::rejection` when they are answered (reason code and message), a missing verifier
+//! at error level under `clerk_verify::adapter`; the token is never logged nor echoed. An app on
 //! `tracing` sees them too: `tracing_subscriber::fmt().init()` installs the `log` bridge (its
 //! default `tracing-log` feature).
 

@@ -4,42 +4,58 @@
 //! routes keep [`crate::ClerkAuth`] / `Option<ClerkAuth>`, which never redirect.
 
 use crate::extract::verifier;
-use crate::rejection::{ClerkRejection, LOG_TARGET, VERIFIER_MISSING_FIX};
+use crate::rejection::ClerkRejection;
 use axum::extract::{FromRequestParts, OriginalUri};
 use axum::http::request::Parts;
+use clerk_verify::adapter;
 use clerk_verify::request::PageRequest;
 use clerk_verify::{Auth, Authentication, Verifier};
-use std::ops::Deref;
 
-/// A page that serves everyone: `Some(user)` when signed in, `None` for a signed-out visitor.
-/// A browser whose cookies need refreshing is redirected (307) through Clerk's handshake
-/// first, and comes back with fresh cookies; a key source that is down is 503, never the
-/// signed-out page. Dereferences to `Option<Auth>`.
-///
-/// The handshake needs the instance's publishable key (`CLERK_PUBLISHABLE_KEY`, or
-/// [`clerk_verify::VerifyOptions::publishable_key`]); without it a page is only ever signed in
-/// or signed out. The [`Verifier`] is found as for [`crate::ClerkAuth`].
-///
-/// ```
-/// use axum::{response::Html, routing::get, Router};
-/// use clerk_axum::{ClerkLayer, ClerkPage};
-/// # let verifier = clerk_verify::Verifier::from_jwks(
-/// #     &clerk_dev::fixtures::rsa2048().jwks_json(), Default::default()).unwrap();
-///
-/// async fn home(page: ClerkPage) -> Html<String> {
-///     Html(match page.as_ref() {
-///         Some(user) => format!("<p>Hello, {}</p>", user.user_id()),
-///         None => "<p>Hello, stranger: <a href=/sign-in>sign in</a></p>".to_owned(),
-///     })
-/// }
-///
-/// let app: Router = Router::new()
-///     .route("/", get(home))
-///     .layer(ClerkLayer::new(verifier));
-/// ```
-#[derive(Debug, Clone, PartialEq)]
-pub struct ClerkPage(pub Option<Auth>);
+clerk_verify::adapter_pages! {
+    /// A page that serves everyone: `Some(user)` when signed in, `None` for a signed-out visitor.
+    /// A browser whose cookies need refreshing is redirected (307) through Clerk's handshake
+    /// first, and comes back with fresh cookies; a key source that is down is 503, never the
+    /// signed-out page. Dereferences to `Option<Auth>`.
+    ///
+    /// The handshake needs the instance's publishable key (`CLERK_PUBLISHABLE_KEY`, or
+    /// [`clerk_verify::VerifyOptions::publishable_key`]); without it a page is only ever signed in
+    /// or signed out. The [`Verifier`] is found as for [`crate::ClerkAuth`].
+    ///
+    /// ```
+    /// use axum::{response::Html, routing::get, Router};
+    /// use clerk_axum::{ClerkLayer, ClerkPage, RequireSignIn};
+    /// # let verifier = clerk_axum::Verifier::from_jwks(
+    /// #     &clerk_dev::fixtures::rsa2048().jwks_json(), Default::default()).unwrap();
+    ///
+    /// async fn home(page: ClerkPage) -> Html<String> {
+    ///     Html(match page.as_ref() {
+    ///         Some(user) => format!("<p>Hello, {}</p>", user.user_id()),
+    ///         None => "<p>Hello, stranger: <a href=/sign-in>sign in</a></p>".to_owned(),
+    ///     })
+    /// }
+    ///
+    /// async fn dashboard(user: RequireSignIn) -> Html<String> {
+    ///     Html(format!("<h1>{}'s dashboard</h1>", user.user_id()))
+    /// }
+    ///
+    /// let app: Router = Router::new()
+    ///     .route("/", get(home))
+    ///     .route("/dashboard", get(dashboard))
+    ///     .layer(ClerkLayer::new(verifier));
+    /// ```
+    pub struct ClerkPage;
+    /// A page that requires sign-in: the signed-in user, else a 307 to the sign-in page
+    /// (`CLERK_SIGN_IN_URL`, with `redirect_url` back to this page), after Clerk's handshake when
+    /// the cookies need refreshing. Without a configured sign-in URL a signed-out visitor gets 401.
+    /// Dereferences to [`Auth`].
+    ///
+    /// Use it rather than [`crate::ClerkLayer::require_sign_in`] for pages: the layer answers
+    /// before the handler, as for an API, with a 401 and no handshake.
+    /// [`ClerkPage`]'s example has both.
+    pub struct RequireSignIn;
+}
 
+// `into_inner` and `From<RequireSignIn> for Auth` predate `adapter_pages!`, which has neither.
 impl ClerkPage {
     /// The `Option<Auth>` inside.
     pub fn into_inner(self) -> Option<Auth> {
@@ -47,60 +63,10 @@ impl ClerkPage {
     }
 }
 
-impl Deref for ClerkPage {
-    type Target = Option<Auth>;
-
-    fn deref(&self) -> &Option<Auth> {
-        &self.0
-    }
-}
-
-impl<S: Send + Sync + 'static> FromRequestParts<S> for ClerkPage {
-    type Rejection = ClerkRejection;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let (_, _, authentication) = authenticate_page(parts, state).await?;
-        Ok(ClerkPage(authentication.into_page()?))
-    }
-}
-
-/// A page that requires sign-in: the signed-in user, else a 307 to the sign-in page
-/// (`CLERK_SIGN_IN_URL`, with `redirect_url` back to this page), after Clerk's handshake when
-/// the cookies need refreshing. Without a configured sign-in URL a signed-out visitor gets 401.
-/// Dereferences to [`Auth`].
-///
-/// Use it rather than [`crate::ClerkLayer::require_sign_in`] for pages: the layer answers
-/// before the handler, as for an API, with a 401 and no handshake.
-///
-/// ```
-/// use axum::{response::Html, routing::get, Router};
-/// use clerk_axum::{ClerkLayer, RequireSignIn};
-/// # let verifier = clerk_verify::Verifier::from_jwks(
-/// #     &clerk_dev::fixtures::rsa2048().jwks_json(), Default::default()).unwrap();
-///
-/// async fn dashboard(user: RequireSignIn) -> Html<String> {
-///     Html(format!("<h1>{}'s dashboard</h1>", user.user_id()))
-/// }
-///
-/// let app: Router = Router::new()
-///     .route("/dashboard", get(dashboard))
-///     .layer(ClerkLayer::new(verifier));
-/// ```
-#[derive(Debug, Clone, PartialEq)]
-pub struct RequireSignIn(pub Auth);
-
 impl RequireSignIn {
     /// The [`Auth`] inside.
     pub fn into_inner(self) -> Auth {
         self.0
-    }
-}
-
-impl Deref for RequireSignIn {
-    type Target = Auth;
-
-    fn deref(&self) -> &Auth {
-        &self.0
     }
 }
 
@@ -110,14 +76,25 @@ impl From<RequireSignIn> for Auth {
     }
 }
 
+impl<S: Send + Sync + 'static> FromRequestParts<S> for ClerkPage {
+    type Rejection = ClerkRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let (_, _, authentication) = authenticate_page(parts, state).await?;
+        Ok(ClerkPage(adapter::page(authentication)?))
+    }
+}
+
 impl<S: Send + Sync + 'static> FromRequestParts<S> for RequireSignIn {
     type Rejection = ClerkRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let (verifier, page, authentication) = authenticate_page(parts, state).await?;
-        Ok(RequireSignIn(
-            authentication.require_sign_in(verifier.sign_in_redirect(&page))?,
-        ))
+        Ok(RequireSignIn(adapter::page_requiring_sign_in(
+            &verifier,
+            &page,
+            authentication,
+        )?))
     }
 }
 
@@ -133,10 +110,7 @@ async fn authenticate_page<S: 'static>(
     parts: &mut Parts,
     state: &S,
 ) -> Result<(Verifier, PageRequest, Authentication), ClerkRejection> {
-    let Some(verifier) = verifier(parts, state).cloned() else {
-        log::error!(target: LOG_TARGET, "{VERIFIER_MISSING_FIX}");
-        return Err(ClerkRejection::verifier_missing());
-    };
+    let verifier = verifier(parts, state)?.clone();
     // Under `Router::nest` the URI has lost its prefix; the browser must come back to the
     // whole path, after a handshake or a sign-in.
     let uri = parts

@@ -1,6 +1,7 @@
 //! What the adapter logs: refusals at debug level under `clerk_axum::rejection`, a missing
-//! verifier at error level under `clerk_axum` with the fix, the cause of a 503 for the
-//! operator, and never the token. One test: the logger is global to this test binary.
+//! verifier at error level under `clerk_verify::adapter` (the core's `verifier_missing`) with
+//! axum's fix, the cause of a 503 for the operator, and never the token. One test: the logger
+//! is global to this test binary.
 
 use axum::routing::get;
 use axum::Router;
@@ -90,7 +91,7 @@ async fn refusals_are_logged_without_the_token() {
     let lines = take();
     let errors: Vec<_> = lines
         .iter()
-        .filter(|l| l.target == "clerk_axum" && l.level == Level::Error)
+        .filter(|l| l.target == clerk_verify::adapter::LOG_TARGET && l.level == Level::Error)
         .collect();
     assert_eq!(errors.len(), 1, "{:?}", messages(&lines));
     for fix in [
