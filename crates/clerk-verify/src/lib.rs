@@ -3,18 +3,39 @@
 //!
 //! A browser signed in with Clerk sends a short-lived RS256 JWT (`Authorization: Bearer ...` or
 //! the `__session` cookie). [`Verifier::verify`] decides whether it is genuine and current and
-//! returns the typed [`Claims`]. The data path, one module per step:
+//! returns the typed [`Claims`], shared. The data path, one module per step, each floor
+//! importing only the floors below it (`tests/house.rs` holds the code to this):
 //!
 //! 1. [`token`]: split and strictly decode the compact JWS, read the header;
 //! 2. [`keys`]: the key through a [`KeyFetcher`]: a fixed [`KeySet`], or Clerk's JWKS fetched
 //!    and cached by [`remote::RemoteKeys`] (feature `remote`); the signature (with `ring`, or
-//!    `aws-lc-rs`: see *Crypto backends* below), under
-//!    an algorithm the *verifier* allows for that *key*;
+//!    `aws-lc-rs`: see *Crypto backends* below), under an algorithm the *verifier* allows for
+//!    that *key*;
 //! 3. [`claims`]: the claim rules, in Clerk's order (`sub`, `aud`, `azp`, `exp`, `nbf`, `iat`,
 //!    then `iss`), and the typed [`Claims`], with the organization from both of Clerk's formats;
+//!    `verify` (the free function [`verify()`]) runs 1 to 3, and remembers verified tokens when
+//!    the verified-token cache is on;
 //! 4. [`request`]: for a whole HTTP request, where the token is (header, cookies and Clerk's
-//!    `__client_uat` rules), [`Authentication`] (signed in as [`Auth`], or signed out and why),
-//!    and the [`Refusal`] every adapter answers with.
+//!    `__client_uat` rules, all cookie names in one place), [`Authentication`] (signed in as
+//!    [`Auth`], signed out and why, or Clerk's handshake for pages), and the [`Refusal`] every
+//!    adapter answers with;
+//! 5. [`Verifier`]: what an application builds once (from values in [`options`], or from the
+//!    environment through [`mod@env`], the one module that reads `CLERK_*` variables) and asks per
+//!    token or per request; [`adapter`] is the contract the framework adapters share.
+//!
+//! # What is public, and why
+//!
+//! The root re-exports what most code names: [`Verifier`], [`VerifyOptions`], [`Clock`],
+//! [`Claims`], [`Auth`], [`Authentication`], [`Refusal`], [`Error`] (with [`Category`]),
+//! [`Webhook`], the key types ([`Key`], [`KeySet`], [`KeyFetcher`], [`KeyWait`], [`KeyFlight`],
+//! [`Algorithm`]: for key sources of your own) and [`TokenCacheStats`]. The modules are public
+//! for what goes further: [`options`] (every setting, the publishable key), [`request`] (cookie
+//! names, pages, requirements, the non-blocking [`request::Step`]), [`remote`] (JWKS sources and
+//! their options), [`claims`] (the organization and actor types), [`webhook`] (typed events),
+//! [`reason`] (every reason code), [`mod@env`] (the variables' names), [`dangerous`] (decoding
+//! without verifying, for tooling), [`adapter`] (for adapter crates) and [`token`] (only
+//! [`token::Token`], the header of a token not yet verified, for routing and fuzzing). The token
+//! cache, the JSON reader, the crypto backend and the request layer's state are not.
 //!
 //! ```
 //! use clerk_verify::{Verifier, VerifyOptions};
@@ -112,7 +133,7 @@ pub mod reason;
 pub mod remote;
 pub mod request;
 pub mod token;
-pub mod token_cache;
+mod token_cache;
 pub mod webhook;
 
 /// Stub key sources for tests of code built on clerk-verify (adapters, middleware, guards):
@@ -127,6 +148,7 @@ pub use error::{Category, Error};
 pub use keys::{Algorithm, Key, KeyFetcher, KeyFlight, KeySet, KeyWait};
 pub use options::{Clock, VerifyOptions};
 pub use request::{Auth, Authentication, Refusal};
+pub use token_cache::TokenCacheStats;
 pub use verifier::Verifier;
 pub use verify::verify;
 pub use webhook::Webhook;

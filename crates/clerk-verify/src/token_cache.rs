@@ -41,7 +41,7 @@ use std::time::SystemTime;
 /// Largest entry kept, in accounted bytes (the token, its claims and the bookkeeping). A Clerk
 /// session token fits in a 4 KB cookie and takes 2 to 8 KiB here; a larger token is verified
 /// every time instead.
-pub const MAX_ENTRY_BYTES: usize = 8 * 1024;
+pub(crate) const MAX_ENTRY_BYTES: usize = VerifyOptions::MAX_TOKEN_CACHE_ENTRY_BYTES;
 
 /// Most shards: enough that two threads rarely share a lock.
 const MAX_SHARDS: usize = 16;

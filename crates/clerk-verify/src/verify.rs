@@ -168,7 +168,7 @@ impl fmt::Debug for Tokens {
     }
 }
 
-/// Verifies `token` against `keys` with `opts`: the free-function form of [`Verifier::verify`].
+/// Verifies `token` against `keys` with `opts`: the free-function form of [`crate::Verifier::verify`].
 ///
 /// ```
 /// use clerk_verify::{verify, KeySet, VerifyOptions};

@@ -257,7 +257,7 @@ fn a_million_verified_tokens_keep_the_cache_within_its_bound() {
     let stats = verifier.token_cache_stats().unwrap();
     assert_eq!(stats.entries, CAPACITY);
     // ... and that is bounded by capacity and entry size; here about 2 KiB per token.
-    let bound = (CAPACITY * clerk_verify::token_cache::MAX_ENTRY_BYTES) as isize;
+    let bound = (CAPACITY * clerk_verify::VerifyOptions::MAX_TOKEN_CACHE_ENTRY_BYTES) as isize;
     assert!(worst <= bound && stats.bytes as isize <= bound);
     assert!(stats.bytes < CAPACITY * 3 * 1024, "{stats:?}");
     drop(verifier);

@@ -72,7 +72,7 @@ pub struct VerifyOptions {
     /// otherwise. A browser sends the same token with every request for its whole life, so a
     /// repeat is answered from memory: `exp`, `nbf` and `iat` are checked again each time, and
     /// the entry is used only while the key it verified under is still served. Failures are
-    /// never cached. See [`crate::token_cache`].
+    /// never cached. See docs/architecture.md, "The verified-token cache".
     pub token_cache: usize,
     /// Page authentication only ([`crate::Verifier::authenticate_page`]): Clerk's handshake for
     /// server-rendered pages, with its options (sign-in URL, satellite domain, proxy, the secret
@@ -109,8 +109,12 @@ impl VerifyOptions {
 
     /// The verified-token cache's capacity when [`VerifyOptions::from_env`] turns it on: 10,000
     /// tokens, about 3 KiB each for Clerk's session tokens (30 MiB), and never more than
-    /// [`crate::token_cache::MAX_ENTRY_BYTES`] each (80 MiB).
+    /// [`VerifyOptions::MAX_TOKEN_CACHE_ENTRY_BYTES`] each (80 MiB).
     pub const DEFAULT_TOKEN_CACHE_CAPACITY: usize = 10_000;
+
+    /// The most memory one verified-token cache entry may account for (token, claims and
+    /// bookkeeping): a Clerk session token takes 2 to 4 KiB.
+    pub const MAX_TOKEN_CACHE_ENTRY_BYTES: usize = 8 * 1024;
 
     /// The largest verified-token cache capacity accepted.
     pub const MAX_TOKEN_CACHE_CAPACITY: usize = 1_000_000;

@@ -15,7 +15,7 @@ use std::time::SystemTime;
 ///
 /// Each `RemoteKeys` has its own cache, so keys of one Clerk instance can never verify another
 /// instance's tokens in the same process. Build one per instance at start-up and share it (inside
-/// a [`Verifier`], or in an `Arc` if you also want [`RemoteKeys::refresh`]).
+/// a [`crate::Verifier`], or in an `Arc` if you also want [`RemoteKeys::refresh`]).
 ///
 /// As a [`KeyFetcher`]:
 /// - [`KeyFetcher::cached_key`] answers from memory and never blocks: with the key when it is

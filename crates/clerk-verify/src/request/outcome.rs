@@ -90,8 +90,8 @@ impl Forbidden {
         }
     }
 
-    /// [`reason::MISSING_ROLE`], [`reason::MISSING_PERMISSION`],
-    /// [`reason::MISSING_ORGANIZATION`] or your own code.
+    /// [`crate::reason::MISSING_ROLE`], [`crate::reason::MISSING_PERMISSION`],
+    /// [`crate::reason::MISSING_ORGANIZATION`] or your own code.
     pub fn reason(&self) -> &'static str {
         self.reason
     }
@@ -119,7 +119,7 @@ pub enum Authentication {
     SignedIn(Auth),
     /// No acceptable session token.
     SignedOut(SignedOut),
-    /// Page requests only ([`Verifier::authenticate_page`]): redirect the browser (307) to
+    /// Page requests only ([`crate::Verifier::authenticate_page`]): redirect the browser (307) to
     /// refresh its session cookies, or back to the page once they are refreshed.
     Handshake(Handshake),
 }
