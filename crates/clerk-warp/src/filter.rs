@@ -1,10 +1,11 @@
 //! The filters. Every token rule is the core's: [`authentication`] copies two header values out
 //! of the request into [`Verifier::authenticate_headers`] and finishes the [`Step`] on tokio's
-//! blocking pool; the other filters only decide which states they let through.
+//! blocking pool; the others hand the state to [`clerk_verify::adapter`], which decides.
 
-use crate::rejection::ClerkRejection;
+use crate::rejection::{answer, ClerkRejection};
+use clerk_verify::adapter;
 use clerk_verify::request::{Policy, Step};
-use clerk_verify::{reason, Auth, Authentication, Refusal, Verifier};
+use clerk_verify::{Auth, Authentication, Refusal, Verifier};
 use std::convert::Infallible;
 use std::future::ready;
 use std::sync::Arc;
@@ -20,9 +21,6 @@ use warp::Filter;
 /// token first, then the `__session` cookie with Clerk's `__client_uat` rules). A token whose
 /// key is cached is checked inline; one that needs a key fetch on tokio's blocking pool
 /// ([`Step::finish`]), so the executor never blocks.
-///
-/// For a route that also serves signed-out visitors take [`optional_authentication`] instead:
-/// it is this state minus the server faults, which it refuses (503/500).
 pub fn authentication(
     verifier: Verifier,
 ) -> impl Filter<Extract = (Authentication,), Error = Infallible> + Clone {
@@ -40,28 +38,10 @@ async fn finish(step: Step) -> Result<Authentication, Infallible> {
     Ok(step.finish(tokio::task::spawn_blocking).await)
 }
 
-/// The authentication state of a route that also serves signed-out visitors: signed in, or
-/// signed out because the token is missing or refused (with the reason, for
-/// [`with_auth_headers`]). Rejects with a [`ClerkRejection`] when the server is at fault: 503
-/// when the key source is down (or the verification task did not complete), 500 when the
-/// verifier is misconfigured, so that an outage never silently turns signed-in users into
-/// anonymous ones.
-///
-/// ```
-/// use clerk_verify::{Auth, Authentication, Verifier};
-/// use clerk_warp::{optional_authentication, with_auth_headers};
-/// use warp::Filter;
-///
-/// # fn route(verifier: Verifier) -> impl Filter<Extract = (impl warp::Reply,), Error = warp::Rejection> + Clone {
-/// warp::path!("clerk-jwt")
-///     .and(warp::get())
-///     .and(optional_authentication(verifier))
-///     .map(|state: Authentication| {
-///         let body = serde_json::json!({ "userId": state.auth().map(Auth::user_id) });
-///         with_auth_headers(warp::reply::json(&body), &state)
-///     })
-/// # }
-/// ```
+/// The state of a route that also serves signed-out visitors: signed in, or signed out because
+/// the token is missing or refused (with the reason, for [`with_auth_headers`]). Rejects when
+/// the server is at fault (503 key source down, 500 misconfigured), so that an outage never
+/// silently turns signed-in users into anonymous ones.
 ///
 /// [`with_auth_headers`]: crate::with_auth_headers
 pub fn optional_authentication(
@@ -81,71 +61,41 @@ pub fn optional_authentication(
     })
 }
 
-/// Optional authentication: `Some(auth)` when signed in, `None` when the request has no valid
-/// session (no token, a bad or expired token: [`Authentication::into_optional`]). Rejects, as
-/// [`optional_authentication`] does, with 503 when the key source is down and 500 when the
-/// verifier is misconfigured.
-///
-/// The reply gets no debug headers; for those, take [`optional_authentication`] and answer
-/// through [`with_auth_headers`].
-///
-/// [`with_auth_headers`]: crate::with_auth_headers
+/// `Some(auth)` when signed in, `None` when the request has no valid session
+/// ([`adapter::optional`]); rejects server faults as [`optional_authentication`] does. The reply
+/// gets no debug headers: for those, take [`optional_authentication`].
 pub fn optional_auth(
     verifier: Verifier,
 ) -> impl Filter<Extract = (Option<Auth>,), Error = Rejection> + Clone {
-    authentication(verifier).and_then(|state: Authentication| {
-        ready(
-            state
-                .into_optional()
-                .map_err(|server_fault| warp::reject::custom(ClerkRejection::from(server_fault))),
-        )
-    })
+    authentication(verifier)
+        .and_then(|state: Authentication| ready(answer(state, adapter::optional)))
 }
 
-/// Required authentication: extracts the signed-in [`Auth`], or rejects with a
-/// [`ClerkRejection`] (401; 503 when the key source is down or the verification task did not
-/// complete; 500 when the verifier is misconfigured).
+/// The signed-in [`Auth`] ([`adapter::signed_in`]), or a [`ClerkRejection`]: 401; 503 when the
+/// key source is down or the verification task did not complete; 500 when misconfigured.
 ///
 /// Put it after the route's path and method filters, so that it only runs for requests the
 /// route would serve.
 pub fn clerk_auth(verifier: Verifier) -> impl Filter<Extract = (Auth,), Error = Rejection> + Clone {
-    authentication(verifier).and_then(|state: Authentication| ready(signed_in(state)))
+    authentication(verifier)
+        .and_then(|state: Authentication| ready(answer(state, adapter::signed_in)))
 }
 
-/// Required authentication plus a [`Policy`] (organization role, permissions, an active
-/// organization): 401 as [`clerk_auth`] when signed out, then 403 with the reason of the first
-/// requirement missing ([`reason::MISSING_ORGANIZATION`], [`reason::MISSING_ROLE`],
-/// [`reason::MISSING_PERMISSION`]).
-///
-/// ```
-/// use clerk_verify::{Auth, Verifier};
-/// use clerk_warp::{require, signed_in_headers, Policy};
-/// use warp::Filter;
-///
-/// # fn route(verifier: Verifier) -> impl Filter<Extract = (impl warp::Reply,), Error = warp::Rejection> + Clone {
-/// let billing = Policy::new().role("org:admin").permission("org:invoices:read");
-/// warp::path!("billing")
-///     .and(warp::get())
-///     .and(require(verifier, billing))
-///     .map(|auth: Auth| format!("invoices of {}", auth.user_id()))
-///     .with(signed_in_headers())
-/// # }
-/// ```
+/// [`clerk_auth`] plus a [`Policy`] (organization role, permissions, an active organization):
+/// then 403 with the reason of the first requirement missing (`missing-organization`,
+/// `missing-role`, `missing-permission`).
 pub fn require(
     verifier: Verifier,
     policy: Policy,
 ) -> impl Filter<Extract = (Auth,), Error = Rejection> + Clone {
     let policy = Arc::new(policy);
     clerk_auth(verifier).and_then(move |auth: Auth| {
-        ready(match policy.check(&auth) {
-            Ok(()) => Ok(auth),
-            Err(forbidden) => Err(warp::reject::custom(ClerkRejection::from(forbidden))),
-        })
+        let checked = policy.check(&auth).map(|()| auth);
+        ready(checked.map_err(|forbidden| warp::reject::custom(ClerkRejection::from(forbidden))))
     })
 }
 
-/// [`require`] the organization role `role` (e.g. `"org:admin"`): 403
-/// [`reason::MISSING_ROLE`] when the active organization role differs.
+/// [`require`] the organization role `role` (e.g. `"org:admin"`): 403 `missing-role`.
 pub fn require_role(
     verifier: Verifier,
     role: impl Into<String>,
@@ -154,26 +104,10 @@ pub fn require_role(
 }
 
 /// [`require`] the organization permission `permission` (e.g. `"org:invoices:read"`): 403
-/// [`reason::MISSING_PERMISSION`] when the active organization does not grant it.
+/// `missing-permission`.
 pub fn require_permission(
     verifier: Verifier,
     permission: impl Into<String>,
 ) -> impl Filter<Extract = (Auth,), Error = Rejection> + Clone {
     require(verifier, Policy::new().permission(permission))
-}
-
-/// The signed-in user, or the rejection for any other state.
-fn signed_in(state: Authentication) -> Result<Auth, Rejection> {
-    let refusal = match state {
-        Authentication::SignedIn(auth) => return Ok(auth),
-        Authentication::SignedOut(out) => ClerkRejection::from(out),
-        Authentication::Handshake(handshake) => Refusal::from_handshake(&handshake).into(),
-        // `Authentication` is non-exhaustive: a state added later is not a signed-in user.
-        _ => Refusal::internal(
-            reason::INTERNAL_ERROR,
-            "unknown authentication state (is clerk-warp older than clerk-verify?)",
-        )
-        .into(),
-    };
-    Err(warp::reject::custom(refusal))
 }

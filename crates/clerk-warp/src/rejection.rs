@@ -1,12 +1,14 @@
-//! [`ClerkRejection`], the one refusal type, and [`handle_rejection`], which answers it. What a
-//! refusal says (status, body, challenge, debug headers) is the core's [`Refusal`], so that every
-//! Clerk adapter answers alike; this file only hands it to warp.
+//! [`ClerkRejection`], the one refusal type, and [`handle_rejection`], which answers it. Whether
+//! to refuse and what a refusal says are the core's ([`clerk_verify::adapter`], [`Refusal`]);
+//! this file only hands them to warp.
+//!
+//! Not `clerk_verify::adapter_refusal!`: a warp rejection also keeps the signed-out state it
+//! was made from ([`ClerkRejection::signed_out`], its `Error::source`), which that type cannot.
 
-use crate::headers::insert_debug_headers;
 use clerk_verify::request::{Forbidden, SignedOut};
-use clerk_verify::Refusal;
+use clerk_verify::{Authentication, Refusal};
 use std::fmt;
-use warp::http::header::{HeaderName, HeaderValue, CONTENT_TYPE, WWW_AUTHENTICATE};
+use warp::http::header::{HeaderMap, HeaderName, HeaderValue};
 use warp::http::StatusCode;
 use warp::reject::{Reject, Rejection};
 use warp::reply::{Reply, Response};
@@ -17,13 +19,6 @@ const LOG_TARGET_REJECTION: &str = "clerk_warp::rejection";
 /// A `recover` handler: answers a [`ClerkRejection`] (found anywhere in the rejection) with its
 /// response ([`ClerkRejection::to_response`]) and hands every other rejection on, for warp's
 /// default answers (404, 405, ...) or a later `recover` of yours.
-///
-/// ```
-/// # use warp::Filter;
-/// # fn app(routes: impl Filter<Extract = (impl warp::Reply,), Error = warp::Rejection> + Clone + Send + Sync + 'static) {
-/// let routes = routes.recover(clerk_warp::handle_rejection);
-/// # }
-/// ```
 pub async fn handle_rejection(rejection: Rejection) -> Result<Response, Rejection> {
     match rejection.find::<ClerkRejection>() {
         Some(refusal) => Ok(refusal.to_response()),
@@ -34,20 +29,12 @@ pub async fn handle_rejection(rejection: Rejection) -> Result<Response, Rejectio
 /// Why a Clerk filter refused a request. A warp [`Reject`]ion: find it with
 /// `rejection.find::<ClerkRejection>()`, or let [`handle_rejection`] answer it.
 ///
-/// It holds the core's [`Refusal`] and answers only from it, as every Clerk adapter does:
-///
-/// | Case | Status | `error` | `WWW-Authenticate` |
-/// |---|---|---|---|
-/// | signed out (no token, bad token) | 401 | `unauthorized` | `Bearer`, or `Bearer error="invalid_token"` when a token was sent |
-/// | signed in, but a [`Policy`](clerk_verify::request::Policy) requirement failed | 403 | `forbidden` | `Bearer error="insufficient_scope"` |
-/// | a webhook delivery that is unsigned, forged, stale, oversized or not a Clerk event ([`webhook`](crate::webhook)) | 400 | `bad_request` | none (nor debug headers) |
-/// | key source unavailable, verification task did not complete | 503 | `service_unavailable` | none |
-/// | verifier misconfigured | 500 | `internal_server_error` | none |
-/// | page filters only ([`page`](crate::page), [`require_sign_in`](crate::require_sign_in)): Clerk's handshake, or a signed-out browser sent to the sign-in page | 307 | `redirect` | none; `Location`, `Cache-Control: no-store` and any `Set-Cookie`s instead |
-///
-/// The message says what to fix and never contains the token. For 500 and 503 it is generic:
-/// the cause (URL, network error, ...) is for the log ([`Refusal::detail`], and this type's
-/// `Display`), not for the client.
+/// It holds the core's [`Refusal`] and answers only from it, as every Clerk adapter does
+/// (statuses and reasons: the [crate docs](crate)). A 307 (page filters only) carries
+/// `Location`, `Cache-Control: no-store` and any `Set-Cookie`s; a webhook's 400 no challenge
+/// nor debug headers. The message says what to fix and never contains the token; for 500 and
+/// 503 it is generic: the cause (URL, network error, ...) is for the log ([`Refusal::detail`],
+/// and this type's `Display`), not for the client.
 #[derive(Debug)]
 pub struct ClerkRejection {
     refusal: Refusal,
@@ -83,8 +70,7 @@ impl ClerkRejection {
         self.refusal.reason()
     }
 
-    /// What went wrong, as the client sees it (never contains the token; generic for 500 and
-    /// 503).
+    /// What went wrong, as the client sees it (never the token; generic for 500 and 503).
     pub fn message(&self) -> &str {
         self.refusal.message()
     }
@@ -96,7 +82,7 @@ impl ClerkRejection {
 
     /// Whether this is a 403: signed in, but missing a role, permission or organization.
     pub fn is_forbidden(&self) -> bool {
-        self.refusal.status() == StatusCode::FORBIDDEN.as_u16()
+        self.status() == StatusCode::FORBIDDEN
     }
 
     /// The core's [`Refusal`] this rejection answers with.
@@ -104,43 +90,42 @@ impl ClerkRejection {
         &self.refusal
     }
 
-    /// The response: [`Refusal::json_body`] with the status, the
-    /// [`Refusal::www_authenticate`] challenge (RFC 6750 §3.1), the
-    /// [`Refusal::debug_headers`], and a redirect's [`Refusal::headers`].
+    /// The response: [`Refusal::json_body`] with the status and every one of
+    /// [`Refusal::response_headers`], in order (a `Set-Cookie` each its own header).
     pub fn to_response(&self) -> Response {
         let refusal = &self.refusal;
-        log::debug!(
-            target: LOG_TARGET_REJECTION,
-            "refused with {}: {refusal}",
-            refusal.status()
-        );
-        let mut response = refusal.json_body().into_response();
+        log::debug!(target: LOG_TARGET_REJECTION, "refused with {}: {refusal}", refusal.status());
+        let mut response = Response::new(refusal.json_body().into());
         *response.status_mut() = self.status();
-        let headers = response.headers_mut();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        if let Some(challenge) = refusal.www_authenticate() {
-            headers.insert(WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
-        }
-        insert_debug_headers(headers, &refusal.debug_headers());
-        // Appended, never inserted: a handshake sets several cookies, each its own header.
-        for (name, value) in refusal.headers() {
-            if let Ok(value) = HeaderValue::from_str(value) {
-                headers.append(HeaderName::from_static(name), value);
-            }
-        }
+        // Collected, so appended: a handshake's cookies are several headers of one name.
+        *response.headers_mut() = refusal
+            .response_headers()
+            .into_iter()
+            .filter_map(|(name, value)| {
+                let name = HeaderName::from_bytes(name.as_bytes()).ok()?;
+                Some((name, HeaderValue::from_str(value).ok()?))
+            })
+            .collect::<HeaderMap>();
         response
     }
+}
 
-    /// `refusal`, keeping the signed-out state it was made from (its cause, for the log).
-    pub(crate) fn with_signed_out(
-        refusal: Refusal,
-        signed_out: Option<SignedOut>,
-    ) -> ClerkRejection {
-        ClerkRejection {
+/// `decide(state)` (one of [`clerk_verify::adapter`]'s functions), its refusal as a rejection
+/// that keeps the signed-out state behind it: the cause of a 503 or 500, for the log.
+pub(crate) fn answer<T>(
+    state: Authentication,
+    decide: impl FnOnce(Authentication) -> Result<T, Refusal>,
+) -> Result<T, Rejection> {
+    let signed_out = match &state {
+        Authentication::SignedOut(out) => Some(Box::new(out.clone())),
+        _ => None,
+    };
+    decide(state).map_err(|refusal| {
+        warp::reject::custom(ClerkRejection {
             refusal,
-            signed_out: signed_out.map(Box::new),
-        }
-    }
+            signed_out,
+        })
+    })
 }
 
 /// 401 for a missing or refused token, 503 when the key source is down, 500 when the verifier

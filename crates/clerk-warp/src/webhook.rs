@@ -1,9 +1,11 @@
-//! [`webhook`]: the filter of a Clerk webhook endpoint. Reading the raw body under the cap is
-//! this file's; every rule about the delivery is [`clerk_verify::Webhook`]'s.
+//! [`webhook`]: the filter of a Clerk webhook endpoint. It streams the raw body into the core's
+//! [`WebhookBody`], which holds it under the cap and verifies it; no rule about a delivery is
+//! this file's.
 
 use crate::rejection::ClerkRejection;
+use clerk_verify::adapter::WebhookBody;
 use clerk_verify::webhook::Delivery;
-use clerk_verify::{Error, Refusal, Webhook};
+use clerk_verify::{Refusal, Webhook};
 use futures_util::{pin_mut, StreamExt};
 use std::sync::Arc;
 use warp::http::header::{HeaderMap, CONTENT_LENGTH};
@@ -20,12 +22,11 @@ use warp::{Buf, Filter, Stream};
 /// (`CLERK_WEBHOOK_SIGNING_SECRET`), which fails when the secret is missing or malformed.
 ///
 /// ```no_run
-/// use clerk_verify::webhook::{Delivery, EventData};
-/// use clerk_verify::Webhook;
+/// use clerk_warp::{Delivery, EventData, Webhook};
 /// use warp::Filter;
 ///
 /// #[tokio::main]
-/// async fn main() -> Result<(), clerk_verify::Error> {
+/// async fn main() -> Result<(), clerk_warp::Error> {
 ///     let hook = Webhook::from_env()?;
 ///     let events = warp::path!("webhooks" / "clerk")
 ///         .and(warp::post())
@@ -48,9 +49,9 @@ pub fn webhook(hook: Webhook) -> impl Filter<Extract = (Delivery,), Error = Reje
         .and_then(move |headers: HeaderMap, body| {
             let hook = Arc::clone(&hook);
             async move {
-                receive(&hook, &headers, body).await.map_err(|e| {
-                    warp::reject::custom(ClerkRejection::from(Refusal::from_webhook(&e)))
-                })
+                receive(&hook, &headers, body)
+                    .await
+                    .map_err(|refusal| warp::reject::custom(ClerkRejection::from(refusal)))
             }
         })
 }
@@ -59,26 +60,19 @@ async fn receive(
     hook: &Webhook,
     headers: &HeaderMap,
     body: impl Stream<Item = Result<impl Buf, warp::Error>>,
-) -> Result<Delivery, Error> {
-    let declared = headers
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    if let Some(len) = declared {
-        hook.check_body_len(len)?;
-    }
-    let mut bytes = Vec::with_capacity(declared.unwrap_or(0) as usize);
+) -> Result<Delivery, Refusal> {
+    let declared = headers.get(CONTENT_LENGTH);
+    let mut raw = WebhookBody::new(hook, declared.and_then(|v| v.to_str().ok()?.parse().ok()))?;
     pin_mut!(body);
     while let Some(chunk) = body.next().await {
-        let mut chunk = chunk.map_err(|_| {
-            Error::WebhookInvalidPayload("the request body could not be read".into())
-        })?;
-        hook.check_body_len((bytes.len() + chunk.remaining()) as u64)?;
+        let mut chunk = chunk.map_err(|_| WebhookBody::unreadable())?;
+        // A `Buf` may come in several slices.
         while chunk.has_remaining() {
             let part = chunk.chunk();
             let n = part.len();
-            bytes.extend_from_slice(part);
+            raw.push(part)?;
             chunk.advance(n);
         }
     }
-    hook.verify_event(|name| headers.get(name)?.to_str().ok(), &bytes)
+    raw.verify(|name| headers.get(name)?.to_str().ok())
 }
