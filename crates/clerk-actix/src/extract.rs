@@ -28,15 +28,10 @@ clerk_verify::adapter_auth! {
     /// use actix_web::{get, HttpResponse};
     /// use clerk_actix::{ClerkAuth, ClerkError};
     ///
-    /// #[get("/me")]
-    /// async fn me(auth: ClerkAuth) -> HttpResponse {
-    ///     HttpResponse::Ok().body(auth.user_id().to_owned())
-    /// }
-    ///
     /// #[get("/admin")]
     /// async fn admin(auth: ClerkAuth) -> Result<HttpResponse, ClerkError> {
     ///     auth.require_role("org:admin")?;
-    ///     Ok(HttpResponse::Ok().finish())
+    ///     Ok(HttpResponse::Ok().body(auth.user_id().to_owned()))
     /// }
     /// ```
     pub struct ClerkAuth;
@@ -96,30 +91,21 @@ impl FromRequest for OptionalAuth {
 clerk_verify::adapter_require! {
     /// A signed-in user who meets the [`Requirement`] `R`: 401 (like [`ClerkAuth`]) when signed
     /// out, then 403 with `R`'s reason. Dereferences to [`Auth`]. [`RequireRole`] and
-    /// [`RequirePermission`] name the usual requirements.
+    /// [`RequirePermission`] (a [`Permission`](crate::Permission), the same way) name the usual
+    /// requirements.
     ///
     /// ```
     /// use actix_web::{get, HttpResponse};
-    /// use clerk_actix::{Permission, RequirePermission, RequireRole, Role};
+    /// use clerk_actix::{RequireRole, Role};
     ///
     /// struct Admin;
     /// impl Role for Admin {
     ///     const ROLE: &'static str = "org:admin";
     /// }
     ///
-    /// struct ReadInvoices;
-    /// impl Permission for ReadInvoices {
-    ///     const PERMISSION: &'static str = "org:invoices:read";
-    /// }
-    ///
     /// #[get("/admin")]
     /// async fn admin(admin: RequireRole<Admin>) -> HttpResponse {
     ///     HttpResponse::Ok().body(format!("hello admin {}", admin.user_id()))
-    /// }
-    ///
-    /// #[get("/invoices")]
-    /// async fn invoices(_reader: RequirePermission<ReadInvoices>) -> HttpResponse {
-    ///     HttpResponse::Ok().finish()
     /// }
     /// ```
     pub struct Require;
@@ -171,11 +157,10 @@ pub async fn authenticate(req: &HttpRequest) -> Result<Authentication, ClerkErro
                 headers.get(AUTHORIZATION).map(|v| v.as_bytes()),
                 headers.get_all(COOKIE).map(|v| v.as_bytes()),
             );
-            let blocking = match step {
-                Step::Done(done) => return Ok(remember(req, done)),
-                blocking @ Step::Blocking(_) => blocking,
-            };
-            let verification = blocking.finish(web::block).boxed_local().shared();
+            if let Step::Done(done) = step {
+                return Ok(remember(req, done));
+            }
+            let verification = step.finish(web::block).boxed_local().shared();
             req.extensions_mut().insert(InFlight(verification.clone()));
             verification
         }

@@ -4,7 +4,7 @@
 use crate::extract::authenticate;
 use actix_web::body::EitherBody;
 use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Transform};
-use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
+use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::Method;
 use actix_web::HttpMessage;
 use clerk_verify::adapter;
@@ -15,26 +15,19 @@ use std::rc::Rc;
 
 /// Middleware that adds `x-clerk-auth-status` and `x-clerk-auth-reason` to the response of every
 /// request that was authenticated ([`Authentication::debug_headers`]: no reason when signed in),
-/// optional routes included, and with [`ClerkMiddleware::require_sign_in`] refuses signed-out
-/// requests before they reach a handler.
+/// optional routes included; made with [`ClerkMiddleware::require_sign_in`] or
+/// [`ClerkMiddleware::require`], it also refuses requests before they reach a handler.
+/// [`ClerkMiddleware::new`] is lazy: routes without an extractor cost nothing and get no headers.
 ///
 /// It never authenticates a request twice: the result is kept in the request's extensions, and
-/// [`crate::ClerkAuth`] / [`crate::authenticate`] reuse it.
-///
-/// - [`ClerkMiddleware::new`]: lazy. Routes that take a [`crate::ClerkAuth`] (or
-///   `Option<ClerkAuth>`) authenticate; the others cost nothing and get no headers.
-/// - [`ClerkMiddleware::require_sign_in`]: every request except `OPTIONS` (CORS preflights)
-///   is authenticated first and refused with a [`crate::ClerkError`] unless signed in.
-/// - [`ClerkMiddleware::require`]: the same, and the signed-in user must also meet a
-///   [`Policy`] (organization role, permissions): 403 otherwise.
-///
-/// Register CORS *outside* it (`.wrap(clerk).wrap(cors)`: the last `wrap` runs first) so that
-/// preflights are answered before authentication and refusals carry CORS headers.
+/// [`crate::ClerkAuth`] / [`crate::authenticate`] reuse it. Register CORS *outside* it
+/// (`.wrap(clerk).wrap(cors)`: the last `wrap` runs first) so that preflights are answered
+/// before authentication and refusals carry CORS headers.
 ///
 /// ```
 /// use actix_web::{web, App, HttpResponse};
-/// use clerk_actix::{ClerkAuth, ClerkMiddleware};
-/// # let verifier = clerk_verify::Verifier::from_jwks(
+/// use clerk_actix::{ClerkAuth, ClerkMiddleware, Policy};
+/// # let verifier = clerk_actix::Verifier::from_jwks(
 /// #     &clerk_dev::fixtures::rsa2048().jwks_json(), Default::default()).unwrap();
 ///
 /// let app = App::new()
@@ -47,6 +40,11 @@ use std::rc::Rc;
 ///         web::scope("/api")
 ///             .wrap(ClerkMiddleware::require_sign_in())
 ///             .route("/ping", web::get().to(|| async { "pong" })),
+///     )
+///     .service(
+///         web::scope("/admin")
+///             .wrap(ClerkMiddleware::require(Policy::new().role("org:admin")))
+///             .route("/stats", web::get().to(|| async { "stats" })),
 ///     );
 /// # drop(app);
 /// ```
@@ -62,23 +60,13 @@ impl ClerkMiddleware {
         ClerkMiddleware::default()
     }
 
-    /// Every request except `OPTIONS` must be signed in (401/503 otherwise), plus the headers.
+    /// Every request except `OPTIONS` (CORS preflights) must be signed in (401/503 otherwise).
     pub fn require_sign_in() -> ClerkMiddleware {
         ClerkMiddleware::require(Policy::new())
     }
 
-    /// Every request except `OPTIONS` must be signed in and meet `policy` (401/503, then 403).
-    ///
-    /// ```
-    /// use actix_web::{web, App};
-    /// use clerk_actix::ClerkMiddleware;
-    /// use clerk_verify::request::Policy;
-    ///
-    /// let admin = web::scope("/admin")
-    ///     .wrap(ClerkMiddleware::require(Policy::new().role("org:admin")))
-    ///     .route("/stats", web::get().to(|| async { "stats" }));
-    /// # let _ = App::new().service(admin);
-    /// ```
+    /// Every request except `OPTIONS` (CORS preflights) must be signed in and meet `policy`
+    /// (an organization role, permissions): 401/503, then 403 otherwise.
     pub fn require(policy: Policy) -> ClerkMiddleware {
         ClerkMiddleware {
             require: Some(Rc::new(policy)),
@@ -142,30 +130,22 @@ where
                 }
             }
             let mut res = service.call(req).await?;
-            let headers = res
+            let debug = res
                 .request()
                 .extensions()
                 .get::<Authentication>()
                 .map(Authentication::debug_headers);
-            if let Some(headers) = headers {
-                set_debug_headers(res.headers_mut(), &headers);
+            // The request's state replaces a refusal's: signed in leaves no reason behind.
+            if let Some(debug) = debug {
+                res.headers_mut().remove(AUTH_REASON_HEADER);
+                for (name, value) in debug {
+                    if let Ok(value) = HeaderValue::from_str(value) {
+                        res.headers_mut()
+                            .insert(HeaderName::from_static(name), value);
+                    }
+                }
             }
             Ok(res.map_into_left_body())
         })
-    }
-}
-
-/// Sets Clerk's debug headers as the core lists them ([`Authentication::debug_headers`]),
-/// replacing any already set (a refusal's): a signed-in state leaves no `x-clerk-auth-reason`
-/// behind.
-fn set_debug_headers(headers: &mut HeaderMap, debug: &[(&'static str, &'static str)]) {
-    headers.remove(AUTH_REASON_HEADER);
-    for &(name, value) in debug {
-        // A reason code is the core's or the app's: skip one that is no header value.
-        if let Ok(value) = HeaderValue::from_str(value) {
-            if !value.is_empty() {
-                headers.insert(HeaderName::from_static(name), value);
-            }
-        }
     }
 }

@@ -69,8 +69,15 @@ impl FromRequest for RequireSignIn {
     }
 }
 
-/// A page extractor's future: the page's authentication, turned into the extractor by
-/// `finish` (one of [`clerk_verify::adapter`]'s page functions).
+/// A page request's authentication, kept apart from the API extractors' (which never see a
+/// handshake): a returning handshake is good once, so two page extractors on one request must
+/// share one answer.
+#[derive(Clone)]
+struct PageAuthentication(PageRequest, Authentication);
+
+/// A page extractor's future: the page authenticated once (inline when nothing needs I/O, on
+/// actix's blocking pool for a key fetch or a handshake nonce exchange), turned into the
+/// extractor by `finish` (one of [`clerk_verify::adapter`]'s page functions).
 fn extract_page<T: 'static>(
     req: &HttpRequest,
     finish: impl FnOnce(&Verifier, &PageRequest, Authentication) -> Result<T, Refusal> + 'static,
@@ -78,37 +85,20 @@ fn extract_page<T: 'static>(
     let req = req.clone();
     Box::pin(async move {
         let verifier = crate::extract::verifier(&req)?;
-        let (page, authentication) = authenticate_page(&req, verifier).await;
+        let known = req.extensions().get::<PageAuthentication>().cloned();
+        let PageAuthentication(page, authentication) = match known {
+            Some(known) => known,
+            None => {
+                let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
+                let headers = req.headers().iter();
+                let headers = headers.map(|(n, v)| (n.as_str(), v.as_bytes()));
+                let page = PageRequest::from_headers(req.method().as_str(), path, headers);
+                let step = verifier.authenticate_page_step(page.clone());
+                let known = PageAuthentication(page, step.finish(web::block).await);
+                req.extensions_mut().insert(known.clone());
+                known
+            }
+        };
         Ok(finish(verifier, &page, authentication)?)
     })
-}
-
-/// A page request's authentication, kept apart from the API extractors' (which never see a
-/// handshake): a returning handshake is good once, so two page extractors on one request must
-/// share one answer.
-#[derive(Clone)]
-struct PageAuthentication(PageRequest, Authentication);
-
-/// Authenticates a page request once: inline when nothing needs I/O, on actix's blocking pool
-/// for a key fetch or a handshake nonce exchange.
-async fn authenticate_page(
-    req: &HttpRequest,
-    verifier: &Verifier,
-) -> (PageRequest, Authentication) {
-    if let Some(PageAuthentication(page, known)) = req.extensions().get::<PageAuthentication>() {
-        return (page.clone(), known.clone());
-    }
-    let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
-    let headers = req
-        .headers()
-        .iter()
-        .map(|(n, v)| (n.as_str(), v.as_bytes()));
-    let page = PageRequest::from_headers(req.method().as_str(), path, headers);
-    let authentication = verifier
-        .authenticate_page_step(page.clone())
-        .finish(web::block)
-        .await;
-    req.extensions_mut()
-        .insert(PageAuthentication(page.clone(), authentication.clone()));
-    (page, authentication)
 }

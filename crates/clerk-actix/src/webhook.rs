@@ -28,7 +28,7 @@ clerk_verify::adapter_webhook! {
     /// too).
     ///
     /// ```no_run
-    /// use actix_web::{post, web, App, HttpResponse, HttpServer};
+    /// use actix_web::{post, web, App, HttpResponse};
     /// use clerk_actix::{ClerkWebhook, EventData, Webhook};
     ///
     /// #[post("/webhooks/clerk")]
@@ -41,18 +41,9 @@ clerk_verify::adapter_webhook! {
     ///     HttpResponse::NoContent().finish()
     /// }
     ///
-    /// #[actix_web::main]
-    /// async fn main() -> std::io::Result<()> {
-    ///     let hook = Webhook::from_env().expect("set CLERK_WEBHOOK_SIGNING_SECRET");
-    ///     HttpServer::new(move || {
-    ///         App::new()
-    ///             .app_data(web::Data::new(hook.clone()))
-    ///             .service(clerk_events)
-    ///     })
-    ///     .bind(("127.0.0.1", 3000))?
-    ///     .run()
-    ///     .await
-    /// }
+    /// let hook = Webhook::from_env().expect("set CLERK_WEBHOOK_SIGNING_SECRET");
+    /// let app = App::new().app_data(web::Data::new(hook)).service(clerk_events);
+    /// # drop(app);
     /// ```
     ///
     /// [`Webhook`]: clerk_verify::Webhook
