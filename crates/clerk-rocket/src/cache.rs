@@ -3,26 +3,32 @@
 //! A route may take several Clerk guards, and the fairing and the catchers run after them, yet a
 //! token must be verified only once. Rocket guards cannot write a response body either, so a
 //! failing guard leaves its refusal here for the catchers to render. Both live in Rocket's
-//! request-local cache.
+//! request-local cache. What a guard makes of the authentication is one of
+//! [`clerk_verify::adapter`]'s functions.
 
-use crate::error::{ClerkError, LOG_TARGET};
+use crate::error::ClerkError;
+use clerk_verify::adapter;
 use clerk_verify::request::PageRequest;
-use clerk_verify::{Authentication, Verifier};
+use clerk_verify::{Authentication, Refusal, Verifier};
+use rocket::http::Status;
 use rocket::outcome::Outcome;
-use rocket::request::{self, Request};
+use rocket::request::Request;
 use rocket::tokio::task::spawn_blocking;
-use std::sync::{Mutex, OnceLock};
+use std::future::Future;
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+/// How to give Rocket the verifier the guards look for.
+const FIX: &str = "call `rocket.manage(verifier)`, e.g. with `clerk_rocket::Verifier::from_env()?`";
 
 /// What this crate keeps in a request's local cache.
 #[derive(Default)]
 struct RequestState {
-    /// The authentication, computed once by the first guard that needs it. `Err` only when no
-    /// verifier is managed.
-    authentication: OnceLock<Result<Authentication, ClerkError>>,
+    /// The authentication of the API guards, computed by the first that needs it.
+    authentication: OnceLock<Authentication>,
     /// The page authentication of [`crate::ClerkPage`] and [`crate::RequireSignIn`], kept
     /// apart: API guards of the same request must not see a handshake. Computed once too, as a
     /// returning handshake is good for one use only: a second run would refuse it as replayed.
-    page: OnceLock<Result<Page, ClerkError>>,
+    page: OnceLock<(PageRequest, Authentication)>,
     /// The refusal of the last guard that failed, for the catchers.
     rejection: Mutex<Option<ClerkError>>,
 }
@@ -31,91 +37,112 @@ fn state<'r>(req: &'r Request<'_>) -> &'r RequestState {
     req.local_cache(RequestState::default)
 }
 
-/// Authenticates `req` once; later calls (other guards of the same request) get the cached result.
-pub(crate) async fn authentication<'r>(
-    req: &'r Request<'_>,
-) -> &'r Result<Authentication, ClerkError> {
-    let cached = &state(req).authentication;
-    if let Some(done) = cached.get() {
+/// `cell`'s value, computed by `compute` if this is the first guard of the request to ask.
+async fn once<T>(cell: &OnceLock<T>, compute: impl Future<Output = T>) -> &T {
+    if let Some(done) = cell.get() {
         return done;
     }
-    let result = authenticate(req).await;
+    let value = compute.await;
     // Guards of one request run one after the other, so nothing else set it meanwhile; if
-    // something did, the first result stays.
-    cached.get_or_init(|| result)
+    // something did, the first value stays.
+    cell.get_or_init(|| value)
 }
 
-/// A page request as the core saw it, and what came of it.
-pub(crate) struct Page {
-    pub(crate) request: PageRequest,
-    pub(crate) authentication: Authentication,
+/// An API guard: this request's authentication (run once), turned into the guard by `finish`.
+pub(crate) async fn guard<T, F>(
+    req: &Request<'_>,
+    finish: impl FnOnce(Authentication) -> Result<T, Refusal>,
+) -> Outcome<T, (Status, ClerkError), F> {
+    let result = async {
+        let authentication = once(
+            &state(req).authentication,
+            authenticate(req, verifier(req)?),
+        );
+        Ok(finish(authentication.await.clone())?)
+    };
+    outcome(req, result.await)
 }
 
-/// Authenticates `req` as a page once; later calls (other page guards) get the cached result.
-pub(crate) async fn page_authentication<'r>(req: &'r Request<'_>) -> &'r Result<Page, ClerkError> {
-    let cached = &state(req).page;
-    if let Some(done) = cached.get() {
-        return done;
-    }
-    let result = authenticate_page(req).await;
-    cached.get_or_init(|| result)
+/// A page guard: this request's page authentication (run once), turned into the guard by
+/// `finish`.
+pub(crate) async fn page_guard<T, F>(
+    req: &Request<'_>,
+    finish: impl FnOnce(&Verifier, &PageRequest, Authentication) -> Result<T, Refusal>,
+) -> Outcome<T, (Status, ClerkError), F> {
+    let result = async {
+        let verifier = verifier(req)?;
+        let (page, authentication) = once(&state(req).page, authenticate_page(req, verifier)).await;
+        Ok(finish(verifier, page, authentication.clone())?)
+    };
+    outcome(req, result.await)
+}
+
+/// A guard's outcome, a refusal recorded for the catchers (request and data guards alike).
+pub(crate) fn outcome<T, F>(
+    req: &Request<'_>,
+    result: Result<T, ClerkError>,
+) -> Outcome<T, (Status, ClerkError), F> {
+    result.map_or_else(
+        |error| {
+            *rejection_slot(req) = Some(error.clone());
+            Outcome::Error((error.guard_status(), error))
+        },
+        Outcome::Success,
+    )
+}
+
+fn rejection_slot<'r>(req: &'r Request<'_>) -> MutexGuard<'r, Option<ClerkError>> {
+    let slot = state(req).rejection.lock();
+    slot.unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The managed verifier, or the 500 for a Rocket that manages none (only past the guards'
+/// [`rocket::Sentinel`]s, e.g. in a guard of the app's own around them).
+fn verifier<'r>(req: &'r Request<'_>) -> Result<&'r Verifier, ClerkError> {
+    let verifier = req.rocket().state::<Verifier>();
+    verifier.ok_or_else(|| adapter::verifier_missing(FIX).into())
+}
+
+/// Hands the two header values to the core: at once when the key is in memory, else on Rocket's
+/// blocking pool ([`clerk_verify::request::Step`]).
+async fn authenticate(req: &Request<'_>, verifier: &Verifier) -> Authentication {
+    let step = {
+        let headers = req.headers();
+        let cookies = headers.get("Cookie");
+        let jar = jar_cookies(req);
+        verifier.authenticate_headers(
+            headers.get_one("Authorization").map(str::as_bytes),
+            cookies.chain(jar.as_deref()).map(str::as_bytes),
+        )
+    };
+    step.finish(spawn_blocking).await
 }
 
 /// Hands the method, the URL and the headers to the core's page flow, which may answer with a
 /// handshake; blocking work (a key fetch, a nonce exchange) goes to Rocket's blocking pool.
-async fn authenticate_page(req: &Request<'_>) -> Result<Page, ClerkError> {
-    let verifier = verifier(req)?;
-    let request = {
+async fn authenticate_page(
+    req: &Request<'_>,
+    verifier: &Verifier,
+) -> (PageRequest, Authentication) {
+    let page = {
         let headers: Vec<_> = req.headers().iter().collect();
-        let has_cookie = headers.iter().any(|h| h.name() == "Cookie");
-        let jar = (!has_cookie).then(|| jar_cookies(req)).flatten();
+        let jar = jar_cookies(req);
         let raw = headers
             .iter()
             .map(|h| (h.name().as_str(), h.value().as_bytes()))
             .chain(jar.as_deref().map(|j| ("cookie", j.as_bytes())));
         PageRequest::from_headers(req.method().as_str(), &req.uri().to_string(), raw)
     };
-    let authentication = verifier
-        .authenticate_page_step(request.clone())
-        .finish(spawn_blocking)
-        .await;
-    Ok(Page {
-        request,
-        authentication,
-    })
+    let step = verifier.authenticate_page_step(page.clone());
+    (page, step.finish(spawn_blocking).await)
 }
 
-/// The managed verifier, or the 500 for a Rocket that manages none.
-pub(crate) fn verifier<'r>(req: &'r Request<'_>) -> Result<&'r Verifier, ClerkError> {
-    req.rocket().state::<Verifier>().ok_or_else(|| {
-        log::error!(
-            target: LOG_TARGET,
-            "clerk_rocket: no clerk_verify::Verifier is managed; call `rocket.manage(verifier)`"
-        );
-        ClerkError::verifier_missing()
-    })
-}
-
-/// Hands the two header values to the core: at once when the key is in memory, else on Rocket's
-/// blocking pool ([`clerk_verify::request::Step`]).
-async fn authenticate(req: &Request<'_>) -> Result<Authentication, ClerkError> {
-    let verifier = verifier(req)?;
-    let step = {
-        let headers = req.headers();
-        let cookies: Vec<&str> = headers.get("Cookie").collect();
-        // No raw header: a local (test) request built with `LocalRequest::cookie`. The jar's
-        // original cookies are the request's.
-        let jar = cookies.is_empty().then(|| jar_cookies(req)).flatten();
-        verifier.authenticate_headers(
-            headers.get_one("Authorization").map(str::as_bytes),
-            cookies.into_iter().chain(jar.as_deref()).map(str::as_bytes),
-        )
-    };
-    Ok(step.finish(spawn_blocking).await)
-}
-
-/// The request's cookie jar as one `Cookie` header value, if it holds any.
+/// For a request without a `Cookie` header, its cookie jar as one `Cookie` header value, if
+/// it holds any: a local (test) request built with `LocalRequest::cookie`.
 fn jar_cookies(req: &Request<'_>) -> Option<String> {
+    if req.headers().contains("Cookie") {
+        return None;
+    }
     let jar: Vec<String> = req
         .cookies()
         .iter()
@@ -124,33 +151,14 @@ fn jar_cookies(req: &Request<'_>) -> Option<String> {
     (!jar.is_empty()).then(|| jar.join("; "))
 }
 
-/// Records `error` for the catchers and fails the guard with it.
-pub(crate) fn refuse<S>(req: &Request<'_>, error: ClerkError) -> request::Outcome<S, ClerkError> {
-    record(req, error.clone());
-    Outcome::Error((error.guard_status(), error))
-}
-
-/// Records `error` for the catchers (a failing request or data guard calls it).
-pub(crate) fn record(req: &Request<'_>, error: ClerkError) {
-    let mut slot = state(req)
-        .rejection
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    *slot = Some(error);
-}
-
 /// The refusal of the Clerk guard that failed this request, if any: for apps that write their
 /// own catchers (`error.respond_to(req)` gives the standard response; a page guard's redirect
 /// comes to the 401 catcher, see [`crate::catchers()`]).
 pub fn rejection(req: &Request<'_>) -> Option<ClerkError> {
-    state(req)
-        .rejection
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .clone()
+    rejection_slot(req).clone()
 }
 
 /// The result of this request's Clerk authentication, if a guard ran it.
 pub fn authentication_of<'r>(req: &'r Request<'_>) -> Option<&'r Authentication> {
-    state(req).authentication.get()?.as_ref().ok()
+    state(req).authentication.get()
 }

@@ -3,9 +3,10 @@
 
 use crate::cache::authentication_of;
 use crate::catcher::CATCHER_NAME;
-use crate::error::{set_debug_headers, LOG_TARGET};
+use crate::error::{is_header_value, LOG_TARGET};
+use clerk_verify::request::AUTH_REASON_HEADER;
 use rocket::fairing::{self, Fairing, Info, Kind};
-use rocket::http::{Method, Status};
+use rocket::http::{Header, Method, Status};
 use rocket::request::Request;
 use rocket::response::Response;
 use rocket::{Build, Rocket};
@@ -65,8 +66,15 @@ impl Fairing for ClerkFairing {
         if req.method() == Method::Options {
             return;
         }
-        if let Some(authn) = authentication_of(req) {
-            set_debug_headers(res, &authn.debug_headers());
+        let Some(authentication) = authentication_of(req) else {
+            return;
+        };
+        // Replaces what a refusal set: a signed-in state leaves no `x-clerk-auth-reason` behind.
+        res.remove_header(AUTH_REASON_HEADER);
+        for (name, value) in authentication.debug_headers() {
+            if is_header_value(value) {
+                res.set_header(Header::new(name, value));
+            }
         }
     }
 }

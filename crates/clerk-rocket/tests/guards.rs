@@ -558,6 +558,12 @@ fn error_accessors() {
         format!("{e:?}"),
         "ClerkError { status: 503, reason: \"jwk-remote-failed-to-load\" }"
     );
+    // Nor a redirect's headers (a handshake's `set-cookie` carries the session token).
+    let out = SignedOut::from_error(Error::TokenInvalidSignature);
+    let location = "https://accounts.example.com/sign-in?redirect_url=secret".to_owned();
+    let e = ClerkError::from(clerk_verify::Refusal::sign_in_redirect(&out, location));
+    assert_eq!(e.status(), Status::TemporaryRedirect);
+    assert!(!format!("{e:?}").contains("secret"), "{e:?}");
 }
 
 #[rocket::async_test]
@@ -668,7 +674,8 @@ async fn misconfigured_verifier_is_500() {
 }
 
 /// Past the sentinels (a guard of the app's own around the Clerk guards), a Rocket without a
-/// managed `Verifier` answers 500 `verifier-missing`, `OptionalAuth` included.
+/// managed `Verifier` answers 500 `verifier-missing`, `OptionalAuth` included. How to fix it is
+/// in the log, and in debug builds (a developer's first request) in the message too.
 #[rocket::async_test]
 async fn missing_verifier_is_500_past_the_sentinel() {
     let rocket = rocket::build()
@@ -686,8 +693,10 @@ async fn missing_verifier_is_500_past_the_sentinel() {
         assert!(r.header("www-authenticate").is_none());
         assert_eq!(r.header("x-clerk-auth-status"), Some("signed-out"));
         assert_eq!(r.header("x-clerk-auth-reason"), Some("verifier-missing"));
-        // How to fix it is for the log, not the client.
-        assert!(!r.body.contains("manage"), "{}", r.body);
+        let names_the_fix = v["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("rocket.manage(verifier)"));
+        assert_eq!(names_the_fix, cfg!(debug_assertions), "{}", r.body);
     }
 }
 
