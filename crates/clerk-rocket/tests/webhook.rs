@@ -2,10 +2,13 @@
 //! Python library (`clerk_dev::webhooks`), sent by a raw HTTP/1.1 client.
 
 use clerk_dev::webhooks::{check_endpoint, fixtures};
-use clerk_rocket::ClerkWebhook;
+use clerk_rocket::{ClerkError, ClerkWebhook};
 use clerk_verify::webhook::EventData;
 use clerk_verify::{Clock, Webhook};
+use rocket::data::{self, Data, FromData};
+use rocket::http::Status;
 use rocket::local::asynchronous::Client;
+use rocket::request::Request;
 use rocket::serde::json::{json, Value};
 use rocket::{post, routes};
 use std::net::SocketAddr;
@@ -86,4 +89,41 @@ async fn a_missing_webhook_stops_the_launch() {
         .register("/", clerk_rocket::catchers())
         .mount("/", routes![receive]);
     assert!(Client::untracked(rocket).await.is_ok());
+}
+
+/// A data guard of the app's own around `ClerkWebhook`: not a `Sentinel`, so a Rocket without a
+/// managed `Webhook` launches and the guard's run-time answer shows.
+struct Wrapped(ClerkWebhook);
+
+#[rocket::async_trait]
+impl<'r> FromData<'r> for Wrapped {
+    type Error = ClerkError;
+
+    async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
+        ClerkWebhook::from_data(req, data).await.map(Wrapped)
+    }
+}
+
+#[post("/wrapped", data = "<delivery>")]
+fn wrapped(delivery: Wrapped) -> String {
+    delivery.0.id.clone()
+}
+
+/// Past the sentinel, a missing `Webhook` is a 500 `verifier-missing` (never a delivery); how to
+/// fix it is in the log, and in debug builds in the message too.
+#[rocket::async_test]
+async fn a_missing_webhook_past_the_sentinel_is_500() {
+    let rocket = rocket::build()
+        .register("/", clerk_rocket::catchers())
+        .mount("/", routes![wrapped]);
+    let client = Client::untracked(rocket).await.expect("no sentinel");
+    let r = client.post("/wrapped").body("{}").dispatch().await;
+    assert_eq!(r.status(), Status::InternalServerError);
+    let body: Value = r.into_json().await.expect("a JSON body");
+    assert_eq!(body["error"], "internal_server_error");
+    assert_eq!(body["reason"], "verifier-missing");
+    let names_the_fix = body["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("Webhook::from_env"));
+    assert_eq!(names_the_fix, cfg!(debug_assertions), "{body}");
 }
