@@ -27,7 +27,7 @@ const MISCONFIGURED_MESSAGE: &str = "authentication is not configured correctly 
 /// assert!(refusal.json_body().contains("\"reason\":\"token-invalid\""));
 /// # Ok::<(), clerk_verify::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Refusal {
     status: u16,
     error: &'static str,
@@ -306,6 +306,23 @@ impl Refusal {
     }
 }
 
+impl std::fmt::Debug for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A redirect's location and cookies carry session tokens: name the headers only.
+        let headers: Vec<&str> = self.headers.iter().map(|(name, _)| *name).collect();
+        f.debug_struct("Refusal")
+            .field("status", &self.status)
+            .field("error", &self.error)
+            .field("reason", &self.reason)
+            .field("message", &self.message)
+            .field("detail", &self.detail)
+            .field("challenge", &self.challenge)
+            .field("auth_status", &self.auth_status)
+            .field("headers", &headers)
+            .finish()
+    }
+}
+
 /// Whether `value` can be sent as a header value: visible ASCII and spaces, not empty.
 pub(crate) fn is_header_value(value: &str) -> bool {
     !value.is_empty()
@@ -326,6 +343,15 @@ impl std::error::Error for Refusal {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_never_prints_a_redirects_cookies() {
+        let out = SignedOut::from_error(Error::TokenExpired { exp: 1, now: 2 });
+        let r = Refusal::sign_in_redirect(&out, "https://a.example/?t=secret-token".into());
+        let shown = format!("{r:?}");
+        assert!(!shown.contains("secret-token"), "{shown}");
+        assert!(shown.contains("location"), "{shown}");
+    }
     use crate::error::Error;
     use crate::reason::MISSING_ROLE;
 
