@@ -27,13 +27,12 @@ fn catch<'r>(status: Status, req: &'r Request<'_>) -> BoxFuture<'r> {
     })
 }
 
-/// Catchers for 400, 401, 403, 500 and 503 that render a Clerk guard's refusal ([`ClerkError`]): the
-/// JSON body, the `WWW-Authenticate` challenge and the debug headers of its [`Refusal`]. Register them at the root:
-/// `rocket.register("/", clerk_rocket::catchers())`.
+/// Catchers for 400, 401, 403, 500 and 503 that render a Clerk guard's refusal
+/// ([`ClerkError`]). Register them at the root: `rocket.register("/", clerk_rocket::catchers())`.
 ///
 /// The page guards' redirects ([`ClerkPage`], [`RequireSignIn`]: Clerk's handshake, the
 /// sign-in page) are answered here too, as the 307 with its `Location`, `Cache-Control` and
-/// `Set-Cookie`s. Rocket's catchers only take error statuses, so a guard's redirect reaches
+/// `Set-Cookie`s: Rocket's catchers only take error statuses, so a guard's redirect reaches
 /// the 401 catcher (and a catcher of your own for 401 gets it from [`rejection`]).
 ///
 /// An error of those statuses that no Clerk guard produced gets Rocket's default catcher. If the
@@ -41,7 +40,6 @@ fn catch<'r>(status: Status, req: &'r Request<'_>) -> BoxFuture<'r> {
 /// call [`rejection`] from yours.
 ///
 /// [`ClerkError`]: crate::ClerkError
-/// [`Refusal`]: clerk_verify::Refusal
 /// [`ClerkPage`]: crate::ClerkPage
 /// [`RequireSignIn`]: crate::RequireSignIn
 pub fn catchers() -> Vec<Catcher> {

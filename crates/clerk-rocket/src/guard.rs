@@ -17,24 +17,13 @@ clerk_verify::adapter_auth! {
     /// The signed-in user: a request guard that fails with [`ClerkError`] (401, or 503 when the
     /// keys cannot be had, 500 when the verifier is misconfigured; rendered by [`catchers()`])
     /// for any other request. Dereferences to [`Auth`](crate::Auth), so
-    /// `auth.require_role("org:admin")?` works in a handler returning `Result<_, ClerkError>`.
+    /// `auth.require_role("org:admin")?` works in a handler returning `Result<_, ClerkError>`,
+    /// as in the crate's example. On OPTIONS requests (CORS preflights) it never authenticates
+    /// and forwards instead.
     ///
     /// For routes that also serve signed-out visitors take [`OptionalAuth`], not
     /// `Option<ClerkAuth>`: Rocket turns every failure of the inner guard into `None`, so
     /// `Option<ClerkAuth>` would also treat a key-source outage as "signed out".
-    ///
-    /// On OPTIONS requests (CORS preflights) it never authenticates and forwards instead.
-    ///
-    /// ```no_run
-    /// use clerk_rocket::{ClerkAuth, ClerkError};
-    /// use rocket::get;
-    ///
-    /// #[get("/admin")]
-    /// fn admin(auth: ClerkAuth) -> Result<&'static str, ClerkError> {
-    ///     auth.require_role("org:admin")?;
-    ///     Ok("welcome")
-    /// }
-    /// ```
     ///
     /// [`catchers()`]: crate::catchers
     pub struct ClerkAuth;
@@ -57,21 +46,8 @@ maybe_signed_in! {
     /// Optional authentication: `Some(user)` when signed in, `None` when the request has no
     /// valid session (no token, a bad or expired token). A key source that is down (503) or a
     /// misconfigured verifier (500) still refuses the request, so an outage never silently
-    /// turns signed-in users into anonymous ones. Dereferences to `Option<Auth>`.
-    ///
-    /// Prefer it to Rocket's own `Option<ClerkAuth>`, which turns *every* failure of the inner
-    /// guard into `None`, outages included. On OPTIONS requests it never authenticates: `None`.
-    ///
-    /// ```no_run
-    /// use clerk_rocket::OptionalAuth;
-    /// use rocket::get;
-    ///
-    /// #[get("/hello")]
-    /// fn hello(auth: OptionalAuth) -> String {
-    ///     let who = auth.as_ref().map_or("stranger", |a| a.user_id());
-    ///     format!("hello, {who}")
-    /// }
-    /// ```
+    /// turns signed-in users into anonymous ones. Dereferences to `Option<Auth>` (the crate's
+    /// example has one). On OPTIONS requests it never authenticates: `None`.
     pub struct OptionalAuth;
 }
 
