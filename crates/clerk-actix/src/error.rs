@@ -11,22 +11,8 @@ const LOG_TARGET_REJECTION: &str = "clerk_actix::rejection";
 
 clerk_verify::adapter_refusal! {
     /// Why a request was refused: a [`Refusal`](clerk_verify::Refusal) of [`clerk_verify`]
-    /// answered as an actix-web [`ResponseError`]. The response is the one every Clerk adapter
-    /// gives: JSON `{"error": "...", "reason": "<code>", "message": "..."}` with the status, a
-    /// `WWW-Authenticate` challenge on 401 and 403 (RFC 6750), and Clerk's `x-clerk-auth-status` /
-    /// `x-clerk-auth-reason` debug headers.
-    ///
-    /// | status | `error` | `WWW-Authenticate` | when |
-    /// |---|---|---|---|
-    /// | 401 | `unauthorized` | `Bearer`, or `Bearer error="invalid_token"` when a token was sent | no token, or the token was refused (`reason` is Clerk's code) |
-    /// | 403 | `forbidden` | `Bearer error="insufficient_scope"` | signed in, but a role or permission requirement failed |
-    /// | 400 | `bad_request` | none | a webhook delivery that is unsigned, forged, stale, oversized or not a Clerk event ([`crate::ClerkWebhook`]; no debug headers) |
-    /// | 503 | `service_unavailable` | none | the key source is down (`jwk-remote-failed-to-load`, ...), or the verification task did not complete |
-    /// | 500 | `internal_server_error` | none | the verifier is misconfigured or missing |
-    /// | 307 | `redirect` | none | page routes only ([`crate::ClerkPage`], [`crate::RequireSignIn`]): Clerk's handshake, or the sign-in page; `Location`, `Cache-Control: no-store` and any `Set-Cookie` |
-    ///
-    /// The message says what to fix; it never contains the token. For 500 and 503 it is generic:
-    /// the cause goes to the log ([`Refusal::detail`](clerk_verify::Refusal::detail)).
+    /// answered as an actix-web [`ResponseError`], with the status, body and headers every Clerk
+    /// adapter gives (the table is on [`Refusal`](clerk_verify::Refusal)).
     ///
     /// [`ClerkError::forbidden`] writes your own guards (or return the `Forbidden` of
     /// [`Auth::require_role`](clerk_verify::Auth::require_role) with `?`):

@@ -7,9 +7,8 @@ use actix_web::http::header::{AUTHORIZATION, COOKIE};
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use clerk_verify::adapter;
 use clerk_verify::request::{Requirement, Step};
-use clerk_verify::{Auth, Authentication, Refusal, Verifier};
+use clerk_verify::{Authentication, Refusal, Verifier};
 use futures_util::future::{FutureExt, LocalBoxFuture, Shared};
-use std::ops::Deref;
 
 /// What an app without a [`Verifier`] is told to add (in the log; in the 500 in debug builds).
 const VERIFIER_FIX: &str = "add .app_data(web::Data::new(verifier)) to the App";
@@ -46,37 +45,23 @@ impl FromRequest for ClerkAuth {
     }
 }
 
-/// Optional authentication: `Some(user)` when signed in, `None` when the request has no valid
-/// session (no token, a bad or expired token). A key source that is down (503) or a
-/// misconfigured verifier (500) still refuses the request, so an outage never silently turns
-/// signed-in users into anonymous ones. Dereferences to `Option<Auth>`.
-///
-/// ```
-/// use actix_web::{get, HttpResponse};
-/// use clerk_actix::OptionalAuth;
-///
-/// #[get("/hello")]
-/// async fn hello(auth: OptionalAuth) -> HttpResponse {
-///     let who = auth.as_ref().map_or("stranger", |a| a.user_id());
-///     HttpResponse::Ok().body(format!("hello, {who}"))
-/// }
-/// ```
-#[derive(Debug, Clone, PartialEq)]
-pub struct OptionalAuth(pub Option<Auth>);
-
-impl OptionalAuth {
-    /// The user, if signed in.
-    pub fn into_inner(self) -> Option<Auth> {
-        self.0
-    }
-}
-
-impl Deref for OptionalAuth {
-    type Target = Option<Auth>;
-
-    fn deref(&self) -> &Option<Auth> {
-        &self.0
-    }
+clerk_verify::adapter_optional! {
+    /// Optional authentication: `Some(user)` when signed in, `None` when the request has no valid
+    /// session (no token, a bad or expired token). A key source that is down (503) or a
+    /// misconfigured verifier (500) still refuses the request, so an outage never silently turns
+    /// signed-in users into anonymous ones. Dereferences to `Option<Auth>`.
+    ///
+    /// ```
+    /// use actix_web::{get, HttpResponse};
+    /// use clerk_actix::OptionalAuth;
+    ///
+    /// #[get("/hello")]
+    /// async fn hello(auth: OptionalAuth) -> HttpResponse {
+    ///     let who = auth.as_ref().map_or("stranger", |a| a.user_id());
+    ///     HttpResponse::Ok().body(format!("hello, {who}"))
+    /// }
+    /// ```
+    pub struct OptionalAuth;
 }
 
 impl FromRequest for OptionalAuth {

@@ -9,7 +9,7 @@ use axum::extract::{FromRequestParts, OriginalUri};
 use axum::http::request::Parts;
 use clerk_verify::adapter;
 use clerk_verify::request::PageRequest;
-use clerk_verify::{Auth, Authentication, Verifier};
+use clerk_verify::{Authentication, Verifier};
 
 clerk_verify::adapter_pages! {
     /// A page that serves everyone: `Some(user)` when signed in, `None` for a signed-out visitor.
@@ -53,27 +53,6 @@ clerk_verify::adapter_pages! {
     /// before the handler, as for an API, with a 401 and no handshake.
     /// [`ClerkPage`]'s example has both.
     pub struct RequireSignIn;
-}
-
-// `into_inner` and `From<RequireSignIn> for Auth` predate `adapter_pages!`, which has neither.
-impl ClerkPage {
-    /// The `Option<Auth>` inside.
-    pub fn into_inner(self) -> Option<Auth> {
-        self.0
-    }
-}
-
-impl RequireSignIn {
-    /// The [`Auth`] inside.
-    pub fn into_inner(self) -> Auth {
-        self.0
-    }
-}
-
-impl From<RequireSignIn> for Auth {
-    fn from(user: RequireSignIn) -> Auth {
-        user.0
-    }
 }
 
 impl<S: Send + Sync + 'static> FromRequestParts<S> for ClerkPage {

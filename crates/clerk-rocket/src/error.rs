@@ -1,13 +1,10 @@
 //! [`ClerkError`]: the one refusal type. What a refusal says (status, body, headers) is the
-//! core's [`Refusal`], so that every Clerk adapter answers alike; this file only hands it to
+//! core's [`Refusal`](clerk_verify::Refusal), so that every Clerk adapter answers alike; this file only hands it to
 //! Rocket as a [`Responder`].
 
-use clerk_verify::request::{Forbidden, SignedOut};
-use clerk_verify::Refusal;
 use rocket::http::Status;
 use rocket::request::Request;
 use rocket::response::{self, Responder, Response};
-use std::fmt;
 use std::io::Cursor;
 
 /// Log target of refusals (debug level).
@@ -15,53 +12,25 @@ const LOG_TARGET_REJECTION: &str = "clerk_rocket::rejection";
 /// Log target of an app's set-up mistakes (error level).
 pub(crate) const LOG_TARGET: &str = "clerk_rocket";
 
-/// Why a Clerk guard refused a request: the guards' `Error` type and a [`Responder`].
-///
-/// It holds the core's [`Refusal`] and renders only that, so the response is the one every Clerk
-/// adapter gives: JSON `{"error": "...", "reason": "<code>", "message": "..."}` with the status,
-/// a `WWW-Authenticate` challenge on 401 and 403 (RFC 6750), and Clerk's `x-clerk-auth-status` /
-/// `x-clerk-auth-reason` debug headers. A page guard's redirect (307) also carries its
-/// `Location`, `Cache-Control: no-store` and every `Set-Cookie` of Clerk's handshake.
-///
-/// | status | `error` | `WWW-Authenticate` | when |
-/// |---|---|---|---|
-/// | 307 | `redirect` | none | a page guard ([`crate::ClerkPage`], [`crate::RequireSignIn`]): Clerk's handshake, or the sign-in page |
-/// | 401 | `unauthorized` | `Bearer`, or `Bearer error="invalid_token"` when a token was sent | no token, or the token was refused (`reason` is Clerk's code) |
-/// | 403 | `forbidden` | `Bearer error="insufficient_scope"` | signed in, but a role or permission requirement failed |
-/// | 400 | `bad_request` | none | a webhook delivery that is unsigned, forged, stale, oversized or not a Clerk event ([`crate::ClerkWebhook`]; no debug headers) |
-/// | 503 | `service_unavailable` | none | the key source is down (`jwk-remote-failed-to-load`, ...), or the verification task did not complete |
-/// | 500 | `internal_server_error` | none | the verifier is misconfigured, or none is managed (`verifier-missing`) |
-///
-/// The message says what to fix; it never contains the token. For 500 and 503 it is generic:
-/// the cause goes to the log ([`Refusal::detail`], which `Display` shows), except that in debug
-/// builds a `verifier-missing` 500 says how to manage a verifier.
-#[derive(Clone)]
-pub struct ClerkError {
-    refusal: Refusal,
-}
-
-impl ClerkError {
-    /// The refusal for a signed-out request: 401, or 503 when the keys could not be had, or 500
-    /// when the verifier is misconfigured ([`Refusal::from_signed_out`]).
-    pub fn signed_out(signed_out: &SignedOut) -> ClerkError {
-        Refusal::from_signed_out(signed_out).into()
-    }
-
-    /// A 403 for a signed-in user who lacks something: use it to write your own checks (or
-    /// return the [`Forbidden`] of [`clerk_verify::Auth::require_role`] with `?`).
+clerk_verify::adapter_refusal! {
+    /// Why a Clerk guard refused a request: the guards' `Error` type and a [`Responder`], with
+    /// the status, body and headers every Clerk adapter gives (the table is on [`Refusal`](clerk_verify::Refusal)). A
+    /// page guard's redirect (307) also carries its `Location`, `Cache-Control: no-store` and
+    /// every `Set-Cookie` of Clerk's handshake. In debug builds a `verifier-missing` 500 says how
+    /// to manage a verifier.
     ///
     /// ```
     /// let e = clerk_rocket::ClerkError::forbidden("plan-missing", "this route needs the pro plan");
     /// assert_eq!(e.status().code, 403);
     /// assert_eq!(e.reason(), "plan-missing");
     /// ```
-    pub fn forbidden(reason: &'static str, message: impl Into<String>) -> ClerkError {
-        Forbidden::new(reason, message).into()
-    }
+    pub struct ClerkError;
+}
 
+impl ClerkError {
     /// The HTTP status: 400, 401, 403, 500 or 503, or 307 for a page guard's redirect.
     pub fn status(&self) -> Status {
-        Status::new(self.refusal.status())
+        Status::new(self.refusal().status())
     }
 
     /// The status a failing guard hands Rocket, which picks the catcher by it. Rocket's
@@ -74,60 +43,11 @@ impl ClerkError {
             status => status,
         }
     }
-
-    /// The stable reason code: one of [`clerk_verify::reason`] (e.g. `token-expired`,
-    /// `missing-role`, `verifier-missing`), or your own from [`ClerkError::forbidden`].
-    pub fn reason(&self) -> &'static str {
-        self.refusal.reason()
-    }
-
-    /// What went wrong, as the client sees it.
-    pub fn message(&self) -> &str {
-        self.refusal.message()
-    }
-
-    /// The core's [`Refusal`] this error renders.
-    pub fn refusal(&self) -> &Refusal {
-        &self.refusal
-    }
 }
-
-impl From<Refusal> for ClerkError {
-    fn from(refusal: Refusal) -> ClerkError {
-        ClerkError { refusal }
-    }
-}
-
-/// A 403, e.g. `auth.require_role("org:admin")?` on a [`clerk_verify::Auth`].
-impl From<Forbidden> for ClerkError {
-    fn from(forbidden: Forbidden) -> ClerkError {
-        Refusal::from_forbidden(&forbidden).into()
-    }
-}
-
-// Written here rather than generated by `clerk_verify::adapter_refusal!`, whose derived `Debug`
-// prints the whole `Refusal`: its detail, and a handshake's `set-cookie`s, which carry the
-// session token. Rocket logs a failed guard's error with `{:?}` on every refused request.
-impl fmt::Debug for ClerkError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClerkError")
-            .field("status", &self.refusal.status())
-            .field("reason", &self.refusal.reason())
-            .finish()
-    }
-}
-
-impl fmt::Display for ClerkError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.refusal.fmt(f)
-    }
-}
-
-impl std::error::Error for ClerkError {}
 
 impl<'r> Responder<'r, 'static> for ClerkError {
     fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
-        let refusal = &self.refusal;
+        let refusal = self.refusal();
         log::debug!(
             target: LOG_TARGET_REJECTION,
             "clerk_rocket: refused with {}: {refusal}",

@@ -42,7 +42,7 @@ impl<'r> FromRequest<'r> for ClerkAuth {
     }
 }
 
-maybe_signed_in! {
+clerk_verify::adapter_optional! {
     /// Optional authentication: `Some(user)` when signed in, `None` when the request has no
     /// valid session (no token, a bad or expired token). A key source that is down (503) or a
     /// misconfigured verifier (500) still refuses the request, so an outage never silently

@@ -90,31 +90,6 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-/// Defines a guard for a user who may be signed out: `pub struct $name(pub Option<Auth>)`, with
-/// `into_inner` and `Deref<Target = Option<Auth>>`.
-macro_rules! maybe_signed_in {
-    ($(#[$meta:meta])* pub struct $name:ident;) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq)]
-        pub struct $name(pub Option<clerk_verify::Auth>);
-
-        impl $name {
-            /// The user, if signed in.
-            pub fn into_inner(self) -> Option<clerk_verify::Auth> {
-                self.0
-            }
-        }
-
-        impl std::ops::Deref for $name {
-            type Target = Option<clerk_verify::Auth>;
-
-            fn deref(&self) -> &Option<clerk_verify::Auth> {
-                &self.0
-            }
-        }
-    };
-}
-
 mod cache;
 mod catcher;
 mod error;

@@ -9,7 +9,7 @@ use crate::error::ClerkError;
 use clerk_verify::adapter;
 use rocket::request::{self, FromRequest, Request};
 
-maybe_signed_in! {
+clerk_verify::adapter_optional! {
     /// A page that serves everyone: `Some(user)` when signed in, `None` for a signed-out
     /// visitor. A browser whose cookies need refreshing is redirected (307) through Clerk's
     /// handshake first, and comes back with fresh cookies; a key source that is down is 503,

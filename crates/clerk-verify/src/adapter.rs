@@ -27,6 +27,10 @@
 //!     /// A signed-in user who meets a requirement.
 //!     pub struct MyRequire;
 //! }
+//! clerk_verify::adapter_optional! {
+//!     /// A signed-in user, or none.
+//!     pub struct MyOptionalAuth;
+//! }
 //! clerk_verify::adapter_pages! {
 //!     /// A page for everyone.
 //!     pub struct MyPage;
@@ -40,6 +44,8 @@
 //!
 //! let refused = MyRefusal::forbidden("plan-missing", "this route needs the pro plan");
 //! assert_eq!((refused.refusal().status(), refused.reason()), (403, "plan-missing"));
+//! assert_eq!(format!("{refused:?}"), r#"MyRefusal { status: 403, reason: "plan-missing" }"#);
+//! assert!(MyOptionalAuth(None).into_inner().is_none());
 //! ```
 
 use crate::error::Error;
@@ -187,9 +193,19 @@ fn refuse(e: Error) -> Refusal {
 macro_rules! adapter_refusal {
     ($(#[$meta:meta])* $vis:vis struct $name:ident;) => {
         $(#[$meta])*
-        #[derive(Debug, Clone)]
+        #[derive(Clone)]
         $vis struct $name {
             refusal: $crate::request::Refusal,
+        }
+
+        // Frameworks log a refused extractor's error with `{:?}`: status and reason only.
+        impl ::std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct(stringify!($name))
+                    .field("status", &self.refusal.status())
+                    .field("reason", &self.refusal.reason())
+                    .finish()
+            }
         }
 
         impl $name {
@@ -332,38 +348,43 @@ macro_rules! adapter_require {
     };
 }
 
-/// Defines an adapter's two page types: a page for everyone (`pub struct $page(pub
-/// Option<Auth>)`, from [`page`]) and a page that requires sign-in (`pub struct $require(pub
-/// Auth)`, from [`page_requiring_sign_in`]), each with `Deref` to what it holds.
+/// Defines an adapter's "maybe signed in" type: `pub struct $name(pub Option<Auth>)`, with
+/// `into_inner` and `Deref<Target = Option<Auth>>` (from [`optional`] or [`page`]).
 #[macro_export]
-macro_rules! adapter_pages {
-    (
-        $(#[$page_meta:meta])* $page_vis:vis struct $page:ident;
-        $(#[$require_meta:meta])* $require_vis:vis struct $require:ident;
-    ) => {
-        $(#[$page_meta])*
+macro_rules! adapter_optional {
+    ($(#[$meta:meta])* $vis:vis struct $name:ident;) => {
+        $(#[$meta])*
         #[derive(Debug, Clone, PartialEq)]
-        $page_vis struct $page(pub ::std::option::Option<$crate::request::Auth>);
+        $vis struct $name(pub ::std::option::Option<$crate::request::Auth>);
 
-        impl ::std::ops::Deref for $page {
+        impl $name {
+            /// The `Option<Auth>` inside.
+            pub fn into_inner(self) -> ::std::option::Option<$crate::request::Auth> {
+                self.0
+            }
+        }
+
+        impl ::std::ops::Deref for $name {
             type Target = ::std::option::Option<$crate::request::Auth>;
 
             fn deref(&self) -> &::std::option::Option<$crate::request::Auth> {
                 &self.0
             }
         }
+    };
+}
 
-        $(#[$require_meta])*
-        #[derive(Debug, Clone, PartialEq)]
-        $require_vis struct $require(pub $crate::request::Auth);
-
-        impl ::std::ops::Deref for $require {
-            type Target = $crate::request::Auth;
-
-            fn deref(&self) -> &$crate::request::Auth {
-                &self.0
-            }
-        }
+/// Defines an adapter's two page types: a page for everyone (as [`adapter_optional!`], from
+/// [`page`]) and a page that requires sign-in (as [`adapter_auth!`], from
+/// [`page_requiring_sign_in`]).
+#[macro_export]
+macro_rules! adapter_pages {
+    (
+        $(#[$page_meta:meta])* $page_vis:vis struct $page:ident;
+        $(#[$require_meta:meta])* $require_vis:vis struct $require:ident;
+    ) => {
+        $crate::adapter_optional! { $(#[$page_meta])* $page_vis struct $page; }
+        $crate::adapter_auth! { $(#[$require_meta])* $require_vis struct $require; }
     };
 }
 

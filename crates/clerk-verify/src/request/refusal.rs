@@ -13,7 +13,22 @@ const UNAVAILABLE_MESSAGE: &str =
 /// What a client is told when the verifier is misconfigured.
 const MISCONFIGURED_MESSAGE: &str = "authentication is not configured correctly on this server";
 
-/// A refused request, ready to be rendered.
+/// A refused request, ready to be rendered: the response every Clerk adapter (and `serve`)
+/// gives, JSON `{"error": "...", "reason": "<code>", "message": "..."}` with the status, a
+/// `WWW-Authenticate` challenge on 401 and 403 (RFC 6750), and Clerk's `x-clerk-auth-status` /
+/// `x-clerk-auth-reason` debug headers ([`Refusal::response_headers`] lists them in order).
+///
+/// | status | `error` | `WWW-Authenticate` | when |
+/// |---|---|---|---|
+/// | 401 | `unauthorized` | `Bearer`, or `Bearer error="invalid_token"` when a token was sent | no token, or the token was refused (`reason` is Clerk's code) |
+/// | 403 | `forbidden` | `Bearer error="insufficient_scope"` | signed in, but a role, permission or organization requirement failed |
+/// | 400 | `bad_request` | none | a webhook delivery that is unsigned, forged, stale, oversized or not a Clerk event (no debug headers); a gateway request whose forwarded headers disagree |
+/// | 503 | `service_unavailable` | none | the key source is down (`jwk-remote-failed-to-load`, ...), or the verification task did not complete |
+/// | 500 | `internal_server_error` | none | the verifier is misconfigured or missing |
+/// | 307 | `redirect` | none | page routes only: Clerk's handshake, or the sign-in page; `Location`, `Cache-Control: no-store` and any `Set-Cookie` |
+///
+/// The message says what to fix; it never contains the token. For 500 and 503 it is generic:
+/// the cause goes to the log ([`Refusal::detail`]).
 ///
 /// ```
 /// # use clerk_verify::{Verifier, VerifyOptions, Refusal, Authentication};
