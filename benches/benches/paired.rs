@@ -41,7 +41,7 @@ fn main() {
         let now = now_unix() as u64;
         let iters = Contender::ALL.map(|who| calibrate(&case, who, now, batch));
         // ns per token, per contender, per round.
-        let mut times: [Vec<f64>; 5] = Default::default();
+        let mut times: [Vec<f64>; 6] = Default::default();
         for round in 0..rounds {
             for i in 0..Contender::ALL.len() {
                 let slot = (i + round) % Contender::ALL.len();
@@ -70,7 +70,7 @@ fn calibrate(case: &Case, who: Contender, now: u64, batch: Duration) -> u64 {
     ((batch.as_nanos() as f64 / per) as u64).max(1)
 }
 
-fn report(bits: u32, times: &[Vec<f64>; 5]) {
+fn report(bits: u32, times: &[Vec<f64>; 6]) {
     let ours = &times[0];
     println!("\nRSA-{bits}");
     for (who, t) in Contender::ALL.iter().zip(times) {

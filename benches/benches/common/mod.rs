@@ -99,6 +99,8 @@ pub struct Case {
     pub bits: u32,
     pub token: String,
     verifier: Verifier,
+    /// The same verifier with the verified-token cache on, the token already in it.
+    cached: Verifier,
     signing_input: String,
     signature: Vec<u8>,
     raw: RawKey,
@@ -152,15 +154,18 @@ pub enum Contender {
     JsonWebToken,
     /// josekit's verifier and payload validator.
     Josekit,
+    /// `Verifier::verify` answered from the verified-token cache (the same token again).
+    CacheHit,
 }
 
 impl Contender {
-    pub const ALL: [Contender; 5] = [
+    pub const ALL: [Contender; 6] = [
         Contender::ClerkVerify,
         Contender::Floor,
         Contender::Raw,
         Contender::JsonWebToken,
         Contender::Josekit,
+        Contender::CacheHit,
     ];
 
     /// The benchmark's name (criterion's function id).
@@ -172,6 +177,7 @@ impl Contender {
             Contender::Raw => "ring-raw",
             Contender::JsonWebToken => "jsonwebtoken-aws-lc",
             Contender::Josekit => "josekit",
+            Contender::CacheHit => "clerk-verify-cache-hit",
         }
     }
 }
@@ -209,6 +215,9 @@ impl Case {
                     .expect("valid claims");
                 black_box((payload, header));
             }
+            Contender::CacheHit => {
+                black_box(self.cached.verify(token)).expect("valid");
+            }
         }
     }
 
@@ -245,6 +254,8 @@ impl Case {
         Case {
             bits: key.bits(),
             verifier: Verifier::from_jwks(&key.jwks_json(), our_options()).expect("verifier"),
+            cached: Verifier::from_jwks(&key.jwks_json(), our_options().token_cache(64))
+                .expect("verifier"),
             signing_input: signing_input.to_owned(),
             signature: b64url_decode(sig_b64).expect("signature"),
             raw: RawKey::for_backend(key),
@@ -261,6 +272,8 @@ impl Case {
     /// Every implementation accepts the token before anything is timed.
     fn check(&self) {
         let ours = self.verifier.verify(&self.token).expect("ours");
+        assert_eq!(self.cached.verify(&self.token).expect("cached"), ours);
+        assert_eq!(self.cached.token_cache_stats().expect("on").entries, 1);
         assert_eq!(ours.sub, "user_2abcdefghijklmnopqrstuvwx");
         assert_eq!(ours.org_id(), Some("org_2abcdefghijklmnopqrstuvwx"));
         assert!(self
