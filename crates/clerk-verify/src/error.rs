@@ -8,7 +8,7 @@ use std::fmt;
 /// Branch on [`Error::reason`] (a stable string, Clerk's code where Clerk has one) or on
 /// [`Error::category`] (what an HTTP adapter should answer). The `Display` text says what to fix;
 /// it never contains the token, a secret, or the list of key ids we hold.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {
     /// The token is not a well-formed compact JWS, or its header is not acceptable
@@ -236,6 +236,22 @@ pub(crate) fn shorten(s: &str) -> String {
     format!("{}...", &s[..end])
 }
 
+/// The message and the reason, so that `fn main() -> Result<(), clerk_verify::Error>` (which
+/// prints an error's `Debug`) says what to fix: `Error: no key source configured; set one of …
+/// [jwk-failed-to-resolve]`. `{:#?}` gives the same as a struct.
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if f.alternate() {
+            f.debug_struct("Error")
+                .field("reason", &self.reason())
+                .field("message", &self.to_string())
+                .finish()
+        } else {
+            write!(f, "{self} [{}]", self.reason())
+        }
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -297,8 +313,9 @@ impl fmt::Display for Error {
             ),
             Error::JwkLocalInvalid(why) => write!(f, "the local key cannot be used: {why}"),
             Error::JwkFailedToResolve => f.write_str(
-                "no key source configured; set CLERK_JWT_KEY (networkless), CLERK_SECRET_KEY or \
-                 CLERK_PUBLISHABLE_KEY, or give the verifier a JWKS or PEM",
+                "no key source configured; set one of CLERK_JWT_KEY (the PEM public key, \
+                 networkless), CLERK_JWKS_URL, CLERK_SECRET_KEY or CLERK_PUBLISHABLE_KEY, or give \
+                 the verifier a JWKS or PEM",
             ),
             Error::JwkRemoteFailedToLoad(why) => {
                 write!(f, "failed to load the JWKS from the key source: {why}")
@@ -362,6 +379,23 @@ impl std::error::Error for Error {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_says_what_to_fix() {
+        // What `fn main() -> Result<(), clerk_verify::Error>` prints after "Error: ".
+        let shown = format!("{:?}", Error::JwkFailedToResolve);
+        for variable in [
+            "CLERK_JWT_KEY",
+            "CLERK_JWKS_URL",
+            "CLERK_SECRET_KEY",
+            "CLERK_PUBLISHABLE_KEY",
+        ] {
+            assert!(shown.contains(variable), "{shown}");
+        }
+        assert!(shown.ends_with("[jwk-failed-to-resolve]"), "{shown}");
+        let pretty = format!("{:#?}", Error::TokenExpired { exp: 1, now: 2 });
+        assert!(pretty.contains("reason: \"token-expired\""), "{pretty}");
+    }
 
     #[test]
     fn shorten_respects_char_boundaries() {
