@@ -94,7 +94,11 @@ fn named_modules(line: &str) -> Vec<String> {
                     .filter(|m| !m.is_empty()),
             );
         } else {
-            found.push(ident(rest));
+            let name = ident(rest);
+            // `$crate::some_macro!` is an exported macro (the face's), not a module.
+            if !rest[name.len()..].starts_with('!') {
+                found.push(name);
+            }
         }
     }
     found
