@@ -94,7 +94,12 @@ fn named_modules(line: &str) -> Vec<String> {
                     .filter(|m| !m.is_empty()),
             );
         } else {
-            found.push(ident(rest));
+            let name = ident(rest);
+            // `$crate::adapter_optional!` calls an exported macro (they live at the root), not
+            // a module.
+            if !rest[name.len()..].starts_with('!') {
+                found.push(name);
+            }
         }
     }
     found
