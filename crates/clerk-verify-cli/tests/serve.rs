@@ -554,15 +554,14 @@ fn a_named_proxy_s_headers_are_required() {
     let r = s.get("/auth", &[("Authorization", auth.as_str())]);
     assert_refused(&r, 500, "config-invalid");
     let wanted = "method=DELETE path=/admin/users/7 user=user_member";
-    let log = s.log_when(|log| log.contains(wanted));
+    let refused = "--proxy envoy: Envoy's ext_authz asks on /ext-authz";
+    // Wait for both lines: the log is read as it comes.
+    let log = s.log_when(|log| log.contains(wanted) && log.contains(refused));
     assert!(
         log.contains(wanted) && log.contains("host=app.example.com"),
         "{log}"
     );
-    assert!(
-        log.contains("--proxy envoy: Envoy's ext_authz asks on /ext-authz"),
-        "{log}"
-    );
+    assert!(log.contains(refused), "{log}");
 }
 
 #[test]
