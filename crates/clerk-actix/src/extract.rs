@@ -75,9 +75,11 @@ impl FromRequest for OptionalAuth {
 
 clerk_verify::adapter_require! {
     /// A signed-in user who meets the [`Requirement`] `R`: 401 (like [`ClerkAuth`]) when signed
-    /// out, then 403 with `R`'s reason. Dereferences to [`Auth`]. [`RequireRole`] and
-    /// [`RequirePermission`] (a [`Permission`](crate::Permission), the same way) name the usual
-    /// requirements.
+    /// out, then 403 with `R`'s reason. Dereferences to [`Auth`]. [`RequireRole`],
+    /// [`RequirePermission`] (a [`Permission`](crate::Permission), the same way),
+    /// [`RequireFeature`], [`RequirePlan`] and [`RequireReverification`] (a
+    /// [`ReverificationLevel`](crate::ReverificationLevel): 403 `reverification-error` with
+    /// Clerk's hint) name the usual requirements.
     ///
     /// ```
     /// use actix_web::{get, HttpResponse};

@@ -1,10 +1,14 @@
 //! Clerk session authentication for [actix-web](https://actix.rs) 4, on [`clerk_verify`].
 //!
 //! - [`ClerkAuth`]: the signed-in user (401 otherwise); it dereferences to the core's [`Auth`],
-//!   whose `require_role` / `require_permission` answer 403 with `?`. [`OptionalAuth`] also
-//!   serves signed-out visitors (`None`), yet answers 503 when the key source is down.
-//! - [`Require`] (with [`RequireRole`], [`RequirePermission`]): a signed-in user meeting a
-//!   [`Requirement`] named by a type (403 otherwise).
+//!   whose `require_role` / `require_permission` / `require_feature` / `require_plan` /
+//!   `require_reverification` answer 403 with `?` (and `has` is Clerk's `has()`).
+//!   [`OptionalAuth`] also serves signed-out visitors (`None`), yet answers 503 when the key
+//!   source is down.
+//! - [`Require`] (with [`RequireRole`], [`RequirePermission`], [`RequireFeature`],
+//!   [`RequirePlan`], [`RequireReverification`]): a signed-in user meeting a [`Requirement`]
+//!   named by a type (403 otherwise; a verification not recent enough with Clerk's
+//!   reverification hint).
 //! - [`ClerkPage`] and [`RequireSignIn`]: server-rendered pages, with Clerk's handshake (an
 //!   expired session cookie is refreshed through Clerk's Frontend API) and, for
 //!   `RequireSignIn`, a redirect to the sign-in page.
@@ -78,11 +82,17 @@ mod middleware;
 mod page;
 mod webhook;
 
-pub use clerk_verify::request::{Permission, Policy, Requirement, Role};
+pub use clerk_verify::claims::{Has, Reverification};
+pub use clerk_verify::request::{
+    Feature, Permission, Plan, Policy, Requirement, ReverificationLevel, Role,
+};
 pub use clerk_verify::webhook::{Delivery, EventData};
 pub use clerk_verify::{self, Auth, Authentication, Verifier, VerifyOptions, Webhook};
 pub use error::ClerkError;
-pub use extract::{authenticate, ClerkAuth, OptionalAuth, Require, RequirePermission, RequireRole};
+pub use extract::{
+    authenticate, ClerkAuth, OptionalAuth, Require, RequireFeature, RequirePermission, RequirePlan,
+    RequireReverification, RequireRole,
+};
 pub use middleware::{ClerkMiddleware, ClerkMiddlewareService};
 pub use page::{ClerkPage, RequireSignIn};
 pub use webhook::ClerkWebhook;

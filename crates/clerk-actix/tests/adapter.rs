@@ -550,3 +550,143 @@ async fn status_survives_conversion_to_actix_error() {
         "application/json"
     );
 }
+
+mod entitlements {
+    use super::*;
+    use clerk_actix::{
+        Feature, Plan, RequireFeature, RequirePlan, RequireReverification, Reverification,
+        ReverificationLevel,
+    };
+
+    struct Reports;
+    impl Feature for Reports {
+        const FEATURE: &'static str = "o:reports";
+    }
+
+    struct Pro;
+    impl Plan for Pro {
+        const PLAN: &'static str = "pro";
+    }
+
+    struct Strict;
+    impl ReverificationLevel for Strict {
+        const REVERIFICATION: Reverification = Reverification::Strict;
+    }
+
+    async fn reports(user: RequireFeature<Reports>) -> HttpResponse {
+        HttpResponse::Ok().body(user.user_id().to_owned())
+    }
+
+    async fn pro(_user: RequirePlan<Pro>) -> HttpResponse {
+        HttpResponse::Ok().finish()
+    }
+
+    async fn recent(_user: RequireReverification<Strict>) -> HttpResponse {
+        HttpResponse::Ok().finish()
+    }
+
+    /// The core's checks on the plain user, returned with `?`.
+    async fn export(auth: ClerkAuth) -> Result<HttpResponse, ClerkError> {
+        auth.require_feature("user:export")?;
+        auth.require_reverification(Reverification::Moderate)?;
+        Ok(HttpResponse::Ok().finish())
+    }
+
+    /// Features from `fea`, plans from `pla`, factor ages from `fva`.
+    fn session(sub: &str, fea: &str, pla: &str, fva: [i64; 2]) -> String {
+        let t = TokenBuilder::session(sub, now_unix())
+            .claim("v", 2)
+            .claim("fea", fea)
+            .claim("pla", pla)
+            .claim("fva", json!(fva))
+            .sign(fixtures::rsa2048());
+        bearer(&t)
+    }
+
+    #[actix_web::test]
+    async fn features_plans_and_reverification_answer_403_with_clerks_hint() {
+        let app = test::init_service(
+            App::new()
+                .app_data(web::Data::new(verifier()))
+                .route("/reports", web::get().to(reports))
+                .route("/pro", web::get().to(pro))
+                .route("/recent", web::get().to(recent))
+                .route("/export", web::get().to(export))
+                .service(
+                    web::scope("/billing")
+                        .wrap(ClerkMiddleware::require(
+                            Policy::new()
+                                .plan("o:pro")
+                                .reverification(Reverification::StrictMfa),
+                        ))
+                        .route("/pay", web::get().to(|| async { "paid" })),
+                ),
+        )
+        .await;
+        // Verified a minute ago, with both factors.
+        let entitled = session("user_e", "o:reports,u:export", "o:pro", [1, 1]);
+        for path in ["/reports", "/pro", "/recent", "/export", "/billing/pay"] {
+            let r = get!(&app, path, &[("Authorization", &entitled)]).await;
+            assert_eq!(r.status, 200, "{path}: {}", r.body);
+        }
+        // A user feature is not an organization feature; a user plan of the same name is one.
+        let other = session("user_o", "u:reports", "u:pro", [1, -1]);
+        let r = get!(&app, "/reports", &[("Authorization", &other)]).await;
+        assert_eq!(
+            (r.status.as_u16(), r.json()["reason"].clone()),
+            (403, json!("missing-feature"))
+        );
+        assert_eq!(
+            r.header("www-authenticate"),
+            Some("Bearer error=\"insufficient_scope\"")
+        );
+        assert!(r.json()["message"].as_str().unwrap().contains("o:reports"));
+        assert!(r.json().get("clerk_error").is_none());
+        let r = get!(&app, "/pro", &[("Authorization", &other)]).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let r = get!(&app, "/billing/pay", &[("Authorization", &other)]).await;
+        assert_eq!(
+            (r.status.as_u16(), r.json()["reason"].clone()),
+            (403, json!("missing-plan"))
+        );
+
+        // First factor 30 minutes ago, no second factor: not `strict` (10 minutes), `moderate`
+        // is fine.
+        let stale = session("user_s", "u:export", "o:pro", [30, -1]);
+        let r = get!(&app, "/export", &[("Authorization", &stale)]).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let r = get!(&app, "/recent", &[("Authorization", &stale)]).await;
+        assert_eq!(r.status, 403, "{}", r.body);
+        let body = r.json();
+        assert_eq!(body["error"], "forbidden");
+        assert_eq!(body["reason"], "reverification-error");
+        assert_eq!(
+            body["clerk_error"],
+            json!({"type": "forbidden", "reason": "reverification-error",
+                "metadata": {"reverification": "strict"}})
+        );
+        assert!(r
+            .body
+            .starts_with(r#"{"error":"forbidden","reason":"reverification-error","message":"#));
+        assert_eq!(r.header("x-clerk-auth-status"), Some("signed-in"));
+        let r = get!(&app, "/billing/pay", &[("Authorization", &stale)]).await;
+        assert_eq!(r.status, 403);
+        assert_eq!(
+            r.json()["clerk_error"]["metadata"]["reverification"],
+            "strict_mfa"
+        );
+        // No `fva` at all is never recent; signed out is still 401.
+        let r = get!(
+            &app,
+            "/recent",
+            &[("Authorization", &bearer(&token("user_n")))]
+        )
+        .await;
+        assert_eq!(
+            (r.status.as_u16(), r.json()["reason"].clone()),
+            (403, json!("reverification-error"))
+        );
+        let r = get!(&app, "/recent", &[]).await;
+        assert_eq!(r.status, 401);
+    }
+}

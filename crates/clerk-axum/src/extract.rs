@@ -55,9 +55,12 @@ impl<S: Send + Sync + 'static> OptionalFromRequestParts<S> for ClerkAuth {
 
 clerk_verify::adapter_require! {
     /// A signed-in user who meets the [`Requirement`] `R`: 401 (like [`ClerkAuth`]) when signed
-    /// out, then 403 with `R`'s reason. Dereferences to [`Auth`](crate::Auth). [`RequireRole`] and
-    /// [`RequirePermission`] name the usual requirements (a
-    /// [`Permission`](crate::Permission) is declared as the [`Role`](crate::Role) below).
+    /// out, then 403 with `R`'s reason. Dereferences to [`Auth`](crate::Auth). [`RequireRole`],
+    /// [`RequirePermission`], [`RequireFeature`], [`RequirePlan`] and [`RequireReverification`]
+    /// (403 `reverification-error` with Clerk's hint) name the usual requirements (a
+    /// [`Permission`](crate::Permission), [`Feature`](crate::Feature), [`Plan`](crate::Plan) or
+    /// [`ReverificationLevel`](crate::ReverificationLevel) is declared as the
+    /// [`Role`](crate::Role) below).
     ///
     /// ```
     /// use axum::{routing::get, Router};

@@ -18,7 +18,9 @@
 //!
 //! - [`ClerkAuth`] (the signed-in user, else 401) and `Option<ClerkAuth>` (`None` when signed
 //!   out, but 503 while the key source is down); [`Require`] (with [`RequireRole`],
-//!   [`RequirePermission`]) for a [`Requirement`] too, else 403.
+//!   [`RequirePermission`], [`RequireFeature`], [`RequirePlan`], [`RequireReverification`]) for
+//!   a [`Requirement`] too, else 403 (a verification not recent enough with Clerk's
+//!   reverification hint).
 //! - [`ClerkRejection`]: the rejection, rendering the core's [`clerk_verify::Refusal`] (JSON
 //!   body, `WWW-Authenticate`, Clerk's debug headers) as in every Clerk adapter.
 //! - [`ClerkLayer`]: a tower layer that hands the [`Verifier`] to the extractors, adds Clerk's
@@ -96,10 +98,16 @@ mod page;
 mod rejection;
 mod webhook;
 
-pub use clerk_verify::request::{Permission, Policy, Requirement, Role};
+pub use clerk_verify::claims::{Has, Reverification};
+pub use clerk_verify::request::{
+    Feature, Permission, Plan, Policy, Requirement, ReverificationLevel, Role,
+};
 pub use clerk_verify::webhook::{Delivery, EventData};
 pub use clerk_verify::{self, Auth, Authentication, Verifier, VerifyOptions, Webhook};
-pub use extract::{authenticate, ClerkAuth, Require, RequirePermission, RequireRole};
+pub use extract::{
+    authenticate, ClerkAuth, Require, RequireFeature, RequirePermission, RequirePlan,
+    RequireReverification, RequireRole,
+};
 pub use layer::{ClerkLayer, ClerkService};
 pub use page::{ClerkPage, RequireSignIn};
 pub use rejection::ClerkRejection;

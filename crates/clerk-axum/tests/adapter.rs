@@ -584,3 +584,136 @@ fn a_rejection_renders_the_refusal() {
     );
     assert!(res.headers().get("x-clerk-auth-reason").is_none());
 }
+
+mod entitlements {
+    use super::*;
+    use clerk_axum::{
+        Feature, Has, Plan, RequireFeature, RequirePlan, RequireReverification, Reverification,
+        ReverificationLevel,
+    };
+
+    struct Reports;
+    impl Feature for Reports {
+        const FEATURE: &'static str = "o:reports";
+    }
+
+    struct Pro;
+    impl Plan for Pro {
+        const PLAN: &'static str = "pro";
+    }
+
+    struct Strict;
+    impl ReverificationLevel for Strict {
+        const REVERIFICATION: Reverification = Reverification::Strict;
+    }
+
+    async fn reports(user: RequireFeature<Reports>) -> String {
+        user.user_id().to_owned()
+    }
+
+    async fn pro(_user: RequirePlan<Pro>) -> StatusCode {
+        StatusCode::OK
+    }
+
+    async fn recent(_user: RequireReverification<Strict>) -> StatusCode {
+        StatusCode::OK
+    }
+
+    /// Clerk's `has()` on the plain user, then the core's check returned with `?`.
+    async fn export(auth: ClerkAuth) -> Result<String, ClerkRejection> {
+        let exporter = auth.has(&Has::new().feature("user:export").plan("pro"));
+        auth.require_reverification(Reverification::Moderate)?;
+        Ok(exporter.to_string())
+    }
+
+    /// Features from `fea`, plans from `pla`, factor ages from `fva`.
+    fn session(sub: &str, fea: &str, pla: &str, fva: [i64; 2]) -> String {
+        let t = TokenBuilder::session(sub, now_unix())
+            .claim("v", 2)
+            .claim("fea", fea)
+            .claim("pla", pla)
+            .claim("fva", json!(fva))
+            .sign(fixtures::rsa2048());
+        bearer(&t)
+    }
+
+    #[test]
+    fn features_plans_and_reverification_answer_403_with_clerks_hint() {
+        let billing = Router::new()
+            .route("/pay", get(|| async { "paid" }))
+            .route_layer(
+                ClerkLayer::new(verifier()).require(
+                    Policy::new()
+                        .plan("o:pro")
+                        .reverification(Reverification::StrictMfa),
+                ),
+            );
+        let app = Server::start(
+            Router::new()
+                .route("/reports", get(reports))
+                .route("/pro", get(pro))
+                .route("/recent", get(recent))
+                .route("/export", get(export))
+                .layer(ClerkLayer::new(verifier()))
+                .nest("/billing", billing),
+        );
+        // Verified a minute ago, with both factors.
+        let entitled = session("user_e", "o:reports,u:export", "o:pro", [1, 1]);
+        for path in ["/reports", "/pro", "/recent", "/export", "/billing/pay"] {
+            let r = app.get(path, &[("Authorization", &entitled)]);
+            assert_eq!(r.status, 200, "{path}: {}", r.body);
+        }
+        let r = app.get("/export", &[("Authorization", &entitled)]);
+        assert_eq!(r.body, "true");
+        // A user feature is not an organization feature; a user plan of the same name is one.
+        let other = session("user_o", "u:reports", "u:pro", [1, -1]);
+        let r = app.get("/reports", &[("Authorization", &other)]);
+        assert_eq!(
+            (r.status, r.json()["reason"].clone()),
+            (403, json!("missing-feature"))
+        );
+        assert_eq!(
+            r.header("www-authenticate"),
+            Some("Bearer error=\"insufficient_scope\"")
+        );
+        assert!(r.json().get("clerk_error").is_none());
+        assert_eq!(app.get("/pro", &[("Authorization", &other)]).status, 200);
+        let r = app.get("/export", &[("Authorization", &other)]);
+        assert_eq!((r.status, r.body.as_str()), (200, "false"));
+        let r = app.get("/billing/pay", &[("Authorization", &other)]);
+        assert_eq!(
+            (r.status, r.json()["reason"].clone()),
+            (403, json!("missing-plan"))
+        );
+
+        // First factor 30 minutes ago, no second factor: not `strict` (10 minutes).
+        let stale = session("user_s", "u:export", "o:pro", [30, -1]);
+        let r = app.get("/recent", &[("Authorization", &stale)]);
+        assert_eq!(r.status, 403, "{}", r.body);
+        assert_eq!(
+            r.json(),
+            json!({"error": "forbidden", "reason": "reverification-error",
+                "message": r.json()["message"],
+                "clerk_error": {"type": "forbidden", "reason": "reverification-error",
+                    "metadata": {"reverification": "strict"}}})
+        );
+        assert!(r
+            .body
+            .starts_with(r#"{"error":"forbidden","reason":"reverification-error","message":"#));
+        assert_eq!(r.header("x-clerk-auth-status"), Some("signed-in"));
+        let r = app.get("/billing/pay", &[("Authorization", &stale)]);
+        assert_eq!(r.status, 403);
+        assert_eq!(
+            r.json()["clerk_error"]["metadata"]["reverification"],
+            "strict_mfa"
+        );
+        assert_eq!(app.get("/export", &[("Authorization", &stale)]).status, 200);
+        // No `fva` at all is never recent; signed out is still 401.
+        let r = app.get("/recent", &[("Authorization", &bearer(&token("user_n")))]);
+        assert_eq!(
+            (r.status, r.json()["reason"].clone()),
+            (403, json!("reverification-error"))
+        );
+        assert_eq!(app.get("/recent", &[]).status, 401);
+    }
+}

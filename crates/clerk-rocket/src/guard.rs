@@ -65,9 +65,10 @@ impl<'r> FromRequest<'r> for OptionalAuth {
 
 clerk_verify::adapter_require! {
     /// A signed-in user who meets the [`Requirement`] `R`: 401 (like [`ClerkAuth`]) when signed
-    /// out, then 403 with `R`'s reason. Dereferences to [`Auth`](crate::Auth). [`RequireRole`] and
-    /// [`RequirePermission`] name the usual requirements; a type of your own implementing
-    /// [`Requirement`] names any other. On OPTIONS requests it forwards, as [`ClerkAuth`] does.
+    /// out, then 403 with `R`'s reason. Dereferences to [`Auth`](crate::Auth). [`RequireRole`],
+    /// [`RequirePermission`], [`RequireFeature`], [`RequirePlan`] and [`RequireReverification`]
+    /// (403 `reverification-error` with Clerk's hint) name the usual requirements; a type of
+    /// your own implementing [`Requirement`] names any other. On OPTIONS requests it forwards, as [`ClerkAuth`] does.
     ///
     /// ```no_run
     /// use clerk_rocket::{Permission, RequirePermission};

@@ -3,8 +3,10 @@
 //!
 //! - Request guards: [`ClerkAuth`] (the signed-in user, else 401), [`OptionalAuth`] (`None`
 //!   when signed out, but 503 while the key source is down), [`Require`] with [`RequireRole`] /
-//!   [`RequirePermission`] (else 403), and for server-rendered pages, with Clerk's handshake,
-//!   [`ClerkPage`] and [`RequireSignIn`]. A data guard: [`ClerkWebhook`].
+//!   [`RequirePermission`] / [`RequireFeature`] / [`RequirePlan`] / [`RequireReverification`]
+//!   (else 403; a verification not recent enough with Clerk's reverification hint), and for
+//!   server-rendered pages, with Clerk's handshake, [`ClerkPage`] and [`RequireSignIn`]. A data
+//!   guard: [`ClerkWebhook`].
 //! - [`ClerkError`]: the guards' error and a [`Responder`], rendering the core's
 //!   [`clerk_verify::Refusal`] as every Clerk adapter does. Rocket guards cannot write a
 //!   response, so a failing guard leaves its refusal with the request ([`rejection`]) and
@@ -100,11 +102,17 @@ mod webhook;
 
 pub use cache::{authentication_of, rejection};
 pub use catcher::catchers;
-pub use clerk_verify::request::{HandshakeOptions, Permission, Policy, Requirement, Role};
+pub use clerk_verify::claims::{Has, Reverification};
+pub use clerk_verify::request::{
+    Feature, HandshakeOptions, Permission, Plan, Policy, Requirement, ReverificationLevel, Role,
+};
 pub use clerk_verify::webhook::{Delivery, EventData};
 pub use clerk_verify::{self, Auth, Authentication, Verifier, VerifyOptions, Webhook};
 pub use error::ClerkError;
 pub use fairing::ClerkFairing;
-pub use guard::{ClerkAuth, OptionalAuth, Require, RequirePermission, RequireRole};
+pub use guard::{
+    ClerkAuth, OptionalAuth, Require, RequireFeature, RequirePermission, RequirePlan,
+    RequireReverification, RequireRole,
+};
 pub use page::{ClerkPage, RequireSignIn};
 pub use webhook::ClerkWebhook;

@@ -790,3 +790,115 @@ async fn unmanaged_verifier_stops_the_launch() {
         ));
     }
 }
+
+mod entitlements {
+    use super::*;
+    use clerk_rocket::{
+        Feature, Has, Plan, RequireFeature, RequirePlan, RequireReverification, Reverification,
+        ReverificationLevel,
+    };
+
+    struct Reports;
+    impl Feature for Reports {
+        const FEATURE: &'static str = "o:reports";
+    }
+
+    struct Pro;
+    impl Plan for Pro {
+        const PLAN: &'static str = "pro";
+    }
+
+    struct Strict;
+    impl ReverificationLevel for Strict {
+        const REVERIFICATION: Reverification = Reverification::Strict;
+    }
+
+    #[get("/reports")]
+    fn reports(user: RequireFeature<Reports>) -> Value {
+        json!({ "userId": user.user_id() })
+    }
+
+    #[get("/pro")]
+    fn pro(_user: RequirePlan<Pro>) -> &'static str {
+        "pro"
+    }
+
+    #[get("/recent")]
+    fn recent(_user: RequireReverification<Strict>) -> &'static str {
+        "recent"
+    }
+
+    /// Clerk's `has()` on the plain user, then the core's check returned with `?`.
+    #[get("/export")]
+    fn export(auth: ClerkAuth) -> Result<Value, ClerkError> {
+        let exporter = auth.has(&Has::new().feature("user:export").plan("pro"));
+        auth.require_reverification(Reverification::Moderate)?;
+        Ok(json!({ "exporter": exporter }))
+    }
+
+    /// Features from `fea`, plans from `pla`, factor ages from `fva`.
+    fn session(sub: &str, fea: &str, pla: &str, fva: [i64; 2]) -> Header<'static> {
+        bearer(
+            &TokenBuilder::session(sub, now())
+                .claim("v", 2)
+                .claim("fea", fea)
+                .claim("pla", pla)
+                .claim("fva", json!(fva))
+                .sign(fixtures::rsa2048()),
+        )
+    }
+
+    #[rocket::async_test]
+    async fn features_plans_and_reverification_answer_403_with_clerks_hint() {
+        let rocket = rocket::build()
+            .manage(local_verifier())
+            .attach(ClerkFairing::default())
+            .register("/", clerk_rocket::catchers())
+            .mount("/", routes![reports, pro, recent, export]);
+        let client = Client::untracked(rocket).await.expect("valid rocket");
+        // Verified a minute ago, with both factors.
+        let entitled = || session("user_e", "o:reports,u:export", "o:pro", [1, 1]);
+        for path in ["/reports", "/pro", "/recent", "/export"] {
+            let r = get(&client, path, vec![entitled()]).await;
+            assert_eq!(r.status, Status::Ok, "{path}: {}", r.body);
+        }
+        let r = get(&client, "/export", vec![entitled()]).await;
+        assert_eq!(r.json(), json!({"exporter": true}));
+        // A user feature is not an organization feature; a user plan of the same name is one.
+        let other = || session("user_o", "u:reports", "u:pro", [1, -1]);
+        let r = get(&client, "/reports", vec![other()]).await;
+        assert_forbidden(&r, "missing-feature");
+        assert!(r.json().get("clerk_error").is_none());
+        let r = get(&client, "/pro", vec![other()]).await;
+        assert_eq!(r.status, Status::Ok, "{}", r.body);
+        let r = get(&client, "/export", vec![other()]).await;
+        assert_eq!(r.json(), json!({"exporter": false}));
+        let r = get(
+            &client,
+            "/pro",
+            vec![session("user_f", "", "u:free", [1, 1])],
+        )
+        .await;
+        assert_forbidden(&r, "missing-plan");
+
+        // First factor 30 minutes ago, no second factor: not `strict` (10 minutes).
+        let stale = || session("user_s", "u:export", "o:pro", [30, -1]);
+        let r = get(&client, "/recent", vec![stale()]).await;
+        assert_forbidden(&r, "reverification-error");
+        assert_eq!(
+            r.json()["clerk_error"],
+            json!({"type": "forbidden", "reason": "reverification-error",
+                "metadata": {"reverification": "strict"}})
+        );
+        assert!(r
+            .body
+            .starts_with(r#"{"error":"forbidden","reason":"reverification-error","message":"#));
+        let r = get(&client, "/export", vec![stale()]).await;
+        assert_eq!(r.status, Status::Ok, "{}", r.body);
+        // No `fva` at all is never recent; signed out is still 401.
+        let r = get(&client, "/recent", vec![bearer(&good("user_n"))]).await;
+        assert_forbidden(&r, "reverification-error");
+        let r = get(&client, "/recent", vec![]).await;
+        assert_unauthorized(&r, "session-token-and-uat-missing", false);
+    }
+}

@@ -554,15 +554,14 @@ fn a_named_proxy_s_headers_are_required() {
     let r = s.get("/auth", &[("Authorization", auth.as_str())]);
     assert_refused(&r, 500, "config-invalid");
     let wanted = "method=DELETE path=/admin/users/7 user=user_member";
-    let log = s.log_when(|log| log.contains(wanted));
+    let refused = "--proxy envoy: Envoy's ext_authz asks on /ext-authz";
+    // Wait for both lines: the log is read as it comes.
+    let log = s.log_when(|log| log.contains(wanted) && log.contains(refused));
     assert!(
         log.contains(wanted) && log.contains("host=app.example.com"),
         "{log}"
     );
-    assert!(
-        log.contains("--proxy envoy: Envoy's ext_authz asks on /ext-authz"),
-        "{log}"
-    );
+    assert!(log.contains(refused), "{log}");
 }
 
 #[test]
@@ -683,6 +682,108 @@ fn health_readiness_metrics_and_logs() {
     assert!(!log.contains(bad_sig.rsplit('.').next().unwrap()));
 }
 
+/// A session with these billing claims (`fea`, `pla`) and factor ages (`fva`), in org_1.
+fn subscriber(sub: &str, fea: &str, pla: &str, fva: [i64; 2]) -> String {
+    sign(
+        TokenBuilder::session(sub, now_unix())
+            .claim("fea", fea)
+            .claim("pla", pla)
+            .claim("fva", json!(fva))
+            .claim("o", json!({"id": "org_1", "rol": "member"})),
+    )
+}
+
+#[test]
+fn features_plans_and_reverification_from_the_query() {
+    let (_jwks, s) = start_remote(&[]);
+    // Verified a minute ago with both factors; an organization feature and plan.
+    let entitled = subscriber("user_e", "o:reports,u:export", "o:pro", [1, 1]);
+    // First factor 30 minutes ago, no second factor; user items only.
+    let stale = subscriber("user_s", "u:reports", "u:free", [30, -1]);
+    for path in [
+        "/auth?feature=reports",
+        "/auth?feature=o%3Areports&feature=user:export",
+        "/auth?plan=pro",
+        "/auth?plan=organization:pro",
+        "/auth?reverification=strict_mfa",
+        "/auth?reverification=first_factor%3A5",
+        "/auth?org=required&role=member&feature=reports&plan=o:pro&reverification=strict",
+    ] {
+        let r = get(&s, path, &[bearer(&entitled)]);
+        assert_eq!(r.status, 200, "{path}: {r:?}");
+        assert_eq!(r.header("x-clerk-user-id"), Some("user_e"));
+    }
+    for (path, reason) in [
+        ("/auth?feature=o:reports", "missing-feature"),
+        ("/auth?feature=reports&feature=export", "missing-feature"),
+        ("/auth?plan=pro", "missing-plan"),
+        ("/auth?plan=o:free", "missing-plan"),
+        ("/auth?reverification=strict", "reverification-error"),
+        // The plan is checked before the reverification.
+        ("/auth?plan=pro&reverification=strict", "missing-plan"),
+    ] {
+        let r = get(&s, path, &[bearer(&stale)]);
+        assert_refused(&r, 403, reason);
+        assert_eq!(
+            r.header("www-authenticate"),
+            Some("Bearer error=\"insufficient_scope\""),
+            "{path}"
+        );
+    }
+    assert_eq!(
+        get(
+            &s,
+            "/auth?feature=u:reports&plan=free&reverification=moderate",
+            &[bearer(&stale)]
+        )
+        .status,
+        200
+    );
+    // A failed reverification answers with Clerk's hint after our three members.
+    let r = get(&s, "/auth?reverification=strict", &[bearer(&stale)]);
+    assert!(
+        r.body
+            .starts_with(r#"{"error":"forbidden","reason":"reverification-error","message":"#),
+        "{r:?}"
+    );
+    assert_eq!(
+        r.json()["clerk_error"],
+        json!({"type": "forbidden", "reason": "reverification-error",
+            "metadata": {"reverification": "strict"}})
+    );
+    let r = get(
+        &s,
+        "/auth?reverification=second_factor:5",
+        &[bearer(&stale)],
+    );
+    assert_eq!(
+        r.json()["clerk_error"]["metadata"]["reverification"],
+        json!({"level": "second_factor", "afterMinutes": 5})
+    );
+    // Not signed in is still 401.
+    assert_refused(
+        &get(&s, "/auth?reverification=lax", &[]),
+        401,
+        "session-token-and-uat-missing",
+    );
+    // A value that can never match is the proxy configuration's mistake: 500 for everyone,
+    // never a requirement dropped.
+    for bad in [
+        "/auth?feature=team:reports",
+        "/auth?features=reports",
+        "/auth?plan=",
+        "/auth?plan=o:pro:x",
+        "/auth?reverification=sometimes",
+        "/auth?reverification=second_factor:0",
+        "/auth?reverification=strict&reverification=lax",
+    ] {
+        let r = get(&s, bad, &[bearer(&entitled)]);
+        assert_refused(&r, 500, "config-invalid");
+    }
+    let log = s.log_when(|log| log.contains("sometimes"));
+    assert!(log.contains("reverification \\\"sometimes\\\""), "{log}");
+}
+
 #[test]
 fn allow_unauthenticated_lets_anonymous_requests_through_without_identity() {
     let (_jwks, s) = start_remote(&["--allow-unauthenticated"]);
@@ -725,6 +826,14 @@ fn allow_unauthenticated_lets_anonymous_requests_through_without_identity() {
         ),
         2
     );
+    // So does one that requires a feature, a plan or a recent verification.
+    for path in [
+        "/auth?feature=reports",
+        "/auth?plan=pro",
+        "/auth?reverification=lax",
+    ] {
+        assert_refused(&get(&s, path, &[]), 401, "session-token-and-uat-missing");
+    }
 }
 
 #[test]

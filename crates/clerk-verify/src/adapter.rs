@@ -297,8 +297,8 @@ macro_rules! adapter_auth {
 
 /// Defines an adapter's requirement type: `$name<R: Requirement>`, a signed-in user who meets
 /// `R` (built with `$name::new` from [`required`]'s answer), with `into_inner`,
-/// `Deref<Target = Auth>` and a `Debug` naming the requirement; and the aliases `RequireRole`
-/// and `RequirePermission`.
+/// `Deref<Target = Auth>` and a `Debug` naming the requirement; and the aliases `RequireRole`,
+/// `RequirePermission`, `RequireFeature`, `RequirePlan` and `RequireReverification`.
 #[macro_export]
 macro_rules! adapter_require {
     ($(#[$meta:meta])* $vis:vis struct $name:ident;) => {
@@ -312,6 +312,13 @@ macro_rules! adapter_require {
         $vis type RequireRole<R> = $name<$crate::request::HasRole<R>>;
         /// Require the organization permission `P::PERMISSION` (403 `missing-permission`).
         $vis type RequirePermission<P> = $name<$crate::request::HasPermission<P>>;
+        /// Require the feature `F::FEATURE` (403 `missing-feature`).
+        $vis type RequireFeature<F> = $name<$crate::request::HasFeature<F>>;
+        /// Require the plan `P::PLAN` (403 `missing-plan`).
+        $vis type RequirePlan<P> = $name<$crate::request::HasPlan<P>>;
+        /// Require a verification as recent as `R::REVERIFICATION` (403 `reverification-error`,
+        /// with Clerk's reverification hint in the body).
+        $vis type RequireReverification<R> = $name<$crate::request::Reverified<R>>;
 
         impl<R: $crate::request::Requirement> $name<R> {
             /// The user, who met `R` ([`clerk_verify::adapter::required`]).

@@ -86,6 +86,13 @@ pub const MISSING_ROLE: &str = "missing-role";
 pub const MISSING_PERMISSION: &str = "missing-permission";
 /// No organization is active, but the route requires one (ours).
 pub const MISSING_ORGANIZATION: &str = "missing-organization";
+/// The session's `fea` claim lacks the required feature (ours).
+pub const MISSING_FEATURE: &str = "missing-feature";
+/// The session's `pla` claim lacks the required plan (ours).
+pub const MISSING_PLAN: &str = "missing-plan";
+/// The session's factors were not verified recently enough (`fva`): the body carries Clerk's
+/// reverification hint (Clerk's `reverificationError` reason).
+pub const REVERIFICATION_ERROR: &str = "reverification-error";
 
 // Keys unavailable (503).
 
@@ -175,6 +182,9 @@ pub const ALL: &[&str] = &[
     MISSING_ROLE,
     MISSING_PERMISSION,
     MISSING_ORGANIZATION,
+    MISSING_FEATURE,
+    MISSING_PLAN,
+    REVERIFICATION_ERROR,
     JWK_REMOTE_FAILED_TO_LOAD,
     JWK_REMOTE_INVALID,
     JWK_REMOTE_MISSING,

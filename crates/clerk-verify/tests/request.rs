@@ -426,14 +426,32 @@ mod sessions {
 /// Policies and typed requirements: 403s with their reasons.
 mod requirements {
     use clerk_dev::{fixtures, TokenBuilder};
-    use clerk_verify::request::{HasPermission, HasRole, Permission, Policy, Requirement, Role};
-    use clerk_verify::{Auth, Verifier, VerifyOptions};
-    use serde_json::json;
+    use clerk_verify::claims::{Reverification, VerificationLevel};
+    use clerk_verify::request::{
+        Feature, HasFeature, HasPermission, HasPlan, HasRole, Permission, Plan, Policy,
+        Requirement, ReverificationLevel, Reverified, Role,
+    };
+    use clerk_verify::{Auth, Refusal, Verifier, VerifyOptions};
+    use serde_json::{json, Value};
 
     fn auth(org: Option<serde_json::Value>) -> Auth {
         let mut b = TokenBuilder::session("user_1", clerk_dev::now_unix());
         if let Some(o) = org {
             b = b.claim("o", o).claim("fea", "o:invoices");
+        }
+        let v = Verifier::from_jwks(&fixtures::rsa2048().jwks_json(), VerifyOptions::default())
+            .unwrap();
+        let header = format!("Bearer {}", b.sign(fixtures::rsa2048()));
+        v.authenticate_request(Some(&header), None)
+            .into_auth()
+            .unwrap()
+    }
+
+    /// A v2 session with these claims.
+    fn session(claims: Value) -> Auth {
+        let mut b = TokenBuilder::session("user_1", clerk_dev::now_unix()).claim("v", 2);
+        for (name, value) in claims.as_object().unwrap() {
+            b = b.claim(name, value.clone());
         }
         let v = Verifier::from_jwks(&fixtures::rsa2048().jwks_json(), VerifyOptions::default())
             .unwrap();
@@ -496,5 +514,127 @@ mod requirements {
             "missing-role"
         );
         assert!(HasPermission::<Read>::check(&member).is_ok());
+    }
+
+    #[test]
+    fn features_plans_and_reverification() {
+        let pro = session(
+            json!({"fea": "o:reports,u:export", "pla": "o:pro", "fva": [2, 30],
+            "o": {"id": "org_1", "rol": "admin"}}),
+        );
+        let free = session(json!({"pla": "u:free", "fva": [2, -1]}));
+        let reports = Policy::new().feature("reports");
+        assert_eq!(reason(&reports, &pro), "ok");
+        assert_eq!(reason(&reports, &free), "missing-feature");
+        assert_eq!(
+            reason(&Policy::new().feature("u:reports"), &pro),
+            "missing-feature"
+        );
+        let f = Policy::new()
+            .feature("export")
+            .feature("o:audit")
+            .check(&pro)
+            .unwrap_err();
+        assert!(f.message().contains("o:audit"), "{f}");
+        assert_eq!(reason(&Policy::new().plan("o:pro"), &pro), "ok");
+        assert_eq!(reason(&Policy::new().plan("pro"), &free), "missing-plan");
+        assert_eq!(reason(&Policy::new().plan("user:free"), &free), "ok");
+        // Second factor 30 minutes ago: not `strict`; `moderate` is fine. The user without a
+        // second factor passes `strict` on the first.
+        let strict = Policy::new().reverification(Reverification::Strict);
+        assert_eq!(reason(&strict, &pro), "reverification-error");
+        assert_eq!(reason(&strict, &free), "ok");
+        let moderate = Policy::new().reverification(Reverification::Moderate);
+        assert_eq!(reason(&moderate, &pro), "ok");
+        let refused = strict.check(&pro).unwrap_err();
+        assert_eq!(
+            refused.missing_reverification(),
+            Some(Reverification::Strict)
+        );
+        let body: Value =
+            serde_json::from_str(&Refusal::from_forbidden(&refused).json_body()).unwrap();
+        assert_eq!(body["error"], "forbidden");
+        assert_eq!(
+            body["clerk_error"],
+            json!({"type": "forbidden", "reason": "reverification-error",
+                "metadata": {"reverification": "strict"}})
+        );
+        // Requirements are checked in order, the reverification last: a missing plan is not
+        // answered with a prompt to verify again.
+        let both = Policy::new()
+            .plan("enterprise")
+            .reverification(Reverification::Strict);
+        assert_eq!(reason(&both, &pro), "missing-plan");
+        assert_eq!(both.to_string(), "plan enterprise, reverification strict");
+        assert!(!both.is_empty() && !Policy::new().feature("x").is_empty());
+        assert!(!Policy::new().reverification(Reverification::Lax).is_empty());
+        // Roles take Clerk's `org:` rule: `admin` is `org:admin`.
+        assert_eq!(reason(&Policy::new().role("admin"), &pro), "ok");
+    }
+
+    #[test]
+    fn malformed_policies_are_configuration_errors() {
+        assert!(Policy::new()
+            .role("admin")
+            .permission("org:a:b")
+            .feature("o:reports")
+            .plan("user:free")
+            .reverification(Reverification::Lax)
+            .validate()
+            .is_ok());
+        for bad in [
+            Policy::new().feature("team:reports"),
+            Policy::new().feature("o:reports:x"),
+            Policy::new().plan(""),
+            Policy::new().plan("pro plan"),
+            Policy::new().role("org:"),
+            Policy::new().permission(""),
+            Policy::new().reverification(Reverification::Custom {
+                level: VerificationLevel::SecondFactor,
+                after_minutes: 0,
+            }),
+        ] {
+            let e = bad.validate().unwrap_err();
+            assert_eq!(e.reason(), "config-invalid", "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn typed_features_plans_and_reverification() {
+        struct Reports;
+        impl Feature for Reports {
+            const FEATURE: &'static str = "org:reports";
+        }
+        struct Pro;
+        impl Plan for Pro {
+            const PLAN: &'static str = "pro";
+        }
+        struct Recent;
+        impl ReverificationLevel for Recent {
+            const REVERIFICATION: Reverification = Reverification::Custom {
+                level: VerificationLevel::MultiFactor,
+                after_minutes: 5,
+            };
+        }
+        let fresh = session(json!({"fea": "o:reports", "pla": "o:pro", "fva": [1, 4]}));
+        let stale = session(json!({"fea": "u:reports", "pla": "u:free", "fva": [1, 5]}));
+        assert!(HasFeature::<Reports>::check(&fresh).is_ok());
+        assert!(HasPlan::<Pro>::check(&fresh).is_ok());
+        assert!(Reverified::<Recent>::check(&fresh).is_ok());
+        assert_eq!(
+            HasFeature::<Reports>::check(&stale).unwrap_err().reason(),
+            "missing-feature"
+        );
+        assert_eq!(
+            HasPlan::<Pro>::check(&stale).unwrap_err().reason(),
+            "missing-plan"
+        );
+        let f = Reverified::<Recent>::check(&stale).unwrap_err();
+        assert_eq!(f.reason(), "reverification-error");
+        let body: Value = serde_json::from_str(&Refusal::from_forbidden(&f).json_body()).unwrap();
+        assert_eq!(
+            body["clerk_error"]["metadata"]["reverification"],
+            json!({"level": "multi_factor", "afterMinutes": 5})
+        );
     }
 }

@@ -4,6 +4,7 @@
 
 use crate::rejection::{answer, ClerkRejection};
 use clerk_verify::adapter;
+use clerk_verify::claims::Reverification;
 use clerk_verify::request::{Policy, Step};
 use clerk_verify::{Auth, Authentication, Refusal, Verifier};
 use std::convert::Infallible;
@@ -81,9 +82,10 @@ pub fn clerk_auth(verifier: Verifier) -> impl Filter<Extract = (Auth,), Error = 
         .and_then(|state: Authentication| ready(answer(state, adapter::signed_in)))
 }
 
-/// [`clerk_auth`] plus a [`Policy`] (organization role, permissions, an active organization):
-/// then 403 with the reason of the first requirement missing (`missing-organization`,
-/// `missing-role`, `missing-permission`).
+/// [`clerk_auth`] plus a [`Policy`] (organization role, permissions, an active organization,
+/// features, plans, a recent verification): then 403 with the reason of the first requirement
+/// missing (`missing-organization`, `missing-role`, `missing-permission`, `missing-feature`,
+/// `missing-plan`, `reverification-error` with Clerk's reverification hint in the body).
 pub fn require(
     verifier: Verifier,
     policy: Policy,
@@ -110,4 +112,29 @@ pub fn require_permission(
     permission: impl Into<String>,
 ) -> impl Filter<Extract = (Auth,), Error = Rejection> + Clone {
     require(verifier, Policy::new().permission(permission))
+}
+
+/// [`require`] the feature `feature` (`reports`, `o:reports`, `u:export`): 403 `missing-feature`.
+pub fn require_feature(
+    verifier: Verifier,
+    feature: impl Into<String>,
+) -> impl Filter<Extract = (Auth,), Error = Rejection> + Clone {
+    require(verifier, Policy::new().feature(feature))
+}
+
+/// [`require`] the plan `plan` (`pro`, `o:pro`, `u:free`): 403 `missing-plan`.
+pub fn require_plan(
+    verifier: Verifier,
+    plan: impl Into<String>,
+) -> impl Filter<Extract = (Auth,), Error = Rejection> + Clone {
+    require(verifier, Policy::new().plan(plan))
+}
+
+/// [`require`] a verification as recent as `reverification`: 403 `reverification-error`, whose
+/// body carries Clerk's hint for the frontend's `useReverification()`.
+pub fn require_reverification(
+    verifier: Verifier,
+    reverification: Reverification,
+) -> impl Filter<Extract = (Auth,), Error = Rejection> + Clone {
+    require(verifier, Policy::new().reverification(reverification))
 }

@@ -16,7 +16,7 @@
 //! | Filter | Extracts | Rejects with a [`ClerkRejection`] |
 //! |---|---|---|
 //! | [`clerk_auth`] | [`Auth`] | 401 `unauthorized` unless signed in (`WWW-Authenticate: Bearer`, with `error="invalid_token"` when a token was sent); 503 `service_unavailable` when the key source is down; 500 `internal_server_error` when the verifier is misconfigured |
-//! | [`require`]`(verifier, `[`Policy`]`)`, [`require_role`], [`require_permission`] | [`Auth`] | the same, then 403 `forbidden` (`Bearer error="insufficient_scope"`) when a requirement fails |
+//! | [`require`]`(verifier, `[`Policy`]`)`, [`require_role`], [`require_permission`], [`require_feature`], [`require_plan`], [`require_reverification`] | [`Auth`] | the same, then 403 `forbidden` (`Bearer error="insufficient_scope"`) when a requirement fails; a verification not recent enough is `reverification-error` with Clerk's reverification hint in the body |
 //! | [`optional_auth`] | `Option<Auth>` | 503 and 500 only: a missing or bad token is `None` |
 //! | [`optional_authentication`] | [`Authentication`] | 503 and 500 only: the state is signed in, or signed out with its reason |
 //! | [`authentication`] | [`Authentication`] | never: the full state, outages included (signed out, `jwk-remote-failed-to-load`) |
@@ -139,14 +139,15 @@ mod page;
 mod rejection;
 mod webhook;
 
+pub use clerk_verify::claims::{Has, Reverification};
 pub use clerk_verify::request::Policy;
 pub use clerk_verify::webhook::{Delivery, EventData};
 pub use clerk_verify::{
     self, Auth, Authentication, Error, Refusal, Verifier, VerifyOptions, Webhook,
 };
 pub use filter::{
-    authentication, clerk_auth, optional_auth, optional_authentication, require,
-    require_permission, require_role,
+    authentication, clerk_auth, optional_auth, optional_authentication, require, require_feature,
+    require_permission, require_plan, require_reverification, require_role,
 };
 pub use headers::{signed_in_headers, with_auth_headers};
 pub use page::{page, require_sign_in};

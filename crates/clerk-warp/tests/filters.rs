@@ -763,3 +763,117 @@ fn filter_futures_are_send() {
     serveable(clerk_warp::require_sign_in(v.clone()));
     serveable(routes(v));
 }
+
+mod entitlements {
+    use super::*;
+    use clerk_warp::{require_feature, require_plan, require_reverification, Has, Reverification};
+
+    /// Features from `fea`, plans from `pla`, factor ages from `fva`.
+    fn session(sub: &str, fea: &str, pla: &str, fva: [i64; 2]) -> String {
+        let t = TokenBuilder::session(sub, clerk_dev::now_unix())
+            .claim("v", 2)
+            .claim("fea", fea)
+            .claim("pla", pla)
+            .claim("fva", json!(fva))
+            .sign(fixtures::rsa2048());
+        format!("Bearer {t}")
+    }
+
+    fn routes(
+        verifier: Verifier,
+    ) -> impl Filter<Extract = (impl Reply,), Error = Rejection> + Clone + Send + Sync + 'static
+    {
+        let ok = |auth: Auth| warp::reply::json(&json!({ "userId": auth.user_id() }));
+        let reports = warp::path("reports")
+            .and(require_feature(verifier.clone(), "o:reports"))
+            .map(ok);
+        let pro = warp::path("pro")
+            .and(require_plan(verifier.clone(), "pro"))
+            .map(ok);
+        let recent = warp::path("recent")
+            .and(require_reverification(
+                verifier.clone(),
+                Reverification::Strict,
+            ))
+            .map(ok);
+        let billing = warp::path("billing")
+            .and(require(
+                verifier.clone(),
+                Policy::new()
+                    .plan("o:pro")
+                    .reverification(Reverification::StrictMfa),
+            ))
+            .map(ok);
+        // Clerk's `has()` on the plain user.
+        let export = warp::path("export")
+            .and(clerk_auth(verifier))
+            .map(|auth: Auth| {
+                let exporter = auth.has(&Has::new().feature("user:export").plan("pro"));
+                warp::reply::json(&json!({ "exporter": exporter }))
+            });
+        reports
+            .or(pro)
+            .or(recent)
+            .or(billing)
+            .or(export)
+            .recover(handle_rejection)
+    }
+
+    fn reason(r: &Response<Bytes>) -> (u16, Value) {
+        (r.status().as_u16(), body(r)["reason"].clone())
+    }
+
+    #[tokio::test]
+    async fn features_plans_and_reverification_answer_403_with_clerks_hint() {
+        let app = routes(verifier());
+        // Verified a minute ago, with both factors.
+        let entitled = session("user_e", "o:reports,u:export", "o:pro", [1, 1]);
+        for path in ["/reports", "/pro", "/recent", "/billing"] {
+            let r = get(&app, path, &[("authorization", &entitled)]).await;
+            assert_eq!(r.status(), 200, "{path}: {:?}", r.body());
+            assert_eq!(body(&r)["userId"], "user_e");
+        }
+        let r = get(&app, "/export", &[("authorization", &entitled)]).await;
+        assert_eq!(body(&r), json!({"exporter": true}));
+        // A user feature is not an organization feature; a user plan of the same name is one.
+        let other = session("user_o", "u:reports", "u:pro", [1, -1]);
+        let r = get(&app, "/reports", &[("authorization", &other)]).await;
+        assert_eq!(reason(&r), (403, json!("missing-feature")));
+        assert_eq!(
+            header(&r, "www-authenticate"),
+            Some("Bearer error=\"insufficient_scope\"")
+        );
+        assert!(body(&r).get("clerk_error").is_none());
+        let r = get(&app, "/pro", &[("authorization", &other)]).await;
+        assert_eq!(r.status(), 200);
+        let r = get(&app, "/export", &[("authorization", &other)]).await;
+        assert_eq!(body(&r), json!({"exporter": false}));
+        let r = get(&app, "/billing", &[("authorization", &other)]).await;
+        assert_eq!(reason(&r), (403, json!("missing-plan")));
+
+        // First factor 30 minutes ago, no second factor: not `strict` (10 minutes).
+        let stale = session("user_s", "u:export", "o:pro", [30, -1]);
+        let r = get(&app, "/recent", &[("authorization", &stale)]).await;
+        assert_eq!(reason(&r), (403, json!("reverification-error")));
+        assert_eq!(
+            body(&r)["clerk_error"],
+            json!({"type": "forbidden", "reason": "reverification-error",
+                "metadata": {"reverification": "strict"}})
+        );
+        assert!(r
+            .body()
+            .starts_with(br#"{"error":"forbidden","reason":"reverification-error","message":"#));
+        assert_eq!(header(&r, "x-clerk-auth-status"), Some("signed-in"));
+        let r = get(&app, "/billing", &[("authorization", &stale)]).await;
+        assert_eq!(
+            body(&r)["clerk_error"]["metadata"]["reverification"],
+            "strict_mfa"
+        );
+        // No `fva` at all is never recent; signed out is still 401.
+        let plain = format!("Bearer {}", token("user_n"));
+        let r = get(&app, "/recent", &[("authorization", &plain)]).await;
+        assert_eq!(reason(&r), (403, json!("reverification-error")));
+        let r = get(&app, "/recent", &[]).await;
+        assert_unauthorized(&r, "session-token-and-uat-missing", false);
+    }
+}

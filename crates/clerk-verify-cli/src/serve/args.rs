@@ -12,6 +12,9 @@ Routes:
               X-Clerk-Org-Id, X-Clerk-Org-Role, X-Clerk-Org-Permissions, X-Clerk-Auth-Status;
               401, 403 or 503 otherwise. Per-location requirements in the query:
               ?role=org:admin  ?permission=org:invoices:read (repeatable)  ?org=required
+              ?feature=reports  ?plan=o:pro (repeatable; o:/org:, u:/user: or either)
+              ?reverification=strict (strict_mfa, strict, moderate, lax, or a level with
+              minutes: first_factor:5, second_factor:30, multi_factor:10)
   /ext-authz/...  the same check for Envoy's ext_authz (path_prefix), no query policy
   /healthz    200 while the process runs
   /readyz     200 once the keys are loaded

@@ -1,11 +1,15 @@
 //! A location's requirements from `/auth`'s query string, so that one server serves every
-//! route: `?role=org:admin`, `?permission=org:invoices:read` (repeatable), `?org=required`.
+//! route: `?role=org:admin`, `?permission=org:invoices:read` (repeatable), `?org=required`,
+//! `?feature=reports` and `?plan=o:pro` (repeatable; scoped as in Clerk's `has()`),
+//! `?reverification=strict` (a preset, or `second_factor:30`).
 //!
 //! The query is written by the operator in the proxy's configuration, so it is read strictly:
-//! an unknown parameter, a second `role`, an empty value or bad percent-encoding is a
-//! configuration error (500), never a requirement silently dropped. A typo such as `roles=`
-//! must not open an admin route to every member.
+//! an unknown parameter, a second `role` or `reverification`, an empty value, a value that can
+//! never match (the core's `Policy::validate`) or bad percent-encoding is a configuration error
+//! (500), never a requirement silently dropped. A typo such as `roles=` must not open an admin
+//! route to every member.
 
+use clerk_verify::claims::Reverification;
 use clerk_verify::request::Policy;
 
 /// The requirements a query names; `Err` says what is wrong with it (for the operator's log).
@@ -26,14 +30,24 @@ pub fn from_query(query: Option<&str>) -> Result<Policy, String> {
             "permission" => policy = policy.permission(value),
             "org" if value == "required" => policy = policy.org_required(),
             "org" => return Err(format!("org={value:?}: the only value is \"required\"")),
+            "feature" => policy = policy.feature(value),
+            "plan" => policy = policy.plan(value),
+            "reverification" if policy.reverification.is_some() => {
+                return Err("the query names more than one reverification".into())
+            }
+            "reverification" => {
+                let level: Reverification = value.parse().map_err(|e| format!("{e}"))?;
+                policy = policy.reverification(level);
+            }
             _ => {
                 return Err(format!(
-                    "unknown query parameter {name:?}: /auth takes role, permission and \
-                     org=required"
+                    "unknown query parameter {name:?}: /auth takes role, permission, \
+                     org=required, feature, plan and reverification"
                 ))
             }
         }
     }
+    policy.validate().map_err(|e| e.to_string())?;
     Ok(policy)
 }
 
@@ -80,6 +94,16 @@ mod tests {
             all.to_string(),
             "organization, role org:admin, permission org:x:y"
         );
+        let p = from_query(Some(
+            "feature=reports&feature=u%3Aexport&plan=o:pro&reverification=strict_mfa",
+        ))
+        .unwrap();
+        assert_eq!(p.features, ["reports", "u:export"]);
+        assert_eq!(p.plans, ["o:pro"]);
+        assert_eq!(p.reverification, Some(Reverification::StrictMfa));
+        let p = from_query(Some("reverification=second_factor%3A30")).unwrap();
+        assert_eq!(p.to_string(), "reverification second_factor:30");
+        assert!(!p.is_empty());
     }
 
     #[test]
@@ -96,9 +120,24 @@ mod tests {
             "role=org%zzadmin",
             "role=%ff",
             "role=a%0Ab",
+            "role=org:",
             "page=2",
+            "features=reports",
+            "feature=",
+            "feature=team:reports",
+            "feature=o:reports:x",
+            "feature=two%20words",
+            "feature=a,b",
+            "plan=",
+            "plan=:pro",
+            "reverification=",
+            "reverification=Strict",
+            "reverification=strict&reverification=lax",
+            "reverification=second_factor",
+            "reverification=second_factor:0",
+            "reverification=10",
         ] {
-            let e = from_query(Some(bad)).unwrap_err();
+            let e = from_query(Some(bad)).expect_err(bad);
             assert!(!e.is_empty(), "{bad}");
         }
         assert!(from_query(Some("roles=x")).unwrap_err().contains("roles"));

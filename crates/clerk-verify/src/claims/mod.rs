@@ -1,6 +1,7 @@
 //! The last step of the data path: the claims of a verified token, typed ([`Claims`]) and handed
 //! to the caller. The rules they were checked by are `rules`; reading them from the payload is
-//! `read`; the organization, in both of Clerk's formats, is `org`.
+//! `read`; the organization, in both of Clerk's formats, is `org`; what they grant (Clerk's
+//! `has()`: roles, permissions, features, plans, reverification) is `has`.
 
 use crate::error::Error;
 use crate::token::{parse_object, Scalar};
@@ -9,10 +10,13 @@ use serde_json::{Map, Value};
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
+mod has;
 mod org;
 mod read;
 mod rules;
 
+pub(crate) use has::{check_name, is_well_formed};
+pub use has::{Has, Reverification, VerificationLevel};
 pub use org::Org;
 pub(crate) use read::Payload;
 use read::{number, secs, text, Fva};
@@ -53,7 +57,8 @@ pub struct Claims {
     pub actor: Option<Actor>,
     /// The active organization, from either the v1 or the v2 claims.
     pub org: Option<Org>,
-    /// Plans (`pla`), entries like `u:free` or `o:pro`.
+    /// Plans (`pla`): its comma-separated items, trimmed, like `u:free` or `o:pro`
+    /// ([`Claims::has_plan`] reads them).
     pub plans: Vec<String>,
     /// Organization-level features from `fea`.
     pub org_features: Vec<String>,
@@ -116,18 +121,6 @@ impl Claims {
     /// a `pending` session does not.
     pub fn is_signed_in(&self) -> bool {
         !self.is_pending()
-    }
-
-    /// Whether the active organization role is exactly `role` (e.g. `"org:admin"`).
-    pub fn has_role(&self, role: &str) -> bool {
-        self.org.as_ref().is_some_and(|o| o.has_role(role))
-    }
-
-    /// Whether the active organization grants `permission` (e.g. `"org:invoices:read"`).
-    pub fn has_permission(&self, permission: &str) -> bool {
-        self.org
-            .as_ref()
-            .is_some_and(|o| o.has_permission(permission))
     }
 
     /// Any claim, as JSON.
@@ -257,14 +250,10 @@ impl Claims {
         };
         let features = org::split_features(text(&all.fea, "fea")?)?;
         let org = org::from_payload(all, version, &features)?;
+        // Empty items are kept: Clerk's `has({ plan })` fails on an item without a scope.
         let plans = text(&all.pla, "pla")?
-            .map(|p| {
-                p.split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_owned)
-                    .collect()
-            })
+            .filter(|p| !p.is_empty())
+            .map(|p| p.split(',').map(|s| s.trim().to_owned()).collect())
             .unwrap_or_default();
         Ok(Claims {
             sub,

@@ -23,18 +23,6 @@ pub struct Org {
     pub permissions: Vec<String>,
 }
 
-impl Org {
-    /// Whether the member has exactly this role (`org:`-prefixed, e.g. `"org:admin"`).
-    pub fn has_role(&self, role: &str) -> bool {
-        self.role.as_deref() == Some(role)
-    }
-
-    /// Whether the member has this permission (e.g. `"org:memberships:manage"`).
-    pub fn has_permission(&self, permission: &str) -> bool {
-        self.permissions.iter().any(|p| p == permission)
-    }
-}
-
 /// Entries of the v2 `fea` claim, split by scope.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Features {
@@ -42,7 +30,9 @@ pub(crate) struct Features {
     pub user: Vec<String>,
 }
 
-/// Splits `fea` (`"o:x,u:y,uo:z"`) into org and user features, as Clerk's `splitByScope`.
+/// Splits `fea` (`"o:x,u:y,uo:z"`) into org and user features, as Clerk's `splitByScope`: scope
+/// `o` or `u`, or `ou`/`uo` for both; an item of any other scope is neither (and so takes no
+/// `fpm` mask).
 pub(crate) fn split_features(fea: Option<&str>) -> Result<Features, Error> {
     let mut out = Features::default();
     let Some(fea) = fea.filter(|f| !f.is_empty()) else {
@@ -52,10 +42,16 @@ pub(crate) fn split_features(fea: Option<&str>) -> Result<Features, Error> {
         let (scope, name) = entry
             .split_once(':')
             .ok_or_else(|| Error::failed("the fea claim has an entry without a scope"))?;
-        if scope.contains('o') {
+        let (org, user) = match scope {
+            "o" => (true, false),
+            "u" => (false, true),
+            "ou" | "uo" => (true, true),
+            _ => (false, false),
+        };
+        if org {
             out.org.push(name.to_owned());
         }
-        if scope.contains('u') {
+        if user {
             out.user.push(name.to_owned());
         }
     }
@@ -234,6 +230,11 @@ mod tests {
             "o":{"id":"org_1","per":"x,y","fpm":"2,1"}}))
         .unwrap();
         assert_eq!(o.permissions, ["org:b:y", "org:c:x"]);
+        // Nor do items of a scope Clerk does not know (`xo:` is not an org feature).
+        let o = org(json!({"v":2,"fea":"xo:a,o:b",
+            "o":{"id":"org_1","per":"x","fpm":"1"}}))
+        .unwrap();
+        assert_eq!(o.permissions, ["org:b:x"]);
     }
 
     #[test]
@@ -295,8 +296,11 @@ mod tests {
     #[test]
     fn fea_without_scope_is_refused() {
         assert!(split_features(Some("o:a,b")).is_err());
-        let f = split_features(Some(" o:a , ou:b ,u:c")).unwrap();
-        assert_eq!(f.org, ["a", "b"]);
-        assert_eq!(f.user, ["b", "c"]);
+        let f = split_features(Some(" o:a , ou:b ,u:c,uo:d")).unwrap();
+        assert_eq!(f.org, ["a", "b", "d"]);
+        assert_eq!(f.user, ["b", "c", "d"]);
+        // Only Clerk's four scopes count: `org:`, `xo:` or `oo:` items are neither.
+        let f = split_features(Some("org:a,xo:b,oo:c,:d,o:e")).unwrap();
+        assert_eq!((f.org, f.user), (vec!["e".to_owned()], vec![]));
     }
 }

@@ -14,7 +14,8 @@
 //!   flow that refreshes its cookies through Clerk's Frontend API; API requests never get one;
 //! - `step`: [`Step`], the non-blocking start every async adapter shares, and how it waits for
 //!   keys;
-//! - `require`: [`Requirement`] and [`Policy`], organization roles and permissions (403);
+//! - `require`: [`Requirement`] and [`Policy`]: organization roles and permissions, features,
+//!   plans, a recent verification (403);
 //! - `refusal`: [`Refusal`], the status, body and headers every adapter answers with;
 //!
 //! Framework adapters copy a few header values in and render a [`Refusal`] out; every rule lives
@@ -39,7 +40,10 @@ pub use handshake::{Handshake, MAX_HANDSHAKE_REDIRECTS};
 pub use outcome::{Auth, Authentication, Forbidden, SignedOut};
 pub use page::PageRequest;
 pub use refusal::Refusal;
-pub use require::{HasPermission, HasRole, Permission, Policy, Requirement, Role};
+pub use require::{
+    Feature, HasFeature, HasPermission, HasPlan, HasRole, Permission, Plan, Policy, Requirement,
+    ReverificationLevel, Reverified, Role,
+};
 pub use step::{Blocking, Step};
 
 /// The handshake's options, where page code looks for them (they live with the other options).

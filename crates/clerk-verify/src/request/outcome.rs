@@ -4,8 +4,9 @@
 //! [`Authentication::into_signed_in`], [`Authentication::into_optional`],
 //! [`Authentication::into_page`], [`Authentication::require_sign_in`].
 
-use crate::claims::{Claims, Org};
+use crate::claims::{Claims, Has, Org, Reverification};
 use crate::error::{Category, Error};
+use crate::reason;
 use crate::request::credentials::TokenCarrier;
 use crate::request::handshake::Handshake;
 use crate::request::{Policy, Refusal, AUTH_REASON_HEADER, AUTH_STATUS_HEADER};
@@ -38,7 +39,32 @@ impl Auth {
         self.claims.org.as_ref()
     }
 
-    /// Whether the active organization role is exactly `role` (e.g. `"org:admin"`).
+    /// Clerk's `has()` ([`Claims::has`]): whether the user meets everything `ask` asks (a
+    /// role, a permission, a feature, a plan, a recent verification), at least one asked.
+    ///
+    /// ```
+    /// # use clerk_verify::{Authentication, Verifier, VerifyOptions};
+    /// use clerk_verify::claims::{Has, Reverification};
+    /// # let key = clerk_dev::fixtures::rsa2048();
+    /// # let v = Verifier::from_jwks(&key.jwks_json(), VerifyOptions::default())?;
+    /// # let token = clerk_dev::TokenBuilder::session("user_1", clerk_dev::now_unix())
+    /// #     .claim("v", 2).claim("pla", "u:pro").claim("fva", serde_json::json!([30, -1]))
+    /// #     .sign(key);
+    /// # let Authentication::SignedIn(auth) = v.authenticate_request(Some(&format!("Bearer {token}")), None)
+    /// # else { unreachable!() };
+    /// assert!(auth.has(&Has::new().plan("pro")));
+    /// // Verified 30 minutes ago: not recent enough for `strict` (10 minutes).
+    /// assert!(!auth.has(&Has::new().plan("pro").reverification(Reverification::Strict)));
+    /// let refused = auth.require_reverification(Reverification::Strict).unwrap_err();
+    /// assert_eq!(refused.reason(), "reverification-error");
+    /// # Ok::<(), clerk_verify::Error>(())
+    /// ```
+    pub fn has(&self, ask: &Has) -> bool {
+        self.claims.has(ask)
+    }
+
+    /// Whether the active organization role is `role` (`"org:admin"`, or `"admin"`: `org:` is
+    /// added where missing, as in Clerk's `has({ role })`).
     pub fn has_role(&self, role: &str) -> bool {
         self.claims.has_role(role)
     }
@@ -46,6 +72,21 @@ impl Auth {
     /// Whether the active organization grants `permission` (e.g. `"org:invoices:read"`).
     pub fn has_permission(&self, permission: &str) -> bool {
         self.claims.has_permission(permission)
+    }
+
+    /// Whether the session has the feature ([`Claims::has_feature`]: `name`, `o:name`, `u:name`).
+    pub fn has_feature(&self, feature: &str) -> bool {
+        self.claims.has_feature(feature)
+    }
+
+    /// Whether the session has the plan ([`Claims::has_plan`]: `name`, `o:name`, `u:name`).
+    pub fn has_plan(&self, plan: &str) -> bool {
+        self.claims.has_plan(plan)
+    }
+
+    /// Whether the user verified recently enough ([`Claims::is_reverified`]).
+    pub fn is_reverified(&self, reverification: Reverification) -> bool {
+        self.claims.is_reverified(reverification)
     }
 
     /// `Ok` if the active organization role is `role`, else a [`Forbidden`] to answer with 403.
@@ -56,6 +97,22 @@ impl Auth {
     /// `Ok` if the active organization grants `permission`, else a [`Forbidden`] (403).
     pub fn require_permission(&self, permission: &str) -> Result<(), Forbidden> {
         Policy::new().permission(permission).check(self)
+    }
+
+    /// `Ok` if the session has the feature, else a [`Forbidden`] (403 `missing-feature`).
+    pub fn require_feature(&self, feature: &str) -> Result<(), Forbidden> {
+        Policy::new().feature(feature).check(self)
+    }
+
+    /// `Ok` if the session has the plan, else a [`Forbidden`] (403 `missing-plan`).
+    pub fn require_plan(&self, plan: &str) -> Result<(), Forbidden> {
+        Policy::new().plan(plan).check(self)
+    }
+
+    /// `Ok` if the user verified recently enough, else [`Forbidden::reverification`] (403
+    /// `reverification-error` with Clerk's hint, for the frontend's `useReverification()`).
+    pub fn require_reverification(&self, reverification: Reverification) -> Result<(), Forbidden> {
+        Policy::new().reverification(reverification).check(self)
     }
 
     /// All verified claims.
@@ -74,11 +131,13 @@ impl Auth {
     }
 }
 
-/// A signed-in user lacks the role or permission a route requires: answer 403.
+/// A signed-in user lacks what a route requires (a role, a permission, a feature, a plan, a
+/// recent verification): answer 403.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Forbidden {
     reason: &'static str,
     message: String,
+    reverification: Option<Reverification>,
 }
 
 impl Forbidden {
@@ -87,13 +146,53 @@ impl Forbidden {
         Forbidden {
             reason,
             message: message.into(),
+            reverification: None,
+        }
+    }
+
+    /// The user must verify again, as recently as `missing`: reason
+    /// [`crate::reason::REVERIFICATION_ERROR`], and the 403's body carries Clerk's hint
+    /// ([`crate::Refusal::json_body`]), as Clerk's `reverificationErrorResponse(missing)` does.
+    ///
+    /// ```
+    /// use clerk_verify::claims::Reverification;
+    /// use clerk_verify::request::Forbidden;
+    /// use clerk_verify::Refusal;
+    ///
+    /// let refusal = Refusal::from_forbidden(&Forbidden::reverification(Reverification::Strict));
+    /// let body: serde_json::Value = serde_json::from_str(&refusal.json_body()).unwrap();
+    /// assert_eq!(body["reason"], "reverification-error");
+    /// assert_eq!(body["clerk_error"]["metadata"]["reverification"], "strict");
+    /// ```
+    pub fn reverification(missing: Reverification) -> Forbidden {
+        let how = format!(
+            "{} within {} minutes",
+            missing.level().as_str(),
+            missing.after_minutes()
+        );
+        let how = match missing.preset() {
+            Some(preset) => format!("{preset}: {how}"),
+            None => how,
+        };
+        Forbidden {
+            reason: reason::REVERIFICATION_ERROR,
+            message: format!(
+                "this route requires a recent verification ({how}); verify your identity again"
+            ),
+            reverification: Some(missing),
         }
     }
 
     /// [`crate::reason::MISSING_ROLE`], [`crate::reason::MISSING_PERMISSION`],
-    /// [`crate::reason::MISSING_ORGANIZATION`] or your own code.
+    /// [`crate::reason::MISSING_ORGANIZATION`], [`crate::reason::MISSING_FEATURE`],
+    /// [`crate::reason::MISSING_PLAN`], [`crate::reason::REVERIFICATION_ERROR`] or your own code.
     pub fn reason(&self) -> &'static str {
         self.reason
+    }
+
+    /// The verification asked for, when this is [`Forbidden::reverification`].
+    pub fn missing_reverification(&self) -> Option<Reverification> {
+        self.reverification
     }
 
     /// What is missing.

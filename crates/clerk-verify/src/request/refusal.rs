@@ -3,6 +3,7 @@
 //! Adapters turn a [`Refusal`] into their framework's response type and add nothing of their
 //! own, so actix-web, axum, Rocket and warp cannot drift apart.
 
+use crate::claims::Reverification;
 use crate::error::{Category, Error};
 use crate::request::{Forbidden, Handshake, SignedOut, AUTH_REASON_HEADER, AUTH_STATUS_HEADER};
 
@@ -21,14 +22,19 @@ const MISCONFIGURED_MESSAGE: &str = "authentication is not configured correctly 
 /// | status | `error` | `WWW-Authenticate` | when |
 /// |---|---|---|---|
 /// | 401 | `unauthorized` | `Bearer`, or `Bearer error="invalid_token"` when a token was sent | no token, or the token was refused (`reason` is Clerk's code) |
-/// | 403 | `forbidden` | `Bearer error="insufficient_scope"` | signed in, but a role, permission or organization requirement failed |
+/// | 403 | `forbidden` | `Bearer error="insufficient_scope"` | signed in, but a role, permission, organization, feature, plan or reverification requirement failed |
 /// | 400 | `bad_request` | none | a webhook delivery that is unsigned, forged, stale, oversized or not a Clerk event (no debug headers); a gateway request whose forwarded headers disagree |
 /// | 503 | `service_unavailable` | none | the key source is down (`jwk-remote-failed-to-load`, ...), or the verification task did not complete |
 /// | 500 | `internal_server_error` | none | the verifier is misconfigured or missing |
 /// | 307 | `redirect` | none | page routes only: Clerk's handshake, or the sign-in page; `Location`, `Cache-Control: no-store` and any `Set-Cookie` |
 ///
 /// The message says what to fix; it never contains the token. For 500 and 503 it is generic:
-/// the cause goes to the log ([`Refusal::detail`]).
+/// the cause goes to the log ([`Refusal::detail`]). A 403 `reverification-error` also carries
+/// Clerk's reverification hint after those three members, as Clerk's
+/// `reverificationErrorResponse` sends it: `"clerk_error": {"type": "forbidden", "reason":
+/// "reverification-error", "metadata": {"reverification": "strict"}}` (a custom level:
+/// `{"level": "second_factor", "afterMinutes": 30}`), which Clerk's frontend
+/// (`useReverification()`) answers by asking the user to verify again.
 ///
 /// ```
 /// # use clerk_verify::{Verifier, VerifyOptions, Refusal, Authentication};
@@ -44,8 +50,8 @@ const MISCONFIGURED_MESSAGE: &str = "authentication is not configured correctly 
 /// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct Refusal {
+    /// One of the table's statuses; the body's `error` follows from it ([`Refusal::error`]).
     status: u16,
-    error: &'static str,
     reason: &'static str,
     /// For the client. (Boxed strings keep a `Refusal`, carried in every adapter's `Err`, small.)
     message: Box<str>,
@@ -56,6 +62,8 @@ pub struct Refusal {
     auth_status: Option<&'static str>,
     /// A redirect's `location`, `cache-control` and `set-cookie` headers.
     headers: Box<[(&'static str, String)]>,
+    /// A 403 that asks the user to verify again: Clerk's hint goes in the body.
+    reverification: Option<Reverification>,
 }
 
 impl Refusal {
@@ -63,29 +71,24 @@ impl Refusal {
     /// verifier is misconfigured. A 503 or 500 carries a generic [`Refusal::message`]; the
     /// cause (URL, network or TLS detail, variable names) stays in [`Refusal::detail`].
     pub fn from_signed_out(s: &SignedOut) -> Refusal {
-        let (status, error, challenge, message) = if s.keys_unavailable() {
-            (503, "service_unavailable", None, UNAVAILABLE_MESSAGE)
+        let (status, challenge, message) = if s.keys_unavailable() {
+            (503, None, UNAVAILABLE_MESSAGE)
         } else if s.misconfigured() {
-            (500, "internal_server_error", None, MISCONFIGURED_MESSAGE)
+            (500, None, MISCONFIGURED_MESSAGE)
         } else if s.token_sent() {
-            (
-                401,
-                "unauthorized",
-                Some("Bearer error=\"invalid_token\""),
-                s.message(),
-            )
+            (401, Some("Bearer error=\"invalid_token\""), s.message())
         } else {
-            (401, "unauthorized", Some("Bearer"), s.message())
+            (401, Some("Bearer"), s.message())
         };
         Refusal {
             status,
-            error,
             reason: s.reason(),
             message: message.into(),
             detail: s.message().into(),
             challenge,
             auth_status: Some("signed-out"),
             headers: Box::default(),
+            reverification: None,
         }
     }
 
@@ -110,27 +113,28 @@ impl Refusal {
         let message = e.to_string();
         Refusal {
             status: 400,
-            error: "bad_request",
             reason: e.reason(),
             detail: message.clone().into(),
             message: message.into(),
             challenge: None,
             auth_status: None,
             headers: Box::default(),
+            reverification: None,
         }
     }
 
-    /// 403 for a signed-in user without the required role or permission.
+    /// 403 for a signed-in user without what the route requires; with Clerk's reverification
+    /// hint in the body for [`Forbidden::reverification`].
     pub fn from_forbidden(f: &Forbidden) -> Refusal {
         Refusal {
             status: 403,
-            error: "forbidden",
             reason: f.reason(),
             message: f.message().into(),
             detail: f.message().into(),
             challenge: Some("Bearer error=\"insufficient_scope\""),
             auth_status: Some("signed-in"),
             headers: Box::default(),
+            reverification: f.missing_reverification(),
         }
     }
 
@@ -153,13 +157,13 @@ impl Refusal {
         let message: Box<str> = message.into().into();
         Refusal {
             status: 400,
-            error: "bad_request",
             reason,
             detail: message.clone(),
             message,
             challenge: None,
             auth_status: Some("signed-out"),
             headers: Box::default(),
+            reverification: None,
         }
     }
 
@@ -168,13 +172,13 @@ impl Refusal {
     pub fn internal(reason: &'static str, detail: impl Into<String>) -> Refusal {
         Refusal {
             status: 500,
-            error: "internal_server_error",
             reason,
             message: MISCONFIGURED_MESSAGE.into(),
             detail: detail.into().into(),
             challenge: None,
             auth_status: Some("signed-out"),
             headers: Box::default(),
+            reverification: None,
         }
     }
 
@@ -194,7 +198,6 @@ impl Refusal {
         };
         Refusal {
             status: 307,
-            error: "redirect",
             reason: h.reason(),
             message: message.into(),
             detail: message.into(),
@@ -206,6 +209,7 @@ impl Refusal {
                 .filter(|(name, _)| !name.starts_with("x-clerk-auth-"))
                 .cloned()
                 .collect(),
+            reverification: None,
         }
     }
 
@@ -215,7 +219,6 @@ impl Refusal {
         let message = "sign in to see this page";
         Refusal {
             status: 307,
-            error: "redirect",
             reason: s.reason(),
             message: message.into(),
             detail: format!("{message}: {}", s.message()).into(),
@@ -225,6 +228,7 @@ impl Refusal {
                 ("location", location),
                 ("cache-control", "no-store".to_owned()),
             ]),
+            reverification: None,
         }
     }
 
@@ -236,7 +240,14 @@ impl Refusal {
     /// The body's `error` member: `unauthorized`, `forbidden`, `bad_request`,
     /// `service_unavailable`, `internal_server_error`, or `redirect` (307).
     pub fn error(&self) -> &'static str {
-        self.error
+        match self.status {
+            400 => "bad_request",
+            401 => "unauthorized",
+            403 => "forbidden",
+            503 => "service_unavailable",
+            307 => "redirect",
+            _ => "internal_server_error",
+        }
     }
 
     /// The stable reason code (body `reason`, header `x-clerk-auth-reason`).
@@ -281,20 +292,65 @@ impl Refusal {
         &self.headers
     }
 
-    /// `{"error":...,"reason":...,"message":...}`, in that order.
+    /// The verification a 403 `reverification-error` asks for (its hint is in the body).
+    pub fn reverification(&self) -> Option<Reverification> {
+        self.reverification
+    }
+
+    /// `{"error":...,"reason":...,"message":...}`, in that order; for a 403
+    /// `reverification-error`, Clerk's `"clerk_error"` hint after them.
     pub fn json_body(&self) -> String {
         #[derive(serde::Serialize)]
         struct Body<'a> {
             error: &'a str,
             reason: &'a str,
             message: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            clerk_error: Option<ClerkError>,
         }
+        /// Clerk's `reverificationError(config)`, member for member.
+        #[derive(serde::Serialize)]
+        struct ClerkError {
+            #[serde(rename = "type")]
+            kind: &'static str,
+            reason: &'static str,
+            metadata: Metadata,
+        }
+        #[derive(serde::Serialize)]
+        struct Metadata {
+            reverification: Hint,
+        }
+        /// A preset by its name, a custom level as Clerk's object.
+        #[derive(serde::Serialize)]
+        #[serde(untagged)]
+        enum Hint {
+            Preset(&'static str),
+            Custom {
+                level: &'static str,
+                #[serde(rename = "afterMinutes")]
+                after_minutes: u32,
+            },
+        }
+        let clerk_error = self.reverification.map(|r| ClerkError {
+            kind: "forbidden",
+            reason: crate::reason::REVERIFICATION_ERROR,
+            metadata: Metadata {
+                reverification: match r.preset() {
+                    Some(name) => Hint::Preset(name),
+                    None => Hint::Custom {
+                        level: r.level().as_str(),
+                        after_minutes: r.after_minutes(),
+                    },
+                },
+            },
+        });
         let body = Body {
-            error: self.error,
+            error: self.error(),
             reason: self.reason,
             message: &self.message,
+            clerk_error,
         };
-        // Three strings cannot fail to serialise.
+        // Strings and a number cannot fail to serialise.
         serde_json::to_string(&body).unwrap_or_default()
     }
 
@@ -327,13 +383,14 @@ impl std::fmt::Debug for Refusal {
         let headers: Vec<&str> = self.headers.iter().map(|(name, _)| *name).collect();
         f.debug_struct("Refusal")
             .field("status", &self.status)
-            .field("error", &self.error)
+            .field("error", &self.error())
             .field("reason", &self.reason)
             .field("message", &self.message)
             .field("detail", &self.detail)
             .field("challenge", &self.challenge)
             .field("auth_status", &self.auth_status)
             .field("headers", &headers)
+            .field("reverification", &self.reverification)
             .finish()
     }
 }
@@ -349,7 +406,7 @@ pub(crate) fn is_header_value(value: &str) -> bool {
 impl std::fmt::Display for Refusal {
     /// `error (reason): detail`, the form adapters log.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} ({}): {}", self.error, self.reason, self.detail)
+        write!(f, "{} ({}): {}", self.error(), self.reason, self.detail)
     }
 }
 
@@ -401,6 +458,43 @@ mod tests {
         assert_eq!((f.status(), f.debug_headers().len()), (403, 1));
         let body: serde_json::Value = serde_json::from_str(&f.json_body()).unwrap();
         assert_eq!(body["reason"], "missing-role");
+    }
+
+    #[test]
+    fn a_reverification_refusal_carries_clerks_hint() {
+        let r = Refusal::from_forbidden(&Forbidden::reverification(Reverification::StrictMfa));
+        assert_eq!((r.status(), r.reason()), (403, "reverification-error"));
+        assert_eq!(r.reverification(), Some(Reverification::StrictMfa));
+        let body = r.json_body();
+        // Our three members first, then Clerk's, exactly as `reverificationError('strict_mfa')`.
+        assert!(
+            body.starts_with(r#"{"error":"forbidden","reason":"reverification-error","message":"#),
+            "{body}"
+        );
+        assert!(
+            body.ends_with(
+                r#","clerk_error":{"type":"forbidden","reason":"reverification-error","metadata":{"reverification":"strict_mfa"}}}"#
+            ),
+            "{body}"
+        );
+        let custom = Reverification::Custom {
+            level: crate::claims::VerificationLevel::FirstFactor,
+            after_minutes: 30,
+        };
+        let r = Refusal::from_forbidden(&Forbidden::reverification(custom));
+        let body: serde_json::Value = serde_json::from_str(&r.json_body()).unwrap();
+        assert_eq!(
+            body["clerk_error"]["metadata"]["reverification"],
+            serde_json::json!({"level": "first_factor", "afterMinutes": 30})
+        );
+        assert!(body["message"]
+            .as_str()
+            .unwrap()
+            .contains("first_factor within 30 minutes"));
+        // Other refusals carry no hint.
+        let plain = Refusal::from_forbidden(&Forbidden::new(MISSING_ROLE, "needs admin"));
+        assert!(!plain.json_body().contains("clerk_error"));
+        assert_eq!(plain.reverification(), None);
     }
 
     #[test]

@@ -1,32 +1,57 @@
 //! What a route may require of a signed-in user beyond the session: an organization role, a
-//! permission, an active organization. Refusals are [`Forbidden`] (403).
+//! permission, an active organization, a feature, a plan, a recent verification (Clerk's
+//! `has()`, [`crate::claims::Has`], one dimension at a time so that a refusal says which).
+//! Refusals are [`Forbidden`] (403); a verification that is not recent enough answers as Clerk's
+//! `reverificationErrorResponse` does, with the hint its frontend's `useReverification()` reads.
 //!
 //! Two forms of the same rules: [`Policy`], a value (warp filters, tower layers, the gateway's
 //! query string), and [`Requirement`], a type (actix-web and axum extractors, Rocket guards, where
 //! the rule must be named in the handler's signature).
 
+use crate::claims::{check_name, is_well_formed, Reverification};
+use crate::error::Error;
 use crate::reason;
 use crate::request::{Auth, Forbidden};
 use std::marker::PhantomData;
 
-/// Requirements on a signed-in user, checked in order: an active organization, the role, then
-/// every permission. The default requires nothing.
+/// Requirements on a signed-in user, checked in order: an active organization, the role, every
+/// permission, every feature, every plan, then the reverification (last, so that verifying
+/// again is asked for only when it would let the user in). The default requires nothing.
+///
+/// Roles and permissions get `org:` where it is missing; features and plans are asked as in
+/// Clerk's `has()`: `name`, `o:name` (organization items only), `u:name` (user items only).
 ///
 /// ```
+/// use clerk_verify::claims::Reverification;
 /// use clerk_verify::request::Policy;
 ///
-/// let policy = Policy::new().role("org:admin").permission("org:invoices:read");
-/// assert_eq!(policy.to_string(), "role org:admin, permission org:invoices:read");
+/// let policy = Policy::new()
+///     .role("org:admin")
+///     .permission("org:invoices:read")
+///     .plan("o:pro")
+///     .reverification(Reverification::Strict);
+/// policy.validate()?;
+/// assert_eq!(
+///     policy.to_string(),
+///     "role org:admin, permission org:invoices:read, plan o:pro, reverification strict"
+/// );
+/// # Ok::<(), clerk_verify::Error>(())
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Policy {
-    /// The organization role required (exact, `org:`-prefixed, e.g. `org:admin`).
+    /// The organization role required (e.g. `org:admin`; `admin` means the same).
     pub role: Option<String>,
     /// Organization permissions required, all of them (e.g. `org:invoices:read`).
     pub permissions: Vec<String>,
     /// Whether an active organization is required (implied by a role or a permission).
     pub org_required: bool,
+    /// Features required (`fea`), all of them (e.g. `reports`, `o:reports`, `u:export`).
+    pub features: Vec<String>,
+    /// Plans required (`pla`), all of them (e.g. `pro`, `o:pro`, `u:free`).
+    pub plans: Vec<String>,
+    /// How recently the user must have verified (`fva`).
+    pub reverification: Option<Reverification>,
 }
 
 impl Policy {
@@ -53,9 +78,66 @@ impl Policy {
         self
     }
 
+    /// Requires the feature `feature` (in addition to any others).
+    pub fn feature(mut self, feature: impl Into<String>) -> Policy {
+        self.features.push(feature.into());
+        self
+    }
+
+    /// Requires the plan `plan` (in addition to any others).
+    pub fn plan(mut self, plan: impl Into<String>) -> Policy {
+        self.plans.push(plan.into());
+        self
+    }
+
+    /// Requires a verification at least as recent as `reverification`.
+    pub fn reverification(mut self, reverification: Reverification) -> Policy {
+        self.reverification = Some(reverification);
+        self
+    }
+
     /// Whether nothing is required.
     pub fn is_empty(&self) -> bool {
-        self.role.is_none() && self.permissions.is_empty() && !self.org_required
+        self.role.is_none()
+            && self.permissions.is_empty()
+            && !self.org_required
+            && self.features.is_empty()
+            && self.plans.is_empty()
+            && self.reverification.is_none()
+    }
+
+    /// `Err` (`config-invalid`) when a requirement can never be met because it is malformed:
+    /// an empty role or permission, a feature or plan that is not `name` or a known scope and
+    /// a name, a custom reverification of 0 minutes. Such a policy refuses everyone; call this
+    /// where the policy is built, to hear of the mistake at start-up instead.
+    pub fn validate(&self) -> Result<(), Error> {
+        let org_name = |what: &str, value: &str| {
+            if value.trim_start_matches("org:").is_empty() {
+                Err(Error::config(format!("{what} {value:?} is empty")))
+            } else {
+                Ok(())
+            }
+        };
+        if let Some(role) = &self.role {
+            org_name("role", role)?;
+        }
+        for permission in &self.permissions {
+            org_name("permission", permission)?;
+        }
+        for feature in &self.features {
+            check_name("feature", feature)?;
+        }
+        for plan in &self.plans {
+            check_name("plan", plan)?;
+        }
+        if let Some(r) = self.reverification {
+            if r.after_minutes() == 0 {
+                return Err(Error::config(format!(
+                    "reverification {r}: the minutes must be more than 0"
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// `Ok` when `auth` meets every requirement, else the first one missing as a [`Forbidden`].
@@ -80,12 +162,30 @@ impl Policy {
                 format!("this route requires the organization permission {missing:?}"),
             ));
         }
+        if let Some(missing) = self.features.iter().find(|f| !auth.has_feature(f)) {
+            return Err(Forbidden::new(
+                reason::MISSING_FEATURE,
+                format!("this route requires the feature {missing:?}"),
+            ));
+        }
+        if let Some(missing) = self.plans.iter().find(|p| !auth.has_plan(p)) {
+            return Err(Forbidden::new(
+                reason::MISSING_PLAN,
+                format!("this route requires the plan {missing:?}"),
+            ));
+        }
+        if let Some(r) = self.reverification {
+            if !auth.is_reverified(r) {
+                return Err(Forbidden::reverification(r));
+            }
+        }
         Ok(())
     }
 }
 
 impl std::fmt::Display for Policy {
-    /// `role org:admin, permission org:invoices:read`, `organization`, or `nothing`.
+    /// `role org:admin, permission org:invoices:read, feature reports, plan pro, reverification
+    /// strict`, `organization`, or `nothing`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut parts = Vec::new();
         if self.org_required {
@@ -95,6 +195,11 @@ impl std::fmt::Display for Policy {
             parts.push(format!("role {role}"));
         }
         parts.extend(self.permissions.iter().map(|p| format!("permission {p}")));
+        parts.extend(self.features.iter().map(|p| format!("feature {p}")));
+        parts.extend(self.plans.iter().map(|p| format!("plan {p}")));
+        if let Some(r) = self.reverification {
+            parts.push(format!("reverification {r}"));
+        }
         if parts.is_empty() {
             f.write_str("nothing")
         } else {
@@ -104,7 +209,8 @@ impl std::fmt::Display for Policy {
 }
 
 /// A requirement named by a type, for guards that take it as a type parameter
-/// (`Require<HasRole<Admin>>` in the actix-web and Rocket adapters).
+/// (`Require<HasRole<Admin>>` in the actix-web, axum and Rocket adapters). [`HasRole`],
+/// [`HasPermission`], [`HasFeature`], [`HasPlan`] and [`Reverified`] are the usual ones.
 ///
 /// ```
 /// use clerk_verify::request::{Forbidden, Requirement};
@@ -168,5 +274,114 @@ impl<R: Role> Requirement for HasRole<R> {
 impl<P: Permission> Requirement for HasPermission<P> {
     fn check(auth: &Auth) -> Result<(), Forbidden> {
         auth.require_permission(P::PERMISSION)
+    }
+}
+
+/// A feature, named by a marker type: `Require<HasFeature<Reports>>`. Checked when compiled: a
+/// name that is not `name` or a known scope and a name (`o:`, `org:`, `organization:`, `u:`,
+/// `user:`) does not build.
+///
+/// ```
+/// struct Reports;
+/// impl clerk_verify::request::Feature for Reports {
+///     const FEATURE: &'static str = "o:reports";
+/// }
+/// # use clerk_verify::request::{HasFeature, Requirement};
+/// # let _check = <HasFeature<Reports> as Requirement>::check;
+/// ```
+///
+/// ```compile_fail
+/// # use clerk_verify::request::{Feature, HasFeature, Requirement};
+/// struct Typo;
+/// impl Feature for Typo {
+///     const FEATURE: &'static str = "team:reports"; // no such scope: does not build
+/// }
+/// let check = <HasFeature<Typo> as Requirement>::check;
+/// println!("{:p}", check as *const ());
+/// ```
+pub trait Feature: Send + Sync + 'static {
+    /// The feature, as Clerk's `has({ feature })` takes it (e.g. `"reports"`, `"o:reports"`).
+    const FEATURE: &'static str;
+}
+
+/// A plan, named by a marker type: `Require<HasPlan<Pro>>`; checked when compiled, as a
+/// [`Feature`] is.
+///
+/// ```
+/// struct Pro;
+/// impl clerk_verify::request::Plan for Pro {
+///     const PLAN: &'static str = "o:pro";
+/// }
+/// ```
+pub trait Plan: Send + Sync + 'static {
+    /// The plan, as Clerk's `has({ plan })` takes it (e.g. `"pro"`, `"o:pro"`, `"u:free"`).
+    const PLAN: &'static str;
+}
+
+/// How recent a verification must be, named by a marker type: `Require<Reverified<Strict>>`.
+/// Checked when compiled: a custom level of 0 minutes does not build.
+///
+/// ```
+/// use clerk_verify::claims::Reverification;
+///
+/// struct Strict;
+/// impl clerk_verify::request::ReverificationLevel for Strict {
+///     const REVERIFICATION: Reverification = Reverification::Strict;
+/// }
+/// ```
+pub trait ReverificationLevel: Send + Sync + 'static {
+    /// One of Clerk's presets, or a level with minutes.
+    const REVERIFICATION: Reverification;
+}
+
+/// The [`Requirement`] "has the feature `F::FEATURE`" (403 `missing-feature`).
+pub struct HasFeature<F: Feature>(PhantomData<fn() -> F>);
+
+/// The [`Requirement`] "has the plan `P::PLAN`" (403 `missing-plan`).
+pub struct HasPlan<P: Plan>(PhantomData<fn() -> P>);
+
+/// The [`Requirement`] "verified as recently as `R::REVERIFICATION`" (403
+/// `reverification-error`, with Clerk's reverification hint in the body).
+pub struct Reverified<R: ReverificationLevel>(PhantomData<fn() -> R>);
+
+impl<F: Feature> HasFeature<F> {
+    const WELL_FORMED: () = assert!(
+        is_well_formed(F::FEATURE),
+        "Feature::FEATURE must be a name, or o:, org:, organization:, u: or user: and a name"
+    );
+}
+
+impl<P: Plan> HasPlan<P> {
+    const WELL_FORMED: () = assert!(
+        is_well_formed(P::PLAN),
+        "Plan::PLAN must be a name, or o:, org:, organization:, u: or user: and a name"
+    );
+}
+
+impl<R: ReverificationLevel> Reverified<R> {
+    const WELL_FORMED: () = assert!(
+        R::REVERIFICATION.after_minutes() > 0,
+        "ReverificationLevel::REVERIFICATION must allow more than 0 minutes"
+    );
+}
+
+impl<F: Feature> Requirement for HasFeature<F> {
+    fn check(auth: &Auth) -> Result<(), Forbidden> {
+        let () = Self::WELL_FORMED;
+        auth.require_feature(F::FEATURE)
+    }
+}
+
+impl<P: Plan> Requirement for HasPlan<P> {
+    fn check(auth: &Auth) -> Result<(), Forbidden> {
+        let () = Self::WELL_FORMED;
+        auth.require_plan(P::PLAN)
+    }
+}
+
+impl<R: ReverificationLevel> Requirement for Reverified<R> {
+    fn check(auth: &Auth) -> Result<(), Forbidden> {
+        let () = Self::WELL_FORMED;
+        auth.require_reverification(R::REVERIFICATION)
     }
 }
