@@ -1,7 +1,8 @@
 //! [`Browser`]: a minimal browser for tests of server-rendered pages over real HTTP: it keeps
-//! cookies (per host and, as browsers do, shared across ports), sends the headers of a document
-//! navigation, and follows redirects, at most [`Browser::MAX_REDIRECTS`] in a row. Plain
-//! `http://` to loopback hosts only.
+//! cookies (per host and, as browsers do, shared across ports: `127.0.0.1` and `localhost` are
+//! two sites), sends the headers of a document navigation (and, for one that came from another
+//! site, its `Referer` and `Sec-Fetch-Site: cross-site`), and follows redirects, at most
+//! [`Browser::MAX_REDIRECTS`] in a row. Plain `http://` to loopback hosts only.
 
 use crate::client::{exchange, HttpReply};
 use std::io;
@@ -76,8 +77,9 @@ impl Browser {
         }
     }
 
-    /// Sets a cookie for every host.
+    /// Sets a cookie for every host (until a host sets its own).
     pub fn set_cookie(&mut self, name: &str, value: &str) {
+        self.cookies.retain(|(_, n, _)| n != name);
         self.store("*", name, value);
     }
 
@@ -86,6 +88,14 @@ impl Browser {
         self.cookies
             .iter()
             .find(|(_, n, _)| n == name)
+            .map(|(_, _, v)| v.as_str())
+    }
+
+    /// A cookie's value as `host` (`127.0.0.1` or `localhost`) sees it.
+    pub fn cookie_on(&self, host: &str, name: &str) -> Option<&str> {
+        self.cookies
+            .iter()
+            .find(|(h, n, _)| n == name && (h == host || h == "*"))
             .map(|(_, _, v)| v.as_str())
     }
 
@@ -99,6 +109,14 @@ impl Browser {
     /// # Errors
     /// If the URL is not `http://` to a loopback host, or the request fails.
     pub fn get(&mut self, url: &str) -> io::Result<HttpReply> {
+        self.get_with(url, &[])
+    }
+
+    /// [`Browser::get`] with more request headers (e.g. `Referer`).
+    ///
+    /// # Errors
+    /// As [`Browser::get`].
+    pub fn get_with(&mut self, url: &str, extra: &[(&str, &str)]) -> io::Result<HttpReply> {
         let (host, addr, target) = split(url)?;
         let cookie = self
             .cookies
@@ -118,6 +136,7 @@ impl Browser {
         if !cookie.is_empty() {
             headers.push(("Cookie", &cookie));
         }
+        headers.extend_from_slice(extra);
         let reply = exchange(addr, "GET", &target, &headers, b"")?;
         for (name, value) in &reply.headers {
             if name == "set-cookie" {
@@ -133,10 +152,27 @@ impl Browser {
     /// # Errors
     /// As [`Browser::get`].
     pub fn navigate(&mut self, url: &str) -> io::Result<Visit> {
+        self.navigate_with(url, &[])
+    }
+
+    /// A navigation that a link on `referer`, a page of another site, started: every request
+    /// of it carries `Referer: <referer>` and `Sec-Fetch-Site: cross-site`, as a browser keeps
+    /// them across the redirects of one navigation.
+    ///
+    /// # Errors
+    /// As [`Browser::get`].
+    pub fn navigate_from(&mut self, referer: &str, url: &str) -> io::Result<Visit> {
+        self.navigate_with(
+            url,
+            &[("Referer", referer), ("Sec-Fetch-Site", "cross-site")],
+        )
+    }
+
+    fn navigate_with(&mut self, url: &str, extra: &[(&str, &str)]) -> io::Result<Visit> {
         let mut hops = Vec::new();
         let mut url = url.to_owned();
         loop {
-            let page = self.get(&url)?;
+            let page = self.get_with(&url, extra)?;
             let location = page
                 .header("location")
                 .filter(|_| (300..400).contains(&page.status))
@@ -167,14 +203,15 @@ impl Browser {
                 .and_then(|v| v.parse::<i64>().ok())
                 .is_some_and(|age| age <= 0)
         });
-        self.cookies.retain(|(_, n, _)| n != name);
+        self.cookies
+            .retain(|(h, n, _)| n != name || (h != host && h != "*"));
         if !expired {
             self.store(host, name, value);
         }
     }
 
     fn store(&mut self, host: &str, name: &str, value: &str) {
-        self.cookies.retain(|(_, n, _)| n != name);
+        self.cookies.retain(|(h, n, _)| n != name || h != host);
         self.cookies
             .push((host.to_owned(), name.to_owned(), value.to_owned()));
     }
@@ -208,9 +245,11 @@ fn split(url: &str) -> io::Result<(String, SocketAddr, String)> {
     } else {
         format!("{authority}:80")
     };
+    // `localhost` may resolve to ::1 first; the servers under test listen on 127.0.0.1.
     let addr = with_port
         .to_socket_addrs()?
-        .find(|a| a.ip().is_loopback())
+        .filter(|a| a.ip().is_loopback())
+        .min_by_key(SocketAddr::is_ipv6)
         .ok_or_else(bad)?;
     Ok((host.to_owned(), addr, target))
 }
@@ -262,5 +301,20 @@ mod tests {
         assert_eq!(b.cookie("__session"), Some("abc"));
         b.apply("127.0.0.1", "__session=; Path=/; Max-Age=0");
         assert_eq!(b.cookie("__session"), None);
+        // Each host has its own.
+        b.apply("127.0.0.1", "a=1");
+        b.apply("localhost", "a=2");
+        assert_eq!(
+            (b.cookie_on("127.0.0.1", "a"), b.cookie_on("localhost", "a")),
+            (Some("1"), Some("2"))
+        );
+        b.apply("localhost", "a=; Max-Age=0");
+        assert_eq!(b.cookie_on("localhost", "a"), None);
+        assert_eq!(b.cookie_on("127.0.0.1", "a"), Some("1"));
+        // A host's own cookie replaces one set for every host.
+        b.set_cookie("c", "everywhere");
+        b.apply("localhost", "c=mine");
+        assert_eq!(b.cookie_on("localhost", "c"), Some("mine"));
+        assert_eq!(b.cookie_on("127.0.0.1", "c"), None);
     }
 }

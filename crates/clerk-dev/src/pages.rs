@@ -1,42 +1,71 @@
 //! Shared fixtures for tests of server-rendered pages: [`DevInstance`], a whole dev Clerk
-//! instance on 127.0.0.1 (JWKS, Frontend API handshake, Backend API nonce exchange, sign-in
-//! page), and [`check_pages`], the contract every adapter's page routes meet, run over real
-//! HTTP with a [`Browser`].
+//! instance on 127.0.0.1 (JWKS, Frontend API handshake, Backend API nonce exchange and session
+//! refresh, sign-in page), and the contracts every adapter's page routes meet, run over real
+//! HTTP with a [`Browser`]: [`check_pages`] for any app, and one function per flow that needs
+//! the app configured for it ([`check_pages_refresh`], [`check_pages_organizations`],
+//! [`check_pages_satellite`], [`check_pages_development`]).
 
 use crate::browser::Browser;
 use crate::frontend::FrontendApi;
-use crate::mint::{now_unix, publishable_key, TokenBuilder};
+use crate::mint::{cookie_suffix, now_unix, publishable_key, TokenBuilder};
 use crate::server::JwksServer;
 use crate::{fixtures, HttpReply};
 use std::sync::Arc;
 
 /// A dev Clerk instance: [`JwksServer`] serving the fixture key's JWKS and the
-/// [`FrontendApi`], signing with [`fixtures::rsa2048`]. Stops when dropped.
+/// [`FrontendApi`], signing with [`fixtures::rsa2048`]. A production instance (`pk_live_`)
+/// unless made with [`DevInstance::development`]. Stops when dropped.
 #[derive(Debug)]
 pub struct DevInstance {
     /// The server (JWKS, handshake endpoints, sign-in page).
     pub server: JwksServer,
     /// Its Frontend API, to count handshakes, revoke sessions or force answers.
     pub fapi: Arc<FrontendApi>,
+    live: bool,
 }
 
 impl DevInstance {
-    /// An instance whose nonce exchange accepts any bearer secret and that redirects only to
-    /// loopback origins (apps on 127.0.0.1).
+    /// A production instance whose nonce exchange and refresh accept any bearer secret and that
+    /// redirects only to loopback origins (apps on 127.0.0.1 or localhost).
     pub fn start() -> DevInstance {
         DevInstance::start_with(FrontendApi::new(fixtures::rsa2048().clone()))
     }
 
-    /// An instance with a configured [`FrontendApi`] (e.g. a required secret key).
+    /// A production instance with a configured [`FrontendApi`] (e.g. a required secret key).
     pub fn start_with(fapi: FrontendApi) -> DevInstance {
+        DevInstance::launch(fapi, true)
+    }
+
+    /// A development instance (`pk_test_`): its pages go through Clerk's dev browser flows.
+    pub fn development() -> DevInstance {
+        DevInstance::development_with(FrontendApi::new(fixtures::rsa2048().clone()))
+    }
+
+    /// A development instance with a configured [`FrontendApi`].
+    pub fn development_with(fapi: FrontendApi) -> DevInstance {
+        DevInstance::launch(fapi, false)
+    }
+
+    fn launch(fapi: FrontendApi, live: bool) -> DevInstance {
         let server = JwksServer::start_with(fixtures::rsa2048().jwks_json());
-        let fapi = server.serve_frontend_api(fapi);
-        DevInstance { server, fapi }
+        let pk = publishable_key(&format!("127.0.0.1:{}", server.port()), live);
+        let fapi = server.serve_frontend_api(fapi.cookie_suffix(cookie_suffix(&pk)));
+        DevInstance { server, fapi, live }
+    }
+
+    /// Whether this is a development instance.
+    pub fn is_development(&self) -> bool {
+        !self.live
     }
 
     /// The publishable key naming this instance's Frontend API (`127.0.0.1:<port>`).
     pub fn publishable_key(&self) -> String {
-        publishable_key(&format!("127.0.0.1:{}", self.server.port()), false)
+        publishable_key(&format!("127.0.0.1:{}", self.server.port()), self.live)
+    }
+
+    /// The suffix of this instance's cookies (`__refresh_<suffix>`).
+    pub fn cookie_suffix(&self) -> String {
+        cookie_suffix(&self.publishable_key())
     }
 
     /// Its sign-in page, for `CLERK_SIGN_IN_URL`.
