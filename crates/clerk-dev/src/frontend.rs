@@ -157,7 +157,7 @@ impl Reply {
 }
 
 /// What a renewed session keeps of the token that named it: the user, the session and the
-/// organization claims as this issuer mints them (`org_id`, `org_role`, `org_slug`). Everything
+/// organization as this issuer mints it (`o`: `id`, `rol`, `slg`). Everything
 /// else (`azp`, times, `iss`, any other claim) is minted anew or dropped.
 #[derive(Debug, Clone)]
 struct Session {
@@ -692,13 +692,17 @@ impl FrontendApi {
             .claim("iss", self.issuer_for(base_url))
             .claim("azp", azp)
             .claim("exp", iat + SESSION_TTL);
+        // The active organization as version 2 tokens carry it (`o`, the role without its
+        // `org:` prefix).
         if let Some(org) = &session.org {
-            builder = builder
-                .claim("org_id", org.id.as_str())
-                .claim("org_role", org.role.as_str());
+            let mut o = json!({
+                "id": org.id,
+                "rol": org.role.strip_prefix("org:").unwrap_or(&org.role),
+            });
             if let Some(slug) = &org.slug {
-                builder = builder.claim("org_slug", slug.as_str());
+                o["slg"] = json!(slug);
             }
+            builder = builder.claim("o", o);
         }
         builder.sign(&self.key)
     }
@@ -725,19 +729,30 @@ impl FrontendApi {
         if lock(&self.revoked).contains(sid) {
             return None;
         }
-        // Organization claims as this issuer mints them: id and role (and maybe a slug), or
-        // none of them.
-        let slug = match claims.get("org_slug") {
-            None => None,
-            Some(Value::String(slug)) if is_id(slug) => Some(slug.clone()),
-            Some(_) => return None,
-        };
-        let org = match (claims.get("org_id"), claims.get("org_role")) {
-            (None, None) if slug.is_none() => None,
+        // The organization as this issuer mints it (`o` with `id`, `rol` and maybe `slg`; or,
+        // from older tokens, `org_id` with `org_role`), or none; both forms at once are refused.
+        let legacy = match (claims.get("org_id"), claims.get("org_role")) {
+            (None, None) => None,
             (Some(Value::String(org)), Some(Value::String(role))) if is_id(org) && is_id(role) => {
                 Some(OrgClaim {
                     id: org.clone(),
                     role: role.clone(),
+                    slug: None,
+                })
+            }
+            _ => return None,
+        };
+        let org = match (claims.get("o"), legacy) {
+            (None, legacy) => legacy,
+            (Some(Value::Object(o)), None) => {
+                let field = |name: &str| o.get(name).and_then(Value::as_str).filter(|v| is_id(v));
+                let slug = match o.get("slg") {
+                    None => None,
+                    Some(_) => Some(field("slg")?.to_owned()),
+                };
+                Some(OrgClaim {
+                    id: field("id")?.to_owned(),
+                    role: format!("org:{}", field("rol")?),
                     slug,
                 })
             }

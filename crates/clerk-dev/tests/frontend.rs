@@ -292,8 +292,9 @@ fn the_sign_in_page_redirects_only_to_loopback_and_allowed_origins() {
         assert_eq!(claims["azp"], origin, "{target}");
         assert_eq!(claims["iss"], i.server.url().as_str());
         assert_eq!(claims["sub"], "user_x");
-        assert_eq!(claims["org_id"], "org_1");
-        assert_eq!(claims["org_role"], "org:admin");
+        // The organization as version 2 tokens carry it.
+        assert_eq!(claims["o"]["id"], "org_1");
+        assert_eq!(claims["o"]["rol"], "admin");
     }
 }
 
@@ -398,11 +399,12 @@ fn a_renewed_session_keeps_only_what_the_issuer_minted() {
     let now = now_unix();
     let token = own(&i, now - 120)
         .claim("azp", "https://evil.example")
-        .claim("org_id", "org_1")
-        .claim("org_role", "org:member")
+        .claim(
+            "o",
+            serde_json::json!({ "id": "org_1", "rol": "member", "per": "manage", "fpm": "1" }),
+        )
         .claim("admin", true)
         .claim("public_metadata", serde_json::json!({ "role": "admin" }))
-        .claim("o", serde_json::json!({ "id": "org_2", "rol": "admin" }))
         .claim("act", serde_json::json!({ "sub": "user_support" }))
         .claim("jti", "jti_old")
         .sign(fixtures::rsa2048());
@@ -411,12 +413,31 @@ fn a_renewed_session_keeps_only_what_the_issuer_minted() {
     names.sort_unstable();
     assert_eq!(
         names,
-        ["azp", "exp", "iat", "iss", "nbf", "org_id", "org_role", "sid", "sub", "v"]
+        ["azp", "exp", "iat", "iss", "nbf", "o", "sid", "sub", "v"]
     );
     assert_eq!(claims["azp"], "http://localhost:8080");
     assert_eq!(claims["iss"], i.server.url().as_str());
-    assert_eq!(claims["org_id"], "org_1");
-    assert_eq!(claims["org_role"], "org:member");
+    // Only the organization's id and role: no permissions the token claimed.
+    assert_eq!(
+        claims["o"],
+        serde_json::json!({ "id": "org_1", "rol": "member" })
+    );
+    // A token from before the issuer minted `o` renews into one; both forms at once do not.
+    let legacy = own(&i, now - 120)
+        .claim("org_id", "org_1")
+        .claim("org_role", "org:member")
+        .sign(fixtures::rsa2048());
+    let claims = renewed(&handshake(&i, APP, &legacy)).expect("renewed");
+    assert_eq!(
+        claims["o"],
+        serde_json::json!({ "id": "org_1", "rol": "member" })
+    );
+    let both = own(&i, now - 120)
+        .claim("org_id", "org_1")
+        .claim("org_role", "org:member")
+        .claim("o", serde_json::json!({ "id": "org_2", "rol": "admin" }))
+        .sign(fixtures::rsa2048());
+    assert!(renewed(&handshake(&i, APP, &both)).is_none());
 }
 
 #[test]

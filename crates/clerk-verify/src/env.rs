@@ -292,6 +292,18 @@ mod tests {
             ("CLERK_PROXY_URL", " /__clerk "),
             ("CLERK_SECRET_KEY", "sk_test_x"),
             ("CLERK_API_URL", ""),
+            ("CLERK_SATELLITE_AUTO_SYNC", "1"),
+            (
+                "CLERK_ALLOWED_REDIRECT_ORIGINS",
+                "https://a.example, https://b.example",
+            ),
+            (
+                "CLERK_ORGANIZATION_PATTERNS",
+                "/orgs/:slug,/orgs/:slug/(.*)",
+            ),
+            ("CLERK_PERSONAL_ACCOUNT_PATTERNS", "/me"),
+            ("CLERK_AFTER_SIGN_IN_URL", "/welcome"),
+            ("CLERK_AFTER_SIGN_UP_URL", "https://app.example/onboarding"),
         ];
         let get = |name: &str| {
             vars.iter()
@@ -310,6 +322,19 @@ mod tests {
         assert_eq!(o.secret_key.as_deref(), Some("sk_test_x"));
         assert_eq!(o.api_url, None, "empty is unset");
         assert_eq!(o.max_age, HandshakeOptions::DEFAULT_MAX_AGE);
+        assert!(o.satellite_auto_sync);
+        assert_eq!(
+            o.allowed_redirect_origins,
+            ["https://a.example", "https://b.example"]
+        );
+        assert_eq!(o.organization_patterns, ["/orgs/:slug", "/orgs/:slug/(.*)"]);
+        assert_eq!(o.personal_account_patterns, ["/me"]);
+        assert_eq!(o.after_sign_in_url.as_deref(), Some("/welcome"));
+        assert_eq!(
+            o.after_sign_up_url.as_deref(),
+            Some("https://app.example/onboarding")
+        );
+        assert!(!HandshakeOptions::from_lookup(|_| None).satellite_auto_sync);
         assert!(
             !format!("{o:?}").contains("sk_test_x"),
             "the secret is redacted"
