@@ -7,6 +7,7 @@
 use crate::client::{exchange, HttpReply};
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::time::{Duration, Instant};
 
 /// One request of a navigation: the URL asked for and the status it got.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,8 +54,8 @@ impl Visit {
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct Browser {
-    /// Cookie name and value, per host.
-    cookies: Vec<(String, String, String)>,
+    /// Cookie name and value, per host, with when it expires (`Max-Age`).
+    cookies: Vec<(String, String, String, Option<Instant>)>,
     /// Send `Sec-Fetch-Dest: document` (default) instead of `empty` (a `fetch()`).
     api: bool,
 }
@@ -79,24 +80,30 @@ impl Browser {
 
     /// Sets a cookie for every host (until a host sets its own).
     pub fn set_cookie(&mut self, name: &str, value: &str) {
-        self.cookies.retain(|(_, n, _)| n != name);
-        self.store("*", name, value);
+        self.cookies.retain(|(_, n, _, _)| n != name);
+        self.store("*", name, value, None);
     }
 
     /// A cookie's value (for any host).
     pub fn cookie(&self, name: &str) -> Option<&str> {
-        self.cookies
-            .iter()
-            .find(|(_, n, _)| n == name)
-            .map(|(_, _, v)| v.as_str())
+        self.live()
+            .find(|(_, n, _, _)| n == name)
+            .map(|(_, _, v, _)| v.as_str())
     }
 
     /// A cookie's value as `host` (`127.0.0.1` or `localhost`) sees it.
     pub fn cookie_on(&self, host: &str, name: &str) -> Option<&str> {
+        self.live()
+            .find(|(h, n, _, _)| n == name && (h == host || h == "*"))
+            .map(|(_, _, v, _)| v.as_str())
+    }
+
+    /// The cookies that have not expired.
+    fn live(&self) -> impl Iterator<Item = &(String, String, String, Option<Instant>)> {
+        let now = Instant::now();
         self.cookies
             .iter()
-            .find(|(h, n, _)| n == name && (h == host || h == "*"))
-            .map(|(_, _, v)| v.as_str())
+            .filter(move |(_, _, _, until)| until.is_none_or(|until| until > now))
     }
 
     /// Forgets every cookie.
@@ -118,21 +125,22 @@ impl Browser {
     /// As [`Browser::get`].
     pub fn get_with(&mut self, url: &str, extra: &[(&str, &str)]) -> io::Result<HttpReply> {
         let (host, addr, target) = split(url)?;
+        let authority = authority_of(url);
         let cookie = self
-            .cookies
-            .iter()
-            .filter(|(h, _, _)| h == "*" || *h == host)
-            .map(|(_, n, v)| format!("{n}={v}"))
+            .live()
+            .filter(|(h, _, _, _)| h == "*" || *h == host)
+            .map(|(_, n, v, _)| format!("{n}={v}"))
             .collect::<Vec<_>>()
             .join("; ");
-        let mut headers: Vec<(&str, &str)> = if self.api {
+        let mut headers: Vec<(&str, &str)> = vec![("Host", authority)];
+        headers.extend(if self.api {
             vec![("Sec-Fetch-Dest", "empty"), ("Accept", "application/json")]
         } else {
             vec![
                 ("Sec-Fetch-Dest", "document"),
                 ("Accept", "text/html,application/xhtml+xml"),
             ]
-        };
+        });
         if !cookie.is_empty() {
             headers.push(("Cookie", &cookie));
         }
@@ -197,23 +205,25 @@ impl Browser {
             return;
         };
         let (name, value) = (name.trim(), value.trim());
-        let expired = parts.any(|attr| {
+        let max_age = parts.find_map(|attr| {
             let attr = attr.trim().to_ascii_lowercase();
             attr.strip_prefix("max-age=")
                 .and_then(|v| v.parse::<i64>().ok())
-                .is_some_and(|age| age <= 0)
         });
         self.cookies
-            .retain(|(h, n, _)| n != name || (h != host && h != "*"));
-        if !expired {
-            self.store(host, name, value);
-        }
+            .retain(|(h, n, _, _)| n != name || (h != host && h != "*"));
+        let until = match max_age {
+            Some(age) if age <= 0 => return,
+            Some(age) => Some(Instant::now() + Duration::from_secs(age.unsigned_abs())),
+            None => None,
+        };
+        self.store(host, name, value, until);
     }
 
-    fn store(&mut self, host: &str, name: &str, value: &str) {
-        self.cookies.retain(|(h, n, _)| n != name || h != host);
+    fn store(&mut self, host: &str, name: &str, value: &str, until: Option<Instant>) {
+        self.cookies.retain(|(h, n, _, _)| n != name || h != host);
         self.cookies
-            .push((host.to_owned(), name.to_owned(), value.to_owned()));
+            .push((host.to_owned(), name.to_owned(), value.to_owned(), until));
     }
 }
 
@@ -252,6 +262,12 @@ fn split(url: &str) -> io::Result<(String, SocketAddr, String)> {
         .min_by_key(SocketAddr::is_ipv6)
         .ok_or_else(bad)?;
     Ok((host.to_owned(), addr, target))
+}
+
+/// `host[:port]` of an `http://` URL, as the `Host` header names it.
+fn authority_of(url: &str) -> &str {
+    let rest = url.strip_prefix("http://").unwrap_or(url);
+    rest.split(['/', '?', '#']).next().unwrap_or(rest)
 }
 
 fn path_of(url: &str) -> &str {
