@@ -150,7 +150,9 @@ pub enum Authentication {
     /// No acceptable session token.
     SignedOut(SignedOut),
     /// Page requests only ([`crate::Verifier::authenticate_page`]): redirect the browser (307) to
-    /// refresh its session cookies, or back to the page once they are refreshed.
+    /// refresh its session cookies, or back to the page once they are refreshed; also the other
+    /// redirects of Clerk's page flow (a satellite's sync, the primary's answer to it, a session
+    /// refreshed through the Backend API), each under Clerk's loop counter.
     Handshake(Handshake),
 }
 

@@ -76,8 +76,11 @@ pub(crate) const SYNCED_PARAM: &str = "__clerk_synced";
 pub(crate) const REDIRECT_URL_PARAM: &str = "__clerk_redirect_url";
 
 /// A redirect to send instead of rendering the page: the start of a handshake (to the Frontend
-/// API), or its completion (back to the page, setting the refreshed cookies). Always a 307 with
-/// `Cache-Control: no-store` (Chrome caches redirects of inactive tabs, which would loop).
+/// API), or its completion (back to the page, setting the refreshed cookies); or another
+/// redirect of the page flow ([`Handshake::reason`] says which: a satellite's sync, a
+/// development primary's answer to it, a session refreshed through the Backend API). Always a
+/// 307 with `Cache-Control: no-store` (Chrome caches redirects of inactive tabs, which would
+/// loop).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Handshake {
     reason: &'static str,
@@ -87,7 +90,8 @@ pub struct Handshake {
 
 impl Handshake {
     /// Why: one of Clerk's handshake reasons (`session-token-expired-refresh-…`,
-    /// `session-token-iat-before-client-uat`, ...), or [`reason::HANDSHAKE_COMPLETE`].
+    /// `session-token-iat-before-client-uat`, `satellite-needs-syncing`, ...), or ours:
+    /// [`reason::HANDSHAKE_COMPLETE`], [`reason::SESSION_TOKEN_REFRESHED`].
     pub fn reason(&self) -> &'static str {
         self.reason
     }
