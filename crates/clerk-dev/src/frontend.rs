@@ -19,8 +19,8 @@
 //!   with `format: "cookie"`): new session cookies for an expired token of the session and the
 //!   session's refresh token (`__refresh_<suffix>`, set by the sign-in page when the cookie
 //!   suffix is known: [`FrontendApi::cookie_suffix`]);
-//! - `GET /dev/sign-in?user_id=…&redirect_url=…[&expired=1][&org_id=…&org_slug=…&org_role=…]`
-//!   (ours): signs a browser in by setting `__session`, `__client_uat` (and `__refresh_<suffix>`,
+//! - `GET /dev/sign-in?user_id=…&redirect_url=…[&expired=1][&org_id=…&org_slug=…]`
+//!   `[&org_role=…]` (ours): signs a browser in by setting `__session`, `__client_uat` (and `__refresh_<suffix>`,
 //!   `__clerk_db_jwt`) on this host (cookies ignore ports, so an app on another 127.0.0.1 port
 //!   sees them) and sends it to `redirect_url`; `expired=1` sets a session token that expired a
 //!   minute ago, the state a handshake or a refresh repairs. Without `user_id` it shows a small
@@ -677,7 +677,8 @@ impl FrontendApi {
             if tokens.len() < MAX_NONCES {
                 tokens.insert(refresh.clone(), (session.sid.clone(), now + REFRESH_TTL));
                 cookies.push(format!(
-                    "__refresh_{suffix}={refresh}; Path=/; HttpOnly; SameSite=Lax; Max-Age={REFRESH_TTL}"
+                    "__refresh_{suffix}={refresh}; Path=/; HttpOnly; SameSite=Lax; \
+                     Max-Age={REFRESH_TTL}"
                 ));
             }
         }

@@ -104,8 +104,8 @@ impl Step {
     /// request missing the same keys shares one fetch, and none waits longer than the fetch
     /// timeout plus [`crate::remote::KEY_WAIT_SLACK`]), then answers from memory. Otherwise, and
     /// for a handshake nonce exchange or a session refresh, the rest runs through
-    /// `spawn_blocking` (the runtime's blocking pool). A task that does not complete (panicked, cancelled) gives
-    /// [`Authentication::unfinished`] (503), logged at error level.
+    /// `spawn_blocking` (the runtime's blocking pool). A task that does not complete (panicked,
+    /// cancelled) gives [`Authentication::unfinished`] (503), logged at error level.
     ///
     /// ```
     /// # use clerk_verify::{Verifier, VerifyOptions};

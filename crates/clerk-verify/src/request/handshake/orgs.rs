@@ -174,7 +174,9 @@ impl Pages {
         if jar.redirect_count() >= MAX_HANDSHAKE_REDIRECTS {
             log::warn!(
                 target: "clerk_verify::handshake",
-                "the organization this page names could not be activated in                  {MAX_HANDSHAKE_REDIRECTS} handshakes (no such organization, or the user is not                  a member): serving the page with the session's active organization"
+                "the organization this page names could not be activated in \
+                 {MAX_HANDSHAKE_REDIRECTS} handshakes (no such organization, or the user is not \
+                 a member): serving the page with the session's active organization"
             );
             return None;
         }
