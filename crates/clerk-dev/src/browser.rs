@@ -1,8 +1,9 @@
 //! [`Browser`]: a minimal browser for tests of server-rendered pages over real HTTP: it keeps
-//! cookies (per host and, as browsers do, shared across ports: `127.0.0.1` and `localhost` are
-//! two sites), sends the headers of a document navigation (and, for one that came from another
-//! site, its `Referer` and `Sec-Fetch-Site: cross-site`), and follows redirects, at most
-//! [`Browser::MAX_REDIRECTS`] in a row. Plain `http://` to loopback hosts only.
+//! cookies (per host until their `Max-Age` and, as browsers do, shared across ports: `127.0.0.1`
+//! and `localhost` are two sites), sends the headers of a document navigation (and, for one that
+//! came from another site, its `Referer` and `Sec-Fetch-Site: cross-site`), and follows
+//! redirects, at most [`Browser::MAX_REDIRECTS`] in a row. Plain `http://` to loopback hosts
+//! only.
 
 use crate::client::{exchange, HttpReply};
 use std::io;

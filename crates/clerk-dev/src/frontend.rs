@@ -20,10 +20,11 @@
 //!   session's refresh token (`__refresh_<suffix>`, set by the sign-in page when the cookie
 //!   suffix is known: [`FrontendApi::cookie_suffix`]);
 //! - `GET /dev/sign-in?user_id=…&redirect_url=…[&expired=1][&org_id=…&org_slug=…]`
-//!   `[&org_role=…]` (ours): signs a browser in by setting `__session`, `__client_uat` (and `__refresh_<suffix>`,
-//!   `__clerk_db_jwt`) on this host (cookies ignore ports, so an app on another 127.0.0.1 port
-//!   sees them) and sends it to `redirect_url`; `expired=1` sets a session token that expired a
-//!   minute ago, the state a handshake or a refresh repairs. Without `user_id` it shows a small
+//!   `[&org_role=…]` (ours): signs a browser in by setting `__session`, `__client_uat` (and
+//!   `__refresh_<suffix>`, `__clerk_db_jwt`) on this host (cookies ignore ports, so an app on
+//!   another 127.0.0.1 port sees them) and sends it to `redirect_url` (or, without one, to
+//!   `sign_in_fallback_redirect_url`); `expired=1` sets a session token that expired a minute
+//!   ago, the state a handshake or a refresh repairs. Without `user_id` it shows a small
 //!   sign-in form.
 //!
 //! A browser's **client** is what Clerk's Frontend API keeps of it: here an id, in the
