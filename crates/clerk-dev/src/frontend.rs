@@ -24,8 +24,10 @@
 //!   `__refresh_<suffix>`, `__clerk_db_jwt`) on this host (cookies ignore ports, so an app on
 //!   another 127.0.0.1 port sees them) and sends it to `redirect_url` (or, without one, to
 //!   `sign_in_fallback_redirect_url`); `expired=1` sets a session token that expired a minute
-//!   ago, the state a handshake or a refresh repairs. Without `user_id` it shows a small
-//!   sign-in form.
+//!   ago, the state a handshake or a refresh repairs; a `__clerk_db_jwt` it knows (a development
+//!   app's sign-in redirect passes it) gets the session and goes back in the URL, so that an app
+//!   on another host has the Frontend API set its cookies (`dev-browser-sync`). Without
+//!   `user_id` it shows a small sign-in form.
 //!
 //! A browser's **client** is what Clerk's Frontend API keeps of it: here an id, in the
 //! `__client` cookie on the issuer's host (production instances), and the same id as the dev
@@ -595,6 +597,7 @@ impl FrontendApi {
         let repeatable = [
             "user_id",
             "expired",
+            "__clerk_db_jwt",
             "org_id",
             "org_role",
             "org_slug",
@@ -654,9 +657,13 @@ impl FrontendApi {
             sid: random_id("sess"),
             org,
         };
-        // The browser's client (a new one if it has none here) now holds this session.
-        let client = cookie(headers, CLIENT_COOKIE)
-            .filter(|id| lock(&self.clients).contains_key(*id))
+        // The browser's client now holds this session: the dev browser a development app sent
+        // along (Clerk's sign-in redirect passes it across origins), else this host's client
+        // cookie, else a new one.
+        let known = |id: &&str| lock(&self.clients).contains_key(*id);
+        let dev_browser = params.get("__clerk_db_jwt").filter(known);
+        let client = dev_browser
+            .or_else(|| cookie(headers, CLIENT_COOKIE).filter(known))
             .map(str::to_owned)
             .or_else(|| self.new_client());
         let Some(client) = client else {
@@ -683,7 +690,13 @@ impl FrontendApi {
                 ));
             }
         }
-        Reply::redirect(back.url.to_owned(), cookies)
+        // An app on another host cannot see the cookies set here: with its dev browser, it
+        // has the Frontend API set its session (`dev-browser-sync`).
+        let back = match dev_browser {
+            Some(db) => with_param(back.url, "__clerk_db_jwt", db),
+            None => back.url.to_owned(),
+        };
+        Reply::redirect(back, cookies)
     }
 
     /// A session token for `session`, issued at `iat`, authorized for `azp` (an allowed

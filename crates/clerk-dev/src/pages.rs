@@ -610,8 +610,9 @@ pub fn check_pages_satellite(instance: &DevInstance, primary_base: &str, satelli
 /// publishable key of a [`DevInstance::development`] instance.
 ///
 /// Checked: a new browser gets its dev browser through one handshake (`dev-browser-missing`)
-/// and the page, then goes straight in; a browser signed in through the sign-in page (which
-/// sets the dev browser) goes straight in; a dev browser token in the URL that is not the
+/// and the page, then goes straight in; sent to sign in from a page that requires it, it takes
+/// its dev browser along and comes back to the page signed in; a browser signed in through the
+/// sign-in page (which sets the dev browser) goes straight in; a dev browser token in the URL that is not the
 /// browser's own is ignored; an expired session is refreshed through a handshake that passes
 /// the browser's dev browser along. Panics (a test failure) otherwise.
 pub fn check_pages_development(instance: &DevInstance, app_base: &str) {
@@ -632,7 +633,29 @@ pub fn check_pages_development(instance: &DevInstance, app_base: &str) {
     let again = browser.navigate(&format!("{app_base}/")).unwrap();
     assert_eq!(again.hops.len(), 1, "{:?}", again.hops);
 
+    // Sent to sign in, it takes its dev browser along, and comes back signed in with it.
     let dashboard = format!("{app_base}/dashboard");
+    let reply = browser.get(&dashboard).unwrap();
+    assert_eq!(reply.status, 307, "{}", reply.body);
+    let sign_in = reply.header("location").unwrap_or("").to_owned();
+    let db = browser.cookie("__clerk_db_jwt").unwrap_or("").to_owned();
+    assert!(
+        sign_in.starts_with(&instance.sign_in_url())
+            && sign_in.contains(&format!("__clerk_db_jwt={db}")),
+        "{sign_in}"
+    );
+    let visit = browser
+        .navigate(&format!("{sign_in}&user_id=user_signing_in"))
+        .unwrap();
+    assert_eq!(visit.page.status, 200, "{:?}", visit.hops);
+    assert!(
+        visit.page.body.contains("user_signing_in"),
+        "{}",
+        visit.page.body
+    );
+    assert_eq!(visit.url(), dashboard);
+    assert_eq!(browser.cookie("__clerk_db_jwt"), Some(db.as_str()));
+
     let mut browser = instance.signed_in_browser(app_base, "user_dev", "");
     let db = browser.cookie("__clerk_db_jwt").map(str::to_owned);
     let visit = browser.navigate(&dashboard).unwrap();
