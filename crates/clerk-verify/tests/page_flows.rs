@@ -216,6 +216,47 @@ fn a_navigation_from_another_site_picks_up_the_session_through_a_handshake() {
     let again = page(navigate(&format!("{APP}/a"), &after).referer("https://elsewhere.example/"));
     assert_eq!(again.auth().unwrap().user_id(), "user_x");
     assert_eq!(i.fapi.handshakes(), 1);
+
+    // Clerk's cases for Account Portals: the one derived from the Frontend API is Clerk's own;
+    // a development Account Portal (anyone's) only on a development instance.
+    let referred = |v: &Verifier, i: &DevInstance, referer: &str| {
+        let now = now_unix();
+        let cookie = format!(
+            "__session={}; __client_uat={}; __clerk_db_jwt=dvb_x",
+            i.session("user_x", now, APP),
+            now - 5
+        );
+        let page = navigate(&format!("{APP}/a"), &cookie)
+            .referer(referer)
+            .sec_fetch_site("cross-site");
+        v.authenticate_page(&page).reason()
+    };
+    let d = DevInstance::development();
+    let dev = verifier(&d, HandshakeOptions::default());
+    for (v, i, referer, reason) in [
+        (&dev, &d, "https://foo-bar-13.accounts.dev/sign-in", ""),
+        (&dev, &d, "https://accounts.foo-bar-13.lcl.dev/sign-in", ""),
+        (
+            &v,
+            &i,
+            "https://foo-bar-13.accounts.dev/sign-in",
+            "primary-domain-cross-origin-sync",
+        ),
+        (
+            &dev,
+            &d,
+            "https://foo.clerk.accounts.dev/",
+            "primary-domain-cross-origin-sync",
+        ),
+        (
+            &v,
+            &i,
+            "https://accounts.example.com/sign-in",
+            "primary-domain-cross-origin-sync",
+        ),
+    ] {
+        assert_eq!(referred(v, i, referer), reason, "{referer}");
+    }
 }
 
 #[test]

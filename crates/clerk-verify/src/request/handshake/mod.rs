@@ -689,3 +689,53 @@ fn looped(reason: &'static str, token_sent: bool) -> Authentication {
         token_sent,
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clerks_own_hosts() {
+        let url = |u: &str| Frontend::Url(u.to_owned());
+        assert_eq!(
+            clerk_hosts(
+                "clerk.inspired.puma-74.lcl.dev",
+                &url("https://clerk.inspired.puma-74.lcl.dev")
+            ),
+            [
+                "accounts.inspired.puma-74.lcl.dev",
+                "clerk.inspired.puma-74.lcl.dev"
+            ]
+        );
+        assert_eq!(
+            clerk_hosts(
+                "fond-koala-12.clerk.accounts.dev",
+                &url("https://proxy.example.com/__clerk")
+            ),
+            [
+                "fond-koala-12.accounts.dev",
+                "fond-koala-12.clerk.accounts.dev",
+                "proxy.example.com"
+            ]
+        );
+        assert_eq!(
+            clerk_hosts("127.0.0.1:8080", &url("http://127.0.0.1:8080")),
+            ["127.0.0.1"]
+        );
+    }
+
+    #[test]
+    fn paths() {
+        assert_eq!(path_of("https://a.test/orgs/x?y=1#z"), "/orgs/x");
+        assert_eq!(path_of("https://a.test"), "/");
+        assert_eq!(path_of("https://a.test?q"), "/");
+        assert_eq!(
+            with_param_set(
+                "https://a.test/p?__clerk_synced=false&x=1#f",
+                SYNCED_PARAM,
+                "true"
+            ),
+            "https://a.test/p?x=1&__clerk_synced=true#f"
+        );
+    }
+}

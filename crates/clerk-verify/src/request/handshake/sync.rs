@@ -210,7 +210,9 @@ impl Pages {
         }
         let referer = page.referer.as_deref().filter(|r| !r.is_empty());
         if let Some(host) = referer.and_then(host_of_url) {
-            if self.clerk_hosts.contains(&host) {
+            if self.clerk_hosts.contains(&host)
+                || (!self.production && is_dev_account_portal(&host))
+            {
                 return false;
             }
         }
@@ -223,4 +225,21 @@ impl Pages {
             .is_some_and(|r| Some(r) != normalized_origin(origin_of(page.url())));
         cross_site || foreign_referer
     }
+}
+
+/// A development Account Portal's host (Clerk's `isCurrentDevAccountPortalOrigin` and
+/// `isLegacyDevAccountPortalOrigin`): anyone can have one, so it is trusted as a `Referer` on
+/// development instances only, as Clerk does.
+fn is_dev_account_portal(host: &str) -> bool {
+    const CURRENT: [&str; 3] = [
+        ".accounts.dev",
+        ".accountsstage.dev",
+        ".accounts.lclclerk.com",
+    ];
+    const LEGACY: [&str; 3] = [".lcl.dev", ".lclstage.dev", ".lclclerk.com"];
+    let current = CURRENT
+        .iter()
+        .any(|s| host.ends_with(s) && !host.ends_with(&format!(".clerk{s}")));
+    let legacy = host.starts_with("accounts.") && LEGACY.iter().any(|s| host.ends_with(s));
+    current || legacy
 }
