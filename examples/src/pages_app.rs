@@ -1,14 +1,22 @@
 //! A server-rendered app on actix-web (seed `pages-app`): `GET /` greets a signed-in user by id
 //! and shows a signed-out page (200) otherwise; `GET /dashboard` requires sign-in and sends a
-//! signed-out browser to `CLERK_SIGN_IN_URL` (307, with `redirect_url`); `GET /api/me` is an API
-//! route (401 when signed out, never a redirect). A browser whose session cookie expired goes
+//! signed-out browser to `CLERK_SIGN_IN_URL` (307, with `redirect_url`); `GET /orgs/{slug}`
+//! requires sign-in and shows the active organization's slug (the path names the organization
+//! to activate: `CLERK_ORGANIZATION_PATTERNS`, `/orgs/:slug` unless set); `GET /api/me` is an
+//! API route (401 when signed out, never a redirect). A browser whose session cookie expired goes
 //! through Clerk's handshake (307 to the Frontend API named by `CLERK_PUBLISHABLE_KEY`) and
-//! comes back with fresh cookies.
+//! comes back with fresh cookies, or, with `CLERK_SECRET_KEY` and a `__refresh` cookie, is
+//! refreshed through the Backend API without leaving the app.
+//!
+//! Satellite mode: `CLERK_IS_SATELLITE=true` with `CLERK_DOMAIN` (or `CLERK_PROXY_URL`) and, for
+//! a development instance, `CLERK_SIGN_IN_URL` set to the primary's sign-in page; the primary
+//! then lists the satellite in `CLERK_ALLOWED_REDIRECT_ORIGINS`. `CLERK_SATELLITE_AUTO_SYNC=true`
+//! syncs a first visit (docs/pages.md).
 
-use crate::config::AppConfig;
+use crate::config::{listen_addr_from_env, AppConfig};
 use actix_web::dev::Server;
 use actix_web::{get, web, App, HttpResponse, HttpServer};
-use clerk_actix::{ClerkAuth, ClerkPage, RequireSignIn};
+use clerk_actix::{ClerkAuth, ClerkPage, RequireSignIn, Verifier};
 use serde_json::json;
 use std::net::SocketAddr;
 
@@ -41,6 +49,23 @@ async fn dashboard(user: RequireSignIn) -> HttpResponse {
     ))
 }
 
+/// An organization's page: the path names the organization (Clerk's handshake activated it
+/// before the handler runs, if the user is a member); the page shows the one that is active.
+#[get("/orgs/{slug}")]
+async fn organization(user: RequireSignIn) -> HttpResponse {
+    let active = match user.org() {
+        Some(org) => format!(
+            "<p>Active organization: <code id=\"org-slug\">{}</code></p>",
+            escape(org.slug.as_deref().unwrap_or(&org.id))
+        ),
+        None => "<p id=\"no-org\">No active organization: your personal account.</p>".to_owned(),
+    };
+    html(&format!(
+        "<h1>Organization</h1><p>Signed in as <code id=\"user-id\">{}</code>.</p>{active}",
+        escape(user.user_id())
+    ))
+}
+
 /// An API route beside the pages: JSON, 401 when signed out, never redirected.
 #[get("/api/me")]
 async fn me(auth: ClerkAuth) -> HttpResponse {
@@ -67,7 +92,33 @@ fn escape(s: &str) -> String {
 
 /// The routes, for `App::configure`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(home).service(dashboard).service(me);
+    cfg.service(home)
+        .service(dashboard)
+        .service(organization)
+        .service(me);
+}
+
+/// The organization pattern of this app's routes, unless `CLERK_ORGANIZATION_PATTERNS` says
+/// otherwise.
+pub const ORGANIZATION_PATTERNS: &str = "/orgs/:slug";
+
+/// The app's configuration from the environment: as every seed app's
+/// ([`AppConfig::from_env`]), with [`ORGANIZATION_PATTERNS`] for Clerk's organization sync when
+/// `CLERK_ORGANIZATION_PATTERNS` is not set.
+pub fn config_from_env() -> Result<AppConfig, String> {
+    let addr = listen_addr_from_env()?;
+    let lookup = |name: &str| {
+        let value = std::env::var(name).ok();
+        match name {
+            "CLERK_ORGANIZATION_PATTERNS" => {
+                value.or_else(|| Some(ORGANIZATION_PATTERNS.to_owned()))
+            }
+            _ => value,
+        }
+    };
+    let verifier =
+        Verifier::from_lookup(lookup).map_err(|e| format!("{e} (reason {})", e.reason()))?;
+    Ok(AppConfig::new(addr, verifier))
 }
 
 /// Binds the app to `config.addr`; returns the server and the address it listens on.

@@ -1,12 +1,17 @@
 //! `pages-app`, the server-rendered seed app, driven over real HTTP on 127.0.0.1 by a client
 //! that keeps cookies and follows redirects (`clerk_dev::Browser`), against the dev issuer's
-//! Frontend API: Clerk's handshake refreshes an expired session, a signed-out browser is sent
-//! to sign in, forged handshakes are refused, and redirect loops stop at Clerk's limit. Then
-//! once in a real headless Chromium.
+//! Frontend and Backend APIs: Clerk's handshake refreshes an expired session, a signed-out
+//! browser is sent to sign in, forged handshakes are refused, and redirect loops stop at
+//! Clerk's limit; the Backend API refreshes a session with `__refresh`; the path activates an
+//! organization; a satellite (on `localhost`, another site) syncs from its primary; a
+//! development instance sets up its dev browser. Then in a real headless Chromium.
 
 mod support;
 
-use clerk_dev::pages::{check_pages, form_encoded, DevInstance};
+use clerk_dev::pages::{
+    check_pages, check_pages_development, check_pages_organizations, check_pages_refresh,
+    check_pages_satellite, form_encoded, DevInstance,
+};
 use clerk_dev::{fixtures, Browser, FrontendApi};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
@@ -30,8 +35,13 @@ struct PagesApp {
 
 impl PagesApp {
     fn start(issuer: &DevInstance, extra: &[(&str, String)]) -> PagesApp {
-        let port = free_port();
-        let base = format!("http://127.0.0.1:{port}");
+        PagesApp::start_at("127.0.0.1", free_port(), issuer, extra)
+    }
+
+    /// The app listening on 127.0.0.1:`port`, reached by the browser as `http://<host>:<port>`
+    /// (`localhost` is another site than `127.0.0.1`, with cookies of its own).
+    fn start_at(host: &str, port: u16, issuer: &DevInstance, extra: &[(&str, String)]) -> PagesApp {
+        let base = format!("http://{host}:{port}");
         let mut cmd = Command::new(BIN);
         cmd.env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -90,6 +100,86 @@ fn the_nonce_form_is_exchanged_with_the_backend_api() {
     assert!(visit.page.body.contains("user_nonce"));
     assert!(visit.hops[2].url.contains("__clerk_handshake_nonce="));
     assert_eq!(issuer.fapi.exchanges(), 1);
+}
+
+/// The app's variables for refreshing sessions through the dev issuer's Backend API.
+fn refreshing(issuer: &DevInstance) -> Vec<(&'static str, String)> {
+    vec![
+        ("CLERK_SECRET_KEY", "sk_test_pages".to_owned()),
+        ("CLERK_API_URL", issuer.server.url()),
+    ]
+}
+
+#[test]
+fn the_refresh_contract() {
+    let issuer = DevInstance::start();
+    let app = PagesApp::start(&issuer, &refreshing(&issuer));
+    check_pages_refresh(&issuer, &app.base);
+}
+
+#[test]
+fn the_organization_contract() {
+    let issuer = DevInstance::start();
+    // pages-app's own pattern, /orgs/:slug, applies when CLERK_ORGANIZATION_PATTERNS is unset.
+    let app = PagesApp::start(&issuer, &[]);
+    check_pages_organizations(&issuer, &app.base);
+}
+
+/// A primary on 127.0.0.1 and its satellite on localhost, for `issuer`.
+fn satellite_pair(issuer: &DevInstance) -> (PagesApp, PagesApp) {
+    // Each needs the other's address: both ports are picked first.
+    let primary_port = free_port();
+    let satellite_port = free_port();
+    let satellite_base = format!("http://localhost:{satellite_port}");
+    let primary_base = format!("http://127.0.0.1:{primary_port}");
+    let primary = PagesApp::start_at(
+        "127.0.0.1",
+        primary_port,
+        issuer,
+        &[("CLERK_ALLOWED_REDIRECT_ORIGINS", satellite_base.clone())],
+    );
+    let satellite = PagesApp::start_at(
+        "localhost",
+        satellite_port,
+        issuer,
+        &satellite_env(issuer, &format!("{primary_base}/")),
+    );
+    (primary, satellite)
+}
+
+fn satellite_env(issuer: &DevInstance, primary_sign_in: &str) -> Vec<(&'static str, String)> {
+    let mut env = vec![
+        ("CLERK_IS_SATELLITE", "true".to_owned()),
+        ("CLERK_SATELLITE_AUTO_SYNC", "true".to_owned()),
+    ];
+    if issuer.is_development() {
+        env.push(("CLERK_DOMAIN", "localhost".to_owned()));
+        env.push(("CLERK_SIGN_IN_URL", primary_sign_in.to_owned()));
+    } else {
+        env.push(("CLERK_PROXY_URL", issuer.server.url()));
+    }
+    env
+}
+
+#[test]
+fn a_production_satellite_syncs_through_its_frontend_api() {
+    let issuer = DevInstance::start();
+    let (primary, satellite) = satellite_pair(&issuer);
+    check_pages_satellite(&issuer, &primary.base, &satellite.base);
+}
+
+#[test]
+fn a_development_satellite_syncs_through_its_primary() {
+    let issuer = DevInstance::development();
+    let (primary, satellite) = satellite_pair(&issuer);
+    check_pages_satellite(&issuer, &primary.base, &satellite.base);
+}
+
+#[test]
+fn the_development_contract() {
+    let issuer = DevInstance::development();
+    let app = PagesApp::start(&issuer, &[]);
+    check_pages_development(&issuer, &app.base);
 }
 
 #[test]
@@ -271,4 +361,82 @@ fn a_real_browser_with_a_planted_handshake_cookie_stays_signed_in() {
             && dom.contains("Signed in as <code id=\"user-id\">user_planted</code>"),
         "the planted handshake cookie kept the browser out:\n{dom}"
     );
+}
+
+/// A browser signed in on the primary (the dev issuer's sign-in page sets its cookies on
+/// 127.0.0.1, the primary's host) opens the satellite on `localhost`, another site: a
+/// development satellite sends it to the primary, which hands over its dev browser, and the
+/// satellite's handshake with the Frontend API finds the session: signed in on the satellite.
+#[test]
+fn a_real_browser_syncs_a_satellite_from_its_primary() {
+    let Some(chromium) = chromium() else {
+        return;
+    };
+    let issuer = DevInstance::development();
+    let (primary, satellite) = satellite_pair(&issuer);
+    let start = format!(
+        "{}?user_id=user_satellite&redirect_url={}",
+        issuer.sign_in_url(),
+        form_encoded(&format!("{}/", satellite.base))
+    );
+    let dom = chromium_dom(chromium, &start);
+    assert!(
+        dom.contains("Signed in as <code id=\"user-id\">user_satellite</code>"),
+        "the satellite did not end signed in:\n{dom}"
+    );
+    assert_eq!(
+        issuer.fapi.handshakes(),
+        1,
+        "one handshake with the Frontend API, after the primary's answer"
+    );
+    drop(primary);
+}
+
+/// An expired session with the `__refresh` cookie: the app refreshes it through the Backend
+/// API and the browser ends on the greeting without going to the Frontend API. (The adapters
+/// do not add cookies to a handler's response, so the new cookies reach the browser by one 307
+/// back to the same page: see docs/pages.md.)
+#[test]
+fn a_real_browser_with_an_expired_session_is_refreshed_without_the_frontend_api() {
+    let Some(chromium) = chromium() else {
+        return;
+    };
+    let issuer = DevInstance::start();
+    let app = PagesApp::start(&issuer, &refreshing(&issuer));
+    let start = format!(
+        "{}?user_id=user_refreshed&expired=1&redirect_url={}",
+        issuer.sign_in_url(),
+        form_encoded(&format!("{}/", app.base))
+    );
+    let dom = chromium_dom(chromium, &start);
+    assert!(
+        dom.contains("Signed in as <code id=\"user-id\">user_refreshed</code>"),
+        "the browser did not end on the greeting:\n{dom}"
+    );
+    assert_eq!(issuer.fapi.refreshes(), 1, "one Backend API refresh");
+    assert_eq!(issuer.fapi.handshakes(), 0, "no Frontend API round trip");
+}
+
+/// A member of `acme` (active) and `other` opens `/orgs/other`: the handshake activates it.
+#[test]
+fn a_real_browser_activates_the_organization_its_url_names() {
+    let Some(chromium) = chromium() else {
+        return;
+    };
+    let issuer = DevInstance::start();
+    issuer
+        .fapi
+        .add_membership("user_member", "org_other", "other", "org:member");
+    let app = PagesApp::start(&issuer, &[]);
+    let start = format!(
+        "{}?user_id=user_member&org_id=org_acme&org_slug=acme&redirect_url={}",
+        issuer.sign_in_url(),
+        form_encoded(&format!("{}/orgs/other", app.base))
+    );
+    let dom = chromium_dom(chromium, &start);
+    assert!(
+        dom.contains("Active organization: <code id=\"org-slug\">other</code>"),
+        "the other organization is not active:\n{dom}"
+    );
+    assert_eq!(issuer.fapi.handshakes(), 1);
 }

@@ -2,13 +2,18 @@
 //! 127.0.0.1, against the dev issuer's Frontend API, driven by `clerk_dev::Browser` (it keeps
 //! cookies and follows redirects): Clerk's handshake refreshes an expired session, a
 //! signed-out browser is sent to sign in, forged handshakes are refused, and API routes beside
-//! the pages never redirect.
+//! the pages never redirect; and the flows that need the app configured for them (clerk-dev's
+//! contracts): a refresh through the Backend API, the organization the path names, a satellite
+//! and its primary, a development instance.
 
 use axum::response::Html;
 use axum::routing::get;
 use axum::Router;
 use clerk_axum::{ClerkAuth, ClerkPage, RequireSignIn};
-use clerk_dev::pages::{check_pages, form_encoded, DevInstance};
+use clerk_dev::pages::{
+    check_pages, check_pages_development, check_pages_organizations, check_pages_refresh,
+    check_pages_satellite, form_encoded, DevInstance,
+};
 use clerk_dev::Browser;
 use clerk_verify::request::HandshakeOptions;
 use clerk_verify::{Verifier, VerifyOptions};
@@ -208,4 +213,100 @@ fn without_a_sign_in_url_a_required_page_answers_401() {
     let home = browser.get(&app.url("/")).unwrap();
     assert_eq!(home.status, 200);
     assert!(home.body.contains("You are signed out"));
+}
+
+async fn organization(user: RequireSignIn) -> Html<String> {
+    let active = user.org().and_then(|o| o.slug.clone()).unwrap_or_default();
+    Html(format!("<p>Active organization: <code>{active}</code></p>"))
+}
+
+/// The contract's routes (and `/orgs/{slug}`) for a verifier of `instance` whose page options
+/// are `handshake`, served on `listener` and reached as `http://<host>:<port>`.
+fn flows_app(
+    instance: &DevInstance,
+    listener: std::net::TcpListener,
+    host: &str,
+    handshake: HandshakeOptions,
+) -> (App, String) {
+    let base = format!("http://{host}:{}", listener.local_addr().unwrap().port());
+    let origin = base.clone();
+    let handshake = match handshake.sign_in_url {
+        Some(_) => handshake,
+        None => handshake.sign_in_url(instance.sign_in_url()),
+    };
+    let app = App::start_on(listener, move |_| {
+        let verifier = Verifier::from_jwks_url(
+            &instance.server.jwks_url(),
+            VerifyOptions::default()
+                .publishable_key(instance.publishable_key())
+                .authorized_parties([origin])
+                .handshake(handshake),
+        )
+        .unwrap();
+        routes()
+            .route("/orgs/{slug}", get(organization))
+            .with_state(verifier)
+    });
+    (app, base)
+}
+
+fn bound() -> std::net::TcpListener {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap()
+}
+
+#[test]
+fn the_refresh_contract() {
+    let instance = DevInstance::start();
+    let options = HandshakeOptions::default()
+        .secret_key("sk_test_axum")
+        .api_url(instance.server.url());
+    let (_app, base) = flows_app(&instance, bound(), "127.0.0.1", options);
+    check_pages_refresh(&instance, &base);
+}
+
+#[test]
+fn the_organization_contract() {
+    let instance = DevInstance::start();
+    let options = HandshakeOptions::default().organization_patterns(["/orgs/:slug"]);
+    let (_app, base) = flows_app(&instance, bound(), "127.0.0.1", options);
+    check_pages_organizations(&instance, &base);
+}
+
+#[test]
+fn the_development_contract() {
+    let instance = DevInstance::development();
+    let (_app, base) = flows_app(&instance, bound(), "127.0.0.1", HandshakeOptions::default());
+    check_pages_development(&instance, &base);
+}
+
+#[test]
+fn the_satellite_contracts() {
+    for instance in [DevInstance::start(), DevInstance::development()] {
+        let (primary, satellite) = (bound(), bound());
+        let primary_base = format!("http://127.0.0.1:{}", primary.local_addr().unwrap().port());
+        let satellite_origin = format!(
+            "http://localhost:{}",
+            satellite.local_addr().unwrap().port()
+        );
+        let options = HandshakeOptions::default()
+            .is_satellite(true)
+            .satellite_auto_sync(true);
+        // A development satellite syncs through the primary's pages, a production one through
+        // its Frontend API (here the dev issuer, as its proxy).
+        let options = match instance.is_development() {
+            true => options
+                .domain("localhost")
+                .sign_in_url(format!("{primary_base}/")),
+            false => options.proxy_url(instance.server.url()),
+        };
+        let (_primary, primary_base_seen) = flows_app(
+            &instance,
+            primary,
+            "127.0.0.1",
+            HandshakeOptions::default().allowed_redirect_origins([satellite_origin]),
+        );
+        assert_eq!(primary_base_seen, primary_base);
+        let (_satellite, satellite_base) = flows_app(&instance, satellite, "localhost", options);
+        check_pages_satellite(&instance, &primary_base, &satellite_base);
+    }
 }

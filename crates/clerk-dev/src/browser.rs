@@ -1,11 +1,14 @@
 //! [`Browser`]: a minimal browser for tests of server-rendered pages over real HTTP: it keeps
-//! cookies (per host and, as browsers do, shared across ports), sends the headers of a document
-//! navigation, and follows redirects, at most [`Browser::MAX_REDIRECTS`] in a row. Plain
-//! `http://` to loopback hosts only.
+//! cookies (per host until their `Max-Age` and, as browsers do, shared across ports: `127.0.0.1`
+//! and `localhost` are two sites), sends the headers of a document navigation (and, for one that
+//! came from another site, its `Referer` and `Sec-Fetch-Site: cross-site`), and follows
+//! redirects, at most [`Browser::MAX_REDIRECTS`] in a row. Plain `http://` to loopback hosts
+//! only.
 
 use crate::client::{exchange, HttpReply};
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::time::{Duration, Instant};
 
 /// One request of a navigation: the URL asked for and the status it got.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,8 +55,8 @@ impl Visit {
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct Browser {
-    /// Cookie name and value, per host.
-    cookies: Vec<(String, String, String)>,
+    /// Cookie name and value, per host, with when it expires (`Max-Age`).
+    cookies: Vec<(String, String, String, Option<Instant>)>,
     /// Send `Sec-Fetch-Dest: document` (default) instead of `empty` (a `fetch()`).
     api: bool,
 }
@@ -76,17 +79,32 @@ impl Browser {
         }
     }
 
-    /// Sets a cookie for every host.
+    /// Sets a cookie for every host (until a host sets its own).
     pub fn set_cookie(&mut self, name: &str, value: &str) {
-        self.store("*", name, value);
+        self.cookies.retain(|(_, n, _, _)| n != name);
+        self.store("*", name, value, None);
     }
 
     /// A cookie's value (for any host).
     pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.live()
+            .find(|(_, n, _, _)| n == name)
+            .map(|(_, _, v, _)| v.as_str())
+    }
+
+    /// A cookie's value as `host` (`127.0.0.1` or `localhost`) sees it.
+    pub fn cookie_on(&self, host: &str, name: &str) -> Option<&str> {
+        self.live()
+            .find(|(h, n, _, _)| n == name && (h == host || h == "*"))
+            .map(|(_, _, v, _)| v.as_str())
+    }
+
+    /// The cookies that have not expired.
+    fn live(&self) -> impl Iterator<Item = &(String, String, String, Option<Instant>)> {
+        let now = Instant::now();
         self.cookies
             .iter()
-            .find(|(_, n, _)| n == name)
-            .map(|(_, _, v)| v.as_str())
+            .filter(move |(_, _, _, until)| until.is_none_or(|until| until > now))
     }
 
     /// Forgets every cookie.
@@ -99,25 +117,35 @@ impl Browser {
     /// # Errors
     /// If the URL is not `http://` to a loopback host, or the request fails.
     pub fn get(&mut self, url: &str) -> io::Result<HttpReply> {
+        self.get_with(url, &[])
+    }
+
+    /// [`Browser::get`] with more request headers (e.g. `Referer`).
+    ///
+    /// # Errors
+    /// As [`Browser::get`].
+    pub fn get_with(&mut self, url: &str, extra: &[(&str, &str)]) -> io::Result<HttpReply> {
         let (host, addr, target) = split(url)?;
+        let authority = authority_of(url);
         let cookie = self
-            .cookies
-            .iter()
-            .filter(|(h, _, _)| h == "*" || *h == host)
-            .map(|(_, n, v)| format!("{n}={v}"))
+            .live()
+            .filter(|(h, _, _, _)| h == "*" || *h == host)
+            .map(|(_, n, v, _)| format!("{n}={v}"))
             .collect::<Vec<_>>()
             .join("; ");
-        let mut headers: Vec<(&str, &str)> = if self.api {
+        let mut headers: Vec<(&str, &str)> = vec![("Host", authority)];
+        headers.extend(if self.api {
             vec![("Sec-Fetch-Dest", "empty"), ("Accept", "application/json")]
         } else {
             vec![
                 ("Sec-Fetch-Dest", "document"),
                 ("Accept", "text/html,application/xhtml+xml"),
             ]
-        };
+        });
         if !cookie.is_empty() {
             headers.push(("Cookie", &cookie));
         }
+        headers.extend_from_slice(extra);
         let reply = exchange(addr, "GET", &target, &headers, b"")?;
         for (name, value) in &reply.headers {
             if name == "set-cookie" {
@@ -133,10 +161,27 @@ impl Browser {
     /// # Errors
     /// As [`Browser::get`].
     pub fn navigate(&mut self, url: &str) -> io::Result<Visit> {
+        self.navigate_with(url, &[])
+    }
+
+    /// A navigation that a link on `referer`, a page of another site, started: every request
+    /// of it carries `Referer: <referer>` and `Sec-Fetch-Site: cross-site`, as a browser keeps
+    /// them across the redirects of one navigation.
+    ///
+    /// # Errors
+    /// As [`Browser::get`].
+    pub fn navigate_from(&mut self, referer: &str, url: &str) -> io::Result<Visit> {
+        self.navigate_with(
+            url,
+            &[("Referer", referer), ("Sec-Fetch-Site", "cross-site")],
+        )
+    }
+
+    fn navigate_with(&mut self, url: &str, extra: &[(&str, &str)]) -> io::Result<Visit> {
         let mut hops = Vec::new();
         let mut url = url.to_owned();
         loop {
-            let page = self.get(&url)?;
+            let page = self.get_with(&url, extra)?;
             let location = page
                 .header("location")
                 .filter(|_| (300..400).contains(&page.status))
@@ -161,22 +206,25 @@ impl Browser {
             return;
         };
         let (name, value) = (name.trim(), value.trim());
-        let expired = parts.any(|attr| {
+        let max_age = parts.find_map(|attr| {
             let attr = attr.trim().to_ascii_lowercase();
             attr.strip_prefix("max-age=")
                 .and_then(|v| v.parse::<i64>().ok())
-                .is_some_and(|age| age <= 0)
         });
-        self.cookies.retain(|(_, n, _)| n != name);
-        if !expired {
-            self.store(host, name, value);
-        }
+        self.cookies
+            .retain(|(h, n, _, _)| n != name || (h != host && h != "*"));
+        let until = match max_age {
+            Some(age) if age <= 0 => return,
+            Some(age) => Some(Instant::now() + Duration::from_secs(age.unsigned_abs())),
+            None => None,
+        };
+        self.store(host, name, value, until);
     }
 
-    fn store(&mut self, host: &str, name: &str, value: &str) {
-        self.cookies.retain(|(_, n, _)| n != name);
+    fn store(&mut self, host: &str, name: &str, value: &str, until: Option<Instant>) {
+        self.cookies.retain(|(h, n, _, _)| n != name || h != host);
         self.cookies
-            .push((host.to_owned(), name.to_owned(), value.to_owned()));
+            .push((host.to_owned(), name.to_owned(), value.to_owned(), until));
     }
 }
 
@@ -208,11 +256,19 @@ fn split(url: &str) -> io::Result<(String, SocketAddr, String)> {
     } else {
         format!("{authority}:80")
     };
+    // `localhost` may resolve to ::1 first; the servers under test listen on 127.0.0.1.
     let addr = with_port
         .to_socket_addrs()?
-        .find(|a| a.ip().is_loopback())
+        .filter(|a| a.ip().is_loopback())
+        .min_by_key(SocketAddr::is_ipv6)
         .ok_or_else(bad)?;
     Ok((host.to_owned(), addr, target))
+}
+
+/// `host[:port]` of an `http://` URL, as the `Host` header names it.
+fn authority_of(url: &str) -> &str {
+    let rest = url.strip_prefix("http://").unwrap_or(url);
+    rest.split(['/', '?', '#']).next().unwrap_or(rest)
 }
 
 fn path_of(url: &str) -> &str {
@@ -262,5 +318,20 @@ mod tests {
         assert_eq!(b.cookie("__session"), Some("abc"));
         b.apply("127.0.0.1", "__session=; Path=/; Max-Age=0");
         assert_eq!(b.cookie("__session"), None);
+        // Each host has its own.
+        b.apply("127.0.0.1", "a=1");
+        b.apply("localhost", "a=2");
+        assert_eq!(
+            (b.cookie_on("127.0.0.1", "a"), b.cookie_on("localhost", "a")),
+            (Some("1"), Some("2"))
+        );
+        b.apply("localhost", "a=; Max-Age=0");
+        assert_eq!(b.cookie_on("localhost", "a"), None);
+        assert_eq!(b.cookie_on("127.0.0.1", "a"), Some("1"));
+        // A host's own cookie replaces one set for every host.
+        b.set_cookie("c", "everywhere");
+        b.apply("localhost", "c=mine");
+        assert_eq!(b.cookie_on("localhost", "c"), Some("mine"));
+        assert_eq!(b.cookie_on("127.0.0.1", "c"), None);
     }
 }

@@ -1,23 +1,43 @@
-//! [`FrontendApi`]: the parts of Clerk's Frontend and Backend APIs that Clerk's handshake uses,
-//! emulated on the dev issuer's [`crate::JwksServer`], so server-rendered pages can be tested
-//! offline, in a real browser too:
+//! [`FrontendApi`]: the parts of Clerk's Frontend and Backend APIs that server-rendered pages
+//! use, emulated on the dev issuer's [`crate::JwksServer`], so pages can be tested offline, in a
+//! real browser too:
 //!
-//! - `GET /v1/client/handshake?redirect_url=…&__session=…[&format=nonce]` (Frontend API): the
-//!   browser's session, named by the expired or stale token the app passes along, gets a fresh
-//!   session token when that token is one of this issuer's and expired less than a session
-//!   lifetime ago (see [`FrontendApi::session_lifetime`]); otherwise (no token, another
-//!   issuer's, too old, revoked) the browser gets signed-out cookies. The browser goes back to
-//!   `redirect_url` with a signed handshake token (`__clerk_handshake`) or, with
-//!   `format=nonce`, a one-time nonce (`__clerk_handshake_nonce`);
+//! - `GET /v1/client/handshake?redirect_url=…[&__session=…][&format=nonce][&__clerk_db_jwt=…]
+//!   [&organization_id=…]` (Frontend API): finds the browser's session and sends the browser
+//!   back to `redirect_url` with fresh cookies in a signed handshake token
+//!   (`__clerk_handshake`) or, with `format=nonce`, a one-time nonce
+//!   (`__clerk_handshake_nonce`). The session is the browser's *client*'s (see below) or, for a
+//!   browser without one, the one the expired or stale token the app passes along names, when
+//!   that token is one of this issuer's and expired less than a session lifetime ago (see
+//!   [`FrontendApi::session_lifetime`]); otherwise (no token, another issuer's, too old,
+//!   revoked) the browser gets signed-out cookies. `organization_id` (an id or a slug, empty for
+//!   the personal account) activates that organization if the user is a member
+//!   ([`FrontendApi::add_membership`]), and leaves the session's otherwise;
 //! - `GET /v1/clients/handshake_payload?nonce=…` (Backend API, bearer secret): the nonce's
 //!   cookie directives, once;
-//! - `GET /dev/sign-in?user_id=…&redirect_url=…[&expired=1]` (ours): signs a browser in by
-//!   setting `__session` and `__client_uat` on this host (cookies ignore ports, so an app on
-//!   another 127.0.0.1 port sees them) and sends it to `redirect_url`; `expired=1` sets a
-//!   session token that expired a minute ago, the state a handshake repairs. Without
+//! - `POST /v1/sessions/{sid}/refresh` (Backend API, bearer secret, Clerk's `refreshSession`
+//!   with `format: "cookie"`): new session cookies for an expired token of the session and the
+//!   session's refresh token (`__refresh_<suffix>`, set by the sign-in page when the cookie
+//!   suffix is known: [`FrontendApi::cookie_suffix`]);
+//! - `GET /dev/sign-in?user_id=…&redirect_url=…[&expired=1][&org_id=…&org_slug=…]`
+//!   `[&org_role=…]` (ours): signs a browser in by setting `__session`, `__client_uat` (and
+//!   `__refresh_<suffix>`, `__clerk_db_jwt`) on this host (cookies ignore ports, so an app on
+//!   another 127.0.0.1 port sees them) and sends it to `redirect_url` (or, without one, to
+//!   `sign_in_fallback_redirect_url`); `expired=1` sets a session token that expired a minute
+//!   ago, the state a handshake or a refresh repairs; a `__clerk_db_jwt` it knows (a development
+//!   app's sign-in redirect passes it) gets the session and goes back in the URL, so that an app
+//!   on another host has the Frontend API set its cookies (`dev-browser-sync`). Without
 //!   `user_id` it shows a small sign-in form.
 //!
-//! Both redirecting endpoints go only to loopback origins and to the origins allowed with
+//! A browser's **client** is what Clerk's Frontend API keeps of it: here an id, in the
+//! `__client` cookie on the issuer's host (production instances), and the same id as the dev
+//! browser token `__clerk_db_jwt` (development instances, whose Frontend API cannot rely on its
+//! own cookies). The sign-in page binds the new session to the browser's client; a handshake of a
+//! development flow (`__clerk_db_jwt` given, or `dev-browser-missing`) finds the client by its
+//! dev browser token, making one when it has none, and sets `__clerk_db_jwt` on the app. That is
+//! how a satellite syncs: its handshake finds the session the primary's client holds.
+//!
+//! Every redirecting endpoint goes only to loopback origins and to the origins allowed with
 //! [`FrontendApi::allow_redirect_origin`]; any other `redirect_url` (or none) is answered 400
 //! with a plain-text reason, never a redirect.
 
@@ -37,8 +57,13 @@ const HANDSHAKE_TTL: i64 = 60;
 const SESSION_TTL: i64 = 60;
 /// How far in the future a renewed token's `iat` may be (clock differences between machines).
 const CLOCK_SKEW: i64 = 5;
-/// Most nonces kept at once.
+/// Most nonces kept at once, and most clients and refresh tokens.
 const MAX_NONCES: usize = 10_000;
+const MAX_CLIENTS: usize = 10_000;
+/// Lifetime of a refresh token, in seconds.
+const REFRESH_TTL: i64 = 7 * 24 * 3600;
+/// The Frontend API's own cookie naming the browser's client (production instances).
+const CLIENT_COOKIE: &str = "__client";
 
 /// The handshake endpoints of a dev issuer. Build one, then hand it to
 /// [`crate::JwksServer::serve_frontend_api`].
@@ -71,6 +96,13 @@ pub struct FrontendApi {
     session_lifetime: i64,
     nonces: Mutex<HashMap<String, (Vec<String>, i64)>>,
     revoked: Mutex<HashSet<String>>,
+    /// Each browser's client (its id is also its dev browser token) and its session.
+    clients: Mutex<HashMap<String, Option<Session>>>,
+    /// Organizations each user belongs to.
+    memberships: Mutex<HashMap<String, Vec<OrgClaim>>>,
+    /// Refresh tokens, with their session id and expiry.
+    refresh_tokens: Mutex<HashMap<String, (String, i64)>>,
+    refreshes: AtomicUsize,
     /// The handshake answers with only this list of directives (tests of a broken instance).
     forced: Mutex<Option<Vec<String>>>,
     handshakes: AtomicUsize,
@@ -128,12 +160,21 @@ impl Reply {
 }
 
 /// What a renewed session keeps of the token that named it: the user, the session and the
-/// organization claims as this issuer mints them (`org_id`, `org_role`). Everything else
-/// (`azp`, times, `iss`, any other claim) is minted anew or dropped.
+/// organization as this issuer mints it (`o`: `id`, `rol`, `slg`). Everything
+/// else (`azp`, times, `iss`, any other claim) is minted anew or dropped.
+#[derive(Debug, Clone)]
 struct Session {
     sub: String,
     sid: String,
-    org: Option<(String, String)>,
+    org: Option<OrgClaim>,
+}
+
+/// An organization as a session carries it, and a membership.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct OrgClaim {
+    id: String,
+    role: String,
+    slug: Option<String>,
 }
 
 impl FrontendApi {
@@ -152,6 +193,10 @@ impl FrontendApi {
             session_lifetime: secs(Self::DEFAULT_SESSION_LIFETIME),
             nonces: Mutex::new(HashMap::new()),
             revoked: Mutex::new(HashSet::new()),
+            clients: Mutex::new(HashMap::new()),
+            memberships: Mutex::new(HashMap::new()),
+            refresh_tokens: Mutex::new(HashMap::new()),
+            refreshes: AtomicUsize::new(0),
             forced: Mutex::new(None),
             handshakes: AtomicUsize::new(0),
             exchanges: AtomicUsize::new(0),
@@ -166,7 +211,9 @@ impl FrontendApi {
         self
     }
 
-    /// The cookie suffix (of the app's publishable key) for `suffixed_cookies=true` handshakes.
+    /// The cookie suffix of the app's publishable key ([`crate::cookie_suffix`]): for
+    /// `suffixed_cookies=true` handshakes and refreshes, and the name of the refresh-token
+    /// cookie the sign-in page sets (`__refresh_<suffix>`; without a suffix it sets none).
     #[must_use]
     pub fn cookie_suffix(mut self, suffix: impl Into<String>) -> FrontendApi {
         self.cookie_suffix = Some(suffix.into());
@@ -208,9 +255,24 @@ impl FrontendApi {
         self
     }
 
-    /// Revokes a session (by `sid`): its next handshake signs the browser out.
+    /// Revokes a session (by `sid`): its next handshake or refresh signs the browser out.
     pub fn revoke(&self, sid: &str) {
         lock(&self.revoked).insert(sid.to_owned());
+    }
+
+    /// Makes `user` a member of the organization `org_id` (slug `slug`) with `role` (e.g.
+    /// `org:member`): a handshake with `organization_id=<org_id or slug>` may activate it. The
+    /// sign-in page's `org_id` registers one too.
+    pub fn add_membership(&self, user: &str, org_id: &str, slug: &str, role: &str) {
+        let org = OrgClaim {
+            id: org_id.to_owned(),
+            role: role.to_owned(),
+            slug: Some(slug.to_owned()),
+        };
+        let mut memberships = lock(&self.memberships);
+        let orgs = memberships.entry(user.to_owned()).or_default();
+        orgs.retain(|o| o.id != org.id);
+        orgs.push(org);
     }
 
     /// From now on every handshake answers with exactly these directives (`None`: normal).
@@ -229,6 +291,11 @@ impl FrontendApi {
         self.exchanges.load(Ordering::SeqCst)
     }
 
+    /// Session refreshes asked for so far (successfully or not).
+    pub fn refreshes(&self) -> usize {
+        self.refreshes.load(Ordering::SeqCst)
+    }
+
     /// Handles `path` (with `query`), or `None` when it is not one of its endpoints.
     pub(crate) fn handle(
         &self,
@@ -237,14 +304,20 @@ impl FrontendApi {
         path: &str,
         query: &str,
         headers: &[(String, String)],
+        body: &[u8],
     ) -> Option<Reply> {
-        if !matches!(
+        let refresh = path
+            .strip_prefix("/v1/sessions/")
+            .and_then(|rest| rest.strip_suffix("/refresh"));
+        let known = matches!(
             path,
             "/v1/client/handshake" | "/v1/clients/handshake_payload" | "/dev/sign-in"
-        ) {
+        );
+        if !known && refresh.is_none() {
             return None;
         }
-        if method != "GET" {
+        let expected = if refresh.is_some() { "POST" } else { "GET" };
+        if method != expected {
             return Some(Reply::error(
                 405,
                 "method_not_allowed",
@@ -252,10 +325,11 @@ impl FrontendApi {
             ));
         }
         let params = Params::parse(query);
-        Some(match path {
-            "/v1/client/handshake" => self.handshake(base_url, &params),
-            "/v1/clients/handshake_payload" => self.exchange(&params, headers),
-            _ => self.sign_in(base_url, &params),
+        Some(match (path, refresh) {
+            (_, Some(sid)) => self.refresh(base_url, sid, &params, headers, body),
+            ("/v1/client/handshake", _) => self.handshake(base_url, &params, headers),
+            ("/v1/clients/handshake_payload", _) => self.exchange(&params, headers),
+            _ => self.sign_in(base_url, &params, headers),
         })
     }
 
@@ -277,13 +351,21 @@ impl FrontendApi {
         self.redirects.check(url).map_err(refused)
     }
 
-    fn handshake(&self, base_url: &str, params: &Params) -> Reply {
+    fn handshake(&self, base_url: &str, params: &Params, headers: &[(String, String)]) -> Reply {
         self.handshakes.fetch_add(1, Ordering::SeqCst);
         let back = match self.target(params) {
             Ok(back) => back,
             Err(reply) => return reply,
         };
-        if let Some(name) = params.repeated(&["__session", "format", "suffixed_cookies"]) {
+        let repeatable = [
+            "__session",
+            "format",
+            "suffixed_cookies",
+            "__clerk_db_jwt",
+            "organization_id",
+            "__clerk_hs_reason",
+        ];
+        if let Some(name) = params.repeated(&repeatable) {
             return Reply::refused(&format!("{name} is given more than once"));
         }
         let suffix = match (params.get("suffixed_cookies"), &self.cookie_suffix) {
@@ -291,19 +373,60 @@ impl FrontendApi {
             _ => None,
         };
         let now = now_unix();
+        // A development flow keys the browser by its dev browser token (an unknown one is a
+        // new browser); any other handshake by this host's client cookie.
+        let development = params.get("__clerk_db_jwt").is_some()
+            || matches!(
+                params.get("__clerk_hs_reason"),
+                Some("dev-browser-missing" | "dev-browser-sync")
+            );
+        let known = |id: &str| lock(&self.clients).contains_key(id);
+        let client = match development {
+            true => params.get("__clerk_db_jwt").filter(|id| known(id)),
+            false => cookie(headers, CLIENT_COOKIE).filter(|id| known(id)),
+        }
+        .map(str::to_owned);
+        let client = match (client, development) {
+            (Some(client), _) => Some(client),
+            (None, true) => match self.new_client() {
+                Some(client) => Some(client),
+                None => return Reply::error(429, "too_many_requests", "too many clients"),
+            },
+            (None, false) => None,
+        };
         let forced = lock(&self.forced).clone();
         let directives = match forced {
             Some(directives) => directives,
-            None => match params
-                .get("__session")
-                .and_then(|t| self.renewable(base_url, t, now))
-            {
-                Some(session) => {
-                    let token = self.mint(base_url, &session, &back.origin, now);
-                    session_directives(suffix, &token, now)
+            None => {
+                let held = client.as_deref().and_then(|c| self.client_session(c));
+                let mut session = held.or_else(|| {
+                    params
+                        .get("__session")
+                        .and_then(|t| self.renewable(base_url, t, now))
+                });
+                if let (Some(session), Some(wanted)) =
+                    (session.as_mut(), params.get("organization_id"))
+                {
+                    self.activate(session, wanted);
                 }
-                None => signed_out_directives(suffix),
-            },
+                if let Some(client) = &client {
+                    lock(&self.clients).insert(client.clone(), session.clone());
+                }
+                let mut directives = match session {
+                    Some(session) => {
+                        let token = self.mint(base_url, &session, &back.origin, now);
+                        session_directives(suffix, &token, now)
+                    }
+                    None => signed_out_directives(suffix),
+                };
+                if let (true, Some(client)) = (development, &client) {
+                    directives.push(format!(
+                        "{}={client}; Path=/; SameSite=Lax; Max-Age=315360000",
+                        suffixed("__clerk_db_jwt", suffix)
+                    ));
+                }
+                directives
+            }
         };
         let (name, value) = if params.get("format") == Some("nonce") {
             let nonce = random_id("nonce");
@@ -328,18 +451,123 @@ impl FrontendApi {
         Reply::redirect(with_param(back.url, name, &value), Vec::new())
     }
 
-    fn exchange(&self, params: &Params, headers: &[(String, String)]) -> Reply {
-        self.exchanges.fetch_add(1, Ordering::SeqCst);
+    /// A new client (its id is also its dev browser token), if there is room for one.
+    fn new_client(&self) -> Option<String> {
+        let mut clients = lock(&self.clients);
+        if clients.len() >= MAX_CLIENTS {
+            return None;
+        }
+        let id = random_id("dvb");
+        clients.insert(id.clone(), None);
+        Some(id)
+    }
+
+    /// The session a client holds, unless it was revoked since.
+    fn client_session(&self, client: &str) -> Option<Session> {
+        let session = lock(&self.clients).get(client).cloned().flatten()?;
+        (!lock(&self.revoked).contains(&session.sid)).then_some(session)
+    }
+
+    /// Activates the organization `wanted` names (id or slug; empty: the personal account) if
+    /// the session's user is a member; otherwise the session keeps its own.
+    fn activate(&self, session: &mut Session, wanted: &str) {
+        if wanted.is_empty() {
+            session.org = None;
+            return;
+        }
+        let memberships = lock(&self.memberships);
+        let member = memberships.get(&session.sub).and_then(|orgs| {
+            orgs.iter()
+                .find(|o| o.id == wanted || o.slug.as_deref() == Some(wanted))
+        });
+        if let Some(org) = member {
+            session.org = Some(org.clone());
+        }
+    }
+
+    /// `POST /v1/sessions/{sid}/refresh`: the Backend API's session refresh, for an expired
+    /// token of this issuer of session `sid`, its refresh token, and a `request_origin` this
+    /// issuer may authorize (the new token's `azp`). Anything else is a 4xx.
+    fn refresh(
+        &self,
+        base_url: &str,
+        sid: &str,
+        params: &Params,
+        headers: &[(String, String)],
+        body: &[u8],
+    ) -> Reply {
+        self.refreshes.fetch_add(1, Ordering::SeqCst);
+        if !self.authorized(headers) {
+            return Reply::error(
+                401,
+                "clerk_key_invalid",
+                "The provided Clerk Secret Key is invalid.",
+            );
+        }
+        let invalid = |message: &str| Reply::error(400, "refresh_invalid", message);
+        let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(body) else {
+            return invalid("the body is not a JSON object");
+        };
+        let text = |name: &str| body.get(name).and_then(Value::as_str);
+        if text("format") != Some("cookie") {
+            return invalid("format must be \"cookie\"");
+        }
+        let (Some(expired), Some(refresh), Some(origin)) = (
+            text("expired_token"),
+            text("refresh_token"),
+            text("request_origin"),
+        ) else {
+            return invalid("expired_token, refresh_token and request_origin are required");
+        };
+        let now = now_unix();
+        let bound = lock(&self.refresh_tokens)
+            .get(refresh)
+            .is_some_and(|(s, until)| s == sid && *until > now);
+        if !bound {
+            return invalid("the refresh token is not this session's, or has expired");
+        }
+        let Some(session) = self.renewable(base_url, expired, now) else {
+            return invalid("the expired token is not a renewable session of this issuer");
+        };
+        if session.sid != sid {
+            return invalid("the expired token is of another session");
+        }
+        let Ok(target) = self.redirects.check(origin) else {
+            return invalid("request_origin is not an origin this issuer authorizes");
+        };
+        let suffix = match (params.get("suffixed_cookies"), &self.cookie_suffix) {
+            (Some("true"), Some(suffix)) => Some(suffix.as_str()),
+            _ => None,
+        };
+        let token = self.mint(base_url, &session, &target.origin, now);
+        Reply {
+            status: 200,
+            headers: Vec::new(),
+            content_type: "application/json",
+            body: json!({
+                "object": "cookies",
+                "cookies": session_directives(suffix, &token, now),
+            })
+            .to_string(),
+        }
+    }
+
+    /// Whether a Backend API request carries the secret key (any bearer when none is set).
+    fn authorized(&self, headers: &[(String, String)]) -> bool {
         let bearer = headers
             .iter()
             .find(|(n, _)| n == "authorization")
             .and_then(|(_, v)| v.strip_prefix("Bearer "));
-        let authorized = match (&self.secret_key, bearer) {
+        match (&self.secret_key, bearer) {
             (Some(secret), Some(bearer)) => secret == bearer,
             (None, Some(bearer)) => !bearer.is_empty(),
             _ => false,
-        };
-        if !authorized {
+        }
+    }
+
+    fn exchange(&self, params: &Params, headers: &[(String, String)]) -> Reply {
+        self.exchanges.fetch_add(1, Ordering::SeqCst);
+        if !self.authorized(headers) {
             return Reply::error(
                 401,
                 "clerk_key_invalid",
@@ -365,15 +593,34 @@ impl FrontendApi {
         }
     }
 
-    fn sign_in(&self, base_url: &str, params: &Params) -> Reply {
-        if let Some(name) = params.repeated(&["user_id", "expired", "org_id", "org_role"]) {
+    fn sign_in(&self, base_url: &str, params: &Params, headers: &[(String, String)]) -> Reply {
+        let repeatable = [
+            "user_id",
+            "expired",
+            "__clerk_db_jwt",
+            "org_id",
+            "org_role",
+            "org_slug",
+            "sign_in_fallback_redirect_url",
+        ];
+        if let Some(name) = params.repeated(&repeatable) {
             return Reply::refused(&format!("{name} is given more than once"));
         }
         let user = params.get("user_id").filter(|u| is_id(u));
-        if user.is_none() && params.get("redirect_url").is_none() {
+        // Clerk's hosted pages: `redirect_url` first, the fallback when there is none.
+        let fallback = params.get("redirect_url").is_none()
+            && params.get("sign_in_fallback_redirect_url").is_some();
+        if user.is_none() && params.get("redirect_url").is_none() && !fallback {
             return sign_in_form(None);
         }
-        let back = match self.target(params) {
+        let back = match fallback {
+            true => self
+                .redirects
+                .check(params.get("sign_in_fallback_redirect_url").unwrap_or(""))
+                .map_err(|r| Reply::refused(&r.to_string())),
+            false => self.target(params),
+        };
+        let back = match back {
             Ok(back) => back,
             Err(reply) => return reply,
         };
@@ -388,15 +635,68 @@ impl FrontendApi {
         };
         let org = params.get("org_id").filter(|o| is_id(o)).map(|org| {
             let role = params.get("org_role").filter(|r| is_id(r));
-            (org.to_owned(), role.unwrap_or("org:member").to_owned())
+            OrgClaim {
+                id: org.to_owned(),
+                role: role.unwrap_or("org:member").to_owned(),
+                slug: params
+                    .get("org_slug")
+                    .filter(|s| is_id(s))
+                    .map(str::to_owned),
+            }
         });
+        if let Some(org) = &org {
+            self.add_membership(
+                user,
+                &org.id,
+                org.slug.as_deref().unwrap_or(&org.id),
+                &org.role,
+            );
+        }
         let session = Session {
             sub: user.to_owned(),
             sid: random_id("sess"),
             org,
         };
+        // The browser's client now holds this session: the dev browser a development app sent
+        // along (Clerk's sign-in redirect passes it across origins), else this host's client
+        // cookie, else a new one.
+        let known = |id: &&str| lock(&self.clients).contains_key(*id);
+        let dev_browser = params.get("__clerk_db_jwt").filter(known);
+        let client = dev_browser
+            .or_else(|| cookie(headers, CLIENT_COOKIE).filter(known))
+            .map(str::to_owned)
+            .or_else(|| self.new_client());
+        let Some(client) = client else {
+            return Reply::error(429, "too_many_requests", "too many clients");
+        };
+        lock(&self.clients).insert(client.clone(), Some(session.clone()));
         let token = self.mint(base_url, &session, &back.origin, iat);
-        Reply::redirect(back.url.to_owned(), session_directives(None, &token, iat))
+        let mut cookies = session_directives(None, &token, iat);
+        cookies.push(format!(
+            "{CLIENT_COOKIE}={client}; Path=/; HttpOnly; SameSite=Lax; Max-Age=315360000"
+        ));
+        cookies.push(format!(
+            "__clerk_db_jwt={client}; Path=/; SameSite=Lax; Max-Age=315360000"
+        ));
+        if let Some(suffix) = &self.cookie_suffix {
+            let refresh = random_id("rt");
+            let mut tokens = lock(&self.refresh_tokens);
+            tokens.retain(|_, (_, until)| *until > now);
+            if tokens.len() < MAX_NONCES {
+                tokens.insert(refresh.clone(), (session.sid.clone(), now + REFRESH_TTL));
+                cookies.push(format!(
+                    "__refresh_{suffix}={refresh}; Path=/; HttpOnly; SameSite=Lax; \
+                     Max-Age={REFRESH_TTL}"
+                ));
+            }
+        }
+        // An app on another host cannot see the cookies set here: with its dev browser, it
+        // has the Frontend API set its session (`dev-browser-sync`).
+        let back = match dev_browser {
+            Some(db) => with_param(back.url, "__clerk_db_jwt", db),
+            None => back.url.to_owned(),
+        };
+        Reply::redirect(back, cookies)
     }
 
     /// A session token for `session`, issued at `iat`, authorized for `azp` (an allowed
@@ -407,10 +707,17 @@ impl FrontendApi {
             .claim("iss", self.issuer_for(base_url))
             .claim("azp", azp)
             .claim("exp", iat + SESSION_TTL);
-        if let Some((org, role)) = &session.org {
-            builder = builder
-                .claim("org_id", org.as_str())
-                .claim("org_role", role.as_str());
+        // The active organization as version 2 tokens carry it (`o`, the role without its
+        // `org:` prefix).
+        if let Some(org) = &session.org {
+            let mut o = json!({
+                "id": org.id,
+                "rol": org.role.strip_prefix("org:").unwrap_or(&org.role),
+            });
+            if let Some(slug) = &org.slug {
+                o["slg"] = json!(slug);
+            }
+            builder = builder.claim("o", o);
         }
         builder.sign(&self.key)
     }
@@ -437,11 +744,32 @@ impl FrontendApi {
         if lock(&self.revoked).contains(sid) {
             return None;
         }
-        // Organization claims as this issuer mints them: both ids, or neither.
-        let org = match (claims.get("org_id"), claims.get("org_role")) {
+        // The organization as this issuer mints it (`o` with `id`, `rol` and maybe `slg`; or,
+        // from older tokens, `org_id` with `org_role`), or none; both forms at once are refused.
+        let legacy = match (claims.get("org_id"), claims.get("org_role")) {
             (None, None) => None,
             (Some(Value::String(org)), Some(Value::String(role))) if is_id(org) && is_id(role) => {
-                Some((org.clone(), role.clone()))
+                Some(OrgClaim {
+                    id: org.clone(),
+                    role: role.clone(),
+                    slug: None,
+                })
+            }
+            _ => return None,
+        };
+        let org = match (claims.get("o"), legacy) {
+            (None, legacy) => legacy,
+            (Some(Value::Object(o)), None) => {
+                let field = |name: &str| o.get(name).and_then(Value::as_str).filter(|v| is_id(v));
+                let slug = match o.get("slg") {
+                    None => None,
+                    Some(_) => Some(field("slg")?.to_owned()),
+                };
+                Some(OrgClaim {
+                    id: field("id")?.to_owned(),
+                    role: format!("org:{}", field("rol")?),
+                    slug,
+                })
             }
             _ => return None,
         };
@@ -505,11 +833,27 @@ fn sign_in_form(back: Option<&str>) -> Reply {
     }
 }
 
+/// `name`, or `name_<suffix>`.
+fn suffixed(name: &str, suffix: Option<&str>) -> String {
+    match suffix {
+        Some(s) => format!("{name}_{s}"),
+        None => name.to_owned(),
+    }
+}
+
+/// A cookie's value in a request's `Cookie` headers (the first of that name).
+fn cookie<'h>(headers: &'h [(String, String)], name: &str) -> Option<&'h str> {
+    headers
+        .iter()
+        .filter(|(n, _)| n == "cookie")
+        .flat_map(|(_, v)| v.split(';'))
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(n, _)| n.trim() == name)
+        .map(|(_, v)| v.trim())
+}
+
 fn session_directives(suffix: Option<&str>, token: &str, uat: i64) -> Vec<String> {
-    let name = |n: &str| match suffix {
-        Some(s) => format!("{n}_{s}"),
-        None => n.to_owned(),
-    };
+    let name = |n: &str| suffixed(n, suffix);
     vec![
         format!("{}={token}; Path=/; SameSite=Lax", name("__session")),
         format!(
@@ -520,10 +864,7 @@ fn session_directives(suffix: Option<&str>, token: &str, uat: i64) -> Vec<String
 }
 
 fn signed_out_directives(suffix: Option<&str>) -> Vec<String> {
-    let name = |n: &str| match suffix {
-        Some(s) => format!("{n}_{s}"),
-        None => n.to_owned(),
-    };
+    let name = |n: &str| suffixed(n, suffix);
     vec![
         format!("{}=; Path=/; SameSite=Lax; Max-Age=0", name("__session")),
         format!(

@@ -32,6 +32,30 @@ pub fn publishable_key(host: &str, live: bool) -> String {
     format!("{prefix}{}", STANDARD.encode(format!("{host}$")))
 }
 
+/// The cookie-name suffix Clerk derives from a publishable key (`getCookieSuffix`): the first
+/// 8 characters of the base64 SHA-1 of the key, `+` → `-`, `/` → `_`. Suffixed cookies are
+/// `<name>_<suffix>` (the refresh token's `__refresh_<suffix>` always is). Computed here with
+/// RustCrypto's `sha1`, apart from the verifier's own code.
+///
+/// ```
+/// let pk = "pk_test_Zm9uZC1rb2FsYS0xMi5jbGVyay5hY2NvdW50cy5kZXYk";
+/// assert_eq!(clerk_dev::cookie_suffix(pk), "r_77EQdK");
+/// ```
+pub fn cookie_suffix(publishable_key: &str) -> String {
+    use sha1::Digest;
+    let digest = sha1::Sha1::digest(publishable_key.as_bytes());
+    base64::engine::general_purpose::STANDARD
+        .encode(digest)
+        .chars()
+        .take(8)
+        .map(|c| match c {
+            '+' => '-',
+            '/' => '_',
+            c => c,
+        })
+        .collect()
+}
+
 /// Current time as whole seconds since the Unix epoch (negative before 1970).
 pub fn now_unix() -> i64 {
     match SystemTime::now().duration_since(UNIX_EPOCH) {

@@ -17,6 +17,8 @@ const BACKEND_API_PATH: &str = "/v1/jwks";
 const MAX_CONNECTIONS: usize = 256;
 /// Largest accepted request head.
 const MAX_HEAD_BYTES: usize = 16 * 1024;
+/// Largest accepted request body (the Backend API's session refresh takes a small JSON body).
+const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Total time a client gets to send its request head, and a response to be written.
 const IO_DEADLINE: Duration = Duration::from_secs(5);
 /// Socket timeout granularity: how often blocked I/O and waits look at the stop flag.
@@ -294,6 +296,7 @@ struct Request {
     path: String,
     query: String,
     headers: Vec<(String, String)>,
+    body: Vec<u8>,
 }
 
 impl Request {
@@ -352,6 +355,7 @@ fn handle_connection(mut stream: TcpStream, shared: &Shared) -> io::Result<()> {
             &request.path,
             &request.query,
             &request.headers,
+            &request.body,
         );
         if let Some(reply) = reply {
             return respond_reply(&mut stream, shared, reply);
@@ -463,7 +467,8 @@ fn serve_huge(stream: &mut TcpStream, shared: &Shared, len: usize) -> io::Result
     finish(stream, shared)
 }
 
-/// Reads the request head (up to `\r\n\r\n`), bounded in size and time.
+/// Reads the request head (up to `\r\n\r\n`) and a `Content-Length` body, bounded in size
+/// and time.
 fn read_head(
     stream: &mut TcpStream,
     shared: &Shared,
@@ -512,11 +517,37 @@ fn read_head(
         let (name, value) = line.split_once(':').ok_or(HeadError::Malformed)?;
         headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
     }
+    let mut lengths = headers.iter().filter(|(n, _)| n == "content-length");
+    let length = match (lengths.next(), lengths.next()) {
+        (None, _) => 0,
+        (Some((_, v)), None) => v.parse::<usize>().map_err(|_| HeadError::Malformed)?,
+        (Some(_), Some(_)) => return Err(HeadError::Malformed),
+    };
+    if headers.iter().any(|(n, _)| n == "transfer-encoding") {
+        return Err(HeadError::Malformed);
+    }
+    if length > MAX_BODY_BYTES {
+        return Err(HeadError::TooLarge);
+    }
+    let mut body = buf[head_end + 4..].to_vec();
+    while body.len() < length {
+        if shared.stopping() || Instant::now() >= deadline {
+            return Err(HeadError::Io);
+        }
+        match stream.read(&mut chunk) {
+            Ok(0) => return Err(HeadError::Io),
+            Ok(n) => body.extend_from_slice(&chunk[..n]),
+            Err(e) if is_timeout(&e) || e.kind() == ErrorKind::Interrupted => {}
+            Err(_) => return Err(HeadError::Io),
+        }
+    }
+    body.truncate(length);
     Ok(Request {
         method: method.to_owned(),
         path: path.to_owned(),
         query: query.to_owned(),
         headers,
+        body,
     })
 }
 

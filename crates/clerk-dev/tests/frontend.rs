@@ -2,7 +2,9 @@
 //! origins and to the ones it was told to allow (every other `redirect_url` is a plain 400,
 //! never a redirect), and it renews a session only from a token of its own that expired less
 //! than a session lifetime ago, keeping the user, the session and the organization claims it
-//! minted and nothing else.
+//! minted and nothing else; its Backend API refreshes only its own sessions with their refresh
+//! token; a handshake activates only the organizations the user belongs to, and keeps a client
+//! per dev browser.
 
 use clerk_dev::pages::{form_encoded, DevInstance};
 use clerk_dev::{b64url_decode, fixtures, now_unix, Browser, DevKey, FrontendApi, HttpReply};
@@ -292,8 +294,9 @@ fn the_sign_in_page_redirects_only_to_loopback_and_allowed_origins() {
         assert_eq!(claims["azp"], origin, "{target}");
         assert_eq!(claims["iss"], i.server.url().as_str());
         assert_eq!(claims["sub"], "user_x");
-        assert_eq!(claims["org_id"], "org_1");
-        assert_eq!(claims["org_role"], "org:admin");
+        // The organization as version 2 tokens carry it.
+        assert_eq!(claims["o"]["id"], "org_1");
+        assert_eq!(claims["o"]["rol"], "admin");
     }
 }
 
@@ -398,11 +401,12 @@ fn a_renewed_session_keeps_only_what_the_issuer_minted() {
     let now = now_unix();
     let token = own(&i, now - 120)
         .claim("azp", "https://evil.example")
-        .claim("org_id", "org_1")
-        .claim("org_role", "org:member")
+        .claim(
+            "o",
+            serde_json::json!({ "id": "org_1", "rol": "member", "per": "manage", "fpm": "1" }),
+        )
         .claim("admin", true)
         .claim("public_metadata", serde_json::json!({ "role": "admin" }))
-        .claim("o", serde_json::json!({ "id": "org_2", "rol": "admin" }))
         .claim("act", serde_json::json!({ "sub": "user_support" }))
         .claim("jti", "jti_old")
         .sign(fixtures::rsa2048());
@@ -411,12 +415,31 @@ fn a_renewed_session_keeps_only_what_the_issuer_minted() {
     names.sort_unstable();
     assert_eq!(
         names,
-        ["azp", "exp", "iat", "iss", "nbf", "org_id", "org_role", "sid", "sub", "v"]
+        ["azp", "exp", "iat", "iss", "nbf", "o", "sid", "sub", "v"]
     );
     assert_eq!(claims["azp"], "http://localhost:8080");
     assert_eq!(claims["iss"], i.server.url().as_str());
-    assert_eq!(claims["org_id"], "org_1");
-    assert_eq!(claims["org_role"], "org:member");
+    // Only the organization's id and role: no permissions the token claimed.
+    assert_eq!(
+        claims["o"],
+        serde_json::json!({ "id": "org_1", "rol": "member" })
+    );
+    // A token from before the issuer minted `o` renews into one; both forms at once do not.
+    let legacy = own(&i, now - 120)
+        .claim("org_id", "org_1")
+        .claim("org_role", "org:member")
+        .sign(fixtures::rsa2048());
+    let claims = renewed(&handshake(&i, APP, &legacy)).expect("renewed");
+    assert_eq!(
+        claims["o"],
+        serde_json::json!({ "id": "org_1", "rol": "member" })
+    );
+    let both = own(&i, now - 120)
+        .claim("org_id", "org_1")
+        .claim("org_role", "org:member")
+        .claim("o", serde_json::json!({ "id": "org_2", "rol": "admin" }))
+        .sign(fixtures::rsa2048());
+    assert!(renewed(&handshake(&i, APP, &both)).is_none());
 }
 
 #[test]
@@ -468,4 +491,218 @@ fn only_get_is_answered() {
     assert_eq!(reply.status, 405);
     assert_eq!(reply.header("set-cookie"), None);
     assert_eq!(reply.header("location"), None);
+}
+
+/// `POST /v1/sessions/{sid}/refresh` with `body` and `bearer`.
+fn refresh(i: &DevInstance, sid: &str, bearer: Option<&str>, body: &str) -> HttpReply {
+    let auth = bearer.map(|b| format!("Bearer {b}"));
+    let mut headers = vec![("Content-Type", "application/json")];
+    if let Some(auth) = &auth {
+        headers.push(("Authorization", auth.as_str()));
+    }
+    clerk_dev::post(
+        std::net::SocketAddr::from(([127, 0, 0, 1], i.server.port())),
+        &format!("/v1/sessions/{sid}/refresh?suffixed_cookies=true"),
+        &headers,
+        body.as_bytes(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn the_backend_api_refreshes_only_its_sessions_with_their_refresh_token() {
+    let i = DevInstance::start_with(
+        FrontendApi::new(fixtures::rsa2048().clone()).secret_key("sk_test_dev"),
+    );
+    let mut browser = Browser::new();
+    let reply = browser
+        .get(&format!(
+            "{}?user_id=user_r&expired=1&redirect_url={}",
+            i.sign_in_url(),
+            form_encoded(APP)
+        ))
+        .unwrap();
+    assert_eq!(reply.status, 307);
+    let suffix = i.cookie_suffix();
+    let refresh_token = browser
+        .cookie(&format!("__refresh_{suffix}"))
+        .unwrap()
+        .to_owned();
+    let expired = browser.cookie("__session").unwrap().to_owned();
+    let sid = payload(&expired)["sid"].as_str().unwrap().to_owned();
+    let body = |expired: &str, refresh: &str, origin: &str| {
+        serde_json::json!({
+            "format": "cookie",
+            "expired_token": expired,
+            "refresh_token": refresh,
+            "request_origin": origin,
+        })
+        .to_string()
+    };
+
+    let ok = refresh(
+        &i,
+        &sid,
+        Some("sk_test_dev"),
+        &body(&expired, &refresh_token, APP),
+    );
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    let cookies = ok.json()["cookies"].as_array().unwrap().clone();
+    let session = cookies
+        .iter()
+        .filter_map(Value::as_str)
+        .find_map(|c| c.strip_prefix(&format!("__session_{suffix}=")))
+        .expect("a suffixed session cookie");
+    let token = session.split(';').next().unwrap();
+    verify(fixtures::rsa2048(), token);
+    let claims = payload(token);
+    assert_eq!(
+        (claims["sub"].as_str(), claims["sid"].as_str()),
+        (Some("user_r"), Some(sid.as_str()))
+    );
+    assert_eq!(claims["azp"], APP);
+    assert!(claims["exp"].as_i64().unwrap() > now_unix());
+
+    // Refused: another secret, another session's id, a made-up refresh token, another
+    // issuer's token, an origin it may not authorize, a GET, a body that is not JSON.
+    assert_eq!(
+        refresh(
+            &i,
+            &sid,
+            Some("sk_other"),
+            &body(&expired, &refresh_token, APP)
+        )
+        .status,
+        401
+    );
+    assert_eq!(
+        refresh(&i, &sid, None, &body(&expired, &refresh_token, APP)).status,
+        401
+    );
+    for (what, sid, body) in [
+        (
+            "another session",
+            "sess_other".to_owned(),
+            body(&expired, &refresh_token, APP),
+        ),
+        (
+            "a made-up refresh token",
+            sid.clone(),
+            body(&expired, "rt_madeup", APP),
+        ),
+        (
+            "another key's token",
+            sid.clone(),
+            body(
+                &TokenBuilder::session("user_r", now_unix() - 120)
+                    .claim("sid", sid.as_str())
+                    .claim("iss", i.server.url())
+                    .sign(fixtures::rsa2048_b()),
+                &refresh_token,
+                APP,
+            ),
+        ),
+        (
+            "an origin elsewhere",
+            sid.clone(),
+            body(&expired, &refresh_token, "https://evil.example"),
+        ),
+        ("not JSON", sid.clone(), "refresh please".to_owned()),
+    ] {
+        let reply = refresh(&i, &sid, Some("sk_test_dev"), &body);
+        assert_eq!(reply.status, 400, "{what}: {}", reply.body);
+    }
+    let get = get(&format!("{}/v1/sessions/{sid}/refresh", i.server.url()));
+    assert_eq!(get.status, 405);
+    // A revoked session is not refreshed.
+    i.fapi.revoke(&sid);
+    let reply = refresh(
+        &i,
+        &sid,
+        Some("sk_test_dev"),
+        &body(&expired, &refresh_token, APP),
+    );
+    assert_eq!(reply.status, 400, "{}", reply.body);
+    // Every POST was counted; the GET was not a refresh.
+    assert_eq!(i.fapi.refreshes(), 9);
+}
+
+#[test]
+fn a_handshake_activates_only_organizations_of_the_user() {
+    let i = instance();
+    i.fapi
+        .add_membership("user_1", "org_b", "bee", "org:member");
+    let token = own(&i, now_unix() - 120).sign(fixtures::rsa2048());
+    let with = |org: &str| {
+        let query = format!(
+            "redirect_url={}&__session={token}&organization_id={org}",
+            form_encoded(APP)
+        );
+        renewed(&get(&handshake_url(&i, &query))).expect("renewed")
+    };
+    assert_eq!(
+        with("bee")["o"],
+        serde_json::json!({"id": "org_b", "rol": "member", "slg": "bee"})
+    );
+    assert_eq!(with("org_b")["o"]["slg"], "bee");
+    assert!(
+        with("org_elsewhere").get("o").is_none(),
+        "not a member: unchanged"
+    );
+    assert!(with("").get("o").is_none(), "the personal account");
+}
+
+#[test]
+fn development_handshakes_keep_a_client_per_dev_browser() {
+    let i = instance();
+    // A browser signed in: its client, also its dev browser token.
+    let mut browser = Browser::new();
+    browser
+        .get(&format!(
+            "{}?user_id=user_db&redirect_url={}",
+            i.sign_in_url(),
+            form_encoded(APP)
+        ))
+        .unwrap();
+    let db = browser.cookie("__clerk_db_jwt").unwrap().to_owned();
+    assert!(db.starts_with("dvb_"), "{db}");
+    let dev = |query: &str| {
+        let url = handshake_url(&i, &format!("redirect_url={}&{query}", form_encoded(APP)));
+        directives(&get(&url))
+    };
+    // The dev browser finds the session, without any session token.
+    let found = dev(&format!(
+        "__clerk_db_jwt={db}&__clerk_hs_reason=dev-browser-sync"
+    ));
+    assert!(
+        found.iter().any(|d| d.starts_with("__session=ey")),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&format!(
+            "{}; Path=/; SameSite=Lax; Max-Age=315360000",
+            format_args!("__clerk_db_jwt={db}")
+        )),
+        "{found:?}"
+    );
+    // A made-up one, or none on a dev-browser-missing handshake: a new, signed-out client.
+    for query in [
+        "__clerk_db_jwt=dvb_madeup",
+        "__clerk_hs_reason=dev-browser-missing",
+    ] {
+        let made = dev(query);
+        assert!(
+            made.iter().any(|d| d.starts_with("__client_uat=0")),
+            "{query}: {made:?}"
+        );
+        let new = made
+            .iter()
+            .find_map(|d| d.strip_prefix("__clerk_db_jwt="))
+            .expect("a new dev browser");
+        assert!(
+            new.starts_with("dvb_") && !new.starts_with("dvb_madeup"),
+            "{new}"
+        );
+        assert!(!new.starts_with(&db));
+    }
 }

@@ -1,8 +1,13 @@
 //! `ClerkPage` and `RequireSignIn` over real HTTP on 127.0.0.1: Rocket's server, a client that
 //! keeps cookies and follows redirects (`clerk_dev::Browser`), and the dev issuer's Frontend
-//! API, which refreshes sessions through Clerk's handshake.
+//! API, which refreshes sessions through Clerk's handshake; and the flows that need the app
+//! configured for them (clerk-dev's contracts): a refresh through the Backend API, the
+//! organization the path names, a satellite and its primary, a development instance.
 
-use clerk_dev::pages::{check_pages, DevInstance};
+use clerk_dev::pages::{
+    check_pages, check_pages_development, check_pages_organizations, check_pages_refresh,
+    check_pages_satellite, DevInstance,
+};
 use clerk_dev::{fixtures, Browser};
 use clerk_rocket::{ClerkAuth, ClerkFairing, ClerkPage, RequireSignIn};
 use clerk_verify::request::HandshakeOptions;
@@ -137,4 +142,94 @@ fn api_routes_never_get_a_handshake() {
     assert_eq!(reply.header("location"), None);
     assert_eq!(reply.json()["reason"], "token-expired");
     assert_eq!(instance.fapi.handshakes(), 0);
+}
+
+#[get("/orgs/<_slug>")]
+fn organization(_slug: &str, user: RequireSignIn) -> RawHtml<String> {
+    let active = user.org().and_then(|o| o.slug.clone()).unwrap_or_default();
+    RawHtml(format!("<p>Active organization: <code>{active}</code></p>"))
+}
+
+/// The contract's routes (and `/orgs/<slug>`) on `port` (0: any), for a verifier of
+/// `instance` whose page options are `handshake` (with the instance's sign-in page unless they
+/// name one).
+fn serve_flows(instance: &DevInstance, port: u16, handshake: HandshakeOptions) -> Served {
+    let handshake = match handshake.sign_in_url {
+        Some(_) => handshake,
+        None => handshake.sign_in_url(instance.sign_in_url()),
+    };
+    let verifier = Verifier::from_jwks(
+        &fixtures::rsa2048().jwks_json(),
+        VerifyOptions::default()
+            .publishable_key(instance.publishable_key())
+            .handshake(handshake),
+    )
+    .unwrap();
+    Served::launch(
+        support::loopback_on(port)
+            .manage(verifier)
+            .attach(ClerkFairing::default())
+            .register("/", clerk_rocket::catchers())
+            .mount("/", routes![home, dashboard, me, organization]),
+    )
+}
+
+#[test]
+fn the_refresh_contract() {
+    let instance = DevInstance::start();
+    let options = HandshakeOptions::default()
+        .secret_key("sk_test_rocket")
+        .api_url(instance.server.url());
+    let app = serve_flows(&instance, 0, options);
+    check_pages_refresh(&instance, &app.base);
+}
+
+#[test]
+fn the_organization_contract() {
+    let instance = DevInstance::start();
+    let options = HandshakeOptions::default().organization_patterns(["/orgs/:slug"]);
+    let app = serve_flows(&instance, 0, options);
+    check_pages_organizations(&instance, &app.base);
+}
+
+#[test]
+fn the_development_contract() {
+    let instance = DevInstance::development();
+    let app = serve_flows(&instance, 0, HandshakeOptions::default());
+    check_pages_development(&instance, &app.base);
+}
+
+/// A port that was free a moment ago (Rocket binds it itself).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn the_satellite_contracts() {
+    for instance in [DevInstance::start(), DevInstance::development()] {
+        let satellite_port = free_port();
+        let satellite_base = format!("http://localhost:{satellite_port}");
+        let primary = serve_flows(
+            &instance,
+            0,
+            HandshakeOptions::default().allowed_redirect_origins([satellite_base.clone()]),
+        );
+        let options = HandshakeOptions::default()
+            .is_satellite(true)
+            .satellite_auto_sync(true);
+        // A development satellite syncs through the primary's pages, a production one through
+        // its Frontend API (here the dev issuer, as its proxy).
+        let options = match instance.is_development() {
+            true => options
+                .domain("localhost")
+                .sign_in_url(format!("{}/", primary.base)),
+            false => options.proxy_url(instance.server.url()),
+        };
+        let _satellite = serve_flows(&instance, satellite_port, options);
+        check_pages_satellite(&instance, &primary.base, &satellite_base);
+    }
 }

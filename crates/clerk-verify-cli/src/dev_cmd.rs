@@ -114,10 +114,12 @@ fn serve(port: u16, keys: ServeKeys, frontend: &ServeFrontend) -> Result<u8, Usa
     // With the private key it can also sign: Clerk's handshake endpoints and a sign-in page,
     // for testing server-rendered pages (docs/pages.md).
     if let Some(fapi) = fapi {
-        server.serve_frontend_api(fapi);
         let host = format!("127.0.0.1:{}", server.port());
+        let pk = publishable_key(&host, false);
+        // The refresh cookie it sets is named after this key's suffix.
+        server.serve_frontend_api(fapi.cookie_suffix(clerk_dev::cookie_suffix(&pk)));
         println!("Frontend API for page handshakes; point your app at it with:");
-        println!("  CLERK_PUBLISHABLE_KEY={}", publishable_key(&host, false));
+        println!("  CLERK_PUBLISHABLE_KEY={pk}");
         println!("  CLERK_SIGN_IN_URL={}/dev/sign-in", server.url());
         let mut origins = "loopback origins".to_owned();
         for origin in &frontend.allow_redirect_origin {
@@ -127,6 +129,11 @@ fn serve(port: u16, keys: ServeKeys, frontend: &ServeFrontend) -> Result<u8, Usa
         println!(
             "It redirects browsers only to {origins}; a session renews up to {} s after its token expired.",
             frontend.session_lifetime_secs
+        );
+        println!(
+            "Its Backend API refreshes sessions with __refresh: set CLERK_API_URL={} and any \
+             CLERK_SECRET_KEY.",
+            server.url()
         );
     }
     loop {

@@ -47,6 +47,23 @@ pub const ENV_IS_SATELLITE: &str = "CLERK_IS_SATELLITE";
 pub const ENV_WEBHOOK_SECRET: &str = "CLERK_WEBHOOK_SIGNING_SECRET";
 /// `CLERK_PROXY_URL`: the Frontend API proxy, a URL or a path on the site (Clerk's).
 pub const ENV_PROXY_URL: &str = "CLERK_PROXY_URL";
+/// `CLERK_SATELLITE_AUTO_SYNC`: `true` or `1` for a satellite that syncs on a first visit
+/// (ours; Clerk's option `satelliteAutoSync`).
+pub const ENV_SATELLITE_AUTO_SYNC: &str = "CLERK_SATELLITE_AUTO_SYNC";
+/// `CLERK_ALLOWED_REDIRECT_ORIGINS`: comma-separated satellite origins a development primary
+/// answers sync requests for (ours; Clerk's frontend option `allowedRedirectOrigins`).
+pub const ENV_ALLOWED_REDIRECT_ORIGINS: &str = "CLERK_ALLOWED_REDIRECT_ORIGINS";
+/// `CLERK_ORGANIZATION_PATTERNS`: comma-separated path patterns naming an organization
+/// (ours; Clerk's `organizationSyncOptions.organizationPatterns`).
+pub const ENV_ORGANIZATION_PATTERNS: &str = "CLERK_ORGANIZATION_PATTERNS";
+/// `CLERK_PERSONAL_ACCOUNT_PATTERNS`: comma-separated path patterns of the personal account
+/// (ours; Clerk's `organizationSyncOptions.personalAccountPatterns`).
+pub const ENV_PERSONAL_ACCOUNT_PATTERNS: &str = "CLERK_PERSONAL_ACCOUNT_PATTERNS";
+/// `CLERK_AFTER_SIGN_IN_URL`: where Clerk's hosted pages go after a sign-in by default (Clerk's
+/// `NEXT_PUBLIC_CLERK_AFTER_SIGN_IN_URL`, without the framework prefix).
+pub const ENV_AFTER_SIGN_IN_URL: &str = "CLERK_AFTER_SIGN_IN_URL";
+/// `CLERK_AFTER_SIGN_UP_URL`: as [`ENV_AFTER_SIGN_IN_URL`], after a sign-up.
+pub const ENV_AFTER_SIGN_UP_URL: &str = "CLERK_AFTER_SIGN_UP_URL";
 
 impl VerifyOptions {
     /// Options from `CLERK_AUTHORIZED_PARTIES`, `CLERK_AUDIENCE`, `CLERK_ISSUER`,
@@ -120,23 +137,33 @@ impl Webhook {
 
 impl HandshakeOptions {
     /// The options from `CLERK_SIGN_IN_URL`, `CLERK_SIGN_UP_URL`, `CLERK_DOMAIN`,
-    /// `CLERK_IS_SATELLITE` (`true`/`1`), `CLERK_PROXY_URL`, `CLERK_SECRET_KEY` and
-    /// `CLERK_API_URL`, read through `get`.
+    /// `CLERK_IS_SATELLITE` and `CLERK_SATELLITE_AUTO_SYNC` (`true`/`1`), `CLERK_PROXY_URL`,
+    /// `CLERK_SECRET_KEY`, `CLERK_API_URL`, `CLERK_AFTER_SIGN_IN_URL`,
+    /// `CLERK_AFTER_SIGN_UP_URL`, and the comma-separated `CLERK_ALLOWED_REDIRECT_ORIGINS`,
+    /// `CLERK_ORGANIZATION_PATTERNS` and `CLERK_PERSONAL_ACCOUNT_PATTERNS`, read through `get`.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> HandshakeOptions {
         let get = |name: &str| {
             get(name)
                 .map(|v| v.trim().to_owned())
                 .filter(|v| !v.is_empty())
         };
+        let flag =
+            |name: &str| get(name).is_some_and(|v| v.eq_ignore_ascii_case("true") || v == "1");
+        let list = |name: &str| get(name).map(|v| split_list(&v)).unwrap_or_default();
         HandshakeOptions {
             sign_in_url: get(ENV_SIGN_IN_URL),
             sign_up_url: get(ENV_SIGN_UP_URL),
             domain: get(ENV_DOMAIN),
-            is_satellite: get(ENV_IS_SATELLITE)
-                .is_some_and(|v| v.eq_ignore_ascii_case("true") || v == "1"),
+            is_satellite: flag(ENV_IS_SATELLITE),
             proxy_url: get(ENV_PROXY_URL),
             secret_key: get(ENV_SECRET_KEY),
             api_url: get(ENV_API_URL),
+            satellite_auto_sync: flag(ENV_SATELLITE_AUTO_SYNC),
+            allowed_redirect_origins: list(ENV_ALLOWED_REDIRECT_ORIGINS),
+            organization_patterns: list(ENV_ORGANIZATION_PATTERNS),
+            personal_account_patterns: list(ENV_PERSONAL_ACCOUNT_PATTERNS),
+            after_sign_in_url: get(ENV_AFTER_SIGN_IN_URL),
+            after_sign_up_url: get(ENV_AFTER_SIGN_UP_URL),
             ..HandshakeOptions::default()
         }
     }
@@ -265,6 +292,18 @@ mod tests {
             ("CLERK_PROXY_URL", " /__clerk "),
             ("CLERK_SECRET_KEY", "sk_test_x"),
             ("CLERK_API_URL", ""),
+            ("CLERK_SATELLITE_AUTO_SYNC", "1"),
+            (
+                "CLERK_ALLOWED_REDIRECT_ORIGINS",
+                "https://a.example, https://b.example",
+            ),
+            (
+                "CLERK_ORGANIZATION_PATTERNS",
+                "/orgs/:slug,/orgs/:slug/(.*)",
+            ),
+            ("CLERK_PERSONAL_ACCOUNT_PATTERNS", "/me"),
+            ("CLERK_AFTER_SIGN_IN_URL", "/welcome"),
+            ("CLERK_AFTER_SIGN_UP_URL", "https://app.example/onboarding"),
         ];
         let get = |name: &str| {
             vars.iter()
@@ -283,6 +322,19 @@ mod tests {
         assert_eq!(o.secret_key.as_deref(), Some("sk_test_x"));
         assert_eq!(o.api_url, None, "empty is unset");
         assert_eq!(o.max_age, HandshakeOptions::DEFAULT_MAX_AGE);
+        assert!(o.satellite_auto_sync);
+        assert_eq!(
+            o.allowed_redirect_origins,
+            ["https://a.example", "https://b.example"]
+        );
+        assert_eq!(o.organization_patterns, ["/orgs/:slug", "/orgs/:slug/(.*)"]);
+        assert_eq!(o.personal_account_patterns, ["/me"]);
+        assert_eq!(o.after_sign_in_url.as_deref(), Some("/welcome"));
+        assert_eq!(
+            o.after_sign_up_url.as_deref(),
+            Some("https://app.example/onboarding")
+        );
+        assert!(!HandshakeOptions::from_lookup(|_| None).satellite_auto_sync);
         assert!(
             !format!("{o:?}").contains("sk_test_x"),
             "the secret is redacted"

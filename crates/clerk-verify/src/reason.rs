@@ -62,11 +62,33 @@ pub const SESSION_PENDING: &str = "session-pending";
 /// `session-token-expired-refresh-non-eligible-no-refresh-cookie`).
 pub const SESSION_TOKEN_EXPIRED_REFRESH_NO_COOKIE: &str =
     "session-token-expired-refresh-non-eligible-no-refresh-cookie";
-/// The cookie token has expired; a `__refresh` cookie came with it, but refreshing through the
-/// Backend API is not done here, so the handshake refreshes it (Clerk's code for a refresh
-/// without an API client).
+/// The cookie token has expired; a `__refresh` cookie came with it, but no secret key is
+/// configured to refresh it through the Backend API, so the handshake refreshes it (Clerk's
+/// code for a refresh without an API client).
 pub const SESSION_TOKEN_EXPIRED_REFRESH_MISSING_API_CLIENT: &str =
     "session-token-expired-refresh-missing-api-client";
+/// The cookie token has expired and the refresh through the Backend API failed for an answer
+/// that is not a session: a refusal (4xx), or a body we cannot read (Clerk's).
+pub const SESSION_TOKEN_EXPIRED_REFRESH_UNEXPECTED_BAPI_ERROR: &str =
+    "session-token-expired-refresh-unexpected-bapi-error";
+/// The cookie token has expired and the Backend API could not be reached to refresh it
+/// (timeout, connection, 5xx) (Clerk's).
+pub const SESSION_TOKEN_EXPIRED_REFRESH_FETCH_ERROR: &str =
+    "session-token-expired-refresh-fetch-error";
+/// The cookie token has expired; the Backend API refreshed it, but the new token does not
+/// verify here (Clerk's).
+pub const SESSION_TOKEN_EXPIRED_REFRESH_INVALID_SESSION_TOKEN: &str =
+    "session-token-expired-refresh-invalid-session-token";
+/// The cookie token has expired and has no `sid` to refresh (Clerk's).
+pub const SESSION_TOKEN_EXPIRED_REFRESH_MISSING_SID: &str =
+    "session-token-expired-refresh-expired-session-token-missing-sid-claim";
+/// The cookie token has expired; refreshing it would pass the verifier's
+/// `max_session_refreshes_per_second` (ours).
+pub const SESSION_TOKEN_EXPIRED_REFRESH_RATE_LIMITED: &str =
+    "session-token-expired-refresh-rate-limited";
+/// The session was refreshed through the Backend API: back to the same page (307) setting the
+/// new cookies, for a caller that cannot add them to its own response (ours).
+pub const SESSION_TOKEN_REFRESHED: &str = "session-token-refreshed";
 /// The cookie token's `nbf` is in the future (Clerk's).
 pub const SESSION_TOKEN_NBF: &str = "session-token-nbf";
 /// The cookie token's `iat` is in the future (Clerk's).
@@ -77,6 +99,21 @@ pub const HANDSHAKE_COMPLETE: &str = "handshake-complete";
 pub const HANDSHAKE_INVALID: &str = "handshake-invalid";
 /// The Backend API could not exchange the handshake nonce (ours; 503).
 pub const HANDSHAKE_FAILED: &str = "handshake-failed";
+/// A satellite's first visit (or its return from the primary's sign-in page): it syncs its
+/// session from the primary domain (Clerk's).
+pub const SATELLITE_NEEDS_SYNCING: &str = "satellite-needs-syncing";
+/// A development primary answers a satellite's sync request: back to the satellite with its
+/// dev browser token (Clerk's).
+pub const PRIMARY_RESPONDS_TO_SYNCING: &str = "primary-responds-to-syncing";
+/// A navigation from another site to the primary domain with a valid session: a handshake
+/// picks up a session changed elsewhere (Clerk's).
+pub const PRIMARY_DOMAIN_CROSS_ORIGIN_SYNC: &str = "primary-domain-cross-origin-sync";
+/// A development instance's navigation without a dev browser cookie (Clerk's).
+pub const DEV_BROWSER_MISSING: &str = "dev-browser-missing";
+/// A development instance's navigation with a dev browser token in the query (Clerk's).
+pub const DEV_BROWSER_SYNC: &str = "dev-browser-sync";
+/// The page's path names another organization than the session's active one (Clerk's).
+pub const ACTIVE_ORGANIZATION_MISMATCH: &str = "active-organization-mismatch";
 
 // Signed in, but not allowed (403).
 
@@ -175,10 +212,22 @@ pub const ALL: &[&str] = &[
     SESSION_PENDING,
     SESSION_TOKEN_EXPIRED_REFRESH_NO_COOKIE,
     SESSION_TOKEN_EXPIRED_REFRESH_MISSING_API_CLIENT,
+    SESSION_TOKEN_EXPIRED_REFRESH_UNEXPECTED_BAPI_ERROR,
+    SESSION_TOKEN_EXPIRED_REFRESH_FETCH_ERROR,
+    SESSION_TOKEN_EXPIRED_REFRESH_INVALID_SESSION_TOKEN,
+    SESSION_TOKEN_EXPIRED_REFRESH_MISSING_SID,
+    SESSION_TOKEN_EXPIRED_REFRESH_RATE_LIMITED,
+    SESSION_TOKEN_REFRESHED,
     SESSION_TOKEN_NBF,
     SESSION_TOKEN_IAT_IN_THE_FUTURE,
     HANDSHAKE_COMPLETE,
     HANDSHAKE_INVALID,
+    SATELLITE_NEEDS_SYNCING,
+    PRIMARY_RESPONDS_TO_SYNCING,
+    PRIMARY_DOMAIN_CROSS_ORIGIN_SYNC,
+    DEV_BROWSER_MISSING,
+    DEV_BROWSER_SYNC,
+    ACTIVE_ORGANIZATION_MISMATCH,
     MISSING_ROLE,
     MISSING_PERMISSION,
     MISSING_ORGANIZATION,

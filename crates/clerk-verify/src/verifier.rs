@@ -319,8 +319,8 @@ impl Verifier {
     /// Authenticates a request for a server-rendered page, as Clerk's `authenticateRequest()`
     /// does for a page: signed in, signed out, or a [`crate::request::Handshake`] to send (when
     /// the request is a document navigation, the verifier has [`VerifyOptions::handshake`] set,
-    /// and the cookies need refreshing). May block (key fetch, nonce exchange): in async code
-    /// use [`Verifier::authenticate_page_step`].
+    /// and the cookies need refreshing). May block (key fetch, nonce exchange, session
+    /// refresh): in async code use [`Verifier::authenticate_page_step`].
     ///
     /// ```
     /// # use clerk_verify::{Authentication, Verifier, VerifyOptions};
@@ -355,8 +355,8 @@ impl Verifier {
     }
 
     /// [`Verifier::authenticate_page`] without blocking: the answer at once when no I/O is
-    /// needed, else a [`Step::Blocking`] (key fetch, handshake nonce exchange) to finish with
-    /// [`Step::finish`]. Page adapters call this.
+    /// needed, else a [`Step::Blocking`] (key fetch, handshake nonce exchange, session refresh)
+    /// to finish with [`Step::finish`]. Page adapters call this.
     pub fn authenticate_page_step(&self, page: PageRequest) -> Step {
         Authenticator::authenticate_page_step(&self.inner, page)
     }

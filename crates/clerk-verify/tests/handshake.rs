@@ -835,7 +835,7 @@ fn made_up_nonces_cannot_spend_the_backend_api_quota() {
 /// `__clerk_db_jwt_<suffix>`, never another app's unsuffixed one.
 #[test]
 fn the_dev_browser_token_follows_the_cookie_choice() {
-    let i = instance(None);
+    let i = DevInstance::development();
     let v = verifier(&i, HandshakeOptions::default());
     let suffix = clerk_verify::request::cookie_suffix(&i.publishable_key());
     let now = now_unix();

@@ -84,7 +84,12 @@ fn named_modules(line: &str) -> Vec<String> {
     let mut found = Vec::new();
     let mut rest = code;
     while let Some(at) = rest.find("crate::") {
+        // `$crate::` in an exported macro can only name the root's exports: not an arrow.
+        let in_macro = rest[..at].ends_with('$');
         rest = &rest[at + "crate::".len()..];
+        if in_macro {
+            continue;
+        }
         if let Some(group) = rest.strip_prefix('{') {
             let inside = group.split('}').next().unwrap_or("");
             found.extend(

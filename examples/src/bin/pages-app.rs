@@ -1,10 +1,10 @@
 //! The server-rendered seed app on actix-web, with Clerk's handshake; configured from the
-//! environment (see `clerk_examples::config`, plus `CLERK_PUBLISHABLE_KEY` and
-//! `CLERK_SIGN_IN_URL`).
+//! environment (see `clerk_examples::config`, plus `CLERK_PUBLISHABLE_KEY`, `CLERK_SIGN_IN_URL`
+//! and the other page options of docs/pages.md: satellites, organization sync, refresh).
 
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
-    let config = clerk_examples::config::AppConfig::from_env().unwrap_or_else(|e| {
+    let config = clerk_examples::pages_app::config_from_env().unwrap_or_else(|e| {
         eprintln!("pages-app: {e}");
         std::process::exit(1)
     });

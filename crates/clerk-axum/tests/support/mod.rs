@@ -29,6 +29,12 @@ impl Served {
     /// party is the app's origin).
     pub fn start_with(app: impl FnOnce(&str) -> Router) -> Served {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        Served::start_on(listener, app)
+    }
+
+    /// As [`Served::start_with`], on a listener bound already (two apps that each need the
+    /// other's address).
+    pub fn start_on(listener: std::net::TcpListener, app: impl FnOnce(&str) -> Router) -> Served {
         listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
         let base = format!("http://{addr}");

@@ -13,9 +13,14 @@ use std::time::Duration;
 
 /// A Rocket to build the app on, configured for the tests' server.
 pub fn loopback() -> Rocket<Build> {
+    loopback_on(0)
+}
+
+/// As [`loopback`], on `port` (0: any free one).
+pub fn loopback_on(port: u16) -> Rocket<Build> {
     let figment = rocket::Config::figment()
         .merge(("address", "127.0.0.1"))
-        .merge(("port", 0))
+        .merge(("port", port))
         .merge(("log_level", "off"))
         .merge(("shutdown.grace", 0))
         .merge(("shutdown.mercy", 0))

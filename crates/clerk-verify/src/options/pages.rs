@@ -46,6 +46,43 @@ pub struct HandshakeOptions {
     /// (503) without a call, so that made-up nonces cannot spend the instance's Backend API
     /// quota. Default [`HandshakeOptions::DEFAULT_NONCE_EXCHANGES_PER_SECOND`]; at least 1.
     pub max_nonce_exchanges_per_second: u32,
+    /// A satellite syncs on a first visit without any cookie (`CLERK_SATELLITE_AUTO_SYNC`,
+    /// ours; Clerk's `satelliteAutoSync`). Off by default, as in Clerk: a satellite then syncs
+    /// only when it comes back from the primary's sign-in page (`__clerk_synced=false`), and a
+    /// first visit renders signed out at once.
+    pub satellite_auto_sync: bool,
+    /// Origins (`https://satellite.example`) a development primary may send its dev browser
+    /// token to when a satellite asks to sync (`?__clerk_redirect_url=`):
+    /// `CLERK_ALLOWED_REDIRECT_ORIGINS`, comma-separated (ours; Clerk's frontend option is
+    /// `allowedRedirectOrigins`). The token is the browser's Clerk client: Clerk's SDK sends it
+    /// to any URL, we only to these. Empty (the default): the primary answers no sync request.
+    pub allowed_redirect_origins: Vec<String>,
+    /// Clerk's `organizationSyncOptions.organizationPatterns` (`CLERK_ORGANIZATION_PATTERNS`,
+    /// comma-separated; ours): path patterns such as `/orgs/:slug` or `/orgs/:id/(.*)`. A page
+    /// whose path names another organization than the session's active one starts the
+    /// handshake that activates it (`active-organization-mismatch`).
+    pub organization_patterns: Vec<String>,
+    /// Clerk's `organizationSyncOptions.personalAccountPatterns`
+    /// (`CLERK_PERSONAL_ACCOUNT_PATTERNS`; ours): paths that want the personal account, e.g.
+    /// `/me/(.*)`; a session with an active organization there starts the handshake that
+    /// deactivates it.
+    pub personal_account_patterns: Vec<String>,
+    /// Where Clerk's hosted pages send a user after signing in when they were not told where
+    /// (`CLERK_AFTER_SIGN_IN_URL`): carried into sign-in redirects as
+    /// `sign_in_fallback_redirect_url`, Clerk's current name for its legacy `afterSignInUrl`.
+    /// Absolute, or a path on this site.
+    pub after_sign_in_url: Option<String>,
+    /// As [`HandshakeOptions::after_sign_in_url`], after signing up (`CLERK_AFTER_SIGN_UP_URL`,
+    /// `sign_up_fallback_redirect_url`).
+    pub after_sign_up_url: Option<String>,
+    /// Most session refreshes through the Backend API (`__refresh`) per second by this
+    /// verifier; beyond it the page takes Clerk's handshake instead, without a call. Default
+    /// [`HandshakeOptions::DEFAULT_SESSION_REFRESHES_PER_SECOND`]; at least 1.
+    pub max_session_refreshes_per_second: u32,
+    /// The longest a Backend API call of page authentication (a nonce exchange, a session
+    /// refresh) may take, connection included. Default
+    /// [`HandshakeOptions::DEFAULT_BACKEND_API_TIMEOUT`].
+    pub backend_api_timeout: Duration,
 }
 
 impl HandshakeOptions {
@@ -54,6 +91,11 @@ impl HandshakeOptions {
     /// Default [`HandshakeOptions::max_nonce_exchanges_per_second`]: well above what one
     /// process sees from real handshakes (one per returning browser whose session expired).
     pub const DEFAULT_NONCE_EXCHANGES_PER_SECOND: u32 = 20;
+    /// Default [`HandshakeOptions::max_session_refreshes_per_second`]: as the nonce exchanges
+    /// (a refresh is one per returning browser whose session expired).
+    pub const DEFAULT_SESSION_REFRESHES_PER_SECOND: u32 = 20;
+    /// Default [`HandshakeOptions::backend_api_timeout`]: 5 seconds.
+    pub const DEFAULT_BACKEND_API_TIMEOUT: Duration = Duration::from_secs(5);
 
     /// Sets [`HandshakeOptions::sign_in_url`].
     pub fn sign_in_url(mut self, url: impl Into<String>) -> Self {
@@ -102,6 +144,66 @@ impl HandshakeOptions {
         self.max_nonce_exchanges_per_second = per_second;
         self
     }
+
+    /// Sets [`HandshakeOptions::satellite_auto_sync`].
+    pub fn satellite_auto_sync(mut self, auto_sync: bool) -> Self {
+        self.satellite_auto_sync = auto_sync;
+        self
+    }
+
+    /// Sets [`HandshakeOptions::allowed_redirect_origins`].
+    pub fn allowed_redirect_origins<I, S>(mut self, origins: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.allowed_redirect_origins = origins.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets [`HandshakeOptions::organization_patterns`].
+    pub fn organization_patterns<I, S>(mut self, patterns: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.organization_patterns = patterns.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets [`HandshakeOptions::personal_account_patterns`].
+    pub fn personal_account_patterns<I, S>(mut self, patterns: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.personal_account_patterns = patterns.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets [`HandshakeOptions::after_sign_in_url`].
+    pub fn after_sign_in_url(mut self, url: impl Into<String>) -> Self {
+        self.after_sign_in_url = Some(url.into());
+        self
+    }
+
+    /// Sets [`HandshakeOptions::after_sign_up_url`].
+    pub fn after_sign_up_url(mut self, url: impl Into<String>) -> Self {
+        self.after_sign_up_url = Some(url.into());
+        self
+    }
+
+    /// Sets [`HandshakeOptions::max_session_refreshes_per_second`].
+    pub fn max_session_refreshes_per_second(mut self, per_second: u32) -> Self {
+        self.max_session_refreshes_per_second = per_second;
+        self
+    }
+
+    /// Sets [`HandshakeOptions::backend_api_timeout`].
+    pub fn backend_api_timeout(mut self, timeout: Duration) -> Self {
+        self.backend_api_timeout = timeout;
+        self
+    }
 }
 
 impl Default for HandshakeOptions {
@@ -116,6 +218,15 @@ impl Default for HandshakeOptions {
             api_url: None,
             max_age: HandshakeOptions::DEFAULT_MAX_AGE,
             max_nonce_exchanges_per_second: HandshakeOptions::DEFAULT_NONCE_EXCHANGES_PER_SECOND,
+            satellite_auto_sync: false,
+            allowed_redirect_origins: Vec::new(),
+            organization_patterns: Vec::new(),
+            personal_account_patterns: Vec::new(),
+            after_sign_in_url: None,
+            after_sign_up_url: None,
+            max_session_refreshes_per_second:
+                HandshakeOptions::DEFAULT_SESSION_REFRESHES_PER_SECOND,
+            backend_api_timeout: HandshakeOptions::DEFAULT_BACKEND_API_TIMEOUT,
         }
     }
 }
@@ -138,6 +249,17 @@ impl fmt::Debug for HandshakeOptions {
                 "max_nonce_exchanges_per_second",
                 &self.max_nonce_exchanges_per_second,
             )
+            .field("satellite_auto_sync", &self.satellite_auto_sync)
+            .field("allowed_redirect_origins", &self.allowed_redirect_origins)
+            .field("organization_patterns", &self.organization_patterns)
+            .field("personal_account_patterns", &self.personal_account_patterns)
+            .field("after_sign_in_url", &self.after_sign_in_url)
+            .field("after_sign_up_url", &self.after_sign_up_url)
+            .field(
+                "max_session_refreshes_per_second",
+                &self.max_session_refreshes_per_second,
+            )
+            .field("backend_api_timeout", &self.backend_api_timeout)
             .finish()
     }
 }

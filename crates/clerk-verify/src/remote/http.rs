@@ -1,12 +1,15 @@
 //! One JWKS fetch over HTTP(S) with ureq: timeouts, a body cap, status and error mapping to
-//! Clerk's reasons. The secret key goes into the `Authorization` header and nowhere else.
+//! Clerk's reasons; and the two Backend API calls of page authentication (a handshake nonce
+//! exchanged, a session refreshed). The secret key goes into the `Authorization` header and
+//! nowhere else.
 
 use crate::error::Error;
 use crate::keys::{parse_jwks, JwksProblem, KeySet};
-use crate::remote::options::RemoteOptions;
+use crate::remote::options::{RemoteOptions, DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT};
 use crate::remote::source::SecretKey;
 use std::fmt;
 use std::io::ErrorKind;
+use std::time::Duration;
 use ureq::Agent;
 
 /// `User-Agent` of every request.
@@ -108,6 +111,19 @@ impl fmt::Debug for HttpClient {
     }
 }
 
+/// A client for one Backend API call of page authentication, bounded by `timeout`.
+fn backend_client(api_url: &str, timeout: Duration) -> Result<HttpClient, Error> {
+    let checked = crate::remote::source::check_url(api_url, "api_url (CLERK_API_URL)")?;
+    let opts = RemoteOptions::default()
+        .timeout(timeout)
+        .connect_timeout(timeout.min(DEFAULT_CONNECT_TIMEOUT))
+        .read_timeout(timeout.min(DEFAULT_READ_TIMEOUT));
+    Ok(HttpClient::new(&opts, checked.loopback))
+}
+
+/// Most bytes of a Backend API answer of page authentication (a list of cookies).
+const MAX_BACKEND_ANSWER: usize = 64 * 1024;
+
 /// Exchanges a handshake nonce with the Backend API (`GET /v1/clients/handshake_payload`, with
 /// the secret key), as current Clerk SDKs do, for the cookie directives it stands for. The
 /// Backend API answers a nonce once; any 4xx means it is forged, expired or used.
@@ -115,11 +131,10 @@ pub(crate) fn handshake_payload(
     api_url: &str,
     secret_key: &str,
     nonce: &str,
+    timeout: Duration,
 ) -> Result<Vec<String>, Error> {
-    let checked = crate::remote::source::check_url(api_url, "api_url (CLERK_API_URL)")?;
+    let client = backend_client(api_url, timeout)?;
     let secret = SecretKey::new(secret_key)?;
-    let opts = RemoteOptions::default();
-    let client = HttpClient::new(&opts, checked.loopback);
     let base = api_url.trim_end_matches('/');
     let url = format!(
         "{base}/v1/clients/handshake_payload?nonce={}",
@@ -147,9 +162,9 @@ pub(crate) fn handshake_payload(
     let body = response
         .body_mut()
         .with_config()
-        .limit(64 * 1024)
+        .limit(MAX_BACKEND_ANSWER as u64)
         .read_to_vec()
-        .map_err(|e| failed(transport(&e, 64 * 1024)))?;
+        .map_err(|e| failed(transport(&e, MAX_BACKEND_ANSWER)))?;
     #[derive(serde::Deserialize)]
     struct Payload {
         directives: Vec<String>,
@@ -157,6 +172,60 @@ pub(crate) fn handshake_payload(
     serde_json::from_slice::<Payload>(&body)
         .map(|p| p.directives)
         .map_err(|_| failed("the answer is not a handshake payload".to_owned()))
+}
+
+/// Refreshes a session through the Backend API (`POST /v1/sessions/{sid}/refresh`, with the
+/// secret key), as Clerk's `refreshSession` with `format: "cookie"`: `body` carries the expired
+/// token, the refresh token, the request's origin and headers. The answer is the cookies to
+/// set. A 4xx is [`Error::HandshakeInvalid`] (the refresh token is refused: do not ask again),
+/// 401/403 [`Error::SecretKeyInvalid`], anything else that is not a list of cookies
+/// [`Error::HandshakeFailed`].
+pub(crate) fn refresh_session(
+    api_url: &str,
+    secret_key: &str,
+    session_id: &str,
+    suffixed_cookies: bool,
+    body: &serde_json::Value,
+    timeout: Duration,
+) -> Result<Vec<String>, Error> {
+    let client = backend_client(api_url, timeout)?;
+    let secret = SecretKey::new(secret_key)?;
+    let base = api_url.trim_end_matches('/');
+    let sid: String = form_urlencoded::byte_serialize(session_id.as_bytes()).collect();
+    let url = format!("{base}/v1/sessions/{sid}/refresh?suffixed_cookies={suffixed_cookies}");
+    let failed =
+        |what: String| Error::HandshakeFailed(format!("POST {}: {what}", shown(&url)).into());
+    let mut response = client
+        .agent
+        .post(&url)
+        .header("Authorization", format!("Bearer {}", secret.expose()))
+        .header("Clerk-API-Version", CLERK_API_VERSION)
+        .header("Content-Type", "application/json")
+        .send(body.to_string())
+        .map_err(|e| failed(transport(&e, client.max_body)))?;
+    match response.status().as_u16() {
+        200..=299 => {}
+        401 | 403 => return Err(Error::SecretKeyInvalid),
+        status @ 400..=499 => {
+            return Err(Error::HandshakeInvalid(
+                format!("the Backend API refused to refresh the session (HTTP {status})").into(),
+            ))
+        }
+        status => return Err(failed(format!("HTTP {status}"))),
+    }
+    let answer = response
+        .body_mut()
+        .with_config()
+        .limit(MAX_BACKEND_ANSWER as u64)
+        .read_to_vec()
+        .map_err(|e| failed(transport(&e, MAX_BACKEND_ANSWER)))?;
+    #[derive(serde::Deserialize)]
+    struct Cookies {
+        cookies: Vec<String>,
+    }
+    serde_json::from_slice::<Cookies>(&answer)
+        .map(|c| c.cookies)
+        .map_err(|_| failed("the answer is not a list of cookies".to_owned()))
 }
 
 fn load_error(url: &str, what: impl fmt::Display) -> Error {

@@ -1,11 +1,11 @@
 //! Remote keys: Clerk's JWKS fetched over HTTPS and cached per key source (feature `remote`,
-//! on by default), and the one other Backend API call of request authentication (the
-//! handshake's nonce exchange).
+//! on by default), and the other Backend API calls of request authentication (the handshake's
+//! nonce exchange, a session refresh).
 //!
 //! - `source`: [`JwksSource`], where keys come from (Frontend API, Backend API with the secret
 //!   key, a plain JWKS URL, or the environment), and the URL rules;
 //! - `options`: [`RemoteOptions`], timeouts, limits and cache policy;
-//! - `http`: one fetch, mapped to Clerk's reason codes;
+//! - `http`: one fetch, mapped to Clerk's reason codes (and the two page calls);
 //! - `cache`: TTL, rate-limited refetch, single-flight and stale-if-error;
 //! - `keys`: [`RemoteKeys`], all of the above as a [`crate::KeyFetcher`].
 //!
@@ -49,7 +49,7 @@ mod source;
 #[cfg(feature = "remote")]
 pub use cache::KEY_WAIT_SLACK;
 #[cfg(feature = "remote")]
-pub(crate) use http::handshake_payload;
+pub(crate) use http::{handshake_payload, refresh_session};
 #[cfg(feature = "remote")]
 pub use keys::RemoteKeys;
 #[cfg(feature = "remote")]

@@ -17,11 +17,41 @@ use std::sync::Arc;
 pub struct Auth {
     claims: Arc<Claims>,
     carrier: TokenCarrier,
+    cookies: SetCookies,
+}
+
+/// `Set-Cookie` values for the response; they carry session tokens, so `Debug` counts them.
+#[derive(Clone, Default, PartialEq, Eq)]
+struct SetCookies(Arc<[String]>);
+
+impl std::fmt::Debug for SetCookies {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "[{} cookies]", self.0.len())
+    }
 }
 
 impl Auth {
     pub(crate) fn new(claims: Arc<Claims>, carrier: TokenCarrier) -> Auth {
-        Auth { claims, carrier }
+        Auth {
+            claims,
+            carrier,
+            cookies: SetCookies::default(),
+        }
+    }
+
+    /// The same user, with cookies the response must set.
+    pub(crate) fn with_cookies(mut self, cookies: Vec<String>) -> Auth {
+        self.cookies = SetCookies(cookies.into());
+        self
+    }
+
+    /// `Set-Cookie` values to send with the response to this request, one header each: the
+    /// cookies of a session refreshed on this request through the Backend API (the new
+    /// `__session`, `__client_uat`, ...), when the page request said it sends them
+    /// ([`crate::request::PageRequest::delivers_cookies`]). Empty otherwise, and always for API
+    /// requests.
+    pub fn set_cookies(&self) -> &[String] {
+        &self.cookies.0
     }
 
     /// The user id (`sub`).
@@ -219,7 +249,9 @@ pub enum Authentication {
     /// No acceptable session token.
     SignedOut(SignedOut),
     /// Page requests only ([`crate::Verifier::authenticate_page`]): redirect the browser (307) to
-    /// refresh its session cookies, or back to the page once they are refreshed.
+    /// refresh its session cookies, or back to the page once they are refreshed; also the other
+    /// redirects of Clerk's page flow (a satellite's sync, the primary's answer to it, a session
+    /// refreshed through the Backend API), each under Clerk's loop counter.
     Handshake(Handshake),
 }
 

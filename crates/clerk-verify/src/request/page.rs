@@ -1,6 +1,8 @@
 //! A browser's page request, as the handshake needs it: the method, the URL the browser asked
 //! for (rebuilt from `Host` and the `X-Forwarded-*` headers, as Clerk's `clerkUrl`), the two
-//! credential headers, and the two headers that tell a document navigation from an API call.
+//! credential headers, the two headers that tell a document navigation from an API call, the
+//! two that tell where a navigation came from (`Referer`, `Sec-Fetch-Site`), and whether the
+//! caller can set cookies on a signed-in response.
 
 use std::borrow::Cow;
 
@@ -25,6 +27,13 @@ pub struct PageRequest {
     pub(crate) cookie: Option<String>,
     pub(crate) accept: Option<String>,
     pub(crate) sec_fetch_dest: Option<String>,
+    pub(crate) sec_fetch_site: Option<String>,
+    pub(crate) referer: Option<String>,
+    pub(crate) user_agent: Option<String>,
+    /// `Referer` or `Sec-Fetch-Site` came twice with different values.
+    pub(crate) origin_headers_disagree: bool,
+    /// The caller sends [`crate::request::Auth::set_cookies`] with its response.
+    pub(crate) delivers_cookies: bool,
 }
 
 impl PageRequest {
@@ -67,6 +76,17 @@ impl PageRequest {
                 },
                 "accept" if page.accept.is_none() => page.accept = Some(value.into_owned()),
                 "sec-fetch-dest" => page.sec_fetch_dest = Some(value.into_owned()),
+                "referer" => once(&mut page.referer, value, &mut page.origin_headers_disagree),
+                "sec-fetch-site" => {
+                    once(
+                        &mut page.sec_fetch_site,
+                        value,
+                        &mut page.origin_headers_disagree,
+                    );
+                }
+                "user-agent" if page.user_agent.is_none() => {
+                    page.user_agent = Some(value.into_owned());
+                }
                 "x-forwarded-proto" | "cloudfront-forwarded-proto" if proto.is_none() => {
                     proto = Some(first());
                 }
@@ -116,6 +136,35 @@ impl PageRequest {
         self
     }
 
+    /// Sets the `Sec-Fetch-Site` header value (`cross-site` from another site).
+    pub fn sec_fetch_site(mut self, value: impl Into<String>) -> PageRequest {
+        self.sec_fetch_site = Some(value.into());
+        self
+    }
+
+    /// Sets the `Referer` header value.
+    pub fn referer(mut self, value: impl Into<String>) -> PageRequest {
+        self.referer = Some(value.into());
+        self
+    }
+
+    /// Sets the `User-Agent` header value (passed to the Backend API with a session refresh).
+    pub fn user_agent(mut self, value: impl Into<String>) -> PageRequest {
+        self.user_agent = Some(value.into());
+        self
+    }
+
+    /// Declares that the caller adds [`crate::request::Auth::set_cookies`] to its response when
+    /// the page is signed in. Then a session refreshed through the Backend API (an expired
+    /// `__session` with a `__refresh` cookie) is signed in on this very request, with no
+    /// redirect at all. Without it (the default) the refreshed cookies reach the browser by one
+    /// 307 back to the same URL (`session-token-refreshed`): a caller that drops them would
+    /// make every navigation refresh again.
+    pub fn delivers_cookies(mut self, delivers: bool) -> PageRequest {
+        self.delivers_cookies = delivers;
+        self
+    }
+
     /// The absolute URL the browser asked for.
     pub fn url(&self) -> &str {
         &self.url
@@ -149,9 +198,24 @@ impl PageRequest {
         origin_of(&self.url)
     }
 
+    /// A `GET` whose `Sec-Fetch-Dest` says it loads a top-level document: Clerk's stricter test
+    /// for the multi-domain sync flows (no `iframe`, no `Accept` fallback).
+    pub(crate) fn is_top_level_navigation(&self) -> bool {
+        self.method == "GET" && self.sec_fetch_dest.as_deref() == Some("document")
+    }
+
     /// A query parameter of the URL, decoded (the first one of that name).
     pub(crate) fn query_param(&self, name: &str) -> Option<String> {
         query_param(&self.url, name)
+    }
+
+    /// How many query parameters of the URL are named `name`.
+    pub(crate) fn query_count(&self, name: &str) -> usize {
+        raw_query(&self.url).map_or(0, |q| {
+            form_urlencoded::parse(q.as_bytes())
+                .filter(|(k, _)| k == name)
+                .count()
+        })
     }
 }
 
@@ -165,7 +229,20 @@ impl std::fmt::Debug for PageRequest {
             .field("cookie", &self.cookie.as_ref().map(|_| "…"))
             .field("accept", &self.accept)
             .field("sec_fetch_dest", &self.sec_fetch_dest)
+            .field("sec_fetch_site", &self.sec_fetch_site)
+            .field("referer", &self.referer.as_deref().map(origin_of))
+            .field("delivers_cookies", &self.delivers_cookies)
             .finish()
+    }
+}
+
+/// Keeps the first value of a header; a second, different one marks the request's origin
+/// headers as disagreeing (two statements of one fact that differ are not resolved by order).
+fn once(slot: &mut Option<String>, value: Cow<'_, str>, disagree: &mut bool) {
+    match slot {
+        Some(first) if *first != value => *disagree = true,
+        Some(_) => {}
+        None => *slot = Some(value.into_owned()),
     }
 }
 
@@ -190,6 +267,32 @@ pub(crate) fn origin_of(url: &str) -> &str {
         Some(end) => &url[..after_scheme + end],
         None => url,
     }
+}
+
+/// The origin of an absolute `http(s)` URL in a form two spellings of one origin share: scheme
+/// and host in lower case, the default port dropped. `None` for anything else.
+pub(crate) fn normalized_origin(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    let default_port = match scheme.as_str() {
+        "https" => ":443",
+        "http" => ":80",
+        _ => return None,
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.is_empty() || authority.contains('@') || !is_host(authority) {
+        return None;
+    }
+    let authority = authority.to_ascii_lowercase();
+    let authority = authority.strip_suffix(default_port).unwrap_or(&authority);
+    Some(format!("{scheme}://{authority}"))
+}
+
+/// The host (without port) of an absolute URL or an origin, lower case.
+pub(crate) fn host_of_url(url: &str) -> Option<String> {
+    let origin = normalized_origin(url)?;
+    let authority = origin.split_once("://")?.1;
+    crate::host::host_of(authority).map(str::to_owned)
 }
 
 /// The raw query of `url` (between `?` and `#`), if any.

@@ -1,8 +1,8 @@
 //! The one flow every async adapter runs: read the two headers, answer at once when the key is
 //! in memory; otherwise wait for the key source's fetch without holding a thread, when the source
 //! offers a [`crate::KeyWait`], and hand the rest to the runtime's blocking pool only when it does
-//! not (or for other I/O: a handshake nonce exchange), with a safe answer if that task never
-//! completes.
+//! not (or for other I/O: a handshake nonce exchange, a session refresh), with a safe answer if
+//! that task never completes.
 
 use crate::keys::Learnt;
 use crate::request::{Authentication, Authenticator, Io, PageRequest, SessionToken};
@@ -29,7 +29,7 @@ pub enum Step {
 }
 
 /// The blocking remainder of an authentication: verification with a key fetch (or, for a
-/// page, a handshake nonce exchange).
+/// page, a handshake nonce exchange or a session refresh).
 pub struct Blocking {
     auth: Arc<Authenticator>,
     work: Work,
@@ -103,9 +103,9 @@ impl Step {
     /// [`crate::remote::RemoteKeys`] does), it awaits that fetch without holding a thread (every
     /// request missing the same keys shares one fetch, and none waits longer than the fetch
     /// timeout plus [`crate::remote::KEY_WAIT_SLACK`]), then answers from memory. Otherwise, and
-    /// for a handshake nonce exchange, the rest runs through `spawn_blocking` (the runtime's
-    /// blocking pool). A task that does not complete (panicked, cancelled) gives
-    /// [`Authentication::unfinished`] (503), logged at error level.
+    /// for a handshake nonce exchange or a session refresh, the rest runs through
+    /// `spawn_blocking` (the runtime's blocking pool). A task that does not complete (panicked,
+    /// cancelled) gives [`Authentication::unfinished`] (503), logged at error level.
     ///
     /// ```
     /// # use clerk_verify::{Verifier, VerifyOptions};

@@ -28,6 +28,16 @@ impl Served {
         F::Extract: Reply,
     {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        Served::start_on(listener, routes)
+    }
+
+    /// As [`Served::start_with`], on a listener bound already (two apps that each need the
+    /// other's address).
+    pub fn start_on<F>(listener: std::net::TcpListener, routes: impl FnOnce(&str) -> F) -> Served
+    where
+        F: Filter<Error = Rejection> + Clone + Send + Sync + 'static,
+        F::Extract: Reply,
+    {
         listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
         let base = format!("http://{addr}");

@@ -1,14 +1,18 @@
 //! The page flow, as `@clerk/backend`'s `request.ts` runs it for a page: a returning handshake
 //! first (completed, or refused: in the query it is the answer, in a cookie it is set aside and
-//! cleared), then the page judged by its credentials, starting a handshake where the cookies
-//! need refreshing.
+//! cleared), then the multi-domain and dev browser redirects (`sync`), then the page judged by
+//! its credentials: an expired session refreshed (`refresh`) or sent through a handshake, a
+//! valid one through the primary's cross-origin sync or the organization the path names
+//! (`orgs`).
 
+use super::refresh::Refreshed;
+use super::sync::Seen;
 use super::{Handshake, Pages};
 use crate::error::{Category, Error};
 use crate::reason;
 use crate::request::cookies::{
-    cookie_pair, expired, handshake_cookies, peek_claim, CookieRules, Cookies, DEV_BROWSER_COOKIE,
-    HANDSHAKE_NONCE_PARAM, HANDSHAKE_PARAM, REFRESH_COOKIE, SESSION_COOKIE,
+    cookie_pair, expired, handshake_cookies, peek_claim, CookieRules, Cookies, CLIENT_UAT_COOKIE,
+    DEV_BROWSER_COOKIE, HANDSHAKE_NONCE_PARAM, HANDSHAKE_PARAM, REFRESH_COOKIE, SESSION_COOKIE,
 };
 use crate::request::credentials::{bearer_token, peek_is_session, TokenCarrier};
 use crate::request::page::{without_params, PageRequest};
@@ -36,7 +40,10 @@ impl Authenticator {
 
     /// [`crate::Verifier::sign_in_redirect`].
     pub(crate) fn sign_in_redirect(&self, page: &PageRequest) -> Option<String> {
-        self.pages.as_ref()?.sign_in_redirect(page)
+        let pages = self.pages.as_ref()?;
+        let jar = Cookies::parse(page.cookie.as_deref().unwrap_or(""));
+        let dev_browser = pages.dev_browser(page, &jar, self.picks_suffixed(&jar));
+        pages.sign_in_redirect(page, dev_browser.as_deref())
     }
 
     /// The page flow; `None` when `io` is [`Io::Never`] and the answer needs I/O.
@@ -47,6 +54,7 @@ impl Authenticator {
         let cookie = page.cookie.as_deref().unwrap_or("");
         let jar = Cookies::parse(cookie);
         let mut stray = Vec::new();
+        let mut before = None;
         if let (None, Some(pages)) = (header_token, self.pages.as_ref()) {
             match self.complete(pages, page, &jar, io) {
                 Completion::Absent => {}
@@ -54,8 +62,12 @@ impl Authenticator {
                 Completion::Done(done) => return Some(done),
                 Completion::Stray(names) => stray = names,
             }
+            before = pages.before_judging(page, &self.seen(&jar));
         }
-        let judged = self.judge_page(page, cookie, &jar, io)?;
+        let judged = match before {
+            Some(redirect) => redirect,
+            None => self.judge_page(page, cookie, &jar, io)?,
+        };
         match self.pages.as_ref() {
             Some(pages) if !stray.is_empty() => Some(pages.clear_stray(page, &jar, judged, &stray)),
             _ => Some(judged),
@@ -108,19 +120,42 @@ impl Authenticator {
             Io::Never => self.try_authenticate(&token)?,
             Io::Allowed => self.authenticate(&token),
         };
+        if let (Authentication::SignedIn(auth), true, Some(pages)) = (&done, from_cookie, pages) {
+            let suffixed = self.picks_suffixed(jar);
+            let session = token.as_str();
+            let redirect = pages
+                .cross_origin_sync(page, jar, session, suffixed)
+                .or_else(|| pages.organization_sync(page, jar, auth, session, suffixed));
+            return Some(redirect.unwrap_or(done));
+        }
         let Authentication::SignedOut(out) = &done else {
             return Some(done);
         };
+        let expired = matches!(out.error(), Some(Error::TokenExpired { .. }));
+        let mut refresh_reason = None;
+        if let (true, true, Some(any_pages)) = (expired, from_cookie, self.pages.as_ref()) {
+            let refresh_cookie = jar
+                .get(&any_pages.cookies.suffixed(REFRESH_COOKIE))
+                .filter(|v| !v.is_empty());
+            // Only where the new cookies can reach the browser: a caller that sends them, or
+            // a navigation that a 307 can carry them to.
+            let deliverable =
+                page.method == "GET" && (page.delivers_cookies || page.is_document_navigation());
+            refresh_reason = Some(reason::SESSION_TOKEN_EXPIRED_REFRESH_NO_COOKIE);
+            if let (Some(refresh), true) = (refresh_cookie, deliverable) {
+                match self.refresh(any_pages, page, jar, token.as_str(), refresh, io)? {
+                    Refreshed::Done(done) => return Some(done),
+                    Refreshed::Fallback(reason) => refresh_reason = Some(reason),
+                }
+            }
+        }
         let Some(pages) = pages else {
             return Some(done);
         };
         let handshake_reason = match out.error() {
-            Some(Error::TokenExpired { .. })
-                if jar.get(&pages.cookies.suffixed(REFRESH_COOKIE)).is_some() =>
-            {
-                reason::SESSION_TOKEN_EXPIRED_REFRESH_MISSING_API_CLIENT
+            Some(Error::TokenExpired { .. }) => {
+                refresh_reason.unwrap_or(reason::SESSION_TOKEN_EXPIRED_REFRESH_NO_COOKIE)
             }
-            Some(Error::TokenExpired { .. }) => reason::SESSION_TOKEN_EXPIRED_REFRESH_NO_COOKIE,
             Some(Error::TokenNotActiveYet { .. }) => reason::SESSION_TOKEN_NBF,
             Some(Error::TokenIatInTheFuture { .. }) => reason::SESSION_TOKEN_IAT_IN_THE_FUTURE,
             _ => return Some(done),
@@ -307,16 +342,17 @@ impl Authenticator {
                     .into(),
             ));
         }
-        let directives = crate::remote::handshake_payload(&pages.api_url, secret, nonce)
-            .inspect_err(|e| {
-                if let Error::HandshakeInvalid(_) = e {
-                    pages.refused_nonces.remember(
-                        nonce,
-                        now + super::REFUSED_NONCE_MEMORY_SECS,
-                        now,
-                    );
-                }
-            })?;
+        let directives =
+            crate::remote::handshake_payload(&pages.api_url, secret, nonce, pages.backend_timeout)
+                .inspect_err(|e| {
+                    if let Error::HandshakeInvalid(_) = e {
+                        pages.refused_nonces.remember(
+                            nonce,
+                            now + super::REFUSED_NONCE_MEMORY_SECS,
+                            now,
+                        );
+                    }
+                })?;
         // Remembered only once the Backend API accepted it: random nonces never enter.
         if pages.replayed(nonce, now + 3600, now) {
             return Err(Error::HandshakeInvalid(
@@ -341,8 +377,23 @@ impl Authenticator {
     }
 
     /// Whether Clerk's rules pick the suffixed cookies for this jar.
-    fn picks_suffixed(&self, jar: &Cookies<'_>) -> bool {
+    pub(super) fn picks_suffixed(&self, jar: &Cookies<'_>) -> bool {
         CookieRules::picks_suffixed(self.cookies.as_ref(), jar, self.now())
+    }
+
+    /// The cookies as the sync flows read them.
+    fn seen<'j, 'c>(&self, jar: &'j Cookies<'c>) -> Seen<'j, 'c> {
+        let uat = CookieRules::choose(self.cookies.as_ref(), jar, self.now(), CLIENT_UAT_COOKIE);
+        let active_client = jar
+            .get(&uat)
+            .and_then(|v| v.trim().parse::<i64>().ok())
+            .is_some_and(|uat| uat > 0);
+        Seen {
+            jar,
+            session: self.cookie_session(jar),
+            active_client,
+            suffixed: self.picks_suffixed(jar),
+        }
     }
 }
 

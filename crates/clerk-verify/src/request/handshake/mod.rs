@@ -18,11 +18,21 @@
 //! API requests never get here: [`crate::Verifier::authenticate_request`] keeps its signed-out
 //! answers.
 //!
+//! Around it, the rest of Clerk's `authenticateRequest` for pages, each a redirect that the
+//! loop counter bounds: `sync`, the multi-domain flows (a satellite syncing from its primary,
+//! the development primary's answer, the primary's handshake for a navigation from another
+//! site) and the development instances' dev browser; `orgs`, the organization named by the
+//! path; `refresh`, an expired session refreshed through the Backend API with `__refresh`,
+//! signed in without the Frontend API.
+//!
 //! Here: [`Handshake`] (the redirect) and `Pages` (the options resolved against the publishable
 //! key, with the memories of used and refused handshakes); `flow`: the page flow itself. The
 //! options are `crate::options::HandshakeOptions`; the cookies, `crate::request::cookies`.
 
 mod flow;
+mod orgs;
+mod refresh;
+mod sync;
 
 use crate::error::Error;
 use crate::host::{host_of, is_loopback};
@@ -32,8 +42,11 @@ use crate::reason;
 use crate::request::cookies::{
     clearing_cookies, redirect_counter, CookieRules, Cookies, DEV_BROWSER_COOKIE, SESSION_COOKIE,
 };
-use crate::request::page::{origin_of, with_params, without_params, PageRequest};
+use crate::request::page::{
+    normalized_origin, origin_of, with_params, without_params, PageRequest,
+};
 use crate::request::{Authentication, SignedOut, AUTH_REASON_HEADER, AUTH_STATUS_HEADER};
+use orgs::OrgMatcher;
 use std::fmt;
 use std::time::Duration;
 
@@ -52,10 +65,22 @@ const REFUSED_NONCE_MEMORY_SECS: i64 = 600;
 /// The shape of a nonce worth asking the Backend API about (ours: Clerk does not document its
 /// format): 16 to 128 ASCII letters, digits, `_` or `-`.
 const NONCE_LEN: std::ops::RangeInclusive<usize> = 16..=128;
+/// Most refresh tokens the Backend API refused that are remembered, and for how long (a
+/// refused one is not asked about again).
+const MAX_REFUSED_REFRESHES: usize = 10_000;
+#[cfg_attr(not(feature = "remote"), allow(dead_code))]
+const REFUSED_REFRESH_MEMORY_SECS: i64 = 600;
+/// The query parameter of Clerk's multi-domain sync status (`false`: sync now; `true`: done).
+pub(crate) const SYNCED_PARAM: &str = "__clerk_synced";
+/// The query parameter of a satellite's sync request to a development primary.
+pub(crate) const REDIRECT_URL_PARAM: &str = "__clerk_redirect_url";
 
 /// A redirect to send instead of rendering the page: the start of a handshake (to the Frontend
-/// API), or its completion (back to the page, setting the refreshed cookies). Always a 307 with
-/// `Cache-Control: no-store` (Chrome caches redirects of inactive tabs, which would loop).
+/// API), or its completion (back to the page, setting the refreshed cookies); or another
+/// redirect of the page flow ([`Handshake::reason`] says which: a satellite's sync, a
+/// development primary's answer to it, a session refreshed through the Backend API). Always a
+/// 307 with `Cache-Control: no-store` (Chrome caches redirects of inactive tabs, which would
+/// loop).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Handshake {
     reason: &'static str,
@@ -65,7 +90,8 @@ pub struct Handshake {
 
 impl Handshake {
     /// Why: one of Clerk's handshake reasons (`session-token-expired-refresh-…`,
-    /// `session-token-iat-before-client-uat`, ...), or [`reason::HANDSHAKE_COMPLETE`].
+    /// `session-token-iat-before-client-uat`, `satellite-needs-syncing`, ...), or ours:
+    /// [`reason::HANDSHAKE_COMPLETE`], [`reason::SESSION_TOKEN_REFRESHED`].
     pub fn reason(&self) -> &'static str {
         self.reason
     }
@@ -158,6 +184,25 @@ pub(crate) struct Pages {
     /// Nonce exchanges still allowed now.
     #[cfg_attr(not(feature = "remote"), allow(dead_code))]
     exchanges: Budget,
+    /// A satellite of another domain's instance.
+    satellite: bool,
+    satellite_auto_sync: bool,
+    /// Where a development primary may send its dev browser token (normalized origins).
+    allowed_redirect_origins: Vec<String>,
+    /// Hosts whose `Referer` is Clerk's own: no cross-origin sync for them.
+    clerk_hosts: Vec<String>,
+    orgs: OrgMatcher,
+    after_sign_in_url: Option<String>,
+    after_sign_up_url: Option<String>,
+    /// Refresh tokens (with their session) the Backend API refused.
+    #[cfg_attr(not(feature = "remote"), allow(dead_code))]
+    refused_refreshes: Memory,
+    /// Session refreshes still allowed now.
+    #[cfg_attr(not(feature = "remote"), allow(dead_code))]
+    refreshes: Budget,
+    /// The bound on one Backend API call.
+    #[cfg_attr(not(feature = "remote"), allow(dead_code))]
+    backend_timeout: Duration,
 }
 
 impl fmt::Debug for Pages {
@@ -198,6 +243,12 @@ impl Pages {
         if let Some(sign_in) = &opts.sign_in_url {
             url_or_path("sign_in_url (CLERK_SIGN_IN_URL)", sign_in)?;
         }
+        if let Some(url) = &opts.after_sign_in_url {
+            url_or_path("after_sign_in_url (CLERK_AFTER_SIGN_IN_URL)", url)?;
+        }
+        if let Some(url) = &opts.after_sign_up_url {
+            url_or_path("after_sign_up_url (CLERK_AFTER_SIGN_UP_URL)", url)?;
+        }
         if opts.is_satellite {
             if opts.proxy_url.is_none() && opts.domain.is_none() {
                 return Err(Error::config(
@@ -210,6 +261,42 @@ impl Pages {
                      domain's sign-in page",
                 ));
             }
+            // Clerk: the primary's sign-in page, on another origin (a path would be this
+            // satellite's own, which never answers a sync).
+            if !production
+                && opts
+                    .sign_in_url
+                    .as_deref()
+                    .is_some_and(|u| u.starts_with('/'))
+            {
+                return Err(Error::config(
+                    "a development satellite's sign_in_url (CLERK_SIGN_IN_URL) must be the \
+                     primary domain's absolute URL, not a path on the satellite",
+                ));
+            }
+        }
+        let allowed_redirect_origins = opts
+            .allowed_redirect_origins
+            .iter()
+            .map(|o| {
+                let origin = o.trim_end_matches('/');
+                match normalized_origin(origin) {
+                    Some(n) if origin.len() == origin_of(origin).len() => Ok(n),
+                    _ => Err(Error::config(format!(
+                        "allowed_redirect_origins (CLERK_ALLOWED_REDIRECT_ORIGINS): {o:?} is not \
+                         an origin (scheme://host[:port], no path)"
+                    ))),
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let orgs = OrgMatcher::new(&opts.organization_patterns, &opts.personal_account_patterns)?;
+        if opts.max_session_refreshes_per_second == 0 {
+            return Err(Error::config(
+                "max_session_refreshes_per_second must be at least 1",
+            ));
+        }
+        if opts.backend_api_timeout.is_zero() {
+            return Err(Error::config("backend_api_timeout must not be zero"));
         }
         let frontend = match (&opts.proxy_url, &opts.domain) {
             (Some(proxy), _) if proxy.starts_with('/') => Frontend::ProxyPath(proxy.clone()),
@@ -237,7 +324,18 @@ impl Pages {
                 "exchanging handshake nonces needs the `remote` feature (an HTTP client)",
             ));
         }
+        let clerk_hosts = clerk_hosts(pk.frontend_api_host(), &frontend);
         Ok(Pages {
+            satellite: opts.is_satellite,
+            satellite_auto_sync: opts.satellite_auto_sync,
+            allowed_redirect_origins,
+            clerk_hosts,
+            orgs,
+            after_sign_in_url: opts.after_sign_in_url.clone(),
+            after_sign_up_url: opts.after_sign_up_url.clone(),
+            refused_refreshes: Memory::new(MAX_REFUSED_REFRESHES),
+            refreshes: Budget::per_second(opts.max_session_refreshes_per_second),
+            backend_timeout: opts.backend_api_timeout,
             frontend,
             production,
             cookies: CookieRules::new(pk),
@@ -273,16 +371,43 @@ impl Pages {
         session_token: Option<&str>,
         suffixed: bool,
     ) -> Authentication {
+        self.try_start(page, jar, reason, session_token, suffixed)
+            .unwrap_or_else(|| {
+                log::warn!(
+                    target: "clerk_verify::handshake",
+                    "handshake redirect loop ({reason}): serving the page signed out. This \
+                     usually means the instance keys do not match: check the publishable and \
+                     secret keys{}",
+                    if reason == reason::SATELLITE_NEEDS_SYNCING {
+                        ", and that this satellite's domain is one the instance knows"
+                    } else {
+                        ""
+                    }
+                );
+                looped(reason, session_token.is_some())
+            })
+    }
+
+    /// The 307 that starts a handshake, with Clerk's parameters; `None` past the redirect-loop
+    /// limit (the caller decides what the page is then).
+    pub(super) fn try_start(
+        &self,
+        page: &PageRequest,
+        jar: &Cookies<'_>,
+        reason: &'static str,
+        session_token: Option<&str>,
+        suffixed: bool,
+    ) -> Option<Authentication> {
         let count = jar.redirect_count();
         if count >= MAX_HANDSHAKE_REDIRECTS {
-            log::warn!(
-                target: "clerk_verify::handshake",
-                "handshake redirect loop ({reason}): serving the page signed out. This usually \
-                 means the instance keys do not match: check the publishable and secret keys"
-            );
-            return looped(reason, session_token.is_some());
+            return None;
         }
-        let back = without_params(&page.url, &[DEV_BROWSER_COOKIE, "__dev_session"]);
+        let mut back = without_params(&page.url, &[DEV_BROWSER_COOKIE, "__dev_session"]);
+        if reason == reason::SATELLITE_NEEDS_SYNCING {
+            // Ours: the way back says the sync is done, so a satellite whose primary has no
+            // session is not sent to sync again as soon as it is back.
+            back = with_param_set(&back, SYNCED_PARAM, "true");
+        }
         let suffixed_param = if suffixed { "true" } else { "false" };
         let mut params = vec![
             ("redirect_url", back.as_str()),
@@ -296,30 +421,88 @@ impl Pages {
         if let Some(token) = session_token {
             params.push((SESSION_COOKIE, token));
         }
-        // Clerk's cookie choice applies to the dev browser too: with several apps on one
-        // host, the unsuffixed cookie may be another app's.
-        let dev_browser_cookie = match suffixed {
-            true => self.cookies.suffixed(DEV_BROWSER_COOKIE),
-            false => DEV_BROWSER_COOKIE.into(),
-        };
-        let dev_browser = (!self.production)
-            .then(|| {
-                page.query_param(DEV_BROWSER_COOKIE)
-                    .or_else(|| jar.get(&dev_browser_cookie).map(str::to_owned))
-            })
-            .flatten();
+        let dev_browser = self.dev_browser(page, jar, suffixed);
         if let Some(db) = &dev_browser {
             params.push((DEV_BROWSER_COOKIE, db));
+        }
+        // Clerk asks for the organization the path names on every handshake, whatever its
+        // reason: the Frontend API activates it if the user may.
+        let target = self.orgs.find(path_of(&page.url));
+        if let Some(target) = &target {
+            params.push(("organization_id", target.organization_id()));
         }
         let location = with_params(
             &format!("{}/v1/client/handshake", self.frontend_url(page)),
             params,
         );
-        Authentication::Handshake(Handshake::new(
+        Some(Authentication::Handshake(Handshake::new(
             reason,
             location,
             vec![redirect_counter(count)],
-        ))
+        )))
+    }
+
+    /// A 307 to `location` that is not the Frontend API's handshake (a satellite's sync
+    /// request, the primary's answer, refreshed cookies), counted by Clerk's loop counter;
+    /// `None` past its limit.
+    pub(super) fn redirect(
+        &self,
+        jar: &Cookies<'_>,
+        reason: &'static str,
+        location: String,
+        mut cookies: Vec<String>,
+    ) -> Option<Authentication> {
+        let count = jar.redirect_count();
+        if count >= MAX_HANDSHAKE_REDIRECTS {
+            log::warn!(
+                target: "clerk_verify::handshake",
+                "{MAX_HANDSHAKE_REDIRECTS} redirects in a row ({reason}): not redirecting again"
+            );
+            return None;
+        }
+        cookies.push(redirect_counter(count));
+        Some(Authentication::Handshake(Handshake::new(
+            reason, location, cookies,
+        )))
+    }
+
+    /// The dev browser token a handshake passes on (development instances only): of the cookie
+    /// set Clerk's rules picked (with several apps on one host, the unsuffixed cookie may be
+    /// another app's), or the query's. A query token that disagrees with the browser's own
+    /// cookie is refused: it can only be someone else's client, handed to this browser.
+    pub(super) fn dev_browser(
+        &self,
+        page: &PageRequest,
+        jar: &Cookies<'_>,
+        suffixed: bool,
+    ) -> Option<String> {
+        if self.production {
+            return None;
+        }
+        let cookie = self.dev_browser_cookie(jar, suffixed);
+        let query = page
+            .query_param(DEV_BROWSER_COOKIE)
+            .filter(|v| !v.is_empty());
+        match (query, cookie) {
+            (Some(query), Some(cookie)) if query != cookie => {
+                log::warn!(
+                    target: "clerk_verify::handshake",
+                    "a dev browser token in the query differs from the browser's cookie: ignored"
+                );
+                Some(cookie)
+            }
+            (Some(query), _) => Some(query),
+            (None, cookie) => cookie,
+        }
+    }
+
+    /// The browser's dev browser cookie, of the cookie set Clerk's rules picked.
+    pub(super) fn dev_browser_cookie(&self, jar: &Cookies<'_>, suffixed: bool) -> Option<String> {
+        let name = match suffixed {
+            true => self.cookies.suffixed(DEV_BROWSER_COOKIE),
+            false => DEV_BROWSER_COOKIE.into(),
+        };
+        jar.get(&name).filter(|v| !v.is_empty()).map(str::to_owned)
     }
 
     /// Whether a completed handshake was seen before; remembers it otherwise (until
@@ -353,16 +536,95 @@ impl Pages {
         Ok(())
     }
 
-    /// The sign-in page for `page`, with `redirect_url` back to it.
-    pub(crate) fn sign_in_redirect(&self, page: &PageRequest) -> Option<String> {
-        let sign_in = self.sign_in_url.as_ref()?;
-        let sign_in = if sign_in.starts_with('/') {
-            format!("{}{sign_in}", page.origin())
-        } else {
-            sign_in.clone()
+    /// The sign-in page for `page`, as Clerk's `redirectToSignIn` builds it: `redirect_url` back
+    /// to the page (on a satellite sent to another origin, with `__clerk_synced=false`, so that
+    /// it syncs when it comes back), the configured `after_sign_in_url` / `after_sign_up_url` as
+    /// Clerk's fallback redirect URLs, and, on a development instance going to another origin,
+    /// the browser's dev browser token.
+    pub(crate) fn sign_in_redirect(
+        &self,
+        page: &PageRequest,
+        dev_browser: Option<&str>,
+    ) -> Option<String> {
+        let absolute = |url: &str| {
+            if url.starts_with('/') {
+                format!("{}{url}", page.origin())
+            } else {
+                url.to_owned()
+            }
         };
-        Some(with_params(&sign_in, [("redirect_url", page.url())]))
+        let sign_in = absolute(self.sign_in_url.as_ref()?);
+        let cross_origin = normalized_origin(&sign_in) != normalized_origin(page.url());
+        let mut back = page.url().to_owned();
+        if cross_origin && self.satellite {
+            back = with_param_set(&back, SYNCED_PARAM, "false");
+        }
+        let mut params = vec![("redirect_url", back)];
+        if let Some(after) = &self.after_sign_in_url {
+            params.push(("sign_in_fallback_redirect_url", absolute(after)));
+        }
+        if let Some(after) = &self.after_sign_up_url {
+            params.push(("sign_up_fallback_redirect_url", absolute(after)));
+        }
+        if let (true, false, Some(db)) = (cross_origin, self.production, dev_browser) {
+            params.push((DEV_BROWSER_COOKIE, db.to_owned()));
+        }
+        let names: Vec<&str> = params.iter().map(|(n, _)| *n).collect();
+        let base = without_params(&sign_in, &names);
+        Some(with_params(
+            &base,
+            params.iter().map(|(n, v)| (*n, v.as_str())),
+        ))
     }
+}
+
+/// `url` with its query parameter `name` set to `value` (every other one of that name gone).
+pub(crate) fn with_param_set(url: &str, name: &str, value: &str) -> String {
+    with_params(&without_params(url, &[name]), [(name, value)])
+}
+
+/// The path of an absolute URL (`/` when it has none), without query or fragment.
+pub(crate) fn path_of(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    let rest = &url[after_scheme..];
+    match rest.find('/') {
+        Some(start) => {
+            let path = &rest[start..];
+            path.split(['?', '#']).next().unwrap_or("/")
+        }
+        None => "/",
+    }
+}
+
+/// The hosts whose `Referer` is Clerk's own, as Clerk's `isKnownClerkReferrer`: the Frontend
+/// API (the publishable key's, and a proxy's or satellite's), and the Account Portal derived
+/// from it (`clerk.example.com` → `accounts.example.com`).
+fn clerk_hosts(pk_host: &str, frontend: &Frontend) -> Vec<String> {
+    let pk_host = crate::host::host_of(pk_host)
+        .unwrap_or(pk_host)
+        .to_ascii_lowercase();
+    let mut hosts = vec![pk_host.clone()];
+    if let Frontend::Url(url) = frontend {
+        let url = if url.contains("://") {
+            url.clone()
+        } else {
+            format!("https://{url}")
+        };
+        hosts.extend(crate::request::page::host_of_url(&url));
+    }
+    // `buildAccountsBaseUrl`: the first `clerk.accounts.` or `clerk.` becomes `accounts.`.
+    let accounts = pk_host.find("clerk.").map(|at| {
+        let rest = &pk_host[at..];
+        let cut = match rest.starts_with("clerk.accounts.") {
+            true => "clerk.accounts.".len(),
+            false => "clerk.".len(),
+        };
+        format!("{}accounts.{}", &pk_host[..at], &rest[cut..])
+    });
+    hosts.extend(accounts);
+    hosts.sort();
+    hosts.dedup();
+    hosts
 }
 
 /// Whether `nonce` could be one of Clerk's (see [`NONCE_LEN`]).
@@ -426,4 +688,54 @@ fn looped(reason: &'static str, token_sent: bool) -> Authentication {
         ),
         token_sent,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clerks_own_hosts() {
+        let url = |u: &str| Frontend::Url(u.to_owned());
+        assert_eq!(
+            clerk_hosts(
+                "clerk.inspired.puma-74.lcl.dev",
+                &url("https://clerk.inspired.puma-74.lcl.dev")
+            ),
+            [
+                "accounts.inspired.puma-74.lcl.dev",
+                "clerk.inspired.puma-74.lcl.dev"
+            ]
+        );
+        assert_eq!(
+            clerk_hosts(
+                "fond-koala-12.clerk.accounts.dev",
+                &url("https://proxy.example.com/__clerk")
+            ),
+            [
+                "fond-koala-12.accounts.dev",
+                "fond-koala-12.clerk.accounts.dev",
+                "proxy.example.com"
+            ]
+        );
+        assert_eq!(
+            clerk_hosts("127.0.0.1:8080", &url("http://127.0.0.1:8080")),
+            ["127.0.0.1"]
+        );
+    }
+
+    #[test]
+    fn paths() {
+        assert_eq!(path_of("https://a.test/orgs/x?y=1#z"), "/orgs/x");
+        assert_eq!(path_of("https://a.test"), "/");
+        assert_eq!(path_of("https://a.test?q"), "/");
+        assert_eq!(
+            with_param_set(
+                "https://a.test/p?__clerk_synced=false&x=1#f",
+                SYNCED_PARAM,
+                "true"
+            ),
+            "https://a.test/p?x=1&__clerk_synced=true#f"
+        );
+    }
 }
