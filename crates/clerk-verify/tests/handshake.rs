@@ -5,10 +5,13 @@
 // The nonce exchange and the keys of a real instance need the remote key source.
 #![cfg(feature = "remote")]
 
+mod page_support;
+
 use clerk_dev::pages::DevInstance;
 use clerk_dev::{fixtures, now_unix, Browser, FrontendApi, TokenBuilder};
 use clerk_verify::request::{HandshakeOptions, PageRequest};
-use clerk_verify::{Authentication, Verifier, VerifyOptions};
+use clerk_verify::{Verifier, VerifyOptions};
+use page_support::{apply, navigate, set_cookies};
 
 const APP: &str = "http://127.0.0.1:3000";
 
@@ -47,44 +50,6 @@ fn issued(sub: &str, iat: i64, iss: &str) -> String {
 /// The `Cookie` header of a browser with a session token and `__client_uat`.
 fn cookies(session: &str, client_uat: i64) -> String {
     format!("__session={session}; __client_uat={client_uat}")
-}
-
-fn navigate(url: &str, cookie: &str) -> PageRequest {
-    PageRequest::new("GET", url)
-        .cookie(cookie)
-        .sec_fetch_dest("document")
-        .accept("text/html")
-}
-
-/// The `Set-Cookie` values of an answer, applied to a cookie header.
-fn apply(cookie: &str, set_cookies: &[String]) -> String {
-    let mut jar: Vec<(String, String)> = cookie
-        .split("; ")
-        .filter_map(|p| p.split_once('='))
-        .map(|(n, v)| (n.to_owned(), v.to_owned()))
-        .collect();
-    for c in set_cookies {
-        let (pair, attrs) = c.split_once(';').unwrap_or((c, ""));
-        let (name, value) = pair.split_once('=').unwrap();
-        jar.retain(|(n, _)| n != name);
-        if !attrs.to_ascii_lowercase().contains("max-age=0") {
-            jar.push((name.to_owned(), value.to_owned()));
-        }
-    }
-    jar.iter()
-        .map(|(n, v)| format!("{n}={v}"))
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
-fn set_cookies(a: &Authentication) -> Vec<String> {
-    a.handshake()
-        .unwrap()
-        .headers()
-        .iter()
-        .filter(|(n, _)| *n == "set-cookie")
-        .map(|(_, v)| v.clone())
-        .collect()
 }
 
 /// The Frontend API's redirect back to the app for a handshake `location`.

@@ -7,10 +7,13 @@
 
 #![cfg(feature = "remote")]
 
+mod page_support;
+
 use clerk_dev::pages::DevInstance;
 use clerk_dev::{fixtures, now_unix, Browser, TokenBuilder};
 use clerk_verify::request::{HandshakeOptions, PageRequest, Step};
 use clerk_verify::{Authentication, Verifier, VerifyOptions};
+use page_support::{apply, navigate, set_cookies};
 use std::time::{Duration, Instant};
 
 const APP: &str = "http://127.0.0.1:3000";
@@ -29,44 +32,6 @@ fn verifier_for(i: &DevInstance, origin: &str, handshake: HandshakeOptions) -> V
 
 fn verifier(i: &DevInstance, handshake: HandshakeOptions) -> Verifier {
     verifier_for(i, APP, handshake)
-}
-
-fn navigate(url: &str, cookie: &str) -> PageRequest {
-    PageRequest::new("GET", url)
-        .cookie(cookie)
-        .sec_fetch_dest("document")
-        .accept("text/html")
-}
-
-/// `cookie` with the `Set-Cookie` values applied.
-fn apply(cookie: &str, set_cookies: &[String]) -> String {
-    let mut jar: Vec<(String, String)> = cookie
-        .split("; ")
-        .filter_map(|p| p.split_once('='))
-        .map(|(n, v)| (n.to_owned(), v.to_owned()))
-        .collect();
-    for c in set_cookies {
-        let (pair, attrs) = c.split_once(';').unwrap_or((c, ""));
-        let (name, value) = pair.split_once('=').unwrap();
-        jar.retain(|(n, _)| n != name);
-        if !attrs.to_ascii_lowercase().contains("max-age=0") {
-            jar.push((name.to_owned(), value.to_owned()));
-        }
-    }
-    jar.iter()
-        .map(|(n, v)| format!("{n}={v}"))
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
-fn set_cookies(a: &Authentication) -> Vec<String> {
-    a.handshake()
-        .unwrap_or_else(|| panic!("a redirect, not {} {}", a.status(), a.reason()))
-        .headers()
-        .iter()
-        .filter(|(n, _)| *n == "set-cookie")
-        .map(|(_, v)| v.clone())
-        .collect()
 }
 
 fn reply_cookies(reply: &clerk_dev::HttpReply) -> Vec<String> {
