@@ -50,6 +50,9 @@ pub use clock::ManualClock;
 pub use frontend::FrontendApi;
 pub use jws::{b64url, b64url_decode, signing_input};
 pub use keys::{jwks_json, DevKey};
-pub use mint::{now_unix, publishable_key, TokenBuilder, TEST_AZP, TEST_ISSUER, TEST_SID};
+pub use mint::{
+    now_unix, publishable_key, TokenBuilder, M2M_CATEGORY, TEST_AZP, TEST_ISSUER,
+    TEST_OAUTH_CLIENT, TEST_SID,
+};
 pub use server::{Fault, JwksServer};
 pub use webhooks::post_delivery;

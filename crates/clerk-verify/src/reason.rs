@@ -54,6 +54,9 @@ pub const SESSION_TOKEN_IAT_BEFORE_CLIENT_UAT: &str = "session-token-iat-before-
 pub const TOKEN_TYPE_MISMATCH: &str = "token-type-mismatch";
 /// The session is `pending` and pending sessions are not accepted (ours).
 pub const SESSION_PENDING: &str = "session-pending";
+/// The route accepts only machine tokens and the request has no `Authorization` token
+/// (machine tokens are never read from cookies) (ours).
+pub const MACHINE_TOKEN_MISSING: &str = "machine-token-missing";
 
 // Page requests only (`Verifier::authenticate_page`): a handshake through Clerk's Frontend API
 // (307), or signed out when the request is not a document navigation.
@@ -77,6 +80,9 @@ pub const HANDSHAKE_COMPLETE: &str = "handshake-complete";
 pub const HANDSHAKE_INVALID: &str = "handshake-invalid";
 /// The Backend API could not exchange the handshake nonce (ours; 503).
 pub const HANDSHAKE_FAILED: &str = "handshake-failed";
+/// Clerk's Backend API could not verify an opaque machine token: unreachable, too slow, 5xx or
+/// 429, an unexpected answer, or the verifier's bound on calls reached (ours; 503).
+pub const BACKEND_API_UNAVAILABLE: &str = "backend-api-unavailable";
 
 // Signed in, but not allowed (403).
 
@@ -86,6 +92,8 @@ pub const MISSING_ROLE: &str = "missing-role";
 pub const MISSING_PERMISSION: &str = "missing-permission";
 /// No organization is active, but the route requires one (ours).
 pub const MISSING_ORGANIZATION: &str = "missing-organization";
+/// The machine token lacks a scope the route requires (ours).
+pub const MISSING_SCOPE: &str = "missing-scope";
 
 // Keys unavailable (503).
 
@@ -166,6 +174,7 @@ pub const ALL: &[&str] = &[
     SESSION_TOKEN_IAT_BEFORE_CLIENT_UAT,
     TOKEN_TYPE_MISMATCH,
     SESSION_PENDING,
+    MACHINE_TOKEN_MISSING,
     SESSION_TOKEN_EXPIRED_REFRESH_NO_COOKIE,
     SESSION_TOKEN_EXPIRED_REFRESH_MISSING_API_CLIENT,
     SESSION_TOKEN_NBF,
@@ -175,10 +184,12 @@ pub const ALL: &[&str] = &[
     MISSING_ROLE,
     MISSING_PERMISSION,
     MISSING_ORGANIZATION,
+    MISSING_SCOPE,
     JWK_REMOTE_FAILED_TO_LOAD,
     JWK_REMOTE_INVALID,
     JWK_REMOTE_MISSING,
     HANDSHAKE_FAILED,
+    BACKEND_API_UNAVAILABLE,
     JWK_LOCAL_MISSING,
     JWK_LOCAL_INVALID,
     JWK_FAILED_TO_RESOLVE,
