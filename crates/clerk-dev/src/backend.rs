@@ -106,8 +106,8 @@ impl OpaqueToken {
     /// An OAuth access token for `user_id`, issued to the OAuth application `client_id`, no
     /// scopes, expiring in an hour.
     pub fn oauth(user_id: &str, client_id: &str) -> OpaqueToken {
-        let mut token = OpaqueToken::new("oauth_token", "oat_", user_id)
-            .expires_in(Duration::from_secs(3600));
+        let mut token =
+            OpaqueToken::new("oauth_token", "oat_", user_id).expires_in(Duration::from_secs(3600));
         token.client_id = Some(client_id.to_owned());
         token
     }
@@ -199,14 +199,20 @@ impl OpaqueToken {
                 add("object", "api_key".into());
                 add("type", "api_key".into());
                 add("name", self.name.clone().into());
-                add("claims", self.claims.clone().map_or(Value::Null, Value::Object));
+                add(
+                    "claims",
+                    self.claims.clone().map_or(Value::Null, Value::Object),
+                );
                 add("description", Value::Null);
                 add("created_by", Value::Null);
                 add("last_used_at", Value::Null);
             }
             "m2m_token" => {
                 add("object", "machine_to_machine_token".into());
-                add("claims", self.claims.clone().map_or(Value::Null, Value::Object));
+                add(
+                    "claims",
+                    self.claims.clone().map_or(Value::Null, Value::Object),
+                );
             }
             _ => {
                 add("object", "oauth_access_token".into());
@@ -511,7 +517,10 @@ mod tests {
         let body = format!(r#"{{"secret":"{key}"}}"#);
         let (status, v) = call(&api, "/api_keys/verify", "sk_test_1", &body);
         assert_eq!(status, 200);
-        assert_eq!((v["subject"].as_str(), v["scopes"][0].as_str()), (Some("org_1"), Some("read")));
+        assert_eq!(
+            (v["subject"].as_str(), v["scopes"][0].as_str()),
+            (Some("org_1"), Some("read"))
+        );
         assert_eq!(v["revoked"], false);
         // The machine secret key is for M2M tokens only.
         assert_eq!(call(&api, "/api_keys/verify", "ak_machine", &body).0, 401);

@@ -346,7 +346,8 @@ mod tests {
         assert_eq!(o.machine.machine_secret_key.as_deref(), Some("ak_machine"));
         assert_eq!(o.machine.api_url.as_deref(), Some("http://127.0.0.1:9"));
         assert_eq!(o.machine.result_cache_capacity, 0, "off unless asked");
-        let bad = VerifyOptions::from_lookup(|k| (k == ENV_ACCEPTS_TOKEN).then(|| "cookies".into()));
+        let bad =
+            VerifyOptions::from_lookup(|k| (k == ENV_ACCEPTS_TOKEN).then(|| "cookies".into()));
         let e = bad.unwrap_err();
         assert_eq!(e.reason(), "config-invalid");
         assert!(e.to_string().contains("CLERK_ACCEPTS_TOKEN"), "{e}");

@@ -85,13 +85,18 @@ fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// The top-level modules a line of code names through `crate::`.
+/// The top-level modules a line of code names through `crate::`. An exported macro's
+/// `$crate::` paths are not arrows: they resolve in the user's crate, through the public API.
 fn named_modules(line: &str) -> Vec<String> {
     let code = line.split("//").next().unwrap_or("");
     let mut found = Vec::new();
     let mut rest = code;
     while let Some(at) = rest.find("crate::") {
+        let in_macro = rest[..at].ends_with('$');
         rest = &rest[at + "crate::".len()..];
+        if in_macro {
+            continue;
+        }
         if let Some(group) = rest.strip_prefix('{') {
             let inside = group.split('}').next().unwrap_or("");
             found.extend(
@@ -219,5 +224,9 @@ fn the_scanner_reads_paths_and_groups() {
     assert_eq!(
         named_modules("let x = 1; // crate::env"),
         Vec::<String>::new()
+    );
+    assert_eq!(
+        named_modules("$crate::adapter_optional! { x } crate::machine::Route"),
+        ["machine"]
     );
 }

@@ -81,7 +81,9 @@ pub fn parse_backend_response(kind: TokenKind, body: &[u8]) -> Result<MachineAut
         ))
     };
     if !kind.is_machine() {
-        return Err(not_verified("session tokens are not verified by the Backend API"));
+        return Err(not_verified(
+            "session tokens are not verified by the Backend API",
+        ));
     }
     let Ok(Value::Object(mut resource)) = serde_json::from_slice::<Value>(body) else {
         return Err(not_verified("not a JSON object"));
@@ -227,7 +229,10 @@ mod call {
         /// One verify call for `token`, an opaque token of `kind`, and what its answer means.
         pub(crate) fn call(&self, kind: TokenKind, token: &str) -> Result<MachineAuth, Error> {
             let bearer = match kind {
-                TokenKind::M2mToken => self.machine_secret_key.as_ref().or(self.secret_key.as_ref()),
+                TokenKind::M2mToken => self
+                    .machine_secret_key
+                    .as_ref()
+                    .or(self.secret_key.as_ref()),
                 _ => self.secret_key.as_ref(),
             };
             let Some(bearer) = bearer else {
@@ -332,7 +337,10 @@ mod tests {
         for s in [301, 408, 429, 500, 502, 503, 418] {
             assert_eq!(r(s), "backend-api-unavailable", "{s}");
         }
-        assert_eq!(endpoint(TokenKind::M2mToken), ("/m2m_tokens/verify", "token"));
+        assert_eq!(
+            endpoint(TokenKind::M2mToken),
+            ("/m2m_tokens/verify", "token")
+        );
         assert_eq!(
             endpoint(TokenKind::OauthToken),
             ("/oauth_applications/access_tokens/verify", "access_token")

@@ -155,7 +155,11 @@ impl Opaque {
 
     /// Joins the call in flight for `token`, or starts one (or queues it), without blocking.
     /// `Err` when it can be neither: the budget is spent or the queue full.
-    pub(crate) fn begin(self: &Arc<Self>, kind: TokenKind, token: &str) -> Result<Arc<Flight>, Error> {
+    pub(crate) fn begin(
+        self: &Arc<Self>,
+        kind: TokenKind,
+        token: &str,
+    ) -> Result<Arc<Flight>, Error> {
         let key = sha256(token.as_bytes());
         let mut st = self.state.lock();
         if let Some(flight) = st.flights.get(&key) {
@@ -203,7 +207,11 @@ impl Opaque {
 
     /// [`Opaque::from_memory`], else a call (joined or started), waited for: may block, at
     /// most the queue wait and the timeout.
-    pub(crate) fn verify(self: &Arc<Self>, kind: TokenKind, token: &str) -> Result<MachineAuth, Error> {
+    pub(crate) fn verify(
+        self: &Arc<Self>,
+        kind: TokenKind,
+        token: &str,
+    ) -> Result<MachineAuth, Error> {
         if let Some(answer) = self.from_memory(kind, token) {
             return answer;
         }

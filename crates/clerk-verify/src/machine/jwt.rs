@@ -72,7 +72,11 @@ fn clerks_reason(e: Error) -> Error {
 }
 
 /// The claim rules; the expiry in Unix milliseconds.
-fn check(payload: &Map<String, Value>, kind: TokenKind, opts: &VerifyOptions) -> Result<i64, Error> {
+fn check(
+    payload: &Map<String, Value>,
+    kind: TokenKind,
+    opts: &VerifyOptions,
+) -> Result<i64, Error> {
     let sub = payload.get("sub").and_then(Value::as_str).unwrap_or("");
     if sub.is_empty() {
         return Err(Error::failed(
@@ -80,7 +84,9 @@ fn check(payload: &Map<String, Value>, kind: TokenKind, opts: &VerifyOptions) ->
         ));
     }
     if kind == TokenKind::M2mToken && !sub.starts_with(MACHINE_SUB_PREFIX) {
-        return Err(Error::failed("an M2M token's sub must be a machine (mch_…)"));
+        return Err(Error::failed(
+            "an M2M token's sub must be a machine (mch_…)",
+        ));
     }
     check_audience(payload.get("aud"), &opts.audience)?;
     let number = |name: &'static str| match payload.get(name) {
@@ -182,7 +188,9 @@ fn strings(items: &[Value]) -> Vec<String> {
 }
 
 fn split(v: Option<&Value>) -> Vec<String> {
-    v.and_then(Value::as_str).map(split_spaces).unwrap_or_default()
+    v.and_then(Value::as_str)
+        .map(split_spaces)
+        .unwrap_or_default()
 }
 
 fn split_spaces(s: &str) -> Vec<String> {
@@ -221,11 +229,17 @@ mod tests {
             1000,
         );
         assert_eq!(by_aud.scopes, ["mch_2", "mch_3"]);
-        let bare = fields(map(json!({"sub": "mch_1", "exp": 1})), TokenKind::M2mToken, 1);
+        let bare = fields(
+            map(json!({"sub": "mch_1", "exp": 1})),
+            TokenKind::M2mToken,
+            1,
+        );
         assert_eq!((bare.id.as_str(), bare.claims), ("", None));
         let oauth = fields(
-            map(json!({"sub": "user_1", "exp": 1, "jti": "oat_1", "client_id": "app_1",
-                       "scp": ["a", "b"], "scope": "c"})),
+            map(
+                json!({"sub": "user_1", "exp": 1, "jti": "oat_1", "client_id": "app_1",
+                       "scp": ["a", "b"], "scope": "c"}),
+            ),
             TokenKind::OauthToken,
             1000,
         );

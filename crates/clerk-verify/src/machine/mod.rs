@@ -253,7 +253,11 @@ impl Machines {
 
     /// The answer, fetching keys or calling the Backend API if need be (may block: at most
     /// the key fetch's timeout, or the machine queue wait and timeout).
-    pub(crate) fn verify(&self, tokens: &Tokens, token: &MachineToken) -> Result<MachineAuth, Error> {
+    pub(crate) fn verify(
+        &self,
+        tokens: &Tokens,
+        token: &MachineToken,
+    ) -> Result<MachineAuth, Error> {
         if token.jwt {
             return jwt::verify(tokens, &token.text, token.kind);
         }

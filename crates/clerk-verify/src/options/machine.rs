@@ -177,7 +177,9 @@ impl MachineOptions {
     /// Refuses settings that cannot be meant.
     pub(crate) fn validate(&self) -> Result<(), Error> {
         if self.timeout.is_zero() || self.connect_timeout.is_zero() {
-            return Err(Error::config("the machine verify timeouts must not be zero"));
+            return Err(Error::config(
+                "the machine verify timeouts must not be zero",
+            ));
         }
         if self.max_in_flight == 0 {
             return Err(Error::config(

@@ -184,10 +184,9 @@ impl Authenticator {
         let (done, work) = match found {
             Err(signed_out) => return Step::Done(signed_out),
             Ok(Found::Session(token)) => (this.try_authenticate(&token), Work::Token(token)),
-            Ok(Found::Machine(token)) => (
-                this.try_authenticate_machine(&token),
-                Work::Machine(token),
-            ),
+            Ok(Found::Machine(token)) => {
+                (this.try_authenticate_machine(&token), Work::Machine(token))
+            }
         };
         match done {
             Some(done) => Step::Done(done),
