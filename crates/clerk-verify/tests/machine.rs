@@ -3,6 +3,7 @@
 //! as request authentication sees them: every kind valid, the wrong kind, revoked, expired,
 //! unknown, forged, the Backend API down or slow, a flood of made-up tokens, and many requests
 //! sharing one call.
+#![cfg(feature = "remote")]
 
 use clerk_dev::{fixtures, BackendApi, Fault, JwksServer, ManualClock, OpaqueToken, TokenBuilder};
 use clerk_verify::machine::{MachineAuth, Verified};
@@ -41,11 +42,7 @@ fn machine_options(issuer: &Issuer) -> MachineOptions {
         .timeout(TIMEOUT)
 }
 
-fn verifier_with(
-    issuer: &Issuer,
-    machine: MachineOptions,
-    clock: Option<&ManualClock>,
-) -> Verifier {
+fn verifier_with(machine: MachineOptions, clock: Option<&ManualClock>) -> Verifier {
     let mut opts = VerifyOptions::default().machine(machine);
     if let Some(clock) = clock {
         opts = opts.clock(Clock::from_fn(clock.source()));
@@ -54,7 +51,7 @@ fn verifier_with(
 }
 
 fn verifier(issuer: &Issuer) -> Verifier {
-    verifier_with(issuer, machine_options(issuer), None)
+    verifier_with(machine_options(issuer), None)
 }
 
 /// Blocking request authentication of `token` as a Bearer header, on a route accepting `accepts`.
@@ -396,22 +393,14 @@ fn an_outage_is_a_503_never_a_sign_out() {
     }
     // A wrong secret key is the server's configuration (500), not the token's.
     issuer.api.set_fault(Fault::None);
-    let wrong = verifier_with(
-        &issuer,
-        machine_options(&issuer).secret_key("sk_test_wrong"),
-        None,
-    );
+    let wrong = verifier_with(machine_options(&issuer).secret_key("sk_test_wrong"), None);
     assert_eq!(
         refused(authenticate(&wrong, AcceptsToken::ANY, &key)),
         (500, "secret-key-invalid")
     );
     // No secret key at all: 500, and no call.
     let calls = issuer.api.calls();
-    let none = verifier_with(
-        &issuer,
-        MachineOptions::default().api_url(issuer.server.url()),
-        None,
-    );
+    let none = verifier_with(MachineOptions::default().api_url(issuer.server.url()), None);
     assert_eq!(
         refused(authenticate(&none, AcceptsToken::ANY, &key)),
         (500, "config-invalid")
@@ -525,7 +514,6 @@ fn a_flood_of_made_up_api_keys_spends_bounded_calls_and_memory() {
     let budget = 20;
     let remembered = 100;
     let v = verifier_with(
-        &issuer,
         machine_options(&issuer)
             .calls_per_second(budget)
             .refused(remembered, Duration::from_secs(60)),
@@ -564,7 +552,6 @@ fn a_flood_of_made_up_api_keys_spends_bounded_calls_and_memory() {
 fn calls_in_flight_are_bounded_and_the_rest_wait_a_bounded_time() {
     let issuer = issuer();
     let v = verifier_with(
-        &issuer,
         machine_options(&issuer)
             .max_in_flight(2)
             .max_queued(2)
@@ -618,7 +605,6 @@ fn the_result_cache_is_off_by_default_and_bounded_by_ttl_and_expiration() {
     // On, with a 10 s TTL: a revoked key keeps working until the TTL passes (documented).
     let clock = ManualClock::at_unix(now());
     let cached = verifier_with(
-        &issuer,
         machine_options(&issuer).result_cache(100, Duration::from_secs(10)),
         Some(&clock),
     );
@@ -641,7 +627,6 @@ fn the_result_cache_is_off_by_default_and_bounded_by_ttl_and_expiration() {
         .mint(OpaqueToken::m2m("mch_1").expires_in(Duration::from_secs(3)));
     let clock = ManualClock::at_unix(now());
     let cached = verifier_with(
-        &issuer,
         machine_options(&issuer).result_cache(100, Duration::from_secs(60)),
         Some(&clock),
     );

@@ -23,6 +23,7 @@ use std::borrow::Cow;
 
 /// The verify endpoint of an opaque token of `kind`: its path (no `/v1`, as Clerk's SDK's
 /// `skipApiVersionInUrl`) and the body member that carries the token.
+#[cfg_attr(not(feature = "remote"), allow(dead_code))]
 pub(crate) fn endpoint(kind: TokenKind) -> (&'static str, &'static str) {
     match kind {
         TokenKind::M2mToken => ("/m2m_tokens/verify", "token"),
@@ -32,6 +33,7 @@ pub(crate) fn endpoint(kind: TokenKind) -> (&'static str, &'static str) {
 }
 
 /// The error for an answer of `status` other than 2xx.
+#[cfg_attr(not(feature = "remote"), allow(dead_code))]
 pub(crate) fn status_error(kind: TokenKind, status: u16) -> Error {
     match status {
         401 | 403 => Error::SecretKeyInvalid,

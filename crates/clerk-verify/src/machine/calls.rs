@@ -131,7 +131,7 @@ impl Opaque {
 
     /// The answer memory has for `token`, an opaque token of `kind`: its shape refused, the
     /// configuration missing, a refusal remembered, a result cached. `None`: it takes a call.
-    pub(crate) fn from_memory(
+    pub(crate) fn remembered(
         &self,
         kind: TokenKind,
         token: &str,
@@ -205,14 +205,14 @@ impl Opaque {
         Ok(flight)
     }
 
-    /// [`Opaque::from_memory`], else a call (joined or started), waited for: may block, at
+    /// [`Opaque::remembered`], else a call (joined or started), waited for: may block, at
     /// most the queue wait and the timeout.
     pub(crate) fn verify(
         self: &Arc<Self>,
         kind: TokenKind,
         token: &str,
     ) -> Result<MachineAuth, Error> {
-        if let Some(answer) = self.from_memory(kind, token) {
+        if let Some(answer) = self.remembered(kind, token) {
             return answer;
         }
         let flight = self.begin(kind, token)?;

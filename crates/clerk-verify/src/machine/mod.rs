@@ -243,7 +243,7 @@ impl Machines {
         }
         #[cfg(feature = "remote")]
         {
-            self.opaque.from_memory(token.kind, &token.text)
+            self.opaque.remembered(token.kind, &token.text)
         }
         #[cfg(not(feature = "remote"))]
         {
@@ -276,7 +276,7 @@ impl Machines {
     pub(crate) fn begin(&self, token: &MachineToken) -> MachineWait {
         #[cfg(feature = "remote")]
         {
-            if let Some(answer) = self.opaque.from_memory(token.kind, &token.text) {
+            if let Some(answer) = self.opaque.remembered(token.kind, &token.text) {
                 return MachineWait::Answered(answer);
             }
             match self.opaque.begin(token.kind, &token.text) {
@@ -318,5 +318,80 @@ impl fmt::Debug for Machines {
         f.debug_struct("Machines")
             .field("stats", &self.stats())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::KeySet;
+    use clerk_dev::{fixtures, TokenBuilder};
+
+    fn tokens() -> Tokens {
+        let keys = KeySet::from_jwks(&fixtures::rsa2048().jwks_json()).unwrap();
+        Tokens::new(Box::new(keys), VerifyOptions::default()).unwrap()
+    }
+
+    fn routed(token: &str, accepts: AcceptsToken) -> Result<Option<MachineToken>, &'static str> {
+        match route(token, accepts, 16 * 1024) {
+            Route::Session => Ok(None),
+            Route::Machine(m) => Ok(Some(m)),
+            Route::NotAccepted(e) => Err(e.reason()),
+        }
+    }
+
+    #[test]
+    fn routes_by_kind_reading_jwts_only_when_needed() {
+        let key = fixtures::rsa2048();
+        let now = clerk_dev::now_unix();
+        let m2m = TokenBuilder::m2m("mch_1", now)
+            .remove_header("cat")
+            .sign(key);
+        let session = TokenBuilder::session("user_1", now).sign(key);
+        // Sessions only: an M2M JWT goes to the session path (which refuses it by its sub),
+        // an opaque token is refused by its prefix.
+        assert!(matches!(
+            routed(&m2m, AcceptsToken::SESSION_TOKEN),
+            Ok(None)
+        ));
+        assert_eq!(
+            routed("ak_a1B2c3D4e5F6g7H8", AcceptsToken::SESSION_TOKEN).err(),
+            Some("token-type-mismatch")
+        );
+        let m = routed(&m2m, AcceptsToken::ANY).unwrap().unwrap();
+        assert!(m.is_jwt() && m.kind == TokenKind::M2mToken);
+        assert!(format!("{m:?}").contains("len") && !format!("{m:?}").contains(&m2m));
+        assert_eq!(
+            routed(&session, AcceptsToken::MACHINES).err(),
+            Some("token-type-mismatch")
+        );
+        assert!(matches!(routed(&session, AcceptsToken::ANY), Ok(None)));
+    }
+
+    #[test]
+    fn jwt_forms_need_no_network_and_opaque_ones_do() {
+        let tokens = tokens();
+        let machines = Machines::new(tokens.options());
+        let jwt = TokenBuilder::oauth("user_1", clerk_dev::now_unix()).sign(fixtures::rsa2048());
+        let Route::Machine(m) = route(&jwt, AcceptsToken::ANY, 16 * 1024) else {
+            panic!("an OAuth JWT")
+        };
+        let verified = machines.try_verify(&tokens, &m).unwrap().unwrap();
+        assert_eq!(verified.client_id(), Some("oauth_app_test"));
+        let Route::Machine(opaque) = route("ak_a1B2c3D4e5F6g7H8", AcceptsToken::ANY, 1024) else {
+            panic!("an API key")
+        };
+        // With `remote` and no secret key, or without `remote`: a 500, never a sign-in.
+        let answer = machines.try_verify(&tokens, &opaque).unwrap();
+        assert_eq!(answer.unwrap_err().reason(), "config-invalid");
+        let junk = MachineToken {
+            text: "ak_x".into(),
+            kind: TokenKind::ApiKey,
+            jwt: false,
+        };
+        assert_eq!(
+            machines.verify(&tokens, &junk).unwrap_err().reason(),
+            "token-invalid"
+        );
     }
 }
