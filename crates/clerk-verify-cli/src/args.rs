@@ -1,7 +1,7 @@
 //! The command line, declared with clap. Flags, JSON lines and exit codes are a contract that
 //! outside tests drive: every flag here keeps its spelling and meaning; add, never rename.
 
-use crate::groups::{unix_seconds, Fetching, KeySource, Rules};
+use crate::groups::{unix_seconds, Fetching, KeySource, Machines, Rules};
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -16,6 +16,16 @@ Key source, when no key flag is given (first one set wins):
   CLERK_JWKS_URL         a JWKS URL
   CLERK_SECRET_KEY       Clerk's Backend API JWKS (with --api-url, else CLERK_API_URL)
   CLERK_PUBLISHABLE_KEY  the Frontend API's public JWKS
+Machine tokens (--accepts-token api_key, m2m_token, oauth_token or any): opaque ones are verified
+by Clerk's Backend API with the secret key (--secret-key, --secret-key-file, else CLERK_SECRET_KEY;
+M2M tokens: --machine-secret-key-file, else CLERK_MACHINE_SECRET_KEY, first) at --api-url, else
+CLERK_API_URL, else https://api.clerk.com; JWT forms locally, with the keys above.
+Result lines:
+  {\"valid\":true,\"sub\":…,\"sid\":…,\"azp\":…,\"org_id\":…,\"claims\":{…},\"token_type\":\"session_token\"}
+  {\"valid\":true,\"token_type\":\"api_key\",\"id\":…,\"subject\":…,\"scopes\":[…],\"claims\":{…}|null,
+   and the kind's own: \"name\",\"user_id\",\"org_id\" (api_key), \"machine_id\" (m2m_token),
+   \"user_id\",\"client_id\" (oauth_token)}
+  {\"valid\":false,\"reason\":…,\"message\":…,\"token_type\":… (the kind the token looks like)}
 Prefer the environment or --secret-key-file for secrets, and standard input for tokens: command
 lines are visible to other users of the machine (ps).";
 
@@ -30,7 +40,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Verify session tokens: one JSON line per token; exit 0 all valid, 1 any invalid, 2 usage.
+    /// Verify tokens (session tokens; with --accepts-token, machine tokens too): one JSON line
+    /// per token; exit 0 all valid, 1 any invalid, 2 usage.
     Verify(VerifyArgs),
     /// Decode a token WITHOUT verifying it (like jwt.io, offline): header, claims, times, the
     /// organization, and what `verify` would refuse.
@@ -60,6 +71,8 @@ pub struct VerifyArgs {
     pub fetching: Fetching,
     #[command(flatten)]
     pub rules: Rules,
+    #[command(flatten)]
+    pub machines: Machines,
     /// Verify on this many threads, keeping the output in input order [default: the number of
     /// cores].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
