@@ -144,8 +144,13 @@ pub enum DevCommand {
         #[arg(long, default_value = "2048", value_parser = rsa_bits())]
         bits: u32,
     },
-    /// Print a session token signed with a dev key (never use dev keys for anything real).
+    /// Print a token of the dev issuer: a session token signed with a dev key (never use dev
+    /// keys for anything real), or with --kind a machine token (API key, M2M or OAuth access
+    /// token), opaque (recorded for `dev serve`'s Backend API) or in JWT form.
     Mint(MintArgs),
+    /// Revoke an opaque machine token minted with `dev mint`: `dev serve`'s Backend API
+    /// answers it 404 from now on.
+    Revoke(RevokeArgs),
     /// Sign a webhook body as Clerk (Svix) would, to test your endpoint without Clerk: prints
     /// the svix-* headers, a curl command (--url) or a `clerk-verify webhook` line (--json).
     SignWebhook(SignWebhookArgs),
@@ -153,7 +158,10 @@ pub enum DevCommand {
     ///
     /// With --key it also answers Clerk's handshake for server-rendered pages and has a sign-in
     /// page; both send browsers back only to loopback origins (127.0.0.0/8, [::1], localhost)
-    /// and to those given with --allow-redirect-origin.
+    /// and to those given with --allow-redirect-origin. It also answers the Backend API's
+    /// verify endpoints for the opaque machine tokens `dev mint --kind` recorded (POST
+    /// /api_keys/verify, /m2m_tokens/verify, /oauth_applications/access_tokens/verify, any
+    /// bearer), with revocation (`dev revoke`) and expiry.
     Serve {
         /// The port on 127.0.0.1.
         #[arg(long)]
@@ -162,6 +170,10 @@ pub enum DevCommand {
         keys: ServeKeys,
         #[command(flatten)]
         frontend: ServeFrontend,
+        /// The machine tokens' store file [default: machine-tokens.jsonl beside --key; none
+        /// with --jwks].
+        #[arg(long, value_name = "FILE")]
+        store: Option<PathBuf>,
     },
 }
 
@@ -184,14 +196,39 @@ pub struct ServeFrontend {
     pub session_lifetime_secs: u64,
 }
 
+/// `dev mint --kind`'s values (Clerk's names).
+pub const MINT_KINDS: [&str; 4] = ["session_token", "api_key", "m2m_token", "oauth_token"];
+
 #[derive(Debug, Args)]
 pub struct MintArgs {
-    /// The private key written by `dev keygen`.
+    /// The private key written by `dev keygen` (its directory holds the machine tokens' store
+    /// file unless --store says otherwise).
     #[arg(long, value_name = "FILE")]
     pub key: PathBuf,
-    /// The user id (`sub`).
+    /// The subject (`sub`): a user id (`user_…`) for a session or an OAuth access token, a user
+    /// or an organization (`org_…`) for an API key, a machine (`mch_…`) for an M2M token.
     #[arg(long, value_name = "USER_ID")]
     pub sub: String,
+    /// The kind of token (Clerk's names).
+    #[arg(long, value_name = "KIND", default_value = "session_token", value_parser = PossibleValuesParser::new(MINT_KINDS))]
+    pub kind: String,
+    /// A machine token's form: opaque (recorded in the store file, which `dev serve`'s Backend
+    /// API reads) or jwt (signed with --key, verified locally; M2M and OAuth access tokens
+    /// only: API keys are always opaque).
+    #[arg(long, value_name = "FORM", default_value = "opaque", value_parser = PossibleValuesParser::new(["opaque", "jwt"]))]
+    pub format: String,
+    /// A scope granted to a machine token; repeat it.
+    #[arg(long = "scope", value_name = "SCOPE")]
+    pub scopes: Vec<String>,
+    /// An API key's name [default: dev key].
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// An OAuth access token's application (`client_id`) [default: oauth_app_test].
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+    /// Where opaque machine tokens are recorded [default: machine-tokens.jsonl beside --key].
+    #[arg(long, value_name = "FILE")]
+    pub store: Option<PathBuf>,
     /// The authorized party (`azp`); none by default, as for backend-minted tokens.
     #[arg(long, value_name = "URL")]
     pub azp: Option<String>,
@@ -201,20 +238,29 @@ pub struct MintArgs {
     /// The session id (`sid`).
     #[arg(long, value_name = "SID")]
     pub sid: Option<String>,
-    /// Lifetime in seconds (`exp` = now + ttl).
-    #[arg(
-        long,
-        value_name = "SECONDS",
-        default_value_t = 60,
-        allow_negative_numbers = true
-    )]
-    pub ttl: i64,
+    /// Lifetime in seconds (`exp` = now + ttl) [default: 60 for a session token, 3600 for an
+    /// M2M or OAuth access token; an API key never expires unless given].
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
+    pub ttl: Option<i64>,
     /// Any claim, NAME=VALUE; VALUE is JSON if it parses, else a string. Repeat it.
     #[arg(long, value_name = "NAME=VALUE")]
     pub claim: Vec<String>,
     /// Mint as of this instant (iat, nbf, exp follow).
     #[arg(long, value_name = "UNIX_SECONDS", allow_negative_numbers = true)]
     pub now: Option<i64>,
+}
+
+#[derive(Debug, Args)]
+pub struct RevokeArgs {
+    /// The private key `dev mint` used (its directory holds the store file).
+    #[arg(long, value_name = "FILE", required_unless_present = "store")]
+    pub key: Option<PathBuf>,
+    /// The store file, when not beside the key.
+    #[arg(long, value_name = "FILE")]
+    pub store: Option<PathBuf>,
+    /// The opaque token to revoke (ak_…, mt_…, oat_…).
+    #[arg(value_name = "TOKEN")]
+    pub token: String,
 }
 
 #[derive(Debug, Args)]

@@ -379,7 +379,8 @@ impl fmt::Display for Error {
             Error::MachineTokenInvalid(why) => write!(f, "invalid machine token: {why}"),
             Error::TokenKindNotAccepted { kind, accepted } => write!(
                 f,
-                "this route does not accept a token of kind {kind}; it accepts {accepted}"
+                "a token of kind {kind} is not accepted here (accepted: {accepted}); Clerk's kinds \
+                 are session_token, api_key, m2m_token and oauth_token"
             ),
             Error::BackendApiUnavailable(why) => write!(
                 f,
