@@ -73,7 +73,8 @@ pub struct MachineOptions {
     /// How long a token the API refused (404 and the like, revoked, expired) is refused again
     /// without a call. Default 60 s; zero forgets at once.
     pub refused_ttl: Duration,
-    /// Most refused tokens remembered (by their SHA-256). Default 10,000 (under 1 MiB).
+    /// Most refused tokens remembered (by their SHA-256, with why). Default 10,000 (about
+    /// 2 MiB).
     pub refused_capacity: usize,
     /// Capacity of the result cache, in tokens; 0 (the default) turns it off.
     pub result_cache_capacity: usize,

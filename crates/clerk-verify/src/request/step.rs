@@ -2,7 +2,8 @@
 //! in memory; otherwise wait for the key source's fetch without holding a thread, when the source
 //! offers a [`crate::KeyWait`], and hand the rest to the runtime's blocking pool only when it does
 //! not (or for other I/O: a handshake nonce exchange), with a safe answer if that task never
-//! completes.
+//! completes. An opaque machine token waits for its Backend API call the same way, without a
+//! thread (the call runs on one of its own, shared by every request with that token).
 
 use crate::keys::Learnt;
 use crate::machine::MachineToken;
@@ -117,9 +118,11 @@ impl Step {
     /// key source can fetch in the background ([`crate::KeyFetcher::prefetch`], as
     /// [`crate::remote::RemoteKeys`] does), it awaits that fetch without holding a thread (every
     /// request missing the same keys shares one fetch, and none waits longer than the fetch
-    /// timeout plus [`crate::remote::KEY_WAIT_SLACK`]), then answers from memory. Otherwise, and
-    /// for a handshake nonce exchange, the rest runs through `spawn_blocking` (the runtime's
-    /// blocking pool). A task that does not complete (panicked, cancelled) gives
+    /// timeout plus [`crate::remote::KEY_WAIT_SLACK`]), then answers from memory. An opaque
+    /// machine token's Backend API call is awaited the same way (one call per token, bounded by
+    /// [`crate::options::MachineOptions`]: at most its queue wait, timeout and the slack).
+    /// Otherwise, and for a handshake nonce exchange, the rest runs through `spawn_blocking`
+    /// (the runtime's blocking pool). A task that does not complete (panicked, cancelled) gives
     /// [`Authentication::unfinished`] (503), logged at error level.
     ///
     /// ```
