@@ -241,7 +241,8 @@ impl Opaque {
 
     fn shed(&self, why: String) -> Error {
         bump(&self.counts.shed);
-        log::warn!(target: LOG_TARGET, "machine token answered 503 without a call: {why}");
+        // Debug only: a flood would flood the log too (`MachineStats::shed` counts them).
+        log::debug!(target: LOG_TARGET, "machine token answered 503 without a call: {why}");
         unavailable(why)
     }
 
