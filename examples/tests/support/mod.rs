@@ -32,14 +32,3 @@ pub fn agent() -> ureq::Agent {
         .build()
         .into()
 }
-
-/// Says loudly, on the process's standard error (which `cargo test` shows, unlike a passing
-/// test's `eprintln!`), that a test did not run what it is for.
-#[allow(dead_code)] // not every test binary that includes this module skips anything
-pub fn skipped(why: &str) {
-    let bar = "!".repeat(80);
-    let _ = std::io::Write::write_all(
-        &mut std::io::stderr(),
-        format!("\n{bar}\n!!! SKIPPED: {why}\n{bar}\n").as_bytes(),
-    );
-}
