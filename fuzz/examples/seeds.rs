@@ -123,6 +123,43 @@ fn main() {
         b"sk_test_abcdefghijklmnopqrstuvwxyz0123456789",
     );
 
+    // machine: machine tokens as clients send them, and the Backend API's answers.
+    let machine_seeds: [(&str, Vec<u8>); 9] = [
+        ("api-key", b"ak_2xYw4CmzVbq3nT8pLsR6dQ".to_vec()),
+        ("m2m-opaque", b"mt_2xYw4CmzVbq3nT8pLsR6dQ".to_vec()),
+        ("oauth-opaque", b"oat_2xYw4CmzVbq3nT8pLsR6dQ".to_vec()),
+        (
+            "m2m-jwt",
+            TokenBuilder::m2m("mch_2vYV", NOW)
+                .claim("scopes", "read write")
+                .sign(k2048)
+                .into_bytes(),
+        ),
+        (
+            "oauth-jwt",
+            TokenBuilder::oauth("user_2abc", NOW).sign(k2048).into_bytes(),
+        ),
+        (
+            "api-key-answer",
+            br#"{"object":"api_key","id":"ak_id","type":"api_key","name":"ci","subject":"org_1","scopes":["read"],"claims":{"team":"core"},"revoked":false,"revocation_reason":null,"expired":false,"expiration":1800000000000}"#.to_vec(),
+        ),
+        (
+            "m2m-answer",
+            br#"{"object":"machine_to_machine_token","id":"mt_id","subject":"mch_1","scopes":["mch_2"],"claims":null,"revoked":false,"expired":false,"expiration":null}"#.to_vec(),
+        ),
+        (
+            "oauth-answer",
+            br#"{"object":"oauth_access_token","id":"oat_id","client_id":"app_1","type":"oauth_token","subject":"user_1","scopes":["email"],"revoked":true}"#.to_vec(),
+        ),
+        (
+            "error-answer",
+            br#"{"errors":[{"code":"resource_not_found","message":"not found"}]}"#.to_vec(),
+        ),
+    ];
+    for (name, bytes) in &machine_seeds {
+        write("machine", name, bytes);
+    }
+
     // Structure-aware targets: arbitrary's raw bytes.
     for target in ["verify_structured", "webhook"] {
         write(target, "zeros", &[0u8; 512]);

@@ -3,7 +3,7 @@
 
 #![no_main]
 
-use clerk_verify::{remote::cookie_suffix, remote::PublishableKey};
+use clerk_verify::{options::PublishableKey, request::cookie_suffix};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|text: &str| {
@@ -21,7 +21,7 @@ fuzz_target!(|text: &str| {
         assert!(pk.jwks_url().starts_with(&pk.frontend_api_url()));
         assert!(pk.as_str().starts_with("pk_test_") || pk.as_str().starts_with("pk_live_"));
         assert_eq!(pk.is_production(), pk.as_str().starts_with("pk_live_"));
-        assert_eq!(pk.cookie_suffix().len(), 8);
+        assert_eq!(cookie_suffix(pk.as_str()).len(), 8);
         assert_eq!(
             text.trim().parse::<PublishableKey>().ok().as_ref(),
             Some(&pk)

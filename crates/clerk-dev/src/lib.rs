@@ -14,6 +14,10 @@
 //!   [`pages`]: a whole dev instance for them and the contract every adapter's pages meet.
 //! - [`FrontendApi`]: Clerk's handshake endpoints (Frontend API handshake, Backend API nonce
 //!   exchange) and a dev sign-in page, served by a [`JwksServer`], for server-rendered pages.
+//! - [`BackendApi`]: the Backend API's verify endpoints for opaque machine tokens
+//!   ([`OpaqueToken`]: API keys, M2M and OAuth access tokens), served by a [`JwksServer`], with
+//!   revocation, expiry, call counters and faults; [`TokenBuilder::m2m`] and
+//!   [`TokenBuilder::oauth`] mint their JWT forms.
 //!   It redirects only to loopback origins and origins it is told to allow, and renews only
 //!   sessions of its own that expired less than a session lifetime ago.
 //! - [`webhooks`]: Clerk webhook deliveries signed by Svix's own (Python) library, and
@@ -31,6 +35,7 @@
 //!
 //! All keys here are test material. Never use this crate to issue real tokens.
 
+mod backend;
 mod browser;
 mod client;
 mod clock;
@@ -44,6 +49,7 @@ mod redirect;
 mod server;
 pub mod webhooks;
 
+pub use backend::{store_minted, store_revoked, BackendApi, OpaqueToken};
 pub use browser::{Browser, Hop, Visit};
 pub use client::{chunked, post, HttpReply};
 pub use clock::ManualClock;
@@ -51,7 +57,8 @@ pub use frontend::FrontendApi;
 pub use jws::{b64url, b64url_decode, signing_input};
 pub use keys::{jwks_json, DevKey};
 pub use mint::{
-    cookie_suffix, now_unix, publishable_key, TokenBuilder, TEST_AZP, TEST_ISSUER, TEST_SID,
+    cookie_suffix, now_unix, publishable_key, TokenBuilder, M2M_CATEGORY, TEST_AZP, TEST_ISSUER,
+    TEST_OAUTH_CLIENT, TEST_SID,
 };
 pub use server::{Fault, JwksServer};
 pub use webhooks::post_delivery;

@@ -16,6 +16,10 @@ pub const TEST_ISSUER: &str = "https://clerk.example.test";
 pub const TEST_AZP: &str = "http://localhost:3000";
 /// Session id (`sid`) used by [`TokenBuilder::session`].
 pub const TEST_SID: &str = "sess_test123";
+/// Clerk's machine-to-machine category, the `cat` header of [`TokenBuilder::m2m`].
+pub const M2M_CATEGORY: &str = "cl_B7d4PD333AAA";
+/// The OAuth application (`client_id`) of [`TokenBuilder::oauth`].
+pub const TEST_OAUTH_CLIENT: &str = "oauth_app_test";
 
 /// A publishable key for a Frontend API at `host` (e.g. `127.0.0.1:8080` for a dev issuer):
 /// `pk_test_` (or `pk_live_` when `live`) + base64 of `host$`, as Clerk builds them.
@@ -111,6 +115,42 @@ impl TokenBuilder {
             .claim("nbf", now_unix_secs.saturating_sub(10))
             .claim("exp", now_unix_secs.saturating_add(60))
             .claim("v", 2)
+    }
+
+    /// A Clerk-like machine-to-machine token in JWT form (Clerk's `tokenFormat: "jwt"`).
+    ///
+    /// Header `{"alg":"RS256","kid":<key kid>,"typ":"JWT","cat":"cl_B7d4PD333AAA"}`, claims
+    /// `{"iss":"https://clerk.example.test","sub":machine_id,"jti":"mt_jwt_test","iat":now,
+    /// "nbf":now-10,"exp":now+3600}`. Add `scopes` (a space-separated string) or `aud` (the
+    /// machines it may call) with [`claim`](Self::claim).
+    pub fn m2m(machine_id: &str, now_unix_secs: i64) -> TokenBuilder {
+        TokenBuilder::empty()
+            .header_implicit("typ", "JWT")
+            .header_implicit("cat", M2M_CATEGORY)
+            .claim("iss", TEST_ISSUER)
+            .claim("sub", machine_id)
+            .claim("jti", "mt_jwt_test")
+            .claim("iat", now_unix_secs)
+            .claim("nbf", now_unix_secs.saturating_sub(10))
+            .claim("exp", now_unix_secs.saturating_add(3600))
+    }
+
+    /// A Clerk-like OAuth access token in JWT form (RFC 9068).
+    ///
+    /// Header `{"alg":"RS256","kid":<key kid>,"typ":"at+jwt"}`, claims
+    /// `{"iss":"https://clerk.example.test","sub":user_id,"client_id":"oauth_app_test",
+    /// "jti":"oat_jwt_test","scp":[],"iat":now,"nbf":now-10,"exp":now+3600}`.
+    pub fn oauth(user_id: &str, now_unix_secs: i64) -> TokenBuilder {
+        TokenBuilder::empty()
+            .header_implicit("typ", "at+jwt")
+            .claim("iss", TEST_ISSUER)
+            .claim("sub", user_id)
+            .claim("client_id", TEST_OAUTH_CLIENT)
+            .claim("jti", "oat_jwt_test")
+            .claim("scp", Value::Array(Vec::new()))
+            .claim("iat", now_unix_secs)
+            .claim("nbf", now_unix_secs.saturating_sub(10))
+            .claim("exp", now_unix_secs.saturating_add(3600))
     }
 
     /// A token with header `{"alg":"RS256"}` (plus the key's `kid` when signed with

@@ -1,6 +1,9 @@
 //! [`JwksServer`]: a small real HTTP/1.1 server on 127.0.0.1 serving a JWKS, with
-//! injectable faults. Only `std::net` and threads; everything stops when it is dropped.
+//! injectable faults; on request also Clerk's handshake endpoints ([`FrontendApi`]) and the
+//! Backend API's machine-token verify endpoints ([`BackendApi`]). Only `std::net` and threads;
+//! everything stops when it is dropped.
 
+use crate::backend::BackendApi;
 use crate::frontend::{FrontendApi, Reply};
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Ipv4Addr, Shutdown, SocketAddr, SocketAddrV4, TcpListener, TcpStream};
@@ -17,7 +20,8 @@ const BACKEND_API_PATH: &str = "/v1/jwks";
 const MAX_CONNECTIONS: usize = 256;
 /// Largest accepted request head.
 const MAX_HEAD_BYTES: usize = 16 * 1024;
-/// Largest accepted request body (the Backend API's session refresh takes a small JSON body).
+/// Largest accepted request body (the Backend API's session refresh and verify calls send a few
+/// hundred bytes of JSON).
 const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Total time a client gets to send its request head, and a response to be written.
 const IO_DEADLINE: Duration = Duration::from_secs(5);
@@ -28,7 +32,8 @@ const MAX_WAIT: Duration = Duration::from_secs(60);
 /// How long dropping the server waits for connection threads to finish.
 const DROP_JOIN_DEADLINE: Duration = Duration::from_secs(2);
 
-/// A misbehaviour the [`JwksServer`] applies to JWKS requests (other paths are unaffected).
+/// A misbehaviour the [`JwksServer`] applies to JWKS requests (other paths are unaffected),
+/// or a [`BackendApi`] to its verify calls ([`BackendApi::set_fault`]).
 ///
 /// All faults except [`Fault::None`] and [`Fault::Delay`] replace the whole normal
 /// response, including the bearer-token check.
@@ -87,6 +92,7 @@ struct Shared {
     bearer: Mutex<Option<String>>,
     last_headers: Mutex<Vec<(String, String)>>,
     frontend: Mutex<Option<Arc<FrontendApi>>>,
+    backend: Mutex<Option<Arc<BackendApi>>>,
     hits: AtomicUsize,
     active: AtomicUsize,
     stop: AtomicBool,
@@ -137,6 +143,7 @@ impl JwksServer {
             bearer: Mutex::new(None),
             last_headers: Mutex::new(Vec::new()),
             frontend: Mutex::new(None),
+            backend: Mutex::new(None),
             hits: AtomicUsize::new(0),
             active: AtomicUsize::new(0),
             stop: AtomicBool::new(false),
@@ -190,6 +197,15 @@ impl JwksServer {
         let fapi = Arc::new(fapi);
         *lock(&self.shared.frontend) = Some(Arc::clone(&fapi));
         fapi
+    }
+
+    /// Serves the Backend API's machine-token verify endpoints too (see [`BackendApi`]);
+    /// returns it, to mint and revoke tokens, count calls and inject faults. Point a verifier
+    /// at it with [`url`](Self::url) as the API URL (`CLERK_API_URL`).
+    pub fn serve_backend_api(&self, api: BackendApi) -> Arc<BackendApi> {
+        let api = Arc::new(api);
+        *lock(&self.shared.backend) = Some(Arc::clone(&api));
+        api
     }
 
     /// Number of JWKS requests received (any JWKS path, counted as soon as the
@@ -290,7 +306,7 @@ fn refuse_busy(mut stream: TcpStream) {
     );
 }
 
-/// A parsed request head.
+/// A parsed request: its head, and its body when it declared a `Content-Length`.
 struct Request {
     method: String,
     path: String,
@@ -310,6 +326,7 @@ impl Request {
 
 enum HeadError {
     TooLarge,
+    BodyTooLarge,
     Malformed,
     Io,
 }
@@ -328,6 +345,16 @@ fn handle_connection(mut stream: TcpStream, shared: &Shared) -> io::Result<()> {
                 &mut stream,
                 shared,
                 431,
+                "application/json",
+                body.as_bytes(),
+            );
+        }
+        Err(HeadError::BodyTooLarge) => {
+            let body = error_body("request_too_large", "request body too large");
+            return respond(
+                &mut stream,
+                shared,
+                413,
                 "application/json",
                 body.as_bytes(),
             );
@@ -362,6 +389,25 @@ fn handle_connection(mut stream: TcpStream, shared: &Shared) -> io::Result<()> {
         }
     }
 
+    let backend = lock(&shared.backend).clone();
+    if let Some(api) = backend.filter(|api| api.take(&request.path)) {
+        return with_fault(&mut stream, shared, api.fault(), |stream| {
+            let answer = api.answer(
+                &request.method,
+                &request.path,
+                &request.headers,
+                &request.body,
+            );
+            respond(
+                stream,
+                shared,
+                answer.status,
+                "application/json",
+                answer.body.as_bytes(),
+            )
+        });
+    }
+
     if !JWKS_PATHS.contains(&request.path.as_str()) {
         let body = error_body("resource_not_found", "not found");
         return respond(
@@ -385,43 +431,43 @@ fn handle_connection(mut stream: TcpStream, shared: &Shared) -> io::Result<()> {
     }
 
     let fault = lock(&shared.fault).clone();
+    with_fault(&mut stream, shared, fault, |stream| {
+        serve_jwks(stream, shared, &request)
+    })
+}
+
+/// Answers with `normal`, or as `fault` says instead.
+fn with_fault(
+    stream: &mut TcpStream,
+    shared: &Shared,
+    fault: Fault,
+    normal: impl FnOnce(&mut TcpStream) -> io::Result<()>,
+) -> io::Result<()> {
     match fault {
-        Fault::None => serve_jwks(&mut stream, shared, &request),
+        Fault::None => normal(stream),
         Fault::Delay(d) => {
             if wait_or_stop(shared, d.min(MAX_WAIT)) {
                 return Ok(());
             }
-            serve_jwks(&mut stream, shared, &request)
+            normal(stream)
         }
         Fault::Status(code) => {
             let body = error_body("injected_fault", &format!("injected status {code}"));
-            respond(
-                &mut stream,
-                shared,
-                code,
-                "application/json",
-                body.as_bytes(),
-            )
+            respond(stream, shared, code, "application/json", body.as_bytes())
         }
         Fault::Hang => {
             wait_or_stop(shared, MAX_WAIT);
             Ok(())
         }
         Fault::Garbage => respond(
-            &mut stream,
+            stream,
             shared,
             200,
             "application/json",
             b"<html><body>502 Bad Gateway -- this is not JSON</body></html>",
         ),
-        Fault::Body(body) => respond(
-            &mut stream,
-            shared,
-            200,
-            "application/json",
-            body.as_bytes(),
-        ),
-        Fault::Huge(len) => serve_huge(&mut stream, shared, len),
+        Fault::Body(body) => respond(stream, shared, 200, "application/json", body.as_bytes()),
+        Fault::Huge(len) => serve_huge(stream, shared, len),
         Fault::CloseImmediately => {
             let _ = stream.shutdown(Shutdown::Both);
             Ok(())
@@ -517,8 +563,9 @@ fn read_head(
         let (name, value) = line.split_once(':').ok_or(HeadError::Malformed)?;
         headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
     }
+    // One length, and no chunked bodies: an ambiguous body is a malformed request.
     let mut lengths = headers.iter().filter(|(n, _)| n == "content-length");
-    let length = match (lengths.next(), lengths.next()) {
+    let declared = match (lengths.next(), lengths.next()) {
         (None, _) => 0,
         (Some((_, v)), None) => v.parse::<usize>().map_err(|_| HeadError::Malformed)?,
         (Some(_), Some(_)) => return Err(HeadError::Malformed),
@@ -526,11 +573,12 @@ fn read_head(
     if headers.iter().any(|(n, _)| n == "transfer-encoding") {
         return Err(HeadError::Malformed);
     }
-    if length > MAX_BODY_BYTES {
-        return Err(HeadError::TooLarge);
+    if declared > MAX_BODY_BYTES {
+        return Err(HeadError::BodyTooLarge);
     }
-    let mut body = buf[head_end + 4..].to_vec();
-    while body.len() < length {
+    let (method, path, query) = (method.to_owned(), path.to_owned(), query.to_owned());
+    let mut body = buf.split_off(head_end + 4);
+    while body.len() < declared {
         if shared.stopping() || Instant::now() >= deadline {
             return Err(HeadError::Io);
         }
@@ -541,11 +589,11 @@ fn read_head(
             Err(_) => return Err(HeadError::Io),
         }
     }
-    body.truncate(length);
+    body.truncate(declared);
     Ok(Request {
-        method: method.to_owned(),
-        path: path.to_owned(),
-        query: query.to_owned(),
+        method,
+        path,
+        query,
         headers,
         body,
     })
@@ -588,6 +636,7 @@ fn reason(code: u16) -> &'static str {
         403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
+        413 => "Payload Too Large",
         429 => "Too Many Requests",
         431 => "Request Header Fields Too Large",
         500 => "Internal Server Error",

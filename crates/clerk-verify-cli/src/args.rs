@@ -1,7 +1,7 @@
 //! The command line, declared with clap. Flags, JSON lines and exit codes are a contract that
 //! outside tests drive: every flag here keeps its spelling and meaning; add, never rename.
 
-use crate::groups::{unix_seconds, Fetching, KeySource, Rules};
+use crate::groups::{unix_seconds, Fetching, KeySource, Machines, Rules};
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -16,6 +16,16 @@ Key source, when no key flag is given (first one set wins):
   CLERK_JWKS_URL         a JWKS URL
   CLERK_SECRET_KEY       Clerk's Backend API JWKS (with --api-url, else CLERK_API_URL)
   CLERK_PUBLISHABLE_KEY  the Frontend API's public JWKS
+Machine tokens (--accepts-token api_key, m2m_token, oauth_token or any): opaque ones are verified
+by Clerk's Backend API with the secret key (--secret-key, --secret-key-file, else CLERK_SECRET_KEY;
+M2M tokens: --machine-secret-key-file, else CLERK_MACHINE_SECRET_KEY, first) at --api-url, else
+CLERK_API_URL, else https://api.clerk.com; JWT forms locally, with the keys above.
+Result lines:
+  {\"valid\":true,\"sub\":…,\"sid\":…,\"azp\":…,\"org_id\":…,\"claims\":{…},\"token_type\":\"session_token\"}
+  {\"valid\":true,\"token_type\":\"api_key\",\"id\":…,\"subject\":…,\"scopes\":[…],\"claims\":{…}|null,
+   and the kind's own: \"name\",\"user_id\",\"org_id\" (api_key), \"machine_id\" (m2m_token),
+   \"user_id\",\"client_id\" (oauth_token)}
+  {\"valid\":false,\"reason\":…,\"message\":…,\"token_type\":… (the kind the token looks like)}
 Prefer the environment or --secret-key-file for secrets, and standard input for tokens: command
 lines are visible to other users of the machine (ps).";
 
@@ -30,7 +40,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Verify session tokens: one JSON line per token; exit 0 all valid, 1 any invalid, 2 usage.
+    /// Verify tokens (session tokens; with --accepts-token, machine tokens too): one JSON line
+    /// per token; exit 0 all valid, 1 any invalid, 2 usage.
     Verify(VerifyArgs),
     /// Decode a token WITHOUT verifying it (like jwt.io, offline): header, claims, times, the
     /// organization, and what `verify` would refuse.
@@ -60,6 +71,8 @@ pub struct VerifyArgs {
     pub fetching: Fetching,
     #[command(flatten)]
     pub rules: Rules,
+    #[command(flatten)]
+    pub machines: Machines,
     /// Verify on this many threads, keeping the output in input order [default: the number of
     /// cores].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
@@ -131,8 +144,13 @@ pub enum DevCommand {
         #[arg(long, default_value = "2048", value_parser = rsa_bits())]
         bits: u32,
     },
-    /// Print a session token signed with a dev key (never use dev keys for anything real).
+    /// Print a token of the dev issuer: a session token signed with a dev key (never use dev
+    /// keys for anything real), or with --kind a machine token (API key, M2M or OAuth access
+    /// token), opaque (recorded for `dev serve`'s Backend API) or in JWT form.
     Mint(MintArgs),
+    /// Revoke an opaque machine token minted with `dev mint`: `dev serve`'s Backend API
+    /// answers it 404 from now on.
+    Revoke(RevokeArgs),
     /// Sign a webhook body as Clerk (Svix) would, to test your endpoint without Clerk: prints
     /// the svix-* headers, a curl command (--url) or a `clerk-verify webhook` line (--json).
     SignWebhook(SignWebhookArgs),
@@ -140,7 +158,10 @@ pub enum DevCommand {
     ///
     /// With --key it also answers Clerk's handshake for server-rendered pages and has a sign-in
     /// page; both send browsers back only to loopback origins (127.0.0.0/8, [::1], localhost)
-    /// and to those given with --allow-redirect-origin.
+    /// and to those given with --allow-redirect-origin. It also answers the Backend API's
+    /// verify endpoints for the opaque machine tokens `dev mint --kind` recorded (POST
+    /// /api_keys/verify, /m2m_tokens/verify, /oauth_applications/access_tokens/verify, any
+    /// bearer), with revocation (`dev revoke`) and expiry.
     Serve {
         /// The port on 127.0.0.1.
         #[arg(long)]
@@ -149,6 +170,10 @@ pub enum DevCommand {
         keys: ServeKeys,
         #[command(flatten)]
         frontend: ServeFrontend,
+        /// The machine tokens' store file [default: machine-tokens.jsonl beside --key; none
+        /// with --jwks].
+        #[arg(long, value_name = "FILE")]
+        store: Option<PathBuf>,
     },
 }
 
@@ -171,14 +196,39 @@ pub struct ServeFrontend {
     pub session_lifetime_secs: u64,
 }
 
+/// `dev mint --kind`'s values (Clerk's names).
+pub const MINT_KINDS: [&str; 4] = ["session_token", "api_key", "m2m_token", "oauth_token"];
+
 #[derive(Debug, Args)]
 pub struct MintArgs {
-    /// The private key written by `dev keygen`.
+    /// The private key written by `dev keygen` (its directory holds the machine tokens' store
+    /// file unless --store says otherwise).
     #[arg(long, value_name = "FILE")]
     pub key: PathBuf,
-    /// The user id (`sub`).
+    /// The subject (`sub`): a user id (`user_…`) for a session or an OAuth access token, a user
+    /// or an organization (`org_…`) for an API key, a machine (`mch_…`) for an M2M token.
     #[arg(long, value_name = "USER_ID")]
     pub sub: String,
+    /// The kind of token (Clerk's names).
+    #[arg(long, value_name = "KIND", default_value = "session_token", value_parser = PossibleValuesParser::new(MINT_KINDS))]
+    pub kind: String,
+    /// A machine token's form: opaque (recorded in the store file, which `dev serve`'s Backend
+    /// API reads) or jwt (signed with --key, verified locally; M2M and OAuth access tokens
+    /// only: API keys are always opaque).
+    #[arg(long, value_name = "FORM", default_value = "opaque", value_parser = PossibleValuesParser::new(["opaque", "jwt"]))]
+    pub format: String,
+    /// A scope granted to a machine token; repeat it.
+    #[arg(long = "scope", value_name = "SCOPE")]
+    pub scopes: Vec<String>,
+    /// An API key's name [default: dev key].
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// An OAuth access token's application (`client_id`) [default: oauth_app_test].
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+    /// Where opaque machine tokens are recorded [default: machine-tokens.jsonl beside --key].
+    #[arg(long, value_name = "FILE")]
+    pub store: Option<PathBuf>,
     /// The authorized party (`azp`); none by default, as for backend-minted tokens.
     #[arg(long, value_name = "URL")]
     pub azp: Option<String>,
@@ -188,20 +238,29 @@ pub struct MintArgs {
     /// The session id (`sid`).
     #[arg(long, value_name = "SID")]
     pub sid: Option<String>,
-    /// Lifetime in seconds (`exp` = now + ttl).
-    #[arg(
-        long,
-        value_name = "SECONDS",
-        default_value_t = 60,
-        allow_negative_numbers = true
-    )]
-    pub ttl: i64,
+    /// Lifetime in seconds (`exp` = now + ttl) [default: 60 for a session token, 3600 for an
+    /// M2M or OAuth access token; an API key never expires unless given].
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
+    pub ttl: Option<i64>,
     /// Any claim, NAME=VALUE; VALUE is JSON if it parses, else a string. Repeat it.
     #[arg(long, value_name = "NAME=VALUE")]
     pub claim: Vec<String>,
     /// Mint as of this instant (iat, nbf, exp follow).
     #[arg(long, value_name = "UNIX_SECONDS", allow_negative_numbers = true)]
     pub now: Option<i64>,
+}
+
+#[derive(Debug, Args)]
+pub struct RevokeArgs {
+    /// The private key `dev mint` used (its directory holds the store file).
+    #[arg(long, value_name = "FILE", required_unless_present = "store")]
+    pub key: Option<PathBuf>,
+    /// The store file, when not beside the key.
+    #[arg(long, value_name = "FILE")]
+    pub store: Option<PathBuf>,
+    /// The opaque token to revoke (ak_…, mt_…, oat_…).
+    #[arg(value_name = "TOKEN")]
+    pub token: String,
 }
 
 #[derive(Debug, Args)]

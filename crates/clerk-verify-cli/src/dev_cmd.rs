@@ -1,26 +1,46 @@
 //! `clerk-verify dev ...`: a local issuer so users can test Clerk-protected services in CI
-//! without a Clerk account: make a key, mint tokens with it, serve its JWKS, and sign webhook
-//! deliveries as Clerk would.
+//! without a Clerk account: make a key, mint tokens with it (sessions, and machine tokens:
+//! opaque ones are recorded in a store file beside the key), serve its JWKS and the Backend
+//! API's verify endpoints for those tokens, and sign webhook deliveries as Clerk would.
 
-use crate::args::{DevCommand, MintArgs, ServeFrontend, ServeKeys, SignWebhookArgs};
+use crate::args::{DevCommand, MintArgs, RevokeArgs, ServeFrontend, ServeKeys, SignWebhookArgs};
 use crate::verifier::read_text;
 use crate::Usage;
-use clerk_dev::{publishable_key, DevKey, FrontendApi, JwksServer, TokenBuilder};
+use clerk_dev::{
+    publishable_key, store_minted, store_revoked, BackendApi, DevKey, FrontendApi, JwksServer,
+    OpaqueToken, TokenBuilder,
+};
 use serde_json::Value;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The store file's name beside the key.
+const STORE_FILE: &str = "machine-tokens.jsonl";
 
 /// Runs `dev <sub>`; `Ok(code)` is the exit status.
 pub fn run(command: DevCommand) -> Result<u8, Usage> {
     match command {
         DevCommand::Keygen { out_dir, bits } => keygen(&out_dir, bits),
         DevCommand::Mint(args) => mint(args),
+        DevCommand::Revoke(args) => revoke(args),
         DevCommand::SignWebhook(args) => sign_webhook(args),
         DevCommand::Serve {
             port,
             keys,
             frontend,
-        } => serve(port, keys, &frontend),
+            store,
+        } => serve(port, keys, &frontend, store),
     }
+}
+
+/// The machine tokens' store: `store`, else the file beside `key`.
+fn store_path(store: Option<PathBuf>, key: Option<&Path>) -> Option<PathBuf> {
+    store.or_else(|| {
+        key.map(|k| {
+            let dir = k.parent().filter(|d| !d.as_os_str().is_empty());
+            dir.unwrap_or(Path::new(".")).join(STORE_FILE)
+        })
+    })
 }
 
 /// The kid is derived from the key itself, so keygen, mint and serve agree without a state file.
@@ -65,33 +85,135 @@ fn write(path: &Path, content: &str) -> Result<(), Usage> {
 
 fn mint(a: MintArgs) -> Result<u8, Usage> {
     let now = a.now.unwrap_or_else(clerk_dev::now_unix);
-    let mut claims: Vec<(String, Value)> = Vec::new();
-    for (name, value) in [("azp", &a.azp), ("iss", &a.iss), ("sid", &a.sid)] {
-        if let Some(v) = value {
-            claims.push((name.into(), v.as_str().into()));
-        }
-    }
+    let mut custom: Vec<(String, Value)> = Vec::new();
     for c in &a.claim {
         let (name, value) = c
             .split_once('=')
             .ok_or_else(|| Usage(format!("--claim takes NAME=VALUE, not {c:?}")))?;
         let value = serde_json::from_str(value).unwrap_or_else(|_| Value::from(value.to_owned()));
-        claims.push((name.to_owned(), value));
+        custom.push((name.to_owned(), value));
+    }
+    let session = a.kind == "session_token";
+    let machine_flags = [
+        ("--scope", !a.scopes.is_empty()),
+        ("--name", a.name.is_some()),
+        ("--client-id", a.client_id.is_some()),
+        ("--store", a.store.is_some()),
+    ];
+    if let (true, Some((flag, _))) = (session, machine_flags.iter().find(|(_, set)| *set)) {
+        return Err(Usage(format!("{flag} is for machine tokens (--kind)")));
+    }
+    if !session {
+        let session_flags = [("--azp", a.azp.is_some()), ("--sid", a.sid.is_some())];
+        if let Some((flag, _)) = session_flags.iter().find(|(_, set)| *set) {
+            return Err(Usage(format!("{flag} is for session tokens")));
+        }
+        if a.kind == "m2m_token" && !a.sub.starts_with("mch_") {
+            return Err(Usage(
+                "--kind m2m_token takes a machine id (mch_…) as --sub".to_owned(),
+            ));
+        }
     }
     let key = load_key(&a.key)?;
-    let (sub, ttl) = (a.sub, a.ttl);
-    // A Clerk-shaped session token; azp only when asked for, as backend-minted Clerk tokens.
-    let mut builder = TokenBuilder::session(&sub, now)
-        .remove_claim("azp")
-        .claim("exp", now + ttl);
-    for (name, value) in claims {
+    if !session && a.format == "opaque" {
+        return mint_opaque(&a, now, custom);
+    }
+    let mut builder = match a.kind.as_str() {
+        // A Clerk-shaped session token; azp only when asked for, as backend-minted tokens.
+        "session_token" => TokenBuilder::session(&a.sub, now)
+            .remove_claim("azp")
+            .claim("exp", now + a.ttl.unwrap_or(60)),
+        "m2m_token" => {
+            let mut b = TokenBuilder::m2m(&a.sub, now).claim("exp", now + a.ttl.unwrap_or(3600));
+            if !a.scopes.is_empty() {
+                b = b.claim("scopes", a.scopes.join(" "));
+            }
+            b
+        }
+        "oauth_token" => TokenBuilder::oauth(&a.sub, now)
+            .claim("exp", now + a.ttl.unwrap_or(3600))
+            .claim("scp", Value::from(a.scopes.clone()))
+            .claim(
+                "client_id",
+                a.client_id
+                    .as_deref()
+                    .unwrap_or(clerk_dev::TEST_OAUTH_CLIENT),
+            ),
+        _ => {
+            return Err(Usage(
+                "API keys are always opaque: drop --format jwt".to_owned(),
+            ))
+        }
+    };
+    for (name, value) in [("azp", &a.azp), ("iss", &a.iss), ("sid", &a.sid)] {
+        if let Some(v) = value {
+            builder = builder.claim(name, v.as_str());
+        }
+    }
+    for (name, value) in custom {
         builder = builder.claim(&name, value);
     }
     println!("{}", builder.sign(&key));
     Ok(0)
 }
 
-fn serve(port: u16, keys: ServeKeys, frontend: &ServeFrontend) -> Result<u8, Usage> {
+/// An opaque machine token, recorded in the store file for `dev serve`'s Backend API.
+fn mint_opaque(a: &MintArgs, now: i64, custom: Vec<(String, Value)>) -> Result<u8, Usage> {
+    if a.iss.is_some() {
+        return Err(Usage(
+            "--iss is for tokens in JWT form (--format jwt)".to_owned(),
+        ));
+    }
+    let mut token = match a.kind.as_str() {
+        "api_key" => OpaqueToken::api_key(&a.sub),
+        "m2m_token" => OpaqueToken::m2m(&a.sub),
+        _ => OpaqueToken::oauth(
+            &a.sub,
+            a.client_id
+                .as_deref()
+                .unwrap_or(clerk_dev::TEST_OAUTH_CLIENT),
+        ),
+    }
+    .scopes(a.scopes.iter().cloned());
+    if let Some(name) = &a.name {
+        token = token.name(name.as_str());
+    }
+    token = match a.ttl {
+        Some(ttl) => token.expires_at(now.saturating_add(ttl).saturating_mul(1000)),
+        None if a.kind == "api_key" => token.never_expires(),
+        None => token.expires_at(now.saturating_add(3600).saturating_mul(1000)),
+    };
+    if !custom.is_empty() {
+        token = token.claims(Value::Object(custom.into_iter().collect()));
+    }
+    let store = store_path(a.store.clone(), Some(&a.key)).unwrap_or_default();
+    store_minted(&store, &token)
+        .map_err(|e| Usage(format!("cannot write {}: {e}", store.display())))?;
+    println!("{}", token.secret());
+    Ok(0)
+}
+
+fn revoke(a: RevokeArgs) -> Result<u8, Usage> {
+    let store = store_path(a.store, a.key.as_deref())
+        .ok_or_else(|| Usage("give --key FILE or --store FILE".to_owned()))?;
+    if !store.exists() {
+        return Err(Usage(format!(
+            "{} does not exist: no token was minted there",
+            store.display()
+        )));
+    }
+    store_revoked(&store, &a.token)
+        .map_err(|e| Usage(format!("cannot write {}: {e}", store.display())))?;
+    Ok(0)
+}
+
+fn serve(
+    port: u16,
+    keys: ServeKeys,
+    frontend: &ServeFrontend,
+    store: Option<PathBuf>,
+) -> Result<u8, Usage> {
+    let store = store_path(store, keys.key.as_deref());
     let (jwks, signer) = match (keys.key, keys.jwks) {
         (Some(key), _) => {
             let key = load_key(&key)?;
@@ -136,6 +258,17 @@ fn serve(port: u16, keys: ServeKeys, frontend: &ServeFrontend) -> Result<u8, Usa
             server.url()
         );
     }
+    // After the Frontend API's lines, which scripts read by position.
+    if let Some(store) = store {
+        server.serve_backend_api(BackendApi::new().store(&store));
+        println!(
+            "Backend API for the machine tokens `dev mint --kind` records in {}; point your app \
+             at it with:",
+            store.display()
+        );
+        println!("  CLERK_API_URL={}", server.url());
+        println!("  CLERK_SECRET_KEY=sk_test_… (any value: this API takes any bearer)");
+    }
     loop {
         std::thread::park();
     }
@@ -143,8 +276,8 @@ fn serve(port: u16, keys: ServeKeys, frontend: &ServeFrontend) -> Result<u8, Usa
 
 /// The Frontend API of `dev serve --key`, as its flags configure it.
 fn frontend_api(key: DevKey, flags: &ServeFrontend) -> Result<FrontendApi, Usage> {
-    let mut fapi = FrontendApi::new(key)
-        .session_lifetime(std::time::Duration::from_secs(flags.session_lifetime_secs));
+    let mut fapi =
+        FrontendApi::new(key).session_lifetime(Duration::from_secs(flags.session_lifetime_secs));
     for origin in &flags.allow_redirect_origin {
         fapi = fapi
             .allow_redirect_origin(origin)

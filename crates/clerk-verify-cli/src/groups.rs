@@ -3,6 +3,7 @@
 //! argument structs build on it.
 
 use clap::Args;
+use clerk_verify::options::AcceptsToken;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -41,6 +42,27 @@ pub struct Fetching {
     /// Bound on one JWKS fetch (connect, each read, and the whole request).
     #[arg(long, value_name = "N", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..))]
     pub fetch_timeout_ms: u64,
+}
+
+/// Which kinds of token are accepted, and the machine secret key for M2M tokens (the secret
+/// key and the API URL are the key source's and the fetching group's flags).
+#[derive(Debug, Clone, Args)]
+pub struct Machines {
+    /// The kinds of token accepted: session_token, api_key, m2m_token, oauth_token, a
+    /// comma-separated list of them, or any. Opaque machine tokens (ak_…, mt_…, oat_…) are
+    /// verified by Clerk's Backend API with the secret key (--secret-key, --secret-key-file or
+    /// CLERK_SECRET_KEY) at --api-url (else CLERK_API_URL); their JWT forms locally.
+    #[arg(long, value_name = "LIST", default_value = "session_token", value_parser = accepts_token)]
+    pub accepts_token: AcceptsToken,
+    /// A file holding the machine secret key, the bearer of M2M tokens' verify calls (else
+    /// CLERK_MACHINE_SECRET_KEY; without either, the secret key).
+    #[arg(long, value_name = "FILE")]
+    pub machine_secret_key_file: Option<PathBuf>,
+}
+
+/// `--accepts-token`'s values, Clerk's names.
+pub(crate) fn accepts_token(v: &str) -> Result<AcceptsToken, String> {
+    AcceptsToken::parse(v).map_err(|e| e.to_string())
 }
 
 /// What a token must satisfy beyond its signature.
@@ -94,5 +116,16 @@ mod tests {
         );
         assert!(unix_seconds("soon").is_err());
         assert!(unix_seconds("inf").is_err());
+    }
+
+    #[test]
+    fn accepted_kinds() {
+        assert_eq!(accepts_token("any").unwrap(), AcceptsToken::ANY);
+        assert_eq!(
+            accepts_token("api_key,m2m_token").unwrap().to_string(),
+            "api_key,m2m_token"
+        );
+        assert!(accepts_token("cookie").is_err());
+        assert!(accepts_token("").is_err());
     }
 }

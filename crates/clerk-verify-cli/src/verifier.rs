@@ -2,9 +2,12 @@
 //! and the rule flags. Only the key source comes from the environment for `verify`: a shell's
 //! variables cannot change what a scripted check accepts.
 
-use crate::groups::{Fetching, KeySource, Rules};
+use crate::groups::{Fetching, KeySource, Machines, Rules};
 use crate::Usage;
-use clerk_verify::env::{split_list, ENV_API_URL, ENV_JWT_KEY};
+use clerk_verify::env::{
+    split_list, ENV_API_URL, ENV_JWKS_URL, ENV_JWT_KEY, ENV_MACHINE_SECRET_KEY, ENV_SECRET_KEY,
+};
+use clerk_verify::options::MachineOptions;
 use clerk_verify::remote::{JwksSource, RemoteKeys, RemoteOptions};
 use clerk_verify::{Clock, Error, Verifier, VerifyOptions};
 use std::path::Path;
@@ -41,6 +44,46 @@ pub fn remote_options(fetching: &Fetching) -> RemoteOptions {
         .timeout(t)
         .connect_timeout(t)
         .read_timeout(t)
+}
+
+/// How opaque machine tokens are verified, from the flags, else the environment: the secret key
+/// (`--secret-key`, `--secret-key-file`, else `CLERK_SECRET_KEY`), the machine secret key
+/// (`--machine-secret-key-file`, else `CLERK_MACHINE_SECRET_KEY`), the Backend API
+/// (`--api-url`, else `CLERK_API_URL`), and one bound on a call (`--fetch-timeout-ms`).
+pub fn machine_options(
+    key: &KeySource,
+    fetching: &Fetching,
+    machines: &Machines,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<MachineOptions, Usage> {
+    let var = |name: &str| {
+        env(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let mut machine =
+        MachineOptions::default().timeout(Duration::from_millis(fetching.fetch_timeout_ms));
+    machine.secret_key = match (&key.secret_key, &key.secret_key_file) {
+        (Some(sk), _) => Some(sk.clone()),
+        (None, Some(path)) => Some(read_text(path)?.trim().to_owned()),
+        (None, None) => var(ENV_SECRET_KEY),
+    };
+    machine.machine_secret_key = match &machines.machine_secret_key_file {
+        Some(path) => Some(read_text(path)?.trim().to_owned()),
+        None => var(ENV_MACHINE_SECRET_KEY),
+    };
+    machine.api_url = fetching.api_url.clone().or_else(|| var(ENV_API_URL));
+    Ok(machine)
+}
+
+/// Whether the keys the flags (else the environment) name are the Backend API's, fetched with
+/// the secret key, so that `--api-url` is theirs too.
+pub fn keys_from_secret_key(key: &KeySource, env: &dyn Fn(&str) -> Option<String>) -> bool {
+    let set = |name: &str| env(name).is_some_and(|v| !v.trim().is_empty());
+    if key.secret_key.is_some() || key.secret_key_file.is_some() {
+        return true;
+    }
+    !key_flag_given(key) && !set(ENV_JWT_KEY) && !set(ENV_JWKS_URL) && set(ENV_SECRET_KEY)
 }
 
 /// A verifier, and its keys when they are fetched: `serve` warms and refreshes them.

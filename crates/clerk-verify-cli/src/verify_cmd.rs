@@ -6,6 +6,8 @@
 
 use crate::args::VerifyArgs;
 use crate::{verifier, Usage};
+use clerk_verify::machine::{kind_of, MachineAuth, Verified};
+use clerk_verify::options::AcceptsToken;
 use clerk_verify::{Claims, Error, Verifier};
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Read, Write};
@@ -18,11 +20,20 @@ const PARALLEL_FROM: usize = 64;
 /// Runs the subcommand; `Err` is a usage or configuration problem (exit 2).
 pub fn run(a: VerifyArgs) -> Result<u8, Usage> {
     let env = |name: &str| std::env::var(name).ok();
+    let accepts = a.machines.accepts_token;
+    let machine = verifier::machine_options(&a.key, &a.fetching, &a.machines, &env)?;
+    // --api-url is also where opaque machine tokens are verified: with keys from elsewhere (a
+    // PEM, a JWKS), it names only that.
+    let mut fetching = a.fetching.clone();
+    let machine_key = machine.secret_key.is_some() || machine.machine_secret_key.is_some();
+    if accepts.accepts_machines() && machine_key && !verifier::keys_from_secret_key(&a.key, &env) {
+        fetching.api_url = None;
+    }
     let verifier = verifier::build(
         &a.key,
-        &a.fetching,
+        &fetching,
         verifier::remote_options(&a.fetching),
-        verifier::options(&a.rules),
+        verifier::options(&a.rules).machine(machine),
         &env,
     )?;
     let jobs = a.jobs.map_or_else(
@@ -34,7 +45,7 @@ pub fn run(a: VerifyArgs) -> Result<u8, Usage> {
     let write_err = |e: io::Error| Usage(format!("cannot write to standard output: {e}"));
     match &a.token {
         Some(token) => {
-            let line = answer(&verifier, Ok(token));
+            let line = answer(&verifier, accepts, Ok(token));
             tally.count(&line);
             writeln!(out, "{}", line.text).map_err(write_err)?;
         }
@@ -56,7 +67,7 @@ pub fn run(a: VerifyArgs) -> Result<u8, Usage> {
                 {
                     text.clear();
                     let token = line.map_err(|why| Error::TokenInvalid(why.into()));
-                    tally.count_reason(answer_into(&verifier, token, &mut text));
+                    tally.count_reason(answer_into(&verifier, accepts, token, &mut text));
                     out.write_all(text.as_bytes())
                         .and_then(|()| out.write_all(b"\n"))
                         .map_err(write_err)?;
@@ -85,7 +96,7 @@ pub fn run(a: VerifyArgs) -> Result<u8, Usage> {
                         None => break,
                     }
                 }
-                for line in answers(&verifier, &batch, jobs) {
+                for line in answers(&verifier, accepts, &batch, jobs) {
                     tally.count(&line);
                     out.write_all(line.text.as_bytes())
                         .and_then(|()| out.write_all(b"\n"))
@@ -111,35 +122,57 @@ struct Answer {
     reason: Option<&'static str>,
 }
 
-fn answer(verifier: &Verifier, token: Result<&str, Error>) -> Answer {
+fn answer(verifier: &Verifier, accepts: AcceptsToken, token: Result<&str, Error>) -> Answer {
     let mut text = String::new();
-    let reason = answer_into(verifier, token, &mut text);
+    let reason = answer_into(verifier, accepts, token, &mut text);
     Answer { text, reason }
 }
 
-/// Writes the result line for `token` into `out`; the reason if it is invalid.
+/// Writes the result line for `token` into `out`; the reason if it is invalid. A session token
+/// takes exactly the path `Verifier::verify` takes (only its first bytes are looked at to rule
+/// out an opaque machine token), so accepting sessions alone costs what it always did.
 fn answer_into(
     verifier: &Verifier,
+    accepts: AcceptsToken,
     token: Result<&str, Error>,
     out: &mut String,
 ) -> Option<&'static str> {
-    match token.and_then(|t| verifier.verify(t)) {
-        Ok(claims) => {
+    let token = match token {
+        Ok(token) => token,
+        Err(e) => {
+            push_invalid_line(out, &e, None);
+            return Some(e.reason());
+        }
+    };
+    match verifier.verify_accepting(token, accepts) {
+        Ok(Verified::Session(claims)) => {
             push_valid_line(out, &claims);
             None
         }
+        Ok(Verified::Machine(machine)) => {
+            push_machine_line(out, &machine);
+            None
+        }
+        Ok(other) => {
+            let e = Error::TokenInvalid(
+                format!("a {} is not supported here", other.token_type()).into(),
+            );
+            push_invalid_line(out, &e, Some(other.token_type()));
+            Some(e.reason())
+        }
         Err(e) => {
-            out.push_str(&invalid_line(&e));
+            // The kind the token looks like (read unverified), for the reader of the line.
+            push_invalid_line(out, &e, Some(kind_of(token).as_str()));
             Some(e.reason())
         }
     }
 }
 
 /// The answers for `lines`, in order, on up to `jobs` threads.
-fn answers(verifier: &Verifier, lines: &[Line], jobs: usize) -> Vec<Answer> {
+fn answers(verifier: &Verifier, accepts: AcceptsToken, lines: &[Line], jobs: usize) -> Vec<Answer> {
     let one = |line: &Line| match line {
-        Line::Text(t) => answer(verifier, Ok(t)),
-        Line::Invalid(why) => answer(verifier, Err(Error::TokenInvalid((*why).into()))),
+        Line::Text(t) => answer(verifier, accepts, Ok(t)),
+        Line::Invalid(why) => answer(verifier, accepts, Err(Error::TokenInvalid((*why).into()))),
     };
     if jobs <= 1 || lines.len() < PARALLEL_FROM {
         return lines.iter().map(one).collect();
@@ -215,6 +248,48 @@ fn push_valid_line(line: &mut String, claims: &Claims) {
     push_json_str(line, claims.org_id());
     line.push_str(",\"claims\":");
     push_claims(line, claims);
+    line.push_str(",\"token_type\":\"session_token\"}");
+}
+
+/// A verified machine token's line: `valid`, `token_type`, Clerk's fields in snake_case, then
+/// the kind's own (`name`, `user_id`, `org_id` for an API key; `machine_id` for an M2M token;
+/// `user_id`, `client_id` for an OAuth access token), `null` when absent.
+fn push_machine_line(line: &mut String, m: &MachineAuth) {
+    line.push_str("{\"valid\":true,\"token_type\":");
+    push_json_str(line, Some(m.token_type()));
+    line.push_str(",\"id\":");
+    push_json_str(line, Some(m.id()));
+    line.push_str(",\"subject\":");
+    push_json_str(line, Some(m.subject()));
+    line.push_str(",\"scopes\":[");
+    for (i, scope) in m.scopes().iter().enumerate() {
+        if i > 0 {
+            line.push(',');
+        }
+        push_json_str(line, Some(scope));
+    }
+    line.push_str("],\"claims\":");
+    match m.claims() {
+        Some(claims) => {
+            line.push_str(&serde_json::to_string(claims).unwrap_or_else(|_| "{}".into()))
+        }
+        None => line.push_str("null"),
+    }
+    let own: &[(&str, Option<&str>)] = match m.token_type() {
+        "api_key" => &[
+            ("name", m.name()),
+            ("user_id", m.user_id()),
+            ("org_id", m.org_id()),
+        ],
+        "m2m_token" => &[("machine_id", m.machine_id())],
+        _ => &[("user_id", m.user_id()), ("client_id", m.client_id())],
+    };
+    for (name, value) in own {
+        line.push_str(",\"");
+        line.push_str(name);
+        line.push_str("\":");
+        push_json_str(line, *value);
+    }
     line.push('}');
 }
 
@@ -316,12 +391,16 @@ fn has_byte(word: u64, byte: u8) -> bool {
     x.wrapping_sub(LOW) & !x & HIGH != 0
 }
 
-fn invalid_line(e: &Error) -> String {
-    format!(
-        "{{\"valid\":false,\"reason\":{},\"message\":{}}}",
-        serde_json::Value::from(e.reason()),
-        serde_json::Value::from(e.to_string())
-    )
+/// An invalid token's line; `token_type` is the kind the token looks like (`null` for a line
+/// that is not text).
+fn push_invalid_line(out: &mut String, e: &Error, token_type: Option<&str>) {
+    out.push_str("{\"valid\":false,\"reason\":");
+    push_json_str(out, Some(e.reason()));
+    out.push_str(",\"message\":");
+    push_json_str(out, Some(&e.to_string()));
+    out.push_str(",\"token_type\":");
+    push_json_str(out, token_type);
+    out.push('}');
 }
 
 /// Longest stdin line read as a token; longer lines are reported invalid without being kept.
@@ -507,8 +586,8 @@ mod tests {
                 _ => Line::Invalid("the token is not ASCII text"),
             })
             .collect();
-        let serial = answers(&verifier, &batch, 1);
-        let parallel = answers(&verifier, &batch, 4);
+        let serial = answers(&verifier, AcceptsToken::ANY, &batch, 1);
+        let parallel = answers(&verifier, AcceptsToken::ANY, &batch, 4);
         assert_eq!(serial.len(), 300);
         for (i, (a, b)) in serial.iter().zip(&parallel).enumerate() {
             assert_eq!(a.text, b.text, "line {i}");

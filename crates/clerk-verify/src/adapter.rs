@@ -11,6 +11,20 @@
 //! [`Refusal::response_headers`] and [`Refusal::json_body`]. Nothing about tokens is decided in
 //! an adapter.
 //!
+//! # Machines
+//!
+//! A route for machine tokens (API keys, M2M and OAuth access tokens) authenticates with the
+//! kinds it accepts, [`Verifier::authenticate_headers_accepting`] (an extractor generic over
+//! [`Accepts`] passes `K::ACCEPTS`; "a session or a machine" passes
+//! [`AcceptsToken::ANY`](crate::options::AcceptsToken::ANY)), finishes the step the same way,
+//! and hands the answer to [`machine`], [`machine_required`], [`session_or_machine`] or
+//! [`permitted`]: 401/403/503/500 exactly as for sessions, with the same JSON. An answer kept
+//! once per request must be kept per accepted kinds: the same request may be a machine to one
+//! extractor and `token-type-mismatch` to another. The wrapper types come from
+//! [`adapter_machine!`](crate::adapter_machine),
+//! [`adapter_machine_require!`](crate::adapter_machine_require) and
+//! [`adapter_principal!`](crate::adapter_principal).
+//!
 //! The macros take the type's doc comment and visibility, and generate the type with its
 //! accessors, `Deref` and conversions; the adapter adds the framework's trait implementation:
 //!
@@ -41,6 +55,22 @@
 //!     /// A verified webhook delivery.
 //!     pub struct MyWebhook;
 //! }
+//! clerk_verify::adapter_machine! {
+//!     /// A machine of the kinds `K` accepts (all three by default).
+//!     pub struct MyMachine;
+//! }
+//! clerk_verify::adapter_machine_require! {
+//!     /// A machine that meets a requirement (a scope).
+//!     pub struct MyRequireMachine;
+//! }
+//! clerk_verify::adapter_principal! {
+//!     /// A signed-in user or a machine.
+//!     pub struct MyCaller;
+//! }
+//!
+//! use clerk_verify::options::{AcceptsToken, ApiKeys};
+//! assert_eq!(MyMachine::<ApiKeys>::ACCEPTS, AcceptsToken::API_KEY);
+//! assert_eq!(<MyMachine>::ACCEPTS, AcceptsToken::MACHINES);
 //!
 //! let refused = MyRefusal::forbidden("plan-missing", "this route needs the pro plan");
 //! assert_eq!((refused.refusal().status(), refused.reason()), (403, "plan-missing"));
@@ -49,8 +79,11 @@
 //! ```
 
 use crate::error::Error;
+use crate::machine::MachineAuth;
+#[cfg(doc)]
+use crate::options::Accepts;
 use crate::reason;
-use crate::request::{Auth, Refusal};
+use crate::request::{Auth, MachineRequirement, Policy, Principal, Refusal};
 use crate::request::{Authentication, PageRequest, Requirement};
 use crate::verifier::Verifier;
 use crate::webhook::{Delivery, Webhook};
@@ -80,6 +113,58 @@ pub fn required<R: Requirement>(authentication: Authentication) -> Result<Auth, 
     let auth = authentication.into_signed_in()?;
     R::check(&auth).map_err(|forbidden| Refusal::from_forbidden(&forbidden))?;
     Ok(auth)
+}
+
+/// A route for machine tokens: the machine, or the [`Refusal`] to answer (401 for a missing or
+/// refused token, a session token included: `token-type-mismatch`; 503 when Clerk's Backend
+/// API or the key source cannot answer; 500 when misconfigured).
+pub fn machine(authentication: Authentication) -> Result<MachineAuth, Refusal> {
+    authentication.into_machine()
+}
+
+/// A route for machine tokens that meet `R` (a scope: [`crate::request::HasScope`]): 401/503/500
+/// as [`machine`], then 403 with `R`'s reason (`missing-scope`).
+pub fn machine_required<R: MachineRequirement>(
+    authentication: Authentication,
+) -> Result<MachineAuth, Refusal> {
+    let machine = authentication.into_machine()?;
+    R::check(&machine).map_err(|forbidden| Refusal::from_forbidden(&forbidden))?;
+    Ok(machine)
+}
+
+/// A route for a signed-in user or a machine: the [`Principal`], or the [`Refusal`] (401, 503,
+/// 500 as [`signed_in`]).
+pub fn session_or_machine(authentication: Authentication) -> Result<Principal, Refusal> {
+    authentication.into_principal()
+}
+
+/// A route for a signed-in user or a machine that meets `policy` (roles and permissions for
+/// sessions, scopes for machines: [`Policy::check_principal`]): the [`Principal`], or 401, 503,
+/// 500, then 403 with the first requirement missing (`missing-scope`, `missing-role`, ...).
+///
+/// ```
+/// use clerk_verify::adapter;
+/// use clerk_verify::options::AcceptsToken;
+/// use clerk_verify::request::Policy;
+/// # use clerk_verify::{Verifier, VerifyOptions};
+/// # let key = clerk_dev::fixtures::rsa2048();
+/// # let verifier = Verifier::from_jwks(&key.jwks_json(), VerifyOptions::default())?;
+/// let m2m = clerk_dev::TokenBuilder::m2m("mch_1", clerk_dev::now_unix())
+///     .claim("scopes", "read")
+///     .sign(key);
+/// let header = format!("Bearer {m2m}");
+/// let answer = || verifier.authenticate_request_accepting(AcceptsToken::ANY, Some(&header), None);
+/// assert!(adapter::permitted(answer(), &Policy::new().scope("read")).is_ok());
+/// let refused = adapter::permitted(answer(), &Policy::new().scope("write")).unwrap_err();
+/// assert_eq!((refused.status(), refused.reason()), (403, "missing-scope"));
+/// # Ok::<(), clerk_verify::Error>(())
+/// ```
+pub fn permitted(authentication: Authentication, policy: &Policy) -> Result<Principal, Refusal> {
+    let principal = authentication.into_principal()?;
+    policy
+        .check_principal(&principal)
+        .map_err(|forbidden| Refusal::from_forbidden(&forbidden))?;
+    Ok(principal)
 }
 
 /// A page that serves everyone: [`Authentication::into_page`].
@@ -392,6 +477,166 @@ macro_rules! adapter_pages {
     ) => {
         $crate::adapter_optional! { $(#[$page_meta])* $page_vis struct $page; }
         $crate::adapter_auth! { $(#[$require_meta])* $require_vis struct $require; }
+    };
+}
+
+/// Defines an adapter's machine type: `$name<K: Accepts = AnyMachine>`, a verified machine
+/// token of a kind `K` accepts (built with `$name::new` from [`machine`]'s answer), with
+/// `$name::<K>::ACCEPTS` (what to pass to
+/// [`Verifier::authenticate_headers_accepting`]), `into_inner`, `Deref<Target = MachineAuth>`
+/// and `From<$name<K>> for MachineAuth`.
+#[macro_export]
+macro_rules! adapter_machine {
+    ($(#[$meta:meta])* $vis:vis struct $name:ident;) => {
+        $(#[$meta])*
+        $vis struct $name<K: $crate::options::Accepts = $crate::options::AnyMachine> {
+            machine: $crate::machine::MachineAuth,
+            kinds: ::std::marker::PhantomData<fn() -> K>,
+        }
+
+        impl<K: $crate::options::Accepts> $name<K> {
+            /// The kinds this type accepts: what to authenticate the request with.
+            pub const ACCEPTS: $crate::options::AcceptsToken = K::ACCEPTS;
+
+            /// The machine ([`clerk_verify::adapter::machine`]'s answer).
+            #[allow(dead_code)]
+            pub(crate) fn new(machine: $crate::machine::MachineAuth) -> $name<K> {
+                $name {
+                    machine,
+                    kinds: ::std::marker::PhantomData,
+                }
+            }
+
+            /// The `MachineAuth` inside.
+            pub fn into_inner(self) -> $crate::machine::MachineAuth {
+                self.machine
+            }
+        }
+
+        impl<K: $crate::options::Accepts> ::std::ops::Deref for $name<K> {
+            type Target = $crate::machine::MachineAuth;
+
+            fn deref(&self) -> &$crate::machine::MachineAuth {
+                &self.machine
+            }
+        }
+
+        impl<K: $crate::options::Accepts> ::std::clone::Clone for $name<K> {
+            fn clone(&self) -> $name<K> {
+                $name {
+                    machine: self.machine.clone(),
+                    kinds: ::std::marker::PhantomData,
+                }
+            }
+        }
+
+        impl<K: $crate::options::Accepts> ::std::fmt::Debug for $name<K> {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct(stringify!($name))
+                    .field("accepts", &K::ACCEPTS)
+                    .field("machine", &self.machine)
+                    .finish()
+            }
+        }
+
+        impl<K: $crate::options::Accepts> ::std::convert::From<$name<K>>
+            for $crate::machine::MachineAuth
+        {
+            fn from(machine: $name<K>) -> $crate::machine::MachineAuth {
+                machine.machine
+            }
+        }
+    };
+}
+
+/// Defines an adapter's machine-requirement type: `$name<R: MachineRequirement, K: Accepts =
+/// AnyMachine>`, a machine token of a kind `K` accepts that meets `R` (built with `$name::new`
+/// from [`machine_required`]'s answer), with `ACCEPTS`, `into_inner`,
+/// `Deref<Target = MachineAuth>` and a `Debug` naming the requirement; and the alias
+/// `RequireScope<S, K = AnyMachine>` (403 `missing-scope`).
+#[macro_export]
+macro_rules! adapter_machine_require {
+    ($(#[$meta:meta])* $vis:vis struct $name:ident;) => {
+        $(#[$meta])*
+        $vis struct $name<
+            R: $crate::request::MachineRequirement,
+            K: $crate::options::Accepts = $crate::options::AnyMachine,
+        > {
+            machine: $crate::machine::MachineAuth,
+            requirement: ::std::marker::PhantomData<fn() -> (R, K)>,
+        }
+
+        /// Require the machine-token scope `S::SCOPE` (403 `missing-scope`).
+        $vis type RequireScope<S, K = $crate::options::AnyMachine> =
+            $name<$crate::request::HasScope<S>, K>;
+
+        impl<R: $crate::request::MachineRequirement, K: $crate::options::Accepts> $name<R, K> {
+            /// The kinds this type accepts: what to authenticate the request with.
+            pub const ACCEPTS: $crate::options::AcceptsToken = K::ACCEPTS;
+
+            /// The machine, which met `R` ([`clerk_verify::adapter::machine_required`]).
+            #[allow(dead_code)]
+            pub(crate) fn new(machine: $crate::machine::MachineAuth) -> $name<R, K> {
+                $name {
+                    machine,
+                    requirement: ::std::marker::PhantomData,
+                }
+            }
+
+            /// The `MachineAuth` inside.
+            pub fn into_inner(self) -> $crate::machine::MachineAuth {
+                self.machine
+            }
+        }
+
+        impl<R: $crate::request::MachineRequirement, K: $crate::options::Accepts>
+            ::std::ops::Deref for $name<R, K>
+        {
+            type Target = $crate::machine::MachineAuth;
+
+            fn deref(&self) -> &$crate::machine::MachineAuth {
+                &self.machine
+            }
+        }
+
+        impl<R: $crate::request::MachineRequirement, K: $crate::options::Accepts>
+            ::std::fmt::Debug for $name<R, K>
+        {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct(stringify!($name))
+                    .field("requirement", &::std::any::type_name::<R>())
+                    .field("accepts", &K::ACCEPTS)
+                    .field("machine", &self.machine)
+                    .finish()
+            }
+        }
+    };
+}
+
+/// Defines an adapter's "a session or a machine" type: `pub struct $name(pub Principal)`, with
+/// `into_inner` and `Deref<Target = Principal>` (from [`session_or_machine`] or [`permitted`];
+/// authenticate with [`AcceptsToken::ANY`](crate::options::AcceptsToken::ANY)).
+#[macro_export]
+macro_rules! adapter_principal {
+    ($(#[$meta:meta])* $vis:vis struct $name:ident;) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq)]
+        $vis struct $name(pub $crate::request::Principal);
+
+        impl $name {
+            /// The `Principal` inside.
+            pub fn into_inner(self) -> $crate::request::Principal {
+                self.0
+            }
+        }
+
+        impl ::std::ops::Deref for $name {
+            type Target = $crate::request::Principal;
+
+            fn deref(&self) -> &$crate::request::Principal {
+                &self.0
+            }
+        }
     };
 }
 

@@ -5,7 +5,7 @@
 //! comma-separated ones are read. Every other floor takes its configuration as values.
 
 use crate::error::Error;
-use crate::options::{HandshakeOptions, VerifyOptions};
+use crate::options::{AcceptsToken, HandshakeOptions, VerifyOptions};
 #[cfg(feature = "remote")]
 use crate::remote::JwksSource;
 use crate::webhook::Webhook;
@@ -64,15 +64,24 @@ pub const ENV_PERSONAL_ACCOUNT_PATTERNS: &str = "CLERK_PERSONAL_ACCOUNT_PATTERNS
 pub const ENV_AFTER_SIGN_IN_URL: &str = "CLERK_AFTER_SIGN_IN_URL";
 /// `CLERK_AFTER_SIGN_UP_URL`: as [`ENV_AFTER_SIGN_IN_URL`], after a sign-up.
 pub const ENV_AFTER_SIGN_UP_URL: &str = "CLERK_AFTER_SIGN_UP_URL";
+/// `CLERK_ACCEPTS_TOKEN`: the kinds of token the verifier's request methods accept, `any` or a
+/// comma-separated list of `session_token`, `api_key`, `m2m_token`, `oauth_token` (Clerk's
+/// `acceptsToken` values; the variable is ours). Unset: session tokens only.
+pub const ENV_ACCEPTS_TOKEN: &str = "CLERK_ACCEPTS_TOKEN";
+/// `CLERK_MACHINE_SECRET_KEY`: the machine secret key, the bearer of M2M tokens' verify calls
+/// (Clerk's).
+pub const ENV_MACHINE_SECRET_KEY: &str = "CLERK_MACHINE_SECRET_KEY";
 
 impl VerifyOptions {
     /// Options from `CLERK_AUTHORIZED_PARTIES`, `CLERK_AUDIENCE`, `CLERK_ISSUER`,
     /// `CLERK_CLOCK_SKEW_MS`, `CLERK_PUBLISHABLE_KEY` (for the suffixed session cookie, and
     /// with it handshakes for pages, configured by
-    /// [`HandshakeOptions::from_lookup`]'s variables) and
-    /// `CLERK_TOKEN_CACHE_SIZE`; unset variables keep the defaults, except that the
-    /// verified-token cache is on, with [`VerifyOptions::DEFAULT_TOKEN_CACHE_CAPACITY`] tokens,
-    /// unless `CLERK_TOKEN_CACHE_SIZE` is `0`.
+    /// [`HandshakeOptions::from_lookup`]'s variables),
+    /// `CLERK_TOKEN_CACHE_SIZE`, `CLERK_ACCEPTS_TOKEN`, and for machine tokens
+    /// ([`VerifyOptions::machine`]) `CLERK_SECRET_KEY`, `CLERK_MACHINE_SECRET_KEY` and
+    /// `CLERK_API_URL`; unset variables keep the defaults, except that the verified-token
+    /// cache is on, with [`VerifyOptions::DEFAULT_TOKEN_CACHE_CAPACITY`] tokens, unless
+    /// `CLERK_TOKEN_CACHE_SIZE` is `0`.
     pub fn from_env() -> Result<VerifyOptions, Error> {
         VerifyOptions::from_lookup(process)
     }
@@ -107,6 +116,18 @@ impl VerifyOptions {
             })?;
             opts = opts.clock_skew(Duration::from_millis(ms));
         }
+        if let Some(v) = get(ENV_ACCEPTS_TOKEN).filter(|v| !v.trim().is_empty()) {
+            let accepts = AcceptsToken::parse(&v).map_err(|e| in_variable(ENV_ACCEPTS_TOKEN, e))?;
+            opts = opts.accepts_token(accepts);
+        }
+        let machine_var = |name: &str| {
+            get(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        opts.machine.secret_key = machine_var(ENV_SECRET_KEY);
+        opts.machine.machine_secret_key = machine_var(ENV_MACHINE_SECRET_KEY);
+        opts.machine.api_url = machine_var(ENV_API_URL);
         if let Some(v) = get(ENV_PUBLISHABLE_KEY).filter(|v| !v.trim().is_empty()) {
             opts = opts.publishable_key(v.trim());
             // Handshakes only ever apply to page authentication, so they can be on whenever
@@ -260,7 +281,6 @@ impl JwksSource {
 }
 
 /// Prefixes a configuration error with the variable it came from.
-#[cfg(feature = "remote")]
 fn in_variable(name: &str, e: Error) -> Error {
     match e {
         Error::ConfigInvalid(why) => Error::config(format!("{name}: {why}")),
@@ -359,6 +379,32 @@ mod tests {
         assert_eq!(o.audience, ["api"]);
         assert!(o.issuer.is_none());
         assert_eq!(o.token_cache, VerifyOptions::DEFAULT_TOKEN_CACHE_CAPACITY);
+        assert_eq!(o.accepts_token, AcceptsToken::SESSION_TOKEN);
+        assert_eq!(o.machine.secret_key, None);
+    }
+
+    #[test]
+    fn machine_options_from_lookup() {
+        let get = |k: &str| match k {
+            ENV_ACCEPTS_TOKEN => Some(" api_key, m2m_token ".to_owned()),
+            ENV_SECRET_KEY => Some(" sk_test_x ".to_owned()),
+            ENV_MACHINE_SECRET_KEY => Some("ak_machine".to_owned()),
+            ENV_API_URL => Some("http://127.0.0.1:9".to_owned()),
+            _ => None,
+        };
+        let o = VerifyOptions::from_lookup(get).unwrap();
+        assert_eq!(o.accepts_token.to_string(), "api_key,m2m_token");
+        assert_eq!(o.machine.secret_key.as_deref(), Some("sk_test_x"));
+        assert_eq!(o.machine.machine_secret_key.as_deref(), Some("ak_machine"));
+        assert_eq!(o.machine.api_url.as_deref(), Some("http://127.0.0.1:9"));
+        assert_eq!(o.machine.result_cache_capacity, 0, "off unless asked");
+        let bad =
+            VerifyOptions::from_lookup(|k| (k == ENV_ACCEPTS_TOKEN).then(|| "cookies".into()));
+        let e = bad.unwrap_err();
+        assert_eq!(e.reason(), "config-invalid");
+        assert!(e.to_string().contains("CLERK_ACCEPTS_TOKEN"), "{e}");
+        let any = VerifyOptions::from_lookup(|k| (k == ENV_ACCEPTS_TOKEN).then(|| "any".into()));
+        assert_eq!(any.unwrap().accepts_token, AcceptsToken::ANY);
     }
 
     #[test]

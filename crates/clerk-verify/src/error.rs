@@ -123,6 +123,24 @@ pub enum Error {
     /// The Backend API could not be reached (or failed) to exchange a handshake nonce. Reason
     /// `handshake-failed` (ours); answer 503.
     HandshakeFailed(Cow<'static, str>),
+    /// A machine token (API key, M2M or OAuth access token) was refused: it cannot be Clerk's
+    /// (its shape), Clerk's Backend API does not know it (404), or it is revoked or expired.
+    /// Reason `token-invalid` (Clerk's, as for a 404 from the API).
+    MachineTokenInvalid(Cow<'static, str>),
+    /// Request authentication: the token is of a kind the route does not accept (a machine
+    /// token where sessions are expected, a session token on a machines-only route, an API key
+    /// where only M2M tokens are). Reason `token-type-mismatch` (Clerk's).
+    TokenKindNotAccepted {
+        /// The token's kind, by Clerk's name (`api_key`, `session_token`, ...).
+        kind: &'static str,
+        /// What the route accepts (`api_key,m2m_token`, `any`, ...).
+        accepted: String,
+    },
+    /// Clerk's Backend API could not judge an opaque machine token: unreachable, slower than
+    /// the timeout, a 5xx or 429 answer, an answer that is not a verified token, or this
+    /// verifier's bound on calls (in flight, waiting, per second) was reached. Never a
+    /// sign-out. Reason `backend-api-unavailable` (ours); answer 503.
+    BackendApiUnavailable(Cow<'static, str>),
 }
 
 /// What kind of failure an [`Error`] is, for mapping to a response.
@@ -131,7 +149,8 @@ pub enum Error {
 pub enum Category {
     /// The request's token is not acceptable: answer 401.
     InvalidToken,
-    /// The keys needed to decide could not be obtained (key source down): answer 503.
+    /// What is needed to decide could not be obtained: the keys (key source down), or Clerk's
+    /// Backend API's verdict on an opaque machine token. Answer 503.
     KeysUnavailable,
     /// The verifier is misconfigured: a server-side problem (500), not the caller's fault.
     Configuration,
@@ -175,6 +194,9 @@ impl Error {
             Error::ConfigInvalid(_) => r::CONFIG_INVALID,
             Error::HandshakeInvalid(_) => r::HANDSHAKE_INVALID,
             Error::HandshakeFailed(_) => r::HANDSHAKE_FAILED,
+            Error::MachineTokenInvalid(_) => r::TOKEN_INVALID,
+            Error::TokenKindNotAccepted { .. } => r::TOKEN_TYPE_MISMATCH,
+            Error::BackendApiUnavailable(_) => r::BACKEND_API_UNAVAILABLE,
         }
     }
 
@@ -183,7 +205,8 @@ impl Error {
         match self {
             Error::JwkRemoteFailedToLoad(_)
             | Error::JwkRemoteInvalid(_)
-            | Error::HandshakeFailed(_) => Category::KeysUnavailable,
+            | Error::HandshakeFailed(_)
+            | Error::BackendApiUnavailable(_) => Category::KeysUnavailable,
             Error::JwkLocalMissing
             | Error::JwkLocalInvalid(_)
             | Error::JwkFailedToResolve
@@ -370,6 +393,16 @@ impl fmt::Display for Error {
             Error::HandshakeFailed(why) => {
                 write!(f, "the handshake nonce could not be exchanged: {why}")
             }
+            Error::MachineTokenInvalid(why) => write!(f, "invalid machine token: {why}"),
+            Error::TokenKindNotAccepted { kind, accepted } => write!(
+                f,
+                "a token of kind {kind} is not accepted here (accepted: {accepted}); Clerk's kinds \
+                 are session_token, api_key, m2m_token and oauth_token"
+            ),
+            Error::BackendApiUnavailable(why) => write!(
+                f,
+                "Clerk's Backend API could not verify the machine token: {why}"
+            ),
         }
     }
 }
@@ -416,6 +449,22 @@ mod tests {
             Category::KeysUnavailable
         );
         assert_eq!(Error::SecretKeyInvalid.category(), Category::Configuration);
+        assert_eq!(
+            Error::BackendApiUnavailable("HTTP 502".into()).category(),
+            Category::KeysUnavailable
+        );
+        let mismatch = Error::TokenKindNotAccepted {
+            kind: "api_key",
+            accepted: "session_token".into(),
+        };
+        assert_eq!(
+            (mismatch.reason(), mismatch.category()),
+            ("token-type-mismatch", Category::InvalidToken)
+        );
+        assert_eq!(
+            Error::MachineTokenInvalid("revoked".into()).reason(),
+            "token-invalid"
+        );
         assert_eq!(
             Error::WebhookInvalidSignature.category(),
             Category::InvalidRequest

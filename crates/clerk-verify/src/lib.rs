@@ -17,8 +17,10 @@
 //!    the verified-token cache is on;
 //! 4. [`request`]: for a whole HTTP request, where the token is (header, cookies and Clerk's
 //!    `__client_uat` rules, all cookie names in one place), [`Authentication`] (signed in as
-//!    [`Auth`], signed out and why, or Clerk's handshake for pages), and the [`Refusal`] every
-//!    adapter answers with;
+//!    [`Auth`], a machine as [`MachineAuth`], signed out and why, or Clerk's handshake for
+//!    pages), and the [`Refusal`] every adapter answers with; [`machine`] recognises and
+//!    verifies machine tokens (API keys, M2M and OAuth access tokens) for the routes that
+//!    accept them ([`options::AcceptsToken`]);
 //! 5. [`Verifier`]: what an application builds once (from values in [`options`], or from the
 //!    environment through [`mod@env`], the one module that reads `CLERK_*` variables) and asks per
 //!    token or per request; [`adapter`] is the contract the framework adapters share.
@@ -28,9 +30,11 @@
 //! The root re-exports what most code names: [`Verifier`], [`VerifyOptions`], [`Clock`],
 //! [`Claims`], [`Auth`], [`Authentication`], [`Refusal`], [`Error`] (with [`Category`]),
 //! [`Webhook`], the key types ([`Key`], [`KeySet`], [`KeyFetcher`], [`KeyWait`], [`KeyFlight`],
-//! [`Algorithm`]: for key sources of your own) and [`TokenCacheStats`]. The modules are public
-//! for what goes further: [`options`] (every setting, the publishable key), [`request`] (cookie
-//! names, pages, requirements, the non-blocking [`request::Step`]), [`remote`] (JWKS sources and
+//! [`Algorithm`]: for key sources of your own), [`MachineAuth`] and [`TokenCacheStats`]. The
+//! modules are public for what goes further: [`options`] (every setting, the publishable key,
+//! the accepted token kinds), [`machine`] (machine tokens: the classifier, the Backend API
+//! answer parser, [`machine::Verified`], [`machine::MachineStats`]), [`request`] (cookie names,
+//! pages, requirements, [`request::Principal`], the non-blocking [`request::Step`]), [`remote`] (JWKS sources and
 //! their options), [`claims`] (the organization and actor types), [`webhook`] (typed events),
 //! [`reason`] (every reason code), [`mod@env`] (the variables' names), [`dangerous`] (decoding
 //! without verifying, for tooling), [`adapter`] (for adapter crates) and [`token`] (only
@@ -88,6 +92,17 @@
 //! Fetches are rare (cold start, once per cache TTL, key rotation), single-flight and bounded by
 //! a timeout.
 //!
+//! # Machine tokens
+//!
+//! Clerk's API keys (`ak_…`), machine-to-machine tokens (`mt_…`, or a JWT about a machine) and
+//! OAuth access tokens (`oat_…`, or a JWT with `typ: at+jwt`) are accepted where a route says so
+//! (Clerk's `acceptsToken`: [`Verifier::authenticate_headers_accepting`], or
+//! [`VerifyOptions::accepts_token`] for the verifier's default, session tokens only unless set).
+//! JWT forms are verified locally; opaque ones through Clerk's Backend API with the secret key
+//! ([`options::MachineOptions`]), with bounds Clerk's SDK lacks: an outage is a 503, never a
+//! sign-out, and strangers cannot spend the instance's quota or this process's memory
+//! ([`machine`] lists them).
+//!
 //! # Webhooks
 //!
 //! [`Webhook`] verifies the Svix-signed webhooks Clerk sends (body cap, timestamp tolerance,
@@ -128,6 +143,7 @@ pub mod claims;
 pub mod dangerous;
 pub mod env;
 pub mod keys;
+pub mod machine;
 pub mod options;
 pub mod reason;
 pub mod remote;
@@ -146,6 +162,7 @@ pub mod testing;
 pub use claims::Claims;
 pub use error::{Category, Error};
 pub use keys::{Algorithm, Key, KeyFetcher, KeyFlight, KeySet, KeyWait};
+pub use machine::MachineAuth;
 pub use options::{Clock, VerifyOptions};
 pub use request::{Auth, Authentication, Refusal};
 pub use token_cache::TokenCacheStats;

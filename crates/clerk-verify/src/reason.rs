@@ -54,6 +54,9 @@ pub const SESSION_TOKEN_IAT_BEFORE_CLIENT_UAT: &str = "session-token-iat-before-
 pub const TOKEN_TYPE_MISMATCH: &str = "token-type-mismatch";
 /// The session is `pending` and pending sessions are not accepted (ours).
 pub const SESSION_PENDING: &str = "session-pending";
+/// The route accepts only machine tokens and the request has no `Authorization` token
+/// (machine tokens are never read from cookies) (ours).
+pub const MACHINE_TOKEN_MISSING: &str = "machine-token-missing";
 
 // Page requests only (`Verifier::authenticate_page`): a handshake through Clerk's Frontend API
 // (307), or signed out when the request is not a document navigation.
@@ -114,6 +117,9 @@ pub const DEV_BROWSER_MISSING: &str = "dev-browser-missing";
 pub const DEV_BROWSER_SYNC: &str = "dev-browser-sync";
 /// The page's path names another organization than the session's active one (Clerk's).
 pub const ACTIVE_ORGANIZATION_MISMATCH: &str = "active-organization-mismatch";
+/// Clerk's Backend API could not verify an opaque machine token: unreachable, too slow, 5xx or
+/// 429, an unexpected answer, or the verifier's bound on calls reached (ours; 503).
+pub const BACKEND_API_UNAVAILABLE: &str = "backend-api-unavailable";
 
 // Signed in, but not allowed (403).
 
@@ -130,6 +136,8 @@ pub const MISSING_PLAN: &str = "missing-plan";
 /// The session's factors were not verified recently enough (`fva`): the body carries Clerk's
 /// reverification hint (Clerk's `reverificationError` reason).
 pub const REVERIFICATION_ERROR: &str = "reverification-error";
+/// The machine token lacks a scope the route requires (ours).
+pub const MISSING_SCOPE: &str = "missing-scope";
 
 // Keys unavailable (503).
 
@@ -210,6 +218,7 @@ pub const ALL: &[&str] = &[
     SESSION_TOKEN_IAT_BEFORE_CLIENT_UAT,
     TOKEN_TYPE_MISMATCH,
     SESSION_PENDING,
+    MACHINE_TOKEN_MISSING,
     SESSION_TOKEN_EXPIRED_REFRESH_NO_COOKIE,
     SESSION_TOKEN_EXPIRED_REFRESH_MISSING_API_CLIENT,
     SESSION_TOKEN_EXPIRED_REFRESH_UNEXPECTED_BAPI_ERROR,
@@ -234,10 +243,12 @@ pub const ALL: &[&str] = &[
     MISSING_FEATURE,
     MISSING_PLAN,
     REVERIFICATION_ERROR,
+    MISSING_SCOPE,
     JWK_REMOTE_FAILED_TO_LOAD,
     JWK_REMOTE_INVALID,
     JWK_REMOTE_MISSING,
     HANDSHAKE_FAILED,
+    BACKEND_API_UNAVAILABLE,
     JWK_LOCAL_MISSING,
     JWK_LOCAL_INVALID,
     JWK_FAILED_TO_RESOLVE,

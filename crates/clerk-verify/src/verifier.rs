@@ -7,7 +7,8 @@ use crate::claims::Claims;
 use crate::env;
 use crate::error::Error;
 use crate::keys::{KeyFetcher, KeySet};
-use crate::options::VerifyOptions;
+use crate::machine::{route, MachineStats, Route, Verified};
+use crate::options::{AcceptsToken, VerifyOptions};
 use crate::request::{Authentication, Authenticator, PageRequest, SessionToken, Step};
 use crate::token_cache::TokenCacheStats;
 use crate::verify::Tokens;
@@ -235,6 +236,48 @@ impl Verifier {
     pub fn try_verify(&self, token: &str) -> Option<Result<Arc<Claims>, Error>> {
         self.inner.tokens.try_verify_as(token, false)
     }
+
+    /// Verifies `token` if it is of a kind `accepts` names: a session token exactly as
+    /// [`Verifier::verify`] does, a machine token (API key, M2M or OAuth access token) as
+    /// [`crate::machine`] says: a JWT form locally, an opaque one through Clerk's Backend API
+    /// (with [`VerifyOptions::machine`]'s secret key; may block on that call, at most the
+    /// machine queue wait plus its timeout). A token of another kind is `token-type-mismatch`.
+    /// For requests, use [`Verifier::authenticate_headers_accepting`].
+    ///
+    /// ```
+    /// use clerk_verify::machine::Verified;
+    /// use clerk_verify::options::AcceptsToken;
+    /// # use clerk_verify::{Verifier, VerifyOptions};
+    /// # let key = clerk_dev::fixtures::rsa2048();
+    /// # let verifier = Verifier::from_jwks(&key.jwks_json(), VerifyOptions::default())?;
+    /// let m2m = clerk_dev::TokenBuilder::m2m("mch_2vYVtest", clerk_dev::now_unix())
+    ///     .claim("scopes", "read:invoices")
+    ///     .sign(key);
+    /// match verifier.verify_accepting(&m2m, AcceptsToken::MACHINES)? {
+    ///     Verified::Machine(machine) => assert!(machine.has_scope("read:invoices")),
+    ///     other => panic!("{}", other.token_type()),
+    /// }
+    /// let refused = verifier.verify_accepting(&m2m, AcceptsToken::SESSION_TOKEN).unwrap_err();
+    /// assert_eq!(refused.reason(), "token-type-mismatch");
+    /// # Ok::<(), clerk_verify::Error>(())
+    /// ```
+    pub fn verify_accepting(&self, token: &str, accepts: AcceptsToken) -> Result<Verified, Error> {
+        match route(token, accepts, self.options().max_token_len) {
+            Route::Session => self.verify(token).map(Verified::Session),
+            Route::Machine(machine) => self
+                .inner
+                .machines
+                .verify(&self.inner.tokens, &machine)
+                .map(Verified::Machine),
+            Route::NotAccepted(e) => Err(e),
+        }
+    }
+
+    /// What machine authentication has done so far: Backend API calls by outcome, and the
+    /// tokens answered without a call.
+    pub fn machine_stats(&self) -> MachineStats {
+        self.inner.machines.stats()
+    }
 }
 
 /// One request: API routes.
@@ -298,6 +341,20 @@ impl Verifier {
         self.inner.authenticate_request(authorization, cookie)
     }
 
+    /// [`Verifier::authenticate_request`] for a route that accepts the kinds `accepts` names
+    /// instead of the verifier's default ([`VerifyOptions::accepts_token`]): for blocking
+    /// code (a machine token may take a Backend API call). See
+    /// [`Verifier::authenticate_headers_accepting`].
+    pub fn authenticate_request_accepting(
+        &self,
+        accepts: AcceptsToken,
+        authorization: Option<&str>,
+        cookie: Option<&str>,
+    ) -> Authentication {
+        self.inner
+            .authenticate_accepting(accepts, authorization, cookie)
+    }
+
     /// Starts authenticating a request from its raw header values, without blocking: the
     /// `Authorization` header (the first one) and every `Cookie` header (HTTP/2 may split them;
     /// they are joined as RFC 6265 says). Bytes that are not UTF-8 are replaced, so such a token
@@ -305,12 +362,68 @@ impl Verifier {
     ///
     /// Adapters call this on the executor thread and finish a [`Step::Blocking`] with
     /// [`Step::finish`]; blocking code can call [`Verifier::authenticate_request`].
+    ///
+    /// The kinds of token accepted are the verifier's default, [`VerifyOptions::accepts_token`]
+    /// (session tokens only, unless configured otherwise).
     pub fn authenticate_headers<'h>(
         &self,
         authorization: Option<&'h [u8]>,
         cookies: impl IntoIterator<Item = &'h [u8]>,
     ) -> Step {
-        Authenticator::authenticate_headers(&self.inner, authorization, cookies)
+        let accepts = self.options().accepts_token;
+        Authenticator::authenticate_headers(&self.inner, accepts, authorization, cookies)
+    }
+
+    /// [`Verifier::authenticate_headers`] for a route that accepts the kinds `accepts` names
+    /// (Clerk's `acceptsToken`), e.g. an API for scripts that takes API keys and M2M tokens
+    /// while the rest of the app takes sessions:
+    ///
+    /// - a machine token (API key, M2M or OAuth access token) is read from the `Authorization`
+    ///   header only, never from cookies, and verified ([`crate::machine`]): the answer is
+    ///   [`Authentication::Machine`];
+    /// - a token of a kind not accepted is `token-type-mismatch` (a session token on a
+    ///   machines-only route too); a machines-only route without a header token is
+    ///   `machine-token-missing`; cookies are then not read at all;
+    /// - with session tokens accepted, sessions are authenticated exactly as
+    ///   [`Verifier::authenticate_headers`] does.
+    ///
+    /// An opaque token the verifier cannot answer from memory is [`Step::Blocking`]:
+    /// [`Step::finish`] awaits its Backend API call without holding a thread (one call per
+    /// token however many requests wait for it; bounded by [`VerifyOptions::machine`]).
+    ///
+    /// ```
+    /// use clerk_verify::options::AcceptsToken;
+    /// use clerk_verify::request::Step;
+    /// # use clerk_verify::{Verifier, VerifyOptions, Authentication};
+    /// # let key = clerk_dev::fixtures::rsa2048();
+    /// # let verifier = Verifier::from_jwks(&key.jwks_json(), VerifyOptions::default())?;
+    /// # let now = clerk_dev::now_unix();
+    /// let m2m = clerk_dev::TokenBuilder::m2m("mch_2vYVtest", now).sign(key);
+    /// let header = format!("Bearer {m2m}");
+    /// let Step::Done(Authentication::Machine(machine)) =
+    ///     verifier.authenticate_headers_accepting(AcceptsToken::MACHINES, Some(header.as_bytes()), [])
+    /// else {
+    ///     panic!("the key is in memory: no I/O");
+    /// };
+    /// assert_eq!((machine.token_type(), machine.subject()), ("m2m_token", "mch_2vYVtest"));
+    /// // A session token on the machines' route:
+    /// let session = clerk_dev::TokenBuilder::session("user_1", now).sign(key);
+    /// let header = format!("Bearer {session}");
+    /// let Step::Done(refused) =
+    ///     verifier.authenticate_headers_accepting(AcceptsToken::MACHINES, Some(header.as_bytes()), [])
+    /// else {
+    ///     unreachable!()
+    /// };
+    /// assert_eq!(refused.reason(), "token-type-mismatch");
+    /// # Ok::<(), clerk_verify::Error>(())
+    /// ```
+    pub fn authenticate_headers_accepting<'h>(
+        &self,
+        accepts: AcceptsToken,
+        authorization: Option<&'h [u8]>,
+        cookies: impl IntoIterator<Item = &'h [u8]>,
+    ) -> Step {
+        Authenticator::authenticate_headers(&self.inner, accepts, authorization, cookies)
     }
 }
 

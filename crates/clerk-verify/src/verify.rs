@@ -89,6 +89,54 @@ impl Tokens {
         Some(check_signature(&parsed, &key, opts).and_then(|()| parsed.payload_json()))
     }
 
+    /// A machine token in JWT form (M2M, OAuth access token), as Clerk's SDK verifies one:
+    /// `header` (the machine kind's own header rule) first, then the algorithm this key source
+    /// allows, the key for its `kid` (fetched if need be: may block), the signature; then the
+    /// payload as a JSON object. The machine claim rules are the caller's (`crate::machine`).
+    pub(crate) fn verify_machine_jwt(
+        &self,
+        token: &str,
+        header: impl FnOnce(&Token<'_>) -> Result<(), Error>,
+    ) -> Result<Map<String, Value>, Error> {
+        let now = self.opts.clock.now();
+        let keys = &*self.keys;
+        self.machine_payload(token, header, |kid| Some(keys.fetch_key(kid, now)))
+            .unwrap_or(Err(Error::JwkFailedToResolve))
+    }
+
+    /// [`Tokens::verify_machine_jwt`] without blocking: `None` when the key is not in memory.
+    pub(crate) fn try_verify_machine_jwt(
+        &self,
+        token: &str,
+        header: impl FnOnce(&Token<'_>) -> Result<(), Error>,
+    ) -> Option<Result<Map<String, Value>, Error>> {
+        let now = self.opts.clock.now();
+        let keys = &*self.keys;
+        self.machine_payload(token, header, |kid| from_memory(keys, kid, now))
+    }
+
+    fn machine_payload(
+        &self,
+        token: &str,
+        header: impl FnOnce(&Token<'_>) -> Result<(), Error>,
+        lookup: impl FnOnce(Option<&str>) -> Option<Result<Arc<Key>, Error>>,
+    ) -> Option<Result<Map<String, Value>, Error>> {
+        let opts = &self.opts;
+        let parsed = match Token::parse(token, opts.max_token_len) {
+            Ok(t) => t,
+            Err(e) => return Some(Err(e)),
+        };
+        let checked = header(&parsed).and_then(|()| check_alg(&parsed, opts, self.keys.is_hs256()));
+        if let Err(e) = checked {
+            return Some(Err(e));
+        }
+        let key = match lookup(parsed.kid())? {
+            Ok(k) => k,
+            Err(e) => return Some(Err(e)),
+        };
+        Some(check_signature(&parsed, &key, opts).and_then(|()| parsed.payload_json()))
+    }
+
     /// The `kid` in `token`'s header (`Some(None)`: none); `None` if it does not parse.
     pub(crate) fn token_kid(&self, token: &str) -> Option<Option<String>> {
         let parsed = Token::parse(token, self.opts.max_token_len).ok()?;
@@ -269,10 +317,15 @@ fn check_header(parsed: &Token<'_>, opts: &VerifyOptions, gate: Gate) -> Result<
     if parsed.is_machine_token() || (gate.sessions_only && !parsed.is_session_category()) {
         return Err(Error::TokenTypeMismatch);
     }
+    check_alg(parsed, opts, gate.hs256)
+}
+
+/// The algorithm and signature presence rules of every JWT this crate verifies.
+fn check_alg(parsed: &Token<'_>, opts: &VerifyOptions, hs256: bool) -> Result<(), Error> {
     // Refuse algorithms this verifier's key type cannot check. The key re-checks after lookup.
     match Algorithm::from_name(parsed.alg()) {
-        Some(Algorithm::HS256) if gate.hs256 => {}
-        Some(a) if !gate.hs256 && a.is_rsa() && opts.algorithms.contains(&a) => {}
+        Some(Algorithm::HS256) if hs256 => {}
+        Some(a) if !hs256 && a.is_rsa() && opts.algorithms.contains(&a) => {}
         _ => return Err(Error::bad_alg(parsed.alg())),
     }
     // A stripped signature (`header.payload.`) under an acceptable alg: malformed.

@@ -144,6 +144,34 @@ fn a_verification_allocates_the_claims_it_returns_and_nothing_else() {
         "a hit copied the claims"
     );
     assert_eq!(stats.allocations, 0, "{stats:?}");
+
+    // Request authentication's default path (the verifier's default kinds: sessions only) adds
+    // one allocation to a cache hit: the token's copy in the credential it found. A route that
+    // also accepts API keys costs a session no more: only the token's first bytes are looked at
+    // (no lock either: the machine verifier is never reached).
+    use clerk_verify::options::{AcceptsToken, TokenKind};
+    use clerk_verify::request::Step;
+    let header = format!("Bearer {token}");
+    let signed_in = |accepts: Option<AcceptsToken>| {
+        let step = match accepts {
+            None => cached.authenticate_headers(Some(header.as_bytes()), []),
+            Some(a) => cached.authenticate_headers_accepting(a, Some(header.as_bytes()), []),
+        };
+        match step {
+            Step::Done(a) => a.auth().is_some(),
+            Step::Blocking(_) => false,
+        }
+    };
+    for accepts in [
+        None,
+        Some(AcceptsToken::SESSION_TOKEN),
+        Some(AcceptsToken::SESSION_TOKEN.with(TokenKind::ApiKey)),
+    ] {
+        assert!(signed_in(accepts));
+        let (ok, stats) = fewest(|| signed_in(accepts));
+        assert!(ok);
+        assert_eq!(stats.allocations, 1, "{accepts:?}: {stats:?}");
+    }
 }
 
 /// A tiny PRNG (xorshift64*): reproducible random tokens without another dependency.

@@ -1,15 +1,23 @@
 //! Configuration, as plain values with Clerk's names and safe defaults: what a verifier checks
 //! besides the signature ([`VerifyOptions`], [`Clock`]), the handshake for pages
-//! ([`HandshakeOptions`]) and the publishable key ([`PublishableKey`]). Nothing here reads the
-//! environment (that is `crate::env`) or does I/O; every floor above takes its settings from here.
+//! ([`HandshakeOptions`]), the publishable key ([`PublishableKey`]), which kinds of token are
+//! accepted ([`AcceptsToken`], [`TokenKind`]) and how machine tokens are verified
+//! ([`MachineOptions`]). Nothing here reads the environment (that is `crate::env`) or does I/O;
+//! every floor above takes its settings from here.
 
 mod algorithm;
+mod machine;
 mod pages;
 mod publishable_key;
+mod tokens;
 
 pub use algorithm::Algorithm;
+pub use machine::MachineOptions;
 pub use pages::HandshakeOptions;
 pub use publishable_key::PublishableKey;
+pub use tokens::{
+    Accepts, AcceptsToken, AnyMachine, AnyToken, ApiKeys, M2mTokens, OauthTokens, TokenKind,
+};
 
 use crate::error::Error;
 use std::fmt;
@@ -79,6 +87,16 @@ pub struct VerifyOptions {
     /// key for the nonce exchange). Needs [`VerifyOptions::publishable_key`]. `None` (the
     /// default): pages get the same signed-out answers as API requests.
     pub handshake: Option<HandshakeOptions>,
+    /// Request authentication only: the kinds of token the verifier's request methods
+    /// ([`crate::Verifier::authenticate_headers`], [`crate::Verifier::authenticate_request`])
+    /// accept (Clerk's `acceptsToken`). Default [`AcceptsToken::SESSION_TOKEN`], so nothing
+    /// changes for session users; a route that accepts other kinds passes its own per call
+    /// ([`crate::Verifier::authenticate_headers_accepting`]). A token of a kind not accepted is
+    /// `token-type-mismatch`.
+    pub accepts_token: AcceptsToken,
+    /// How machine tokens (API keys, M2M and OAuth access tokens) are verified: the secret
+    /// keys and Backend API for opaque ones, and the bounds on those calls.
+    pub machine: MachineOptions,
 }
 
 impl Default for VerifyOptions {
@@ -96,6 +114,8 @@ impl Default for VerifyOptions {
             publishable_key: None,
             token_cache: 0,
             handshake: None,
+            accepts_token: AcceptsToken::SESSION_TOKEN,
+            machine: MachineOptions::default(),
         }
     }
 }
@@ -211,6 +231,28 @@ impl VerifyOptions {
         self
     }
 
+    /// Sets [`VerifyOptions::accepts_token`], the kinds the verifier's request methods accept.
+    ///
+    /// ```
+    /// use clerk_verify::options::{AcceptsToken, MachineOptions};
+    /// use clerk_verify::VerifyOptions;
+    ///
+    /// let opts = VerifyOptions::default()
+    ///     .accepts_token(AcceptsToken::ANY)
+    ///     .machine(MachineOptions::default().secret_key("sk_test_abc123"));
+    /// assert_eq!(opts.accepts_token.to_string(), "any");
+    /// ```
+    pub fn accepts_token(mut self, accepts: AcceptsToken) -> Self {
+        self.accepts_token = accepts;
+        self
+    }
+
+    /// Sets [`VerifyOptions::machine`].
+    pub fn machine(mut self, machine: MachineOptions) -> Self {
+        self.machine = machine;
+        self
+    }
+
     /// Sets [`VerifyOptions::publishable_key`].
     pub fn publishable_key(mut self, key: impl Into<String>) -> Self {
         self.publishable_key = Some(key.into());
@@ -242,7 +284,12 @@ impl VerifyOptions {
                 VerifyOptions::MAX_TOKEN_CACHE_CAPACITY
             )));
         }
-        Ok(())
+        if self.accepts_token.is_empty() {
+            return Err(Error::config(
+                "accepts_token is empty: every request would be refused",
+            ));
+        }
+        self.machine.validate()
     }
 }
 

@@ -1,7 +1,8 @@
 //! One JWKS fetch over HTTP(S) with ureq: timeouts, a body cap, status and error mapping to
-//! Clerk's reasons; and the two Backend API calls of page authentication (a handshake nonce
-//! exchanged, a session refreshed). The secret key goes into the `Authorization` header and
-//! nowhere else.
+//! Clerk's reasons; the two Backend API calls of page authentication (a handshake nonce
+//! exchanged, a session refreshed); and the bare JSON `POST` the machine-token verify calls make
+//! ([`HttpClient::post_json`]), whose answers their caller maps. The secret key goes into the
+//! `Authorization` header and nowhere else.
 
 use crate::error::Error;
 use crate::keys::{parse_jwks, JwksProblem, KeySet};
@@ -99,6 +100,42 @@ impl HttpClient {
             .limit(limit)
             .read_to_vec()
             .map_err(|e| load_error(url, transport(&e, self.max_body)))
+    }
+}
+
+/// What a `POST` got: the status and the body (read under the cap), or why there is none, in
+/// words that name neither the request's headers nor its body.
+pub(crate) type Posted = Result<(u16, Vec<u8>), String>;
+
+impl HttpClient {
+    /// `POST url` with a JSON `body`, `Authorization: Bearer <bearer>` and Clerk's
+    /// `Clerk-API-Version`, as the Backend API's verify endpoints take it. Any status is an
+    /// answer (the caller maps it); the body of a 2xx is read under the cap, others' bodies
+    /// are dropped.
+    pub(crate) fn post_json(&self, url: &str, bearer: &SecretKey, body: &[u8]) -> Posted {
+        let mut response = self
+            .agent
+            .post(url)
+            .header("Authorization", format!("Bearer {}", bearer.expose()))
+            .header("Clerk-API-Version", CLERK_API_VERSION)
+            .header("Content-Type", "application/json")
+            .send(body)
+            .map_err(|e| transport(&e, self.max_body))?;
+        let status = response.status().as_u16();
+        if !(200..=299).contains(&status) {
+            return Ok((status, Vec::new()));
+        }
+        let limit = self.max_body as u64;
+        if let Some(len) = response.body().content_length().filter(|&len| len > limit) {
+            return Err(too_large(Some(len), self.max_body));
+        }
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(limit)
+            .read_to_vec()
+            .map_err(|e| transport(&e, self.max_body))?;
+        Ok((status, body))
     }
 }
 

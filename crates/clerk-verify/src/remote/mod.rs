@@ -1,6 +1,7 @@
 //! Remote keys: Clerk's JWKS fetched over HTTPS and cached per key source (feature `remote`,
-//! on by default), and the other Backend API calls of request authentication (the handshake's
-//! nonce exchange, a session refresh).
+//! on by default), and the HTTP client of request authentication's other Backend API calls
+//! (the handshake's nonce exchange, a session refresh; machine tokens' verify calls, which
+//! `crate::machine` makes).
 //!
 //! - `source`: [`JwksSource`], where keys come from (Frontend API, Backend API with the secret
 //!   key, a plain JWKS URL, or the environment), and the URL rules;
@@ -49,7 +50,7 @@ mod source;
 #[cfg(feature = "remote")]
 pub use cache::KEY_WAIT_SLACK;
 #[cfg(feature = "remote")]
-pub(crate) use http::{handshake_payload, refresh_session};
+pub(crate) use http::{handshake_payload, refresh_session, HttpClient};
 #[cfg(feature = "remote")]
 pub use keys::RemoteKeys;
 #[cfg(feature = "remote")]
@@ -57,5 +58,7 @@ pub use options::{
     RemoteOptions, DEFAULT_CACHE_TTL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES,
     DEFAULT_MAX_STALE, DEFAULT_MIN_REFETCH_INTERVAL, DEFAULT_READ_TIMEOUT, DEFAULT_TIMEOUT,
 };
+#[cfg(feature = "remote")]
+pub(crate) use source::check_url;
 #[cfg(feature = "remote")]
 pub use source::{JwksSource, SecretKey, DEFAULT_API_URL};

@@ -68,10 +68,8 @@ impl Authenticator {
         authorization: Option<&str>,
         cookie: Option<&str>,
     ) -> Authentication {
-        match self.find_token(authorization, cookie) {
-            Ok(token) => self.authenticate(&token),
-            Err(signed_out) => signed_out,
-        }
+        let accepts = self.tokens.options().accepts_token;
+        self.authenticate_accepting(accepts, authorization, cookie)
     }
 
     fn conclude(&self, result: Result<Arc<Claims>, Error>, token: &SessionToken) -> Authentication {

@@ -8,14 +8,17 @@
 //! - `credentials`: the `Authorization` header and the cookies, read as Clerk reads them: a
 //!   [`SessionToken`];
 //! - `authenticate`: the token path's verdict on it, then the request's own rules;
-//! - `outcome`: what comes back: [`Authentication`] (signed in as [`Auth`], signed out, or a
-//!   [`Handshake`]) and what adapters do with it;
+//! - `machine`: when a route accepts machine tokens too (Clerk's `acceptsToken`), which
+//!   credential the request carries: machine tokens from the `Authorization` header only,
+//!   verified by `crate::machine`;
+//! - `outcome`: what comes back: [`Authentication`] (signed in as [`Auth`], a machine, signed
+//!   out, or a [`Handshake`]), [`Principal`], and what adapters do with them;
 //! - `page` and `handshake`: [`PageRequest`], a browser's page request, and the handshake
 //!   flow that refreshes its cookies through Clerk's Frontend API; API requests never get one;
 //! - `step`: [`Step`], the non-blocking start every async adapter shares, and how it waits for
 //!   keys;
-//! - `require`: [`Requirement`] and [`Policy`]: organization roles and permissions, features,
-//!   plans, a recent verification (403);
+//! - `require`: [`Requirement`], [`MachineRequirement`] and [`Policy`]: organization roles and
+//!   permissions, features, plans, a recent verification, machine scopes (403);
 //! - `refusal`: [`Refusal`], the status, body and headers every adapter answers with;
 //!
 //! Framework adapters copy a few header values in and render a [`Refusal`] out; every rule lives
@@ -25,6 +28,7 @@ mod authenticate;
 mod cookies;
 mod credentials;
 mod handshake;
+mod machine;
 mod outcome;
 mod page;
 mod refusal;
@@ -37,12 +41,12 @@ pub use cookies::{
 };
 pub use credentials::{SessionToken, TokenCarrier};
 pub use handshake::{Handshake, MAX_HANDSHAKE_REDIRECTS};
-pub use outcome::{Auth, Authentication, Forbidden, SignedOut};
+pub use outcome::{Auth, Authentication, Forbidden, Principal, SignedOut};
 pub use page::PageRequest;
 pub use refusal::Refusal;
 pub use require::{
-    Feature, HasFeature, HasPermission, HasPlan, HasRole, Permission, Plan, Policy, Requirement,
-    ReverificationLevel, Reverified, Role,
+    Feature, HasFeature, HasPermission, HasPlan, HasRole, HasScope, MachineRequirement, Permission,
+    Plan, Policy, Requirement, ReverificationLevel, Reverified, Role, Scope,
 };
 pub use step::{Blocking, Step};
 
@@ -50,6 +54,7 @@ pub use step::{Blocking, Step};
 pub use crate::options::HandshakeOptions;
 
 use crate::error::Error;
+use crate::machine::Machines;
 use crate::options::PublishableKey;
 use crate::verify::Tokens;
 use cookies::CookieRules;
@@ -69,6 +74,8 @@ pub(crate) struct Authenticator {
     cookies: Option<CookieRules>,
     /// With `VerifyOptions::handshake`: handshakes for pages.
     pages: Option<Pages>,
+    /// Machine tokens' verification (the opaque tokens' calls and memories).
+    pub(crate) machines: Machines,
 }
 
 impl Authenticator {
@@ -85,6 +92,7 @@ impl Authenticator {
         Ok(Authenticator {
             cookies: pk.as_ref().map(CookieRules::new),
             pages,
+            machines: Machines::new(opts),
             tokens,
         })
     }

@@ -1,11 +1,15 @@
-//! What request authentication hands back: [`Authentication`] (signed in as [`Auth`], signed
-//! out and why as [`SignedOut`], or a [`Handshake`] to send), and [`Forbidden`] when a signed-in
-//! user lacks what a route requires. What adapters do with each is here too, once:
+//! What request authentication hands back: [`Authentication`] (signed in as [`Auth`], a
+//! machine as [`MachineAuth`], signed out and why as [`SignedOut`], or a [`Handshake`] to send),
+//! [`Principal`] (a session or a machine), and [`Forbidden`] when a signed-in user or a machine
+//! lacks what a route requires. What adapters do with each is here too, once:
 //! [`Authentication::into_signed_in`], [`Authentication::into_optional`],
-//! [`Authentication::into_page`], [`Authentication::require_sign_in`].
+//! [`Authentication::into_page`], [`Authentication::require_sign_in`],
+//! [`Authentication::into_machine`], [`Authentication::into_principal`].
 
 use crate::claims::{Claims, Has, Org, Reverification};
 use crate::error::{Category, Error};
+use crate::machine::{not_accepted, MachineAuth};
+use crate::options::{AcceptsToken, TokenKind};
 use crate::reason;
 use crate::request::credentials::TokenCarrier;
 use crate::request::handshake::Handshake;
@@ -253,6 +257,72 @@ pub enum Authentication {
     /// redirects of Clerk's page flow (a satellite's sync, the primary's answer to it, a session
     /// refreshed through the Backend API), each under Clerk's loop counter.
     Handshake(Handshake),
+    /// A valid machine token (API key, M2M or OAuth access token), when the route accepts its
+    /// kind ([`crate::Verifier::authenticate_headers_accepting`]). Never a signed-in user:
+    /// [`Authentication::auth`] is `None` and [`Authentication::into_signed_in`] refuses it.
+    Machine(MachineAuth),
+}
+
+/// Who sent a request a route that takes either accepted: a signed-in user's session, or a
+/// machine ([`Authentication::into_principal`], [`crate::adapter::session_or_machine`]).
+///
+/// ```
+/// use clerk_verify::request::Principal;
+///
+/// fn greet(principal: &Principal) -> String {
+///     match principal {
+///         Principal::Session(auth) => format!("hello {}", auth.user_id()),
+///         Principal::Machine(machine) => format!("hello {} ({})", machine.subject(), machine.token_type()),
+///         _ => "hello".to_owned(),
+///     }
+/// }
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Principal {
+    /// A signed-in user.
+    Session(Auth),
+    /// A machine.
+    Machine(MachineAuth),
+}
+
+impl Principal {
+    /// Clerk's `tokenType`: `session_token`, `api_key`, `m2m_token` or `oauth_token`.
+    pub fn token_type(&self) -> &'static str {
+        match self {
+            Principal::Session(_) => TokenKind::SessionToken.as_str(),
+            Principal::Machine(m) => m.token_type(),
+        }
+    }
+
+    /// The user id of a session, a machine token's subject.
+    pub fn subject(&self) -> &str {
+        match self {
+            Principal::Session(auth) => auth.user_id(),
+            Principal::Machine(m) => m.subject(),
+        }
+    }
+
+    /// The signed-in user, if this is one.
+    pub fn session(&self) -> Option<&Auth> {
+        match self {
+            Principal::Session(auth) => Some(auth),
+            Principal::Machine(_) => None,
+        }
+    }
+
+    /// The machine, if this is one.
+    pub fn machine(&self) -> Option<&MachineAuth> {
+        match self {
+            Principal::Machine(m) => Some(m),
+            Principal::Session(_) => None,
+        }
+    }
+
+    /// Whether a machine was granted `scope` (a session has no scopes: `false`).
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.machine().is_some_and(|m| m.has_scope(scope))
+    }
 }
 
 /// Why a request is signed out.
@@ -342,10 +412,11 @@ impl SignedOut {
 }
 
 impl Authentication {
-    /// `"signed-in"`, `"signed-out"` or `"handshake"`: the `x-clerk-auth-status` header value.
+    /// `"signed-in"` (a session or a machine), `"signed-out"` or `"handshake"`: the
+    /// `x-clerk-auth-status` header value.
     pub fn status(&self) -> &'static str {
         match self {
-            Authentication::SignedIn(_) => "signed-in",
+            Authentication::SignedIn(_) | Authentication::Machine(_) => "signed-in",
             Authentication::SignedOut(_) => "signed-out",
             Authentication::Handshake(_) => "handshake",
         }
@@ -354,9 +425,53 @@ impl Authentication {
     /// The `x-clerk-auth-reason` header value: empty when signed in.
     pub fn reason(&self) -> &'static str {
         match self {
-            Authentication::SignedIn(_) => "",
+            Authentication::SignedIn(_) | Authentication::Machine(_) => "",
             Authentication::SignedOut(s) => s.reason,
             Authentication::Handshake(h) => h.reason(),
+        }
+    }
+
+    /// Clerk's `tokenType` of what was verified: `session_token` when signed in, the machine
+    /// token's kind; `None` otherwise (as Clerk's, also for a kind not accepted).
+    pub fn token_type(&self) -> Option<&'static str> {
+        match self {
+            Authentication::SignedIn(_) => Some(TokenKind::SessionToken.as_str()),
+            Authentication::Machine(m) => Some(m.token_type()),
+            _ => None,
+        }
+    }
+
+    /// The machine, if a machine token was verified.
+    pub fn machine(&self) -> Option<&MachineAuth> {
+        match self {
+            Authentication::Machine(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// What a route that takes only machine tokens does with this: `Ok(machine)`, or the
+    /// [`Refusal`] to answer: 401 for a missing or refused token (a session token included:
+    /// `token-type-mismatch`), 503 when the Backend API (or the key source) cannot answer, 500
+    /// when misconfigured.
+    pub fn into_machine(self) -> Result<MachineAuth, Refusal> {
+        match self {
+            Authentication::Machine(m) => Ok(m),
+            Authentication::SignedIn(_) => Err(Refusal::from_signed_out(&SignedOut::from_error(
+                not_accepted(TokenKind::SessionToken, AcceptsToken::MACHINES),
+            ))),
+            Authentication::SignedOut(s) => Err(Refusal::from_signed_out(&s)),
+            Authentication::Handshake(h) => Err(Refusal::from_handshake(&h)),
+        }
+    }
+
+    /// What a route that takes a session or a machine does with this: the [`Principal`], or
+    /// the [`Refusal`] to answer (401, 503, 500, as [`Authentication::into_signed_in`]).
+    pub fn into_principal(self) -> Result<Principal, Refusal> {
+        match self {
+            Authentication::SignedIn(auth) => Ok(Principal::Session(auth)),
+            Authentication::Machine(m) => Ok(Principal::Machine(m)),
+            Authentication::SignedOut(s) => Err(Refusal::from_signed_out(&s)),
+            Authentication::Handshake(h) => Err(Refusal::from_handshake(&h)),
         }
     }
 
@@ -395,7 +510,10 @@ impl Authentication {
         match self {
             Authentication::SignedIn(a) => Ok(Some(a)),
             Authentication::SignedOut(s) if s.server_fault() => Err(s),
-            Authentication::SignedOut(_) | Authentication::Handshake(_) => Ok(None),
+            // A machine has no session.
+            Authentication::SignedOut(_)
+            | Authentication::Handshake(_)
+            | Authentication::Machine(_) => Ok(None),
         }
     }
 
@@ -403,7 +521,9 @@ impl Authentication {
     /// `x-clerk-auth-reason` when signed out.
     pub fn debug_headers(&self) -> Vec<(&'static str, &'static str)> {
         match self {
-            Authentication::SignedIn(_) => vec![(AUTH_STATUS_HEADER, "signed-in")],
+            Authentication::SignedIn(_) | Authentication::Machine(_) => {
+                vec![(AUTH_STATUS_HEADER, "signed-in")]
+            }
             Authentication::SignedOut(s) => vec![
                 (AUTH_STATUS_HEADER, "signed-out"),
                 (AUTH_REASON_HEADER, s.reason()),
@@ -437,7 +557,7 @@ impl Authentication {
             Authentication::SignedIn(auth) => Ok(Some(auth)),
             Authentication::Handshake(h) => Err(Refusal::from_handshake(&h)),
             Authentication::SignedOut(s) if s.server_fault() => Err(Refusal::from_signed_out(&s)),
-            Authentication::SignedOut(_) => Ok(None),
+            Authentication::SignedOut(_) | Authentication::Machine(_) => Ok(None),
         }
     }
 
@@ -465,6 +585,11 @@ impl Authentication {
             Authentication::SignedIn(auth) => Ok(auth),
             Authentication::SignedOut(s) => Err(Refusal::from_signed_out(&s)),
             Authentication::Handshake(h) => Err(Refusal::from_handshake(&h)),
+            // A route that wants a user got a machine (its verifier accepts machines by
+            // default): a token of the wrong kind.
+            Authentication::Machine(m) => Err(Refusal::from_signed_out(&SignedOut::from_error(
+                not_accepted(m.kind(), AcceptsToken::SESSION_TOKEN),
+            ))),
         }
     }
 }

@@ -1,25 +1,31 @@
-//! What a route may require of a signed-in user beyond the session: an organization role, a
+//! What a route may require beyond a valid token: of a signed-in user, an organization role, a
 //! permission, an active organization, a feature, a plan, a recent verification (Clerk's
-//! `has()`, [`crate::claims::Has`], one dimension at a time so that a refusal says which).
-//! Refusals are [`Forbidden`] (403); a verification that is not recent enough answers as Clerk's
-//! `reverificationErrorResponse` does, with the hint its frontend's `useReverification()` reads.
+//! `has()`, [`crate::claims::Has`], one dimension at a time so that a refusal says which); of a
+//! machine, scopes. Refusals are [`Forbidden`] (403); a verification that is not recent enough
+//! answers as Clerk's `reverificationErrorResponse` does, with the hint its frontend's
+//! `useReverification()` reads.
 //!
 //! Two forms of the same rules: [`Policy`], a value (warp filters, tower layers, the gateway's
-//! query string), and [`Requirement`], a type (actix-web and axum extractors, Rocket guards, where
-//! the rule must be named in the handler's signature).
+//! query string), and [`Requirement`] / [`MachineRequirement`], types (actix-web and axum
+//! extractors, Rocket guards, where the rule must be named in the handler's signature).
 
 use crate::claims::{check_name, is_well_formed, Reverification};
 use crate::error::Error;
+use crate::machine::MachineAuth;
 use crate::reason;
-use crate::request::{Auth, Forbidden};
+use crate::request::{Auth, Forbidden, Principal};
 use std::marker::PhantomData;
 
-/// Requirements on a signed-in user, checked in order: an active organization, the role, every
-/// permission, every feature, every plan, then the reverification (last, so that verifying
-/// again is asked for only when it would let the user in). The default requires nothing.
+/// Requirements on a signed-in user or a machine, checked in order: an active organization, the
+/// role, every permission, every feature, every plan, every scope, then the reverification (last,
+/// so that verifying again is asked for only when it would let the user in). The default
+/// requires nothing.
 ///
 /// Roles and permissions get `org:` where it is missing; features and plans are asked as in
-/// Clerk's `has()`: `name`, `o:name` (organization items only), `u:name` (user items only).
+/// Clerk's `has()`: `name`, `o:name` (organization items only), `u:name` (user items only). A
+/// session has no scopes, and a machine no role, permission, feature, plan or verification
+/// (Clerk's `has()` is false for machines); an API key whose subject is an organization has
+/// that organization.
 ///
 /// ```
 /// use clerk_verify::claims::Reverification;
@@ -35,6 +41,8 @@ use std::marker::PhantomData;
 ///     policy.to_string(),
 ///     "role org:admin, permission org:invoices:read, plan o:pro, reverification strict"
 /// );
+/// let machines = Policy::new().scope("read:invoices");
+/// assert_eq!(machines.to_string(), "scope read:invoices");
 /// # Ok::<(), clerk_verify::Error>(())
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -52,6 +60,8 @@ pub struct Policy {
     pub plans: Vec<String>,
     /// How recently the user must have verified (`fva`).
     pub reverification: Option<Reverification>,
+    /// Machine-token scopes required, all of them (exact match; 403 `missing-scope`).
+    pub scopes: Vec<String>,
 }
 
 impl Policy {
@@ -96,6 +106,12 @@ impl Policy {
         self
     }
 
+    /// Requires the machine-token scope `scope` (in addition to any others).
+    pub fn scope(mut self, scope: impl Into<String>) -> Policy {
+        self.scopes.push(scope.into());
+        self
+    }
+
     /// Whether nothing is required.
     pub fn is_empty(&self) -> bool {
         self.role.is_none()
@@ -104,6 +120,7 @@ impl Policy {
             && self.features.is_empty()
             && self.plans.is_empty()
             && self.reverification.is_none()
+            && self.scopes.is_empty()
     }
 
     /// `Err` (`config-invalid`) when a requirement can never be met because it is malformed:
@@ -115,6 +132,9 @@ impl Policy {
             if value.trim_start_matches("org:").is_empty() {
                 Err(Error::config(format!("{what} {value:?} is empty")))
             } else {
+                if let Some(scope) = self.scopes.iter().find(|s| s.is_empty()) {
+                    return Err(Error::config(format!("scope {scope:?} is empty")));
+                }
                 Ok(())
             }
         };
@@ -137,7 +157,83 @@ impl Policy {
                 )));
             }
         }
+        if let Some(scope) = self.scopes.iter().find(|s| s.is_empty()) {
+            return Err(Error::config(format!("scope {scope:?} is empty")));
+        }
         Ok(())
+    }
+
+    /// `Ok` when the machine meets every requirement, else the first one missing as a
+    /// [`Forbidden`]: an organization is an API key's `org_…` subject; roles, permissions,
+    /// features, plans and verifications are never met by a machine; every scope must have been
+    /// granted.
+    ///
+    /// ```
+    /// # use clerk_verify::request::Policy;
+    /// # use clerk_verify::{machine::parse_backend_response, options::TokenKind};
+    /// let key = parse_backend_response(
+    ///     TokenKind::ApiKey,
+    ///     br#"{"id":"ak_1","subject":"user_1","scopes":["read"]}"#,
+    /// )?;
+    /// assert!(Policy::new().scope("read").check_machine(&key).is_ok());
+    /// let refused = Policy::new().scope("write").check_machine(&key).unwrap_err();
+    /// assert_eq!(refused.reason(), "missing-scope");
+    /// # Ok::<(), clerk_verify::Error>(())
+    /// ```
+    pub fn check_machine(&self, machine: &MachineAuth) -> Result<(), Forbidden> {
+        if self.org_required && machine.org_id().is_none() {
+            return Err(Forbidden::new(
+                reason::MISSING_ORGANIZATION,
+                "this route requires an organization; this machine token does not act for one",
+            ));
+        }
+        if let Some(role) = &self.role {
+            return Err(Forbidden::new(
+                reason::MISSING_ROLE,
+                format!("this route requires the organization role {role:?}, which a machine token does not have"),
+            ));
+        }
+        if let Some(permission) = self.permissions.first() {
+            return Err(Forbidden::new(
+                reason::MISSING_PERMISSION,
+                format!(
+                    "this route requires the organization permission {permission:?}, which a \
+                     machine token does not have"
+                ),
+            ));
+        }
+        if let Some(feature) = self.features.first() {
+            return Err(Forbidden::new(
+                reason::MISSING_FEATURE,
+                format!("this route requires the feature {feature:?}, which a machine token does not have"),
+            ));
+        }
+        if let Some(plan) = self.plans.first() {
+            return Err(Forbidden::new(
+                reason::MISSING_PLAN,
+                format!(
+                    "this route requires the plan {plan:?}, which a machine token does not have"
+                ),
+            ));
+        }
+        if let Some(missing) = self.scopes.iter().find(|s| !machine.has_scope(s)) {
+            return Err(missing_scope(missing));
+        }
+        if let Some(r) = self.reverification {
+            return Err(Forbidden::new(
+                reason::REVERIFICATION_ERROR,
+                format!("this route requires a verification as recent as {r}, which a machine token cannot give"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// [`Policy::check`] for a session, [`Policy::check_machine`] for a machine.
+    pub fn check_principal(&self, principal: &Principal) -> Result<(), Forbidden> {
+        match principal {
+            Principal::Session(auth) => self.check(auth),
+            Principal::Machine(machine) => self.check_machine(machine),
+        }
     }
 
     /// `Ok` when `auth` meets every requirement, else the first one missing as a [`Forbidden`].
@@ -174,6 +270,10 @@ impl Policy {
                 format!("this route requires the plan {missing:?}"),
             ));
         }
+        // A session has no scopes.
+        if let Some(scope) = self.scopes.first() {
+            return Err(missing_scope(scope));
+        }
         if let Some(r) = self.reverification {
             if !auth.is_reverified(r) {
                 return Err(Forbidden::reverification(r));
@@ -200,6 +300,7 @@ impl std::fmt::Display for Policy {
         if let Some(r) = self.reverification {
             parts.push(format!("reverification {r}"));
         }
+        parts.extend(self.scopes.iter().map(|s| format!("scope {s}")));
         if parts.is_empty() {
             f.write_str("nothing")
         } else {
@@ -383,5 +484,61 @@ impl<R: ReverificationLevel> Requirement for Reverified<R> {
     fn check(auth: &Auth) -> Result<(), Forbidden> {
         let () = Self::WELL_FORMED;
         auth.require_reverification(R::REVERIFICATION)
+    }
+}
+
+fn missing_scope(scope: &str) -> Forbidden {
+    Forbidden::new(
+        reason::MISSING_SCOPE,
+        format!("this route requires a machine token with the scope {scope:?}"),
+    )
+}
+
+/// A requirement on a machine named by a type, for guards that take it as a type parameter
+/// (`RequireScope<ReadInvoices>` in an adapter, from [`crate::adapter::machine_required`]).
+///
+/// ```
+/// use clerk_verify::machine::MachineAuth;
+/// use clerk_verify::request::{Forbidden, MachineRequirement};
+///
+/// /// Machines of the `acme` organization only.
+/// struct AcmeKeys;
+/// impl MachineRequirement for AcmeKeys {
+///     fn check(machine: &MachineAuth) -> Result<(), Forbidden> {
+///         match machine.org_id() {
+///             Some("org_acme") => Ok(()),
+///             _ => Err(Forbidden::new("not-acme", "this route is for acme's API keys")),
+///         }
+///     }
+/// }
+/// ```
+pub trait MachineRequirement: Send + Sync + 'static {
+    /// `Ok` when `machine` meets the requirement, else the 403 refusal.
+    fn check(machine: &MachineAuth) -> Result<(), Forbidden>;
+}
+
+/// A machine-token scope, named by a marker type: `RequireScope<ReadInvoices>`.
+///
+/// ```
+/// struct ReadInvoices;
+/// impl clerk_verify::request::Scope for ReadInvoices {
+///     const SCOPE: &'static str = "read:invoices";
+/// }
+/// ```
+pub trait Scope: Send + Sync + 'static {
+    /// The scope, exactly as granted to the token.
+    const SCOPE: &'static str;
+}
+
+/// The [`MachineRequirement`] "was granted the scope `S::SCOPE`" (403 `missing-scope`).
+pub struct HasScope<S: Scope>(PhantomData<fn() -> S>);
+
+impl<S: Scope> MachineRequirement for HasScope<S> {
+    fn check(machine: &MachineAuth) -> Result<(), Forbidden> {
+        if machine.has_scope(S::SCOPE) {
+            Ok(())
+        } else {
+            Err(missing_scope(S::SCOPE))
+        }
     }
 }

@@ -2,9 +2,14 @@
 //! in memory; otherwise wait for the key source's fetch without holding a thread, when the source
 //! offers a [`crate::KeyWait`], and hand the rest to the runtime's blocking pool only when it does
 //! not (or for other I/O: a handshake nonce exchange, a session refresh), with a safe answer if
-//! that task never completes.
+//! that task never completes. An opaque machine token waits for its Backend API call the same
+//! way, without a thread (the call runs on one of its own, shared by every request with that
+//! token).
 
 use crate::keys::Learnt;
+use crate::machine::MachineToken;
+use crate::options::{AcceptsToken, TokenKind};
+use crate::request::machine::{concluded, Found};
 use crate::request::{Authentication, Authenticator, Io, PageRequest, SessionToken};
 use std::borrow::Cow;
 use std::fmt;
@@ -24,12 +29,14 @@ const MAX_WAITS: usize = 3;
 pub enum Step {
     /// The answer, reached without I/O (the usual case: the key is cached).
     Done(Authentication),
-    /// The key must be fetched: run [`Blocking::run`] where blocking is allowed.
+    /// The key must be fetched (or the Backend API asked about an opaque machine token): run
+    /// [`Blocking::run`] where blocking is allowed, or better [`Step::finish`].
     Blocking(Blocking),
 }
 
-/// The blocking remainder of an authentication: verification with a key fetch (or, for a
-/// page, a handshake nonce exchange or a session refresh).
+/// The blocking remainder of an authentication: verification with a key fetch (for a page,
+/// also a handshake nonce exchange or a session refresh; for an opaque machine token, the
+/// Backend API's verdict).
 pub struct Blocking {
     auth: Arc<Authenticator>,
     work: Work,
@@ -40,6 +47,8 @@ enum Work {
     Token(SessionToken),
     /// With the `kid` its non-blocking run missed in memory (`None`: it needs other I/O).
     Page(Box<PageRequest>, Option<Option<String>>),
+    /// A machine token: a JWT's key, or an opaque token's call.
+    Machine(MachineToken),
 }
 
 impl Blocking {
@@ -49,6 +58,7 @@ impl Blocking {
         match self.work {
             Work::Token(token) => self.auth.authenticate(&token),
             Work::Page(page, _) => self.auth.authenticate_page(&page),
+            Work::Machine(token) => self.auth.authenticate_machine(&token),
         }
     }
 
@@ -58,16 +68,24 @@ impl Blocking {
         learnt.run(|| match &self.work {
             Work::Token(token) => self.auth.try_authenticate(token),
             Work::Page(page, _) => self.auth.page_flow(page, Io::Never),
+            Work::Machine(token) => self.auth.try_authenticate_machine(token),
         })
     }
 
     /// Waits for the keys the request misses without holding a thread, as long as the key
-    /// source offers a wait, and answers; `Err(self)` when the rest must block.
+    /// source offers a wait, and answers; `Err(self)` when the rest must block. An opaque
+    /// machine token waits for its Backend API call the same way (the call runs on a thread
+    /// of its own, shared by every request with the token).
     async fn wait_for_keys(self) -> Result<Authentication, Blocking> {
         // What the first non-blocking run missed: a token's only lookup is its own kid's.
         let mut missed = match &self.work {
             Work::Token(token) => self.auth.tokens.token_kid(token.as_str()),
             Work::Page(_, missed) => missed.clone(),
+            Work::Machine(token) if token.is_jwt() => self.auth.tokens.token_kid(token.as_str()),
+            Work::Machine(token) => {
+                let wait = self.auth.machines.begin(token);
+                return Ok(concluded(wait.answer().await));
+            }
         };
         let mut learnt = Learnt::default();
         for _ in 0..MAX_WAITS {
@@ -102,8 +120,10 @@ impl Step {
     /// key source can fetch in the background ([`crate::KeyFetcher::prefetch`], as
     /// [`crate::remote::RemoteKeys`] does), it awaits that fetch without holding a thread (every
     /// request missing the same keys shares one fetch, and none waits longer than the fetch
-    /// timeout plus [`crate::remote::KEY_WAIT_SLACK`]), then answers from memory. Otherwise, and
-    /// for a handshake nonce exchange or a session refresh, the rest runs through
+    /// timeout plus [`crate::remote::KEY_WAIT_SLACK`]), then answers from memory. An opaque
+    /// machine token's Backend API call is awaited the same way (one call per token, bounded by
+    /// [`crate::options::MachineOptions`]: at most its queue wait, timeout and the slack).
+    /// Otherwise, and for a handshake nonce exchange or a session refresh, the rest runs through
     /// `spawn_blocking` (the runtime's blocking pool). A task that does not complete (panicked,
     /// cancelled) gives [`Authentication::unfinished`] (503), logged at error level.
     ///
@@ -150,23 +170,34 @@ impl Step {
 }
 
 impl Authenticator {
-    /// [`crate::Verifier::authenticate_headers`].
+    /// [`crate::Verifier::authenticate_headers_accepting`] (and, with the verifier's default
+    /// kinds, [`crate::Verifier::authenticate_headers`]).
     pub(crate) fn authenticate_headers<'h>(
         this: &Arc<Authenticator>,
+        accepts: AcceptsToken,
         authorization: Option<&'h [u8]>,
         cookies: impl IntoIterator<Item = &'h [u8]>,
     ) -> Step {
         let authorization = authorization.map(String::from_utf8_lossy);
-        let cookie = join_cookies(cookies);
-        let token = match this.find_token(authorization.as_deref(), cookie.as_deref()) {
-            Ok(token) => token,
-            Err(signed_out) => return Step::Done(signed_out),
+        // Machine tokens never come from cookies: a route for machines alone does not read them.
+        let cookie = if accepts.accepts(TokenKind::SessionToken) {
+            join_cookies(cookies)
+        } else {
+            None
         };
-        match this.try_authenticate(&token) {
+        let found = this.find_accepted(accepts, authorization.as_deref(), cookie.as_deref());
+        let (done, work) = match found {
+            Err(signed_out) => return Step::Done(signed_out),
+            Ok(Found::Session(token)) => (this.try_authenticate(&token), Work::Token(token)),
+            Ok(Found::Machine(token)) => {
+                (this.try_authenticate_machine(&token), Work::Machine(token))
+            }
+        };
+        match done {
             Some(done) => Step::Done(done),
             None => Step::Blocking(Blocking {
                 auth: Arc::clone(this),
-                work: Work::Token(token),
+                work,
             }),
         }
     }
