@@ -6,7 +6,8 @@
 //! API route (401 when signed out, never a redirect). A browser whose session cookie expired goes
 //! through Clerk's handshake (307 to the Frontend API named by `CLERK_PUBLISHABLE_KEY`) and
 //! comes back with fresh cookies, or, with `CLERK_SECRET_KEY` and a `__refresh` cookie, is
-//! refreshed through the Backend API without leaving the app.
+//! refreshed through the Backend API and signed in on the same request: `ClerkMiddleware` sets
+//! the new cookies on the page's response, so there is no redirect at all.
 //!
 //! Satellite mode: `CLERK_IS_SATELLITE=true` with `CLERK_DOMAIN` (or `CLERK_PROXY_URL`) and, for
 //! a development instance, `CLERK_SIGN_IN_URL` set to the primary's sign-in page; the primary
@@ -16,7 +17,7 @@
 use crate::config::{listen_addr_from_env, AppConfig};
 use actix_web::dev::Server;
 use actix_web::{get, web, App, HttpResponse, HttpServer};
-use clerk_actix::{ClerkAuth, ClerkPage, RequireSignIn, Verifier};
+use clerk_actix::{ClerkAuth, ClerkMiddleware, ClerkPage, RequireSignIn, Verifier};
 use serde_json::json;
 use std::net::SocketAddr;
 
@@ -124,8 +125,14 @@ pub fn config_from_env() -> Result<AppConfig, String> {
 /// Binds the app to `config.addr`; returns the server and the address it listens on.
 pub fn server(config: AppConfig) -> std::io::Result<(Server, SocketAddr)> {
     let verifier = web::Data::new(config.verifier);
-    let http = HttpServer::new(move || App::new().app_data(verifier.clone()).configure(routes))
-        .bind(config.addr)?;
+    let http = HttpServer::new(move || {
+        App::new()
+            .app_data(verifier.clone())
+            // Debug headers, and the cookies of a session refreshed on a page's own request.
+            .wrap(ClerkMiddleware::new())
+            .configure(routes)
+    })
+    .bind(config.addr)?;
     let addr = http.addrs().first().copied().unwrap_or(config.addr);
     Ok((http.run(), addr))
 }

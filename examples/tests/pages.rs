@@ -10,7 +10,7 @@ mod support;
 
 use clerk_dev::pages::{
     check_pages, check_pages_development, check_pages_organizations, check_pages_refresh,
-    check_pages_satellite, form_encoded, DevInstance,
+    check_pages_satellite, form_encoded, CookieDelivery, DevInstance,
 };
 use clerk_dev::{fixtures, Browser, FrontendApi};
 use std::net::TcpStream;
@@ -114,7 +114,8 @@ fn refreshing(issuer: &DevInstance) -> Vec<(&'static str, String)> {
 fn the_refresh_contract() {
     let issuer = DevInstance::start();
     let app = PagesApp::start(&issuer, &refreshing(&issuer));
-    check_pages_refresh(&issuer, &app.base);
+    // pages-app has ClerkMiddleware: the page's own answer sets the cookies.
+    check_pages_refresh(&issuer, &app.base, CookieDelivery::SameResponse);
 }
 
 #[test]
@@ -251,14 +252,30 @@ fn chromium() -> Option<&'static str> {
     found
 }
 
+/// Where a headless Chromium ended, and how it got there.
+struct ChromiumVisit {
+    /// The DOM it ended on.
+    dom: String,
+    /// Every URL its top-level navigations requested, in order, redirects included (from
+    /// Chromium's own net log: what the browser did, not what a server says it answered).
+    documents: Vec<String>,
+}
+
 /// Loads `start` in a headless Chromium with a fresh profile and returns the DOM it ends on.
 fn chromium_dom(chromium: &str, start: &str) -> String {
+    chromium_visit(chromium, start).dom
+}
+
+/// Loads `start` in a headless Chromium with a fresh profile, logging its network events.
+fn chromium_visit(chromium: &str, start: &str) -> ChromiumVisit {
     let profile = std::env::temp_dir().join(format!(
         "clerk-pages-chromium-{}-{}",
         std::process::id(),
         free_port()
     ));
     let _ = std::fs::remove_dir_all(&profile);
+    std::fs::create_dir_all(&profile).unwrap();
+    let net_log = profile.join("net-log.json");
     let mut child = Killed(
         Command::new(chromium)
             .args([
@@ -273,6 +290,7 @@ fn chromium_dom(chromium: &str, start: &str) -> String {
                 "--virtual-time-budget=10000",
             ])
             .arg(format!("--user-data-dir={}", profile.display()))
+            .arg(format!("--log-net-log={}", net_log.display()))
             .arg("--dump-dom")
             .arg(start)
             .stdout(Stdio::piped())
@@ -290,8 +308,27 @@ fn chromium_dom(chromium: &str, start: &str) -> String {
     }
     let mut dom = String::new();
     std::io::Read::read_to_string(child.0.stdout.as_mut().unwrap(), &mut dom).unwrap();
+    let documents = documents_requested(&std::fs::read_to_string(&net_log).unwrap_or_default());
     let _ = std::fs::remove_dir_all(&profile);
-    dom
+    ChromiumVisit { dom, documents }
+}
+
+/// The URLs of the main-frame requests in a Chromium net log (`--log-net-log`), in order: one
+/// `URL_REQUEST_START_JOB` per request, a redirect's next hop included.
+fn documents_requested(net_log: &str) -> Vec<String> {
+    let log: serde_json::Value =
+        serde_json::from_str(net_log).expect("chromium wrote its net log as JSON");
+    let start_job = log["constants"]["logEventTypes"]["URL_REQUEST_START_JOB"].as_u64();
+    assert!(
+        start_job.is_some(),
+        "the net log names URL_REQUEST_START_JOB"
+    );
+    let events = log["events"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+    events
+        .iter()
+        .filter(|e| e["type"].as_u64() == start_job && e["params"]["request_type"] == "main frame")
+        .filter_map(|e| e["params"]["url"].as_str().map(str::to_owned))
+        .collect()
 }
 
 #[test]
@@ -387,9 +424,8 @@ fn a_real_browser_syncs_a_satellite_from_its_primary() {
 }
 
 /// An expired session with the `__refresh` cookie: the app refreshes it through the Backend
-/// API and the browser ends on the greeting without going to the Frontend API. (The adapters
-/// do not add cookies to a handler's response, so the new cookies reach the browser by one 307
-/// back to the same page: see docs/pages.md.)
+/// API and the browser ends on the greeting without going to the Frontend API, and without a
+/// redirect: the page's own answer sets the new cookies (pages-app has `ClerkMiddleware`).
 #[test]
 fn a_real_browser_with_an_expired_session_is_refreshed_without_the_frontend_api() {
     let Some(chromium) = chromium() else {
@@ -397,18 +433,28 @@ fn a_real_browser_with_an_expired_session_is_refreshed_without_the_frontend_api(
     };
     let issuer = DevInstance::start();
     let app = PagesApp::start(&issuer, &refreshing(&issuer));
+    let page = format!("{}/", app.base);
     let start = format!(
         "{}?user_id=user_refreshed&expired=1&redirect_url={}",
         issuer.sign_in_url(),
-        form_encoded(&format!("{}/", app.base))
+        form_encoded(&page)
     );
-    let dom = chromium_dom(chromium, &start);
+    let visit = chromium_visit(chromium, &start);
     assert!(
-        dom.contains("Signed in as <code id=\"user-id\">user_refreshed</code>"),
-        "the browser did not end on the greeting:\n{dom}"
+        visit
+            .dom
+            .contains("Signed in as <code id=\"user-id\">user_refreshed</code>"),
+        "the browser did not end on the greeting:\n{}",
+        visit.dom
     );
     assert_eq!(issuer.fapi.refreshes(), 1, "one Backend API refresh");
     assert_eq!(issuer.fapi.handshakes(), 0, "no Frontend API round trip");
+    // The sign-in page's redirect to the app, then the page once: no redirect of the app's.
+    assert_eq!(
+        visit.documents,
+        [start.as_str(), page.as_str()],
+        "the navigation's requests"
+    );
 }
 
 /// A member of `acme` (active) and `other` opens `/orgs/other`: the handshake activates it.

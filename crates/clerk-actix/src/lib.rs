@@ -13,8 +13,9 @@
 //!   expired session cookie is refreshed through Clerk's Frontend API) and, for
 //!   `RequireSignIn`, a redirect to the sign-in page.
 //! - [`ClerkWebhook`]: a verified Clerk webhook delivery (400 with the reason otherwise).
-//! - [`ClerkMiddleware`]: Clerk's debug headers on authenticated requests' responses, and
-//!   sign-in, or a [`Policy`], required for a whole scope.
+//! - [`ClerkMiddleware`]: Clerk's debug headers on authenticated requests' responses, a session
+//!   refreshed on a page's request set on that page's response, and sign-in, or a [`Policy`],
+//!   required for a whole scope.
 //! - [`ClerkError`]: every refusal, rendered as in every Clerk adapter (JSON body,
 //!   `WWW-Authenticate`, debug headers).
 //!

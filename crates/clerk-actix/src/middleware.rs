@@ -4,10 +4,10 @@
 use crate::extract::authenticate;
 use actix_web::body::EitherBody;
 use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Transform};
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use actix_web::http::Method;
 use actix_web::HttpMessage;
-use clerk_verify::adapter;
+use clerk_verify::adapter::{self, CookieSlot};
 use clerk_verify::request::{Policy, AUTH_REASON_HEADER};
 use clerk_verify::Authentication;
 use futures_util::future::{self, LocalBoxFuture, Ready};
@@ -20,7 +20,11 @@ use std::rc::Rc;
 /// [`ClerkMiddleware::new`] is lazy: routes without an extractor cost nothing and get no headers.
 ///
 /// It never authenticates a request twice: the result is kept in the request's extensions, and
-/// [`crate::ClerkAuth`] / [`crate::authenticate`] reuse it. Register CORS *outside* it
+/// [`crate::ClerkAuth`] / [`crate::authenticate`] reuse it. Under it, a page
+/// ([`crate::ClerkPage`], [`crate::RequireSignIn`]) whose expired session is refreshed through
+/// the Backend API (a `__refresh` cookie and `CLERK_SECRET_KEY`) is signed in on the same
+/// request: the middleware adds the new cookies to the handler's response (with
+/// `Cache-Control: no-store`), where without it one 307 back to the page sets them. Register CORS *outside* it
 /// (`.wrap(clerk).wrap(cors)`: the last `wrap` runs first) so that preflights are answered
 /// before authentication and refusals carry CORS headers.
 ///
@@ -129,7 +133,18 @@ where
                     return Ok(req.error_response(refusal).map_into_right_body());
                 }
             }
+            // The page extractors' refreshed cookies; the outermost middleware writes them.
+            let cookies = match req.extensions().contains::<CookieSlot>() {
+                true => None,
+                false => Some(CookieSlot::new()),
+            };
+            if let Some(slot) = &cookies {
+                req.extensions_mut().insert(slot.clone());
+            }
             let mut res = service.call(req).await?;
+            if let Some(slot) = cookies {
+                slot.write(res.headers_mut(), set, append);
+            }
             let debug = res
                 .request()
                 .extensions()
@@ -147,5 +162,17 @@ where
             }
             Ok(res.map_into_left_body())
         })
+    }
+}
+
+fn set(headers: &mut HeaderMap, name: &'static str, value: &str) {
+    if let Ok(value) = HeaderValue::from_str(value) {
+        headers.insert(HeaderName::from_static(name), value);
+    }
+}
+
+fn append(headers: &mut HeaderMap, name: &'static str, value: &str) {
+    if let Ok(value) = HeaderValue::from_str(value) {
+        headers.append(HeaderName::from_static(name), value);
     }
 }

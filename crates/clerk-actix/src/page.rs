@@ -6,7 +6,7 @@
 use crate::error::ClerkError;
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
-use clerk_verify::adapter;
+use clerk_verify::adapter::{self, CookieSlot};
 use clerk_verify::request::PageRequest;
 use clerk_verify::{Authentication, Refusal, Verifier};
 use futures_util::future::LocalBoxFuture;
@@ -15,7 +15,10 @@ clerk_verify::adapter_pages! {
     /// A page that serves everyone: `Some(user)` when signed in, `None` for a signed-out
     /// visitor. A browser whose cookies need refreshing is redirected (307) through Clerk's
     /// handshake first, and comes back with fresh cookies; a key source that is down is 503,
-    /// never the signed-out page. Dereferences to `Option<Auth>`.
+    /// never the signed-out page. Dereferences to `Option<Auth>`. A session refreshed through
+    /// the Backend API (`__refresh`) is signed in on this very request under a
+    /// [`ClerkMiddleware`](crate::ClerkMiddleware), which sets the new cookies; without one,
+    /// after a 307 to the page.
     ///
     /// ```
     /// use actix_web::{get, HttpResponse};
@@ -92,9 +95,15 @@ fn extract_page<T: 'static>(
                 let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
                 let headers = req.headers().iter();
                 let headers = headers.map(|(n, v)| (n.as_str(), v.as_bytes()));
-                let page = PageRequest::from_headers(req.method().as_str(), path, headers);
+                // Under a ClerkMiddleware, which writes a refreshed session's cookies.
+                let cookies = req.extensions().get::<CookieSlot>().cloned();
+                let page = PageRequest::from_headers(req.method().as_str(), path, headers)
+                    .delivers_cookies(cookies.is_some());
                 let step = verifier.authenticate_page_step(page.clone());
                 let known = PageAuthentication(page, step.finish(web::block).await);
+                if let Some(slot) = cookies {
+                    slot.fill(&known.1);
+                }
                 req.extensions_mut().insert(known.clone());
                 known
             }

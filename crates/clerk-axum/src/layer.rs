@@ -2,10 +2,10 @@
 //! optionally sign-in (or a [`Policy`]) required for a whole router.
 
 use crate::extract::{authenticate, kept};
-use axum::http::header::HeaderValue;
+use axum::http::header::{HeaderMap, HeaderName, HeaderValue};
 use axum::http::{Method, Request};
 use axum::response::{IntoResponse, Response};
-use clerk_verify::adapter;
+use clerk_verify::adapter::{self, CookieSlot};
 use clerk_verify::request::{Policy, AUTH_REASON_HEADER};
 use clerk_verify::Verifier;
 use std::future::Future;
@@ -30,7 +30,11 @@ use tower::{Layer, Service};
 ///   (organization role, permissions): 403 otherwise.
 ///
 /// The result is kept in the request's extensions: the extractors behind the layer reuse it,
-/// however many ask. Add a requiring layer with `route_layer` so that unknown paths stay 404,
+/// however many ask. Behind the layer, a page ([`crate::ClerkPage`], [`crate::RequireSignIn`])
+/// whose expired session is refreshed through the Backend API (a `__refresh` cookie and
+/// `CLERK_SECRET_KEY`) is signed in on the same request: the layer adds the new cookies to
+/// the handler's response (with `Cache-Control: no-store`), where without it one 307 back to
+/// the page sets them. Add a requiring layer with `route_layer` so that unknown paths stay 404,
 /// and put CORS *outside* it (`.layer(clerk).layer(cors)`: the last layer runs first) so that
 /// preflights are answered before authentication and refusals carry CORS headers.
 ///
@@ -129,6 +133,15 @@ where
             parts.extensions.insert(verifier);
             // The extractors fill this in; an outer ClerkLayer's is reused, so all see one.
             let kept = kept(&mut parts);
+            // The page extractors' refreshed cookies; the outermost layer writes them, once.
+            let cookies = match parts.extensions.get::<CookieSlot>() {
+                Some(_) => None,
+                None => {
+                    let slot = CookieSlot::new();
+                    parts.extensions.insert(slot.clone());
+                    Some(slot)
+                }
+            };
             if let Some(policy) = require {
                 let allowed = authenticate(&mut parts, &())
                     .await
@@ -141,6 +154,9 @@ where
                 }
             }
             let mut res = inner.call(Request::from_parts(parts, body)).await?;
+            if let Some(slot) = cookies {
+                slot.write(res.headers_mut(), set, append);
+            }
             if let Some(authentication) = kept.get() {
                 // Replacing the handler's own: a signed-in state leaves no reason behind.
                 let headers = res.headers_mut();
@@ -153,5 +169,17 @@ where
             }
             Ok(res)
         })
+    }
+}
+
+fn set(headers: &mut HeaderMap, name: &'static str, value: &str) {
+    if let Ok(value) = HeaderValue::from_str(value) {
+        headers.insert(HeaderName::from_static(name), value);
+    }
+}
+
+fn append(headers: &mut HeaderMap, name: &'static str, value: &str) {
+    if let Ok(value) = HeaderValue::from_str(value) {
+        headers.append(HeaderName::from_static(name), value);
     }
 }

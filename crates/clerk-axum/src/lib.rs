@@ -24,8 +24,9 @@
 //! - [`ClerkRejection`]: the rejection, rendering the core's [`clerk_verify::Refusal`] (JSON
 //!   body, `WWW-Authenticate`, Clerk's debug headers) as in every Clerk adapter.
 //! - [`ClerkLayer`]: a tower layer that hands the [`Verifier`] to the extractors, adds Clerk's
-//!   debug headers to the responses of authenticated requests, and can require sign-in, or a
-//!   [`Policy`], for a whole router.
+//!   debug headers to the responses of authenticated requests, sets a session refreshed on a
+//!   page's request on that page's response, and can require sign-in, or a [`Policy`], for a
+//!   whole router.
 //! - [`ClerkPage`] and [`RequireSignIn`]: for server-rendered pages, with Clerk's handshake and,
 //!   for `RequireSignIn`, a redirect to the sign-in page; the API extractors never redirect.
 //! - [`ClerkWebhook`]: a Clerk webhook delivery, read under the cap, its Svix signature verified

@@ -7,7 +7,7 @@ use crate::extract::verifier;
 use crate::rejection::ClerkRejection;
 use axum::extract::{FromRequestParts, OriginalUri};
 use axum::http::request::Parts;
-use clerk_verify::adapter;
+use clerk_verify::adapter::{self, CookieSlot};
 use clerk_verify::request::PageRequest;
 use clerk_verify::{Authentication, Verifier};
 
@@ -19,7 +19,9 @@ clerk_verify::adapter_pages! {
     ///
     /// The handshake needs the instance's publishable key (`CLERK_PUBLISHABLE_KEY`, or
     /// [`clerk_verify::VerifyOptions::publishable_key`]); without it a page is only ever signed in
-    /// or signed out. The [`Verifier`] is found as for [`crate::ClerkAuth`].
+    /// or signed out. The [`Verifier`] is found as for [`crate::ClerkAuth`]. A session refreshed
+    /// through the Backend API (`__refresh`) is signed in on this very request behind a
+    /// [`crate::ClerkLayer`], which sets the new cookies; without one, after a 307 to the page.
     ///
     /// ```
     /// use axum::{response::Html, routing::get, Router};
@@ -101,7 +103,10 @@ async fn authenticate_page<S: 'static>(
         .headers
         .iter()
         .map(|(name, value)| (name.as_str(), value.as_bytes()));
-    let page = PageRequest::from_headers(parts.method.as_str(), path, headers);
+    // Behind a ClerkLayer, which writes a refreshed session's cookies into the response.
+    let cookies = parts.extensions.get::<CookieSlot>().cloned();
+    let page = PageRequest::from_headers(parts.method.as_str(), path, headers)
+        .delivers_cookies(cookies.is_some());
     if let Some(PageAuthenticated(known)) = parts.extensions.get() {
         return Ok((verifier, page, known.clone()));
     }
@@ -109,6 +114,9 @@ async fn authenticate_page<S: 'static>(
         .authenticate_page_step(page.clone())
         .finish(tokio::task::spawn_blocking)
         .await;
+    if let Some(slot) = cookies {
+        slot.fill(&authentication);
+    }
     parts
         .extensions
         .insert(PageAuthenticated(authentication.clone()));

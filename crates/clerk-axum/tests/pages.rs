@@ -9,10 +9,10 @@
 use axum::response::Html;
 use axum::routing::get;
 use axum::Router;
-use clerk_axum::{ClerkAuth, ClerkPage, RequireSignIn};
+use clerk_axum::{ClerkAuth, ClerkLayer, ClerkPage, RequireSignIn};
 use clerk_dev::pages::{
     check_pages, check_pages_development, check_pages_organizations, check_pages_refresh,
-    check_pages_satellite, form_encoded, DevInstance,
+    check_pages_satellite, form_encoded, CookieDelivery, DevInstance,
 };
 use clerk_dev::Browser;
 use clerk_verify::request::HandshakeOptions;
@@ -221,12 +221,24 @@ async fn organization(user: RequireSignIn) -> Html<String> {
 }
 
 /// The contract's routes (and `/orgs/{slug}`) for a verifier of `instance` whose page options
-/// are `handshake`, served on `listener` and reached as `http://<host>:<port>`.
+/// are `handshake`, served on `listener` and reached as `http://<host>:<port>`; the verifier is
+/// the router's state.
 fn flows_app(
     instance: &DevInstance,
     listener: std::net::TcpListener,
     host: &str,
     handshake: HandshakeOptions,
+) -> (App, String) {
+    flows_app_with(instance, listener, host, handshake, false)
+}
+
+/// [`flows_app`], with the verifier given by a [`ClerkLayer`] when `layer`.
+fn flows_app_with(
+    instance: &DevInstance,
+    listener: std::net::TcpListener,
+    host: &str,
+    handshake: HandshakeOptions,
+    layer: bool,
 ) -> (App, String) {
     let base = format!("http://{host}:{}", listener.local_addr().unwrap().port());
     let origin = base.clone();
@@ -243,9 +255,13 @@ fn flows_app(
                 .handshake(handshake),
         )
         .unwrap();
-        routes()
-            .route("/orgs/{slug}", get(organization))
-            .with_state(verifier)
+        let routes = routes().route("/orgs/{slug}", get(organization));
+        match layer {
+            true => routes
+                .with_state(verifier.clone())
+                .layer(ClerkLayer::new(verifier)),
+            false => routes.with_state(verifier),
+        }
     });
     (app, base)
 }
@@ -255,13 +271,78 @@ fn bound() -> std::net::TcpListener {
 }
 
 #[test]
-fn the_refresh_contract() {
+fn the_refresh_contract_behind_the_layer_sets_the_cookies_on_the_page() {
+    let instance = DevInstance::start();
+    let options = HandshakeOptions::default()
+        .secret_key("sk_test_axum")
+        .api_url(instance.server.url());
+    let (_app, base) = flows_app_with(&instance, bound(), "127.0.0.1", options, true);
+    check_pages_refresh(&instance, &base, CookieDelivery::SameResponse);
+}
+
+#[test]
+fn the_refresh_contract_without_the_layer_sets_the_cookies_by_a_redirect() {
     let instance = DevInstance::start();
     let options = HandshakeOptions::default()
         .secret_key("sk_test_axum")
         .api_url(instance.server.url());
     let (_app, base) = flows_app(&instance, bound(), "127.0.0.1", options);
-    check_pages_refresh(&instance, &base);
+    check_pages_refresh(&instance, &base, CookieDelivery::OneRedirect);
+}
+
+async fn cached(page: ClerkPage) -> impl axum::response::IntoResponse {
+    let who = page.as_ref().map_or("nobody", |u| u.user_id()).to_owned();
+    (
+        [
+            ("cache-control", "public, max-age=600"),
+            ("set-cookie", "theme=dark; Path=/"),
+        ],
+        Html(who),
+    )
+}
+
+/// The handler's own caching and cookies meet the refreshed session's: its cookie stays, and
+/// no cache may keep the answer. Two nested layers write the cookies once.
+#[test]
+fn the_refreshed_cookies_join_the_handlers_and_no_cache_keeps_them() {
+    let instance = DevInstance::start();
+    let app = App::start_with(|base| {
+        let verifier = Verifier::from_jwks_url(
+            &instance.server.jwks_url(),
+            VerifyOptions::default()
+                .publishable_key(instance.publishable_key())
+                .authorized_parties([base])
+                .handshake(
+                    HandshakeOptions::default()
+                        .secret_key("sk_test_axum")
+                        .api_url(instance.server.url()),
+                ),
+        )
+        .unwrap();
+        Router::new()
+            .route("/cached", get(cached))
+            .layer(ClerkLayer::new(verifier.clone()))
+            .layer(ClerkLayer::new(verifier))
+    });
+    let mut browser = instance.signed_in_browser(&app.base, "user_cached", "&expired=1");
+    let reply = browser.get(&app.url("/cached")).unwrap();
+    assert_eq!((reply.status, reply.body.as_str()), (200, "user_cached"));
+    let headers = |name: &str| -> Vec<&str> {
+        let found = reply.headers.iter().filter(|(n, _)| n == name);
+        found.map(|(_, v)| v.as_str()).collect()
+    };
+    assert_eq!(headers("cache-control"), ["no-store"]);
+    let cookies = headers("set-cookie");
+    assert_eq!(cookies.len(), 3, "{cookies:?}");
+    assert!(cookies.contains(&"theme=dark; Path=/"), "{cookies:?}");
+    assert!(
+        cookies.iter().any(|c| c.starts_with("__session=")),
+        "{cookies:?}"
+    );
+    // Signed in now: the handler's answer as it made it.
+    let again = browser.get(&app.url("/cached")).unwrap();
+    assert_eq!(again.header("cache-control"), Some("public, max-age=600"));
+    assert_eq!(instance.fapi.refreshes(), 1);
 }
 
 #[test]

@@ -2,7 +2,8 @@
 //! instance on 127.0.0.1 (JWKS, Frontend API handshake, Backend API nonce exchange and session
 //! refresh, sign-in page), and the contracts every adapter's page routes meet, run over real
 //! HTTP with a [`Browser`]: [`check_pages`] for any app, and one function per flow that needs
-//! the app configured for it ([`check_pages_refresh`], [`check_pages_organizations`],
+//! the app configured for it ([`check_pages_refresh`] as the app delivers cookies
+//! ([`CookieDelivery`]), [`check_pages_organizations`],
 //! [`check_pages_satellite`], [`check_pages_development`]).
 
 use crate::browser::Browser;
@@ -328,55 +329,78 @@ fn check_cross_origin_sync(instance: &DevInstance, app_base: &str) {
     assert_eq!(instance.fapi.handshakes(), handshakes + 1);
 }
 
+/// How an app hands the cookies of a session refreshed through the Backend API to the browser,
+/// as [`check_pages_refresh`] checks it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CookieDelivery {
+    /// On the page's own response, no redirect: the adapter's middleware (axum's `ClerkLayer`,
+    /// actix's `ClerkMiddleware`, Rocket's `ClerkFairing`) writes `Auth::set_cookies`.
+    SameResponse,
+    /// By one 307 back to the same URL that sets them: an app without that middleware (warp).
+    OneRedirect,
+}
+
 /// The contract of page routes on an app that refreshes sessions through the Backend API:
 /// [`check_pages`]'s app with `CLERK_SECRET_KEY` (any value: the dev issuer takes any bearer
-/// unless told otherwise) and `CLERK_API_URL` set to the instance's URL.
+/// unless told otherwise) and `CLERK_API_URL` set to the instance's URL, that delivers the new
+/// cookies as `delivery` says.
 ///
 /// Checked: a browser whose session expired and that has the `__refresh` cookie the sign-in
-/// page set is signed in without the Frontend API: either at once (an adapter that sends
-/// `Auth::set_cookies`) or after one 307 back to the same URL setting the new cookies; the next
-/// visit goes straight in. A made-up refresh token costs one Backend API call, then Clerk's
-/// handshake signs the browser in as before; the same made-up token again costs no call.
-/// Another session's refresh token is refused the same way. A forged session token never
-/// reaches the Backend API (it is refused as any forged token), nor does a script's `fetch()`,
-/// which cannot be redirected to take new cookies. Panics (a test failure) otherwise.
-pub fn check_pages_refresh(instance: &DevInstance, app_base: &str) {
+/// page set is signed in with one Backend API call and no Frontend API, on `/dashboard` (a page
+/// requiring sign-in) and on `/` (a page for everyone): with [`CookieDelivery::SameResponse`],
+/// its very first request answers 200 signed in with a `Set-Cookie` for `__session` and one for
+/// `__client_uat` and `Cache-Control: no-store`, no redirect; with
+/// [`CookieDelivery::OneRedirect`], one 307 back to the same URL carries them, then the page.
+/// The next visit goes straight in and sets no cookie. A made-up refresh token costs one
+/// Backend API call, then Clerk's handshake signs the browser in as before; the same made-up
+/// token again costs no call. Another session's refresh token is refused the same way. A forged
+/// session token never reaches the Backend API (it is refused as any forged token). A script's
+/// `fetch()` of a page is refreshed where the response delivers the cookies, and never
+/// otherwise (a 307 cannot carry them to a script): no call, signed out. Panics (a test
+/// failure) otherwise.
+pub fn check_pages_refresh(instance: &DevInstance, app_base: &str, delivery: CookieDelivery) {
     let dashboard = format!("{app_base}/dashboard");
     let refresh = format!("__refresh_{}", instance.cookie_suffix());
     let handshakes = instance.fapi.handshakes();
-    let refreshes = instance.fapi.refreshes();
 
-    let mut browser = instance.signed_in_browser(app_base, "user_refresh", "&expired=1");
-    let expired = browser.cookie("__session").map(str::to_owned);
-    assert!(
-        browser.cookie(&refresh).is_some(),
-        "the sign-in page sets {refresh}"
-    );
-    let visit = browser.navigate(&dashboard).unwrap();
-    let statuses: Vec<u16> = visit.hops.iter().map(|h| h.status).collect();
-    match statuses.as_slice() {
-        [200] => {}
-        [307, 200] => assert_eq!(visit.hops[0].location.as_deref(), Some(dashboard.as_str())),
-        _ => panic!(
-            "refreshed in place or by one 307 to the same URL: {:?}",
-            visit.hops
-        ),
+    for (user, url) in [
+        ("user_refresh", dashboard.clone()),
+        ("user_refresh_home", format!("{app_base}/")),
+    ] {
+        let refreshes = instance.fapi.refreshes();
+        let mut browser = instance.signed_in_browser(app_base, user, "&expired=1");
+        let expired = browser.cookie("__session").map(str::to_owned);
+        assert!(
+            browser.cookie(&refresh).is_some(),
+            "the sign-in page sets {refresh}"
+        );
+        // One request at a time, to see the answer that sets the cookies.
+        let first = browser.get(&url).unwrap();
+        assert_sets_session_cookies(&first);
+        let page = match delivery {
+            CookieDelivery::SameResponse => first,
+            CookieDelivery::OneRedirect => {
+                assert_eq!(first.status, 307, "{}", first.body);
+                assert_eq!(first.header("location"), Some(url.as_str()));
+                browser.get(&url).unwrap()
+            }
+        };
+        assert_eq!(page.status, 200, "refreshed in place: {}", page.body);
+        assert!(page.body.contains(user), "{}", page.body);
+        assert_eq!(
+            instance.fapi.handshakes(),
+            handshakes,
+            "no Frontend API round trip"
+        );
+        assert_eq!(instance.fapi.refreshes(), refreshes + 1);
+        assert_ne!(browser.cookie("__session").map(str::to_owned), expired);
+        let again = browser.navigate(&url).unwrap();
+        assert_eq!(again.hops.len(), 1, "{:?}", again.hops);
+        assert!(again.page.body.contains(user));
+        assert_eq!(again.page.header("set-cookie"), None, "nothing to refresh");
+        assert_eq!(instance.fapi.refreshes(), refreshes + 1);
     }
-    assert!(
-        visit.page.body.contains("user_refresh"),
-        "{}",
-        visit.page.body
-    );
-    assert_eq!(
-        instance.fapi.handshakes(),
-        handshakes,
-        "no Frontend API round trip"
-    );
-    assert_eq!(instance.fapi.refreshes(), refreshes + 1);
-    assert_ne!(browser.cookie("__session").map(str::to_owned), expired);
-    let again = browser.navigate(&dashboard).unwrap();
-    assert_eq!(again.hops.len(), 1, "{:?}", again.hops);
-    assert!(again.page.body.contains("user_refresh"));
 
     // A made-up refresh token: refused by the Backend API, the handshake signs the user in.
     let forged_refresh = |user: &str, token: &str| {
@@ -412,7 +436,7 @@ pub fn check_pages_refresh(instance: &DevInstance, app_base: &str) {
     assert_eq!(visit.count("/v1/client/handshake"), 1, "{:?}", visit.hops);
     assert_eq!(instance.fapi.refreshes(), calls + 2);
 
-    // No call for a session token that does not verify, nor for a fetch().
+    // No call for a session token that does not verify.
     let then = now_unix() - 120;
     let mut forger = Browser::new();
     forger.set_cookie(
@@ -433,17 +457,58 @@ pub fn check_pages_refresh(instance: &DevInstance, app_base: &str) {
         "{}",
         home.page.body
     );
+    assert_eq!(home.page.header("set-cookie"), None);
+    assert_eq!(instance.fapi.refreshes(), calls + 2);
+
+    // A script's fetch() with its own genuine refresh token: refreshed only where the
+    // response itself can set the cookies.
+    let genuine = instance.signed_in_browser(app_base, "user_script", "&expired=1");
     let mut script = Browser::fetch_client();
-    script.set_cookie(
-        "__session",
-        &instance.session("user_script", then, app_base),
-    );
-    script.set_cookie("__client_uat", &then.to_string());
-    script.set_cookie(&refresh, &theirs);
+    for name in ["__session", "__client_uat", refresh.as_str()] {
+        script.set_cookie(name, genuine.cookie(name).unwrap());
+    }
     let reply = script.get(&format!("{app_base}/")).unwrap();
     assert_eq!(reply.status, 200, "{}", reply.body);
-    assert!(!reply.body.contains("user_script"), "{}", reply.body);
-    assert_eq!(instance.fapi.refreshes(), calls + 2);
+    match delivery {
+        CookieDelivery::SameResponse => {
+            assert!(reply.body.contains("user_script"), "{}", reply.body);
+            assert_sets_session_cookies(&reply);
+            assert_eq!(instance.fapi.refreshes(), calls + 3);
+        }
+        CookieDelivery::OneRedirect => {
+            assert!(!reply.body.contains("user_script"), "{}", reply.body);
+            assert_eq!(reply.header("set-cookie"), None);
+            assert_eq!(instance.fapi.refreshes(), calls + 2);
+        }
+    }
+    // The three refused refreshes went through the handshake; nothing else did.
+    assert_eq!(instance.fapi.handshakes(), handshakes + 3);
+}
+
+/// `reply` sets the new `__session` and `__client_uat` (plain or suffixed), each in its own
+/// header, and may be stored by no cache.
+fn assert_sets_session_cookies(reply: &HttpReply) {
+    let cookies: Vec<&str> = reply
+        .headers
+        .iter()
+        .filter(|(n, _)| n == "set-cookie")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    for name in ["__session", "__client_uat"] {
+        let set = cookies.iter().any(|c| {
+            c.split_once('=').is_some_and(|(n, v)| {
+                (n == name || n.starts_with(&format!("{name}_"))) && !v.starts_with(';')
+            })
+        });
+        assert!(set, "a Set-Cookie for {name}: {cookies:?}");
+    }
+    let cache: Vec<&str> = reply
+        .headers
+        .iter()
+        .filter(|(n, _)| n == "cache-control")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    assert_eq!(cache, ["no-store"], "cookies no cache may keep");
 }
 
 /// The contract of page routes on an app with organization sync: [`check_pages`]'s app whose

@@ -7,7 +7,7 @@
 //! [`clerk_verify::adapter`]'s functions.
 
 use crate::error::ClerkError;
-use clerk_verify::adapter;
+use clerk_verify::adapter::{self, CookieSlot};
 use clerk_verify::request::PageRequest;
 use clerk_verify::{Authentication, Refusal, Verifier};
 use rocket::http::Status;
@@ -31,6 +31,9 @@ struct RequestState {
     page: OnceLock<(PageRequest, Authentication)>,
     /// The refusal of the last guard that failed, for the catchers.
     rejection: Mutex<Option<ClerkError>>,
+    /// Put in by [`crate::ClerkFairing`], which writes a refreshed session's cookies into the
+    /// response: the page guards then let the core sign such a session in at once.
+    cookies: OnceLock<CookieSlot>,
 }
 
 fn state<'r>(req: &'r Request<'_>) -> &'r RequestState {
@@ -133,8 +136,19 @@ async fn authenticate_page(
             .chain(jar.as_deref().map(|j| ("cookie", j.as_bytes())));
         PageRequest::from_headers(req.method().as_str(), &req.uri().to_string(), raw)
     };
+    let cookies = state(req).cookies.get();
+    let page = page.delivers_cookies(cookies.is_some());
     let step = verifier.authenticate_page_step(page.clone());
-    (page, step.finish(spawn_blocking).await)
+    let authentication = step.finish(spawn_blocking).await;
+    if let Some(slot) = cookies {
+        slot.fill(&authentication);
+    }
+    (page, authentication)
+}
+
+/// Marks the request as one whose response gets a refreshed session's cookies; the slot.
+pub(crate) fn deliver_cookies<'r>(req: &'r Request<'_>) -> &'r CookieSlot {
+    state(req).cookies.get_or_init(CookieSlot::new)
 }
 
 /// For a request without a `Cookie` header, its cookie jar as one `Cookie` header value, if

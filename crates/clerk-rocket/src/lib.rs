@@ -11,7 +11,8 @@
 //!   [`clerk_verify::Refusal`] as every Clerk adapter does. Rocket guards cannot write a
 //!   response, so a failing guard leaves its refusal with the request ([`rejection`]) and
 //!   [`catchers()`] answer with it, a page guard's 307 included.
-//! - [`ClerkFairing`]: Clerk's debug headers on the response of every authenticated request.
+//! - [`ClerkFairing`]: Clerk's debug headers on the response of every authenticated request,
+//!   and the cookies of a session refreshed on a page's request on that page's response.
 //!
 //! The [`Verifier`] (and the [`Webhook`]) is managed state: `rocket.manage(verifier)`; the
 //! guards are [`Sentinel`]s, so a Rocket that uses one without it does not launch. Each

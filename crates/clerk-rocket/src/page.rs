@@ -13,7 +13,9 @@ clerk_verify::adapter_optional! {
     /// A page that serves everyone: `Some(user)` when signed in, `None` for a signed-out
     /// visitor. A browser whose cookies need refreshing is redirected (307) through Clerk's
     /// handshake first, and comes back with fresh cookies; a key source that is down is 503,
-    /// never the signed-out page. Dereferences to `Option<Auth>`.
+    /// never the signed-out page. Dereferences to `Option<Auth>`. A session refreshed through
+    /// the Backend API (`__refresh`) is signed in on this very request with the
+    /// [`ClerkFairing`](crate::ClerkFairing), which sets the new cookies; without it, after a 307.
     ///
     /// Handshakes need the verifier's [`VerifyOptions::handshake`] (on with
     /// `CLERK_PUBLISHABLE_KEY` in [`Verifier::from_env`]); without it a page simply gets the

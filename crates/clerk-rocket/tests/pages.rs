@@ -6,7 +6,7 @@
 
 use clerk_dev::pages::{
     check_pages, check_pages_development, check_pages_organizations, check_pages_refresh,
-    check_pages_satellite, DevInstance,
+    check_pages_satellite, CookieDelivery, DevInstance,
 };
 use clerk_dev::{fixtures, Browser};
 use clerk_rocket::{ClerkAuth, ClerkFairing, ClerkPage, RequireSignIn};
@@ -152,8 +152,18 @@ fn organization(_slug: &str, user: RequireSignIn) -> RawHtml<String> {
 
 /// The contract's routes (and `/orgs/<slug>`) on `port` (0: any), for a verifier of
 /// `instance` whose page options are `handshake` (with the instance's sign-in page unless they
-/// name one).
+/// name one), with the [`ClerkFairing`].
 fn serve_flows(instance: &DevInstance, port: u16, handshake: HandshakeOptions) -> Served {
+    serve_flows_with(instance, port, handshake, true)
+}
+
+/// [`serve_flows`], without the fairing unless `fairing`.
+fn serve_flows_with(
+    instance: &DevInstance,
+    port: u16,
+    handshake: HandshakeOptions,
+    fairing: bool,
+) -> Served {
     let handshake = match handshake.sign_in_url {
         Some(_) => handshake,
         None => handshake.sign_in_url(instance.sign_in_url()),
@@ -165,23 +175,87 @@ fn serve_flows(instance: &DevInstance, port: u16, handshake: HandshakeOptions) -
             .handshake(handshake),
     )
     .unwrap();
-    Served::launch(
-        support::loopback_on(port)
-            .manage(verifier)
-            .attach(ClerkFairing::default())
-            .register("/", clerk_rocket::catchers())
-            .mount("/", routes![home, dashboard, me, organization]),
-    )
+    let rocket = support::loopback_on(port)
+        .manage(verifier)
+        .register("/", clerk_rocket::catchers())
+        .mount("/", routes![home, dashboard, me, organization, cached]);
+    Served::launch(match fairing {
+        true => rocket.attach(ClerkFairing::default()),
+        false => rocket,
+    })
+}
+
+fn refreshing(instance: &DevInstance) -> HandshakeOptions {
+    HandshakeOptions::default()
+        .secret_key("sk_test_rocket")
+        .api_url(instance.server.url())
 }
 
 #[test]
-fn the_refresh_contract() {
+fn the_refresh_contract_with_the_fairing_sets_the_cookies_on_the_page() {
     let instance = DevInstance::start();
-    let options = HandshakeOptions::default()
-        .secret_key("sk_test_rocket")
-        .api_url(instance.server.url());
-    let app = serve_flows(&instance, 0, options);
-    check_pages_refresh(&instance, &app.base);
+    let app = serve_flows(&instance, 0, refreshing(&instance));
+    check_pages_refresh(&instance, &app.base, CookieDelivery::SameResponse);
+}
+
+#[test]
+fn the_refresh_contract_without_the_fairing_sets_the_cookies_by_a_redirect() {
+    let instance = DevInstance::start();
+    let app = serve_flows_with(&instance, 0, refreshing(&instance), false);
+    check_pages_refresh(&instance, &app.base, CookieDelivery::OneRedirect);
+}
+
+/// A page that says how long it may be cached.
+#[derive(rocket::Responder)]
+struct Cached {
+    body: String,
+    cache: rocket::http::Header<'static>,
+}
+
+/// A page that may be cached ten minutes, and sets a cookie of its own.
+#[get("/cached")]
+fn cached(page: ClerkPage, jar: &rocket::http::CookieJar<'_>) -> Cached {
+    jar.add(rocket::http::Cookie::new("theme", "dark"));
+    Cached {
+        body: page.as_ref().map_or("nobody", |u| u.user_id()).to_owned(),
+        cache: rocket::http::Header::new("Cache-Control", "public, max-age=600"),
+    }
+}
+
+/// The handler's caching meets the refreshed session's cookies: no cache may keep them, and
+/// Rocket's own cookies stay.
+#[test]
+fn the_refreshed_cookies_join_the_handlers_and_no_cache_keeps_them() {
+    let instance = DevInstance::start();
+    let app = serve_flows(&instance, 0, refreshing(&instance));
+    let mut browser = instance.signed_in_browser(&app.base, "user_cached", "&expired=1");
+    let reply = browser.get(&format!("{}/cached", app.base)).unwrap();
+    assert_eq!((reply.status, reply.body.as_str()), (200, "user_cached"));
+    let cache: Vec<&str> = reply
+        .headers
+        .iter()
+        .filter(|(n, _)| n == "cache-control")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    assert_eq!(cache, ["no-store"]);
+    let cookies = set_cookies(&reply);
+    assert!(
+        cookies.iter().any(|c| c.starts_with("__session="))
+            && cookies.iter().any(|c| c.starts_with("__client_uat=")),
+        "{cookies:?}"
+    );
+    assert!(
+        cookies.iter().any(|c| c.starts_with("theme=dark")),
+        "{cookies:?}"
+    );
+    let again = browser.get(&format!("{}/cached", app.base)).unwrap();
+    assert_eq!(again.header("cache-control"), Some("public, max-age=600"));
+    assert!(
+        set_cookies(&again).iter().all(|c| c.starts_with("theme=")),
+        "{:?}",
+        set_cookies(&again)
+    );
+    assert_eq!(instance.fapi.refreshes(), 1);
 }
 
 #[test]

@@ -9,7 +9,9 @@
 //! keep the answer once per request, hand it to one of [`signed_in`], [`optional`],
 //! [`required`], [`page`] or [`page_requiring_sign_in`], and render a [`Refusal`] with
 //! [`Refusal::response_headers`] and [`Refusal::json_body`]. Nothing about tokens is decided in
-//! an adapter.
+//! an adapter. An adapter whose middleware can write the response also hands a session
+//! refreshed on the request to it with a [`CookieSlot`], so that it is signed in without a
+//! redirect.
 //!
 //! # Machines
 //!
@@ -87,6 +89,7 @@ use crate::request::{Auth, MachineRequirement, Policy, Principal, Refusal};
 use crate::request::{Authentication, PageRequest, Requirement};
 use crate::verifier::Verifier;
 use crate::webhook::{Delivery, Webhook};
+use std::sync::{Arc, OnceLock};
 
 /// Log target of what an adapter's app got wrong (error level): no verifier where the
 /// extractors look, no webhook secret.
@@ -264,6 +267,99 @@ impl<'w> WebhookBody<'w> {
 
 fn refuse(e: Error) -> Refusal {
     Refusal::from_webhook(&e)
+}
+
+/// The cookies of a session refreshed on this request, on their way from a page extractor to
+/// the response, which only an adapter's middleware (a layer, a fairing) can write.
+///
+/// A page extractor cannot touch the response, so the new cookies of a session refreshed
+/// through the Backend API (an expired `__session` with a `__refresh` cookie) would reach the
+/// browser by one 307 back to the same page. With a slot they come with the page itself:
+///
+/// 1. The middleware puts a new slot in the request (unless one is there already: an outer
+///    middleware's, which then writes the response) before the handler runs.
+/// 2. A page extractor that finds a slot builds its [`PageRequest`] with
+///    [`PageRequest::delivers_cookies`]`(true)` and hands the page's [`Authentication`] to
+///    [`CookieSlot::fill`]. Without a slot (no middleware), it says nothing and the 307 stays.
+/// 3. The middleware [`CookieSlot::write`]s the handler's response.
+///
+/// Clones share the slot; the first fill is kept (every page extractor of a request sees the
+/// same answer). `Debug` counts the cookies: they carry session tokens.
+///
+/// ```
+/// use clerk_verify::adapter::CookieSlot;
+/// # use clerk_verify::Authentication;
+///
+/// type Headers = Vec<(&'static str, String)>;
+/// fn set(h: &mut Headers, name: &'static str, value: &str) {
+///     h.retain(|(n, _)| *n != name);
+///     h.push((name, value.to_owned()));
+/// }
+/// fn append(h: &mut Headers, name: &'static str, value: &str) {
+///     h.push((name, value.to_owned()));
+/// }
+///
+/// let slot = CookieSlot::new();
+/// // The page extractor: a signed-out page has no cookies to deliver.
+/// slot.fill(&Authentication::unfinished());
+/// assert!(slot.is_empty());
+/// // The middleware: nothing to write, the handler's headers stay as they are.
+/// let mut headers: Headers = vec![("cache-control", "max-age=60".to_owned())];
+/// slot.write(&mut headers, set, append);
+/// assert_eq!(headers, [("cache-control", "max-age=60".to_owned())]);
+/// ```
+#[derive(Clone, Default)]
+pub struct CookieSlot(Arc<OnceLock<Arc<[String]>>>);
+
+impl CookieSlot {
+    /// An empty slot, for the middleware to put in a request.
+    pub fn new() -> CookieSlot {
+        CookieSlot::default()
+    }
+
+    /// Keeps the `Set-Cookie` values of `authentication`, a page request's answer: those of a
+    /// session refreshed on this request ([`Auth::set_cookies`]), nothing otherwise. Only the
+    /// first answer with cookies counts.
+    pub fn fill(&self, authentication: &Authentication) {
+        if let Some(auth) = authentication.auth() {
+            if !auth.set_cookies().is_empty() {
+                self.0.get_or_init(|| auth.set_cookies().into());
+            }
+        }
+    }
+
+    /// Whether there is nothing to write.
+    pub fn is_empty(&self) -> bool {
+        self.0.get().is_none()
+    }
+
+    /// Writes the kept cookies into the response's `headers`, if any: `set(headers, name,
+    /// value)` replaces every header `name` with one (`cache-control: no-store`: a response
+    /// that sets session cookies must be stored by no cache, shared or private, whatever the
+    /// handler said); `append(headers, name, value)` adds one beside those of the same name
+    /// (each `set-cookie` its own header, next to the handler's own cookies). Names are lower
+    /// case; values are visible ASCII, spaces and tabs. Without cookies neither is called.
+    pub fn write<H: ?Sized>(
+        &self,
+        headers: &mut H,
+        set: impl Fn(&mut H, &'static str, &str),
+        append: impl Fn(&mut H, &'static str, &str),
+    ) {
+        let Some(cookies) = self.0.get() else {
+            return;
+        };
+        set(headers, "cache-control", "no-store");
+        for cookie in cookies.iter() {
+            append(headers, "set-cookie", cookie);
+        }
+    }
+}
+
+impl std::fmt::Debug for CookieSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.0.get().map_or(0, |c| c.len());
+        write!(f, "CookieSlot([{n} cookies])")
+    }
 }
 
 /// Defines an adapter's refusal type: a [`Refusal`] in the framework's clothes. Generates the
@@ -708,6 +804,55 @@ mod tests {
         assert_eq!(
             (missing.status(), missing.reason()),
             (500, "verifier-missing")
+        );
+    }
+
+    #[test]
+    fn a_cookie_slot_carries_a_refreshed_sessions_cookies_to_the_response() {
+        use crate::request::TokenCarrier;
+        let key = clerk_dev::fixtures::rsa2048();
+        let v = Verifier::from_jwks(&key.jwks_json(), VerifyOptions::default()).unwrap();
+        let token = clerk_dev::TokenBuilder::session("user_1", clerk_dev::now_unix()).sign(key);
+        let signed_in = v.authenticate_request(Some(&format!("Bearer {token}")), None);
+        let claims = v.verify(&token).unwrap();
+        let refreshed = |value: &str| {
+            let auth = Auth::new(claims.clone(), TokenCarrier::Cookie).with_cookies(vec![
+                format!("__session={value}; Path=/"),
+                "__client_uat=1700000000; Path=/".to_owned(),
+            ]);
+            Authentication::SignedIn(auth)
+        };
+        type Headers = Vec<(&'static str, String)>;
+        let set = |h: &mut Headers, name: &'static str, value: &str| {
+            h.retain(|(n, _)| *n != name);
+            h.push((name, value.to_owned()));
+        };
+        let append = |h: &mut Headers, name: &'static str, value: &str| {
+            h.push((name, value.to_owned()));
+        };
+
+        let slot = CookieSlot::new();
+        let extractors = slot.clone();
+        // A page signed in without a refresh has nothing to deliver.
+        extractors.fill(&signed_in);
+        assert!(slot.is_empty());
+        extractors.fill(&refreshed("new"));
+        // A second page extractor of the request: the first answer stays.
+        extractors.fill(&refreshed("other"));
+        assert_eq!(format!("{slot:?}"), "CookieSlot([2 cookies])");
+        let mut headers: Headers = vec![
+            ("cache-control", "public, max-age=600".to_owned()),
+            ("set-cookie", "theme=dark".to_owned()),
+        ];
+        slot.write(&mut headers, set, append);
+        assert_eq!(
+            headers,
+            [
+                ("set-cookie", "theme=dark".to_owned()),
+                ("cache-control", "no-store".to_owned()),
+                ("set-cookie", "__session=new; Path=/".to_owned()),
+                ("set-cookie", "__client_uat=1700000000; Path=/".to_owned()),
+            ]
         );
     }
 

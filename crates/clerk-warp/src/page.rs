@@ -30,6 +30,12 @@ use warp::Filter;
 /// only runs (and only redirects) for requests the route would serve. Example: the [crate
 /// docs](crate).
 ///
+/// An expired session with a `__refresh` cookie (and `CLERK_SECRET_KEY`) is refreshed through
+/// the Backend API and reaches the page after one 307 back to the same URL, which sets the new
+/// cookies: a filter cannot add headers to the reply the route makes, and warp has no
+/// middleware that could (the other adapters' middleware sign such a page in on its own
+/// response; docs/pages.md).
+///
 /// [`ClerkRejection`]: crate::ClerkRejection
 /// [`handle_rejection`]: crate::handle_rejection
 pub fn page(

@@ -7,7 +7,7 @@
 
 use clerk_dev::pages::{
     check_pages, check_pages_development, check_pages_organizations, check_pages_refresh,
-    check_pages_satellite, DevInstance,
+    check_pages_satellite, CookieDelivery, DevInstance,
 };
 use clerk_dev::Browser;
 use clerk_verify::request::HandshakeOptions;
@@ -109,7 +109,7 @@ fn the_refresh_contract() {
         .secret_key("sk_test_warp")
         .api_url(instance.server.url());
     let app = flows_app(&instance, options);
-    check_pages_refresh(&instance, &app.base);
+    check_pages_refresh(&instance, &app.base, CookieDelivery::OneRedirect);
 }
 
 #[test]

@@ -159,7 +159,8 @@ impl PageRequest {
     /// `__session` with a `__refresh` cookie) is signed in on this very request, with no
     /// redirect at all. Without it (the default) the refreshed cookies reach the browser by one
     /// 307 back to the same URL (`session-token-refreshed`): a caller that drops them would
-    /// make every navigation refresh again.
+    /// make every navigation refresh again. The adapters set it when their middleware, which
+    /// writes the cookies, is installed (the adapter contract's `CookieSlot`).
     pub fn delivers_cookies(mut self, delivers: bool) -> PageRequest {
         self.delivers_cookies = delivers;
         self
