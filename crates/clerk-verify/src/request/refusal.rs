@@ -5,6 +5,7 @@
 
 use crate::claims::Reverification;
 use crate::error::{Category, Error};
+use crate::reason;
 use crate::request::{Forbidden, Handshake, SignedOut, AUTH_REASON_HEADER, AUTH_STATUS_HEADER};
 
 /// What a client is told when the key source is down: the detail is for operators (logs and
@@ -191,10 +192,26 @@ impl Refusal {
     /// A page request's handshake ([`crate::Authentication::Handshake`]): a 307 with its
     /// `location`, `cache-control: no-store` and `set-cookie` headers.
     pub fn from_handshake(h: &Handshake) -> Refusal {
-        let message = if h.is_completion() {
-            "the session was refreshed: back to the page"
-        } else {
-            "refreshing the session through Clerk's Frontend API"
+        // The client sees where the redirect goes and why, not only that it is one.
+        let message = match h.reason() {
+            reason::HANDSHAKE_COMPLETE => "the session was refreshed: back to the page",
+            reason::SESSION_TOKEN_REFRESHED => {
+                "the session was refreshed through Clerk's Backend API: back to the page with \
+                 its new cookies"
+            }
+            reason::HANDSHAKE_INVALID => "a refused handshake cookie is cleared: back to the page",
+            reason::SATELLITE_NEEDS_SYNCING => {
+                "syncing this satellite's session with the primary domain"
+            }
+            reason::PRIMARY_RESPONDS_TO_SYNCING => "back to the satellite that asked to sync",
+            reason::DEV_BROWSER_SYNC => "the development browser is kept: back to the page",
+            reason::DEV_BROWSER_MISSING => {
+                "getting a development browser from Clerk's Frontend API"
+            }
+            reason::ACTIVE_ORGANIZATION_MISMATCH => {
+                "activating the organization this URL names through Clerk's Frontend API"
+            }
+            _ => "refreshing the session through Clerk's Frontend API",
         };
         Refusal {
             status: 307,
