@@ -19,12 +19,28 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 /// The schema of each backend, one migration per version, the same versions on both; kept in
 /// `examples/migrations/{sqlite,postgres}/` and compiled in.
 const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
-    (1, "init", include_str!("../../migrations/sqlite/0001_init.sql")),
-    (2, "event order", include_str!("../../migrations/sqlite/0002_event_order.sql")),
+    (
+        1,
+        "init",
+        include_str!("../../migrations/sqlite/0001_init.sql"),
+    ),
+    (
+        2,
+        "event order",
+        include_str!("../../migrations/sqlite/0002_event_order.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
-    (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
-    (2, "event order", include_str!("../../migrations/postgres/0002_event_order.sql")),
+    (
+        1,
+        "init",
+        include_str!("../../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        2,
+        "event order",
+        include_str!("../../migrations/postgres/0002_event_order.sql"),
+    ),
 ];
 
 /// How long a request waits for a pooled connection (or for a new one while the database
@@ -267,7 +283,10 @@ fn unavailable_code(code: &str) -> bool {
     code.starts_with("08")
         || code.starts_with("53")
         || code.starts_with("58")
-        || matches!(code, "57P01" | "57P02" | "57P03" | "57014" | "40001" | "40P01")
+        || matches!(
+            code,
+            "57P01" | "57P02" | "57P03" | "57014" | "40001" | "40P01"
+        )
 }
 
 /// Runs one request's database work, bounded by [`OPERATION_TIMEOUT`].

@@ -73,7 +73,10 @@ impl MembershipConfig {
             addr: listen_addr_from_env()?,
             verifier: Verifier::from_env().map_err(describe)?,
             webhook: Webhook::from_env().map_err(describe)?,
-            database: Database::from_lookup(|name| std::env::var(name).ok(), DEFAULT_DATABASE_PATH)?,
+            database: Database::from_lookup(
+                |name| std::env::var(name).ok(),
+                DEFAULT_DATABASE_PATH,
+            )?,
         })
     }
 }

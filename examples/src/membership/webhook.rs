@@ -152,7 +152,12 @@ async fn prune_if_due(db: &Db) {
     let due = NEXT_PRUNE_MS.load(Ordering::Relaxed);
     if now < due
         || NEXT_PRUNE_MS
-            .compare_exchange(due, now + PRUNE_EVERY_MS, Ordering::Relaxed, Ordering::Relaxed)
+            .compare_exchange(
+                due,
+                now + PRUNE_EVERY_MS,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            )
             .is_err()
     {
         return;

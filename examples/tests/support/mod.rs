@@ -32,3 +32,5 @@ pub fn agent() -> ureq::Agent {
         .build()
         .into()
 }
+
+pub mod postgres;
