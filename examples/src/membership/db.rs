@@ -59,6 +59,7 @@ const SQLITE_CONNECTIONS: u32 = 4;
 
 /// Which database the app uses: `DATABASE_URL`, or a SQLite file (`DATABASE_PATH`).
 #[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Database {
     /// A SQLite file, created if missing.
     Path(PathBuf),
@@ -266,16 +267,23 @@ fn is_unavailable(e: &sqlx::Error) -> bool {
         | sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
         | sqlx::Error::WorkerCrashed => true,
-        sqlx::Error::Database(db) => db.code().is_some_and(|code| unavailable_code(&code)),
+        sqlx::Error::Database(db) => {
+            let sqlite = db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some();
+            db.code()
+                .is_some_and(|code| unavailable_code(&code, sqlite))
+        }
         _ => false,
     }
 }
 
-/// SQLite's result codes are numbers, PostgreSQL's SQLSTATEs five characters.
-fn unavailable_code(code: &str) -> bool {
-    if let Ok(sqlite) = code.parse::<u32>() {
+/// Whether a SQLite result code (a number, maybe extended) or a PostgreSQL SQLSTATE says the
+/// database is out of reach for now.
+fn unavailable_code(code: &str, sqlite: bool) -> bool {
+    if sqlite {
         // BUSY, LOCKED (after the busy timeout), IOERR, FULL, CANTOPEN, PROTOCOL.
-        return matches!(sqlite & 0xff, 5 | 6 | 10 | 13 | 14 | 15);
+        return code
+            .parse::<u32>()
+            .is_ok_and(|c| matches!(c & 0xff, 5 | 6 | 10 | 13 | 14 | 15));
     }
     // 08: connection exception; 53: insufficient resources (too many connections, disk full);
     // 57P01-03: shutting down, crashed, starting up; 57014: cancelled (statement timeout);
@@ -467,4 +475,168 @@ pub fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlx::sqlite::SqliteConnectOptions;
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("membership-db-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn block_on<T>(f: impl Future<Output = T>) -> T {
+        actix_web::rt::System::new().block_on(f)
+    }
+
+    #[test]
+    fn a_path_reaches_sqlite_unchanged() {
+        for path in [
+            "membership.db",
+            "/tmp/a b/c#d?e%41f.db",
+            "/tmp/x/../y/./z.db",
+            "relative/dir/Ünïcode.db",
+            "a:b@c.db",
+            "/tmp/mode=ro.db",
+        ] {
+            let url = format!("sqlite:{}", encode_path(Path::new(path)));
+            let opts = SqliteConnectOptions::from_str(&url).unwrap();
+            assert_eq!(opts.get_filename(), Path::new(path), "{url}");
+            // And through the URL sqlx's Any driver keeps.
+            let any = AnyConnectOptions::from_str(&url).unwrap();
+            let opts = SqliteConnectOptions::from_str(any.database_url.as_str()).unwrap();
+            assert_eq!(opts.get_filename(), Path::new(path), "{url}");
+        }
+    }
+
+    #[test]
+    fn choosing_the_database() {
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                vars.iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let db = |vars| Database::from_lookup(env(vars), "membership.db");
+        assert_eq!(db(&[]), Ok(Database::Path("membership.db".into())));
+        assert_eq!(
+            db(&[("DATABASE_PATH", "")]),
+            Ok(Database::Path("membership.db".into()))
+        );
+        assert_eq!(
+            db(&[("DATABASE_PATH", "/x.db")]),
+            Ok(Database::Path("/x.db".into()))
+        );
+        let pg = "postgres://app:s3cret@db.internal:5432/membership";
+        let url = db(&[(
+            "DATABASE_URL",
+            "postgres://app:s3cret@db.internal:5432/membership",
+        )]);
+        assert_eq!(url, Ok(Database::Url(pg.into())));
+        let url = url.unwrap();
+        assert_eq!(url.backend(), Backend::Postgres);
+        for shown in [format!("{url}"), format!("{url:?}")] {
+            assert!(
+                !shown.contains("s3cret") && shown.contains("app:***@db.internal"),
+                "{shown}"
+            );
+        }
+        let lite = db(&[("DATABASE_URL", "sqlite:///var/lib/m.db")]).unwrap();
+        assert_eq!(lite.backend(), Backend::Sqlite);
+        let both = db(&[("DATABASE_URL", "sqlite:a.db"), ("DATABASE_PATH", "a.db")]);
+        assert!(both.unwrap_err().contains("both set"));
+        let other = db(&[("DATABASE_URL", "mysql://root:pw@localhost/m")]).unwrap_err();
+        assert!(
+            other.contains("sqlite: or postgres://") && !other.contains("pw"),
+            "{other}"
+        );
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact("error connecting to postgres://u:p%40ss@h/db?sslmode=require: refused"),
+            "error connecting to postgres://u:***@h/db?sslmode=require: refused"
+        );
+        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact("no url here"), "no url here");
+    }
+
+    #[test]
+    fn unavailable_is_told_from_a_bug() {
+        let sqlite = |code| unavailable_code(code, true);
+        let postgres = |code| unavailable_code(code, false);
+        assert!(sqlite("5") && sqlite("517") && sqlite("14") && !sqlite("19") && !sqlite("2067"));
+        assert!(postgres("08006") && postgres("57P01") && postgres("53300") && postgres("40001"));
+        assert!(!postgres("23505") && !postgres("42P01") && !postgres("22001"));
+        assert!(is_unavailable(&sqlx::Error::PoolTimedOut));
+        assert!(!is_unavailable(&sqlx::Error::RowNotFound));
+    }
+
+    #[test]
+    fn migrations_apply_once() {
+        let dir = temp_dir("migrate");
+        let database = Database::Path(dir.join("test.db"));
+        block_on(async {
+            for _ in 0..2 {
+                let db = Db::open(&database).await.unwrap();
+                let versions: Vec<i64> =
+                    sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version")
+                        .fetch_all(db.pool())
+                        .await
+                        .unwrap();
+                assert_eq!(versions, [1, 2]);
+                db.close().await;
+            }
+        });
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// A file made by the app before sqlx: its rows stay, its schema is not applied again.
+    #[test]
+    fn a_database_from_before_sqlx_is_adopted() {
+        let dir = temp_dir("legacy");
+        let database = Database::Path(dir.join("old.db"));
+        block_on(async {
+            sqlx::any::install_default_drivers();
+            let options = database.connect_options().unwrap();
+            let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect_with(&options)
+                .await
+                .unwrap();
+            conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+                .await
+                .unwrap();
+            for (version, _, sql) in SQLITE_MIGRATIONS {
+                conn.execute(*sql).await.unwrap();
+                sqlx::query("INSERT INTO schema_version (version) VALUES ($1)")
+                    .bind(version)
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
+            }
+            conn.execute("INSERT INTO users (id, tier, created_at) VALUES ('user_1', 'basic', 0)")
+                .await
+                .unwrap();
+            sqlx::Connection::close(conn).await.unwrap();
+
+            let db = Db::open(&database).await.unwrap();
+            let tier: String = sqlx::query_scalar("SELECT tier FROM users WHERE id = 'user_1'")
+                .fetch_one(db.pool())
+                .await
+                .unwrap();
+            assert_eq!(tier, "basic");
+            let versions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations")
+                .fetch_one(db.pool())
+                .await
+                .unwrap();
+            assert_eq!(versions, 2);
+            db.close().await;
+        });
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }

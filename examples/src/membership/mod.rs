@@ -35,7 +35,7 @@ mod routes;
 mod store;
 mod webhook;
 
-pub use db::{Backend, Database};
+pub use db::{Database, Db};
 
 use crate::config::listen_addr_from_env;
 use actix_cors::Cors;

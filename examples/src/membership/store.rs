@@ -240,3 +240,60 @@ pub async fn accessible_articles(db: &Db, tier: Tier) -> Result<Vec<ArticleSumma
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::membership::db::Database;
+
+    #[test]
+    fn provisional_members_and_deleted_ones() {
+        let dir = std::env::temp_dir().join(format!("membership-store-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        actix_web::rt::System::new().block_on(async {
+            let db = Db::open(&Database::Path(dir.join("test.db")))
+                .await
+                .unwrap();
+            let provisional = User {
+                id: "user_1".into(),
+                email: None,
+                first_name: None,
+                last_name: None,
+                tier: Tier::Free,
+            };
+            assert_eq!(
+                member(&db, "user_1").await.unwrap(),
+                Member::Known(provisional.clone())
+            );
+            assert_eq!(
+                member(&db, "user_1").await.unwrap(),
+                Member::Known(provisional)
+            );
+            sqlx::query("INSERT INTO deleted_users VALUES ('user_2', 0)")
+                .execute(db.pool())
+                .await
+                .unwrap();
+            assert_eq!(member(&db, "user_2").await.unwrap(), Member::Deleted);
+            assert_eq!(user(db.pool(), "user_2").await.unwrap(), None);
+            // The tiers an article list reads: each tier its own and those below.
+            for (tier, title) in [(Tier::Free, "f"), (Tier::Basic, "b"), (Tier::Premium, "p")] {
+                let input = ArticleInput {
+                    title: title.into(),
+                    content: String::new(),
+                    tier,
+                };
+                create_article(&db, "user_1", &input).await.unwrap();
+            }
+            for (tier, n) in [(Tier::Free, 1), (Tier::Basic, 2), (Tier::Premium, 3)] {
+                assert_eq!(
+                    accessible_articles(&db, tier).await.unwrap().len(),
+                    n,
+                    "{tier:?}"
+                );
+            }
+            db.close().await;
+        });
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
