@@ -171,7 +171,9 @@ fn the_database_going_away_and_coming_back() {
     let app_crash = history("k", 10, 3);
     let pid = app.child.0.id().to_string();
     let failed = burst(&app, &app_crash, || {
-        let killed = Command::new("kill").args(["-KILL", &pid]).status();
+        let killed = Command::new("sh")
+            .args(["-c", &format!("kill -KILL {pid}")])
+            .status();
         assert!(killed.is_ok_and(|s| s.success()));
     });
     assert!(failed > 0, "the kill should have failed some deliveries");
