@@ -104,7 +104,7 @@ impl Database {
     fn connect_options(&self) -> Result<AnyConnectOptions, String> {
         let url = match self {
             Database::Path(path) => format!("sqlite:{}?mode=rwc", encode_path(path)),
-            Database::Url(url) if self.backend() == Backend::Sqlite && !url.contains("mode=") => {
+            Database::Url(url) if self.backend() == Backend::Sqlite && !has_mode(url) => {
                 let sep = if url.contains('?') { '&' } else { '?' };
                 format!("{url}{sep}mode=rwc")
             }
@@ -112,6 +112,12 @@ impl Database {
         };
         AnyConnectOptions::from_str(&url).map_err(|e| format!("{self}: {}", redact(&e.to_string())))
     }
+}
+
+/// Whether a `sqlite:` URL says how to open the file (`?mode=…`).
+fn has_mode(url: &str) -> bool {
+    url.split_once('?')
+        .is_some_and(|(_, query)| query.split('&').any(|pair| pair.starts_with("mode=")))
 }
 
 /// Where it is, without a password.
@@ -554,6 +560,30 @@ mod tests {
         assert!(
             other.contains("sqlite: or postgres://") && !other.contains("pw"),
             "{other}"
+        );
+    }
+
+    #[test]
+    fn a_sqlite_url_is_created_unless_it_says_otherwise() {
+        assert!(has_mode("sqlite:/x.db?mode=ro") && has_mode("sqlite:x.db?cache=shared&mode=rw"));
+        assert!(!has_mode("sqlite:/tmp/mode=x.db") && !has_mode("sqlite:x.db?cache=shared"));
+        let url = |u: &str| {
+            Database::Url(u.into())
+                .connect_options()
+                .unwrap()
+                .database_url
+        };
+        assert_eq!(
+            url("sqlite:/tmp/m.db").as_str(),
+            "sqlite:/tmp/m.db?mode=rwc"
+        );
+        assert_eq!(
+            url("sqlite:/tmp/m.db?mode=ro").as_str(),
+            "sqlite:/tmp/m.db?mode=ro"
+        );
+        assert_eq!(
+            url("sqlite:/tmp/m.db?cache=shared").as_str(),
+            "sqlite:/tmp/m.db?cache=shared&mode=rwc"
         );
     }
 

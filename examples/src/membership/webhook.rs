@@ -9,6 +9,19 @@
 //!   of theirs never recreates the row;
 //! - every other type is acknowledged and ignored.
 //!
+//! The answer comes once the transaction committed, so a change answered 2xx is what the next
+//! read sees, on any instance; while the database cannot be reached the answer is 503 and
+//! nothing is recorded (Svix retries).
+//!
+//! # Several instances
+//!
+//! The `svix-id` is inserted first, as a primary key: the same delivery on two instances at once
+//! makes the second wait for the first to end, then find it (`duplicate`) or, had the first
+//! rolled back, apply it. The id commits with the change or not at all, so a crash at any point
+//! leaves either both (a retry is a duplicate) or neither (a retry applies it). A user's row is
+//! read and written under that user's lock ([`Db::lock_user`]), so the order below always
+//! compares with the latest committed row, whichever instance wrote it.
+//!
 //! # When Clerk's JSON changes
 //!
 //! `clerk_verify` accepts an event whose members (other than its `id`) cannot be read, and lists
@@ -85,7 +98,7 @@ pub async fn clerk_webhook(
     let outcome = bounded(apply(&db, &delivery))
         .await
         .map_err(ApiError::database)?;
-    prune_if_due(&db).await;
+    prune_if_due(&db);
     Ok(HttpResponse::Ok().json(json!({ "status": outcome.as_str() })))
 }
 
@@ -145,9 +158,9 @@ pub async fn apply(db: &Db, delivery: &Delivery) -> Result<Outcome, sqlx::Error>
     Ok(outcome)
 }
 
-/// Forgets `svix-id`s older than [`KEEP_DELIVERIES_MS`], at most once a minute per instance; a
-/// failure is logged, the delivery was answered already.
-async fn prune_if_due(db: &Db) {
+/// Forgets `svix-id`s older than [`KEEP_DELIVERIES_MS`], at most once a minute per instance, in
+/// a task of its own (the delivery's answer does not wait for it; a failure is logged).
+fn prune_if_due(db: &Db) {
     let now = now_ms();
     let due = NEXT_PRUNE_MS.load(Ordering::Relaxed);
     if now < due
@@ -162,15 +175,18 @@ async fn prune_if_due(db: &Db) {
     {
         return;
     }
-    let pruned = bounded(
-        sqlx::query("DELETE FROM webhook_deliveries WHERE received_at < $1")
-            .bind(now - KEEP_DELIVERIES_MS)
-            .execute(db.pool()),
-    )
-    .await;
-    if let Err(e) = pruned {
-        log::warn!(target: "membership", "forgetting old deliveries: {e}");
-    }
+    let pool = db.pool().clone();
+    actix_web::rt::spawn(async move {
+        let pruned = bounded(
+            sqlx::query("DELETE FROM webhook_deliveries WHERE received_at < $1")
+                .bind(now - KEEP_DELIVERIES_MS)
+                .execute(&pool),
+        )
+        .await;
+        if let Err(e) = pruned {
+            log::warn!(target: "membership", "forgetting old deliveries: {e}");
+        }
+    });
 }
 
 /// Writes a `user.created` / `user.updated`, under the user's lock (so the stored row it
