@@ -119,8 +119,10 @@ fn user_update(id: &str, version: i64) -> Value {
         "timestamp": 1_800_000_000_000i64 + version,
         "data": {
             "id": id, "object": "user", "first_name": format!("v{version}"), "last_name": "Load",
+            "username": null, "external_id": null, "image_url": "https://img.clerk.com/load",
             "primary_email_address_id": "idn_1",
-            "email_addresses": [{ "id": "idn_1", "email_address": format!("{id}@example.com") }],
+            "email_addresses": [{ "id": "idn_1", "email_address": format!("{id}@example.com"),
+                                  "verification": { "status": "verified", "strategy": "email_code" } }],
             "public_metadata": { "tier": tier },
             "private_metadata": {}, "unsafe_metadata": {},
             "created_at": 1_700_000_000_000i64, "updated_at": 1_800_000_000_000i64 + version
