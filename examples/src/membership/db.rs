@@ -323,7 +323,7 @@ pub struct Db {
 
 impl Db {
     /// Connects to `database` and brings its schema up to date, waiting up to
-    /// [`STARTUP_WAIT`] for a database that cannot be reached yet.
+    /// 30 s (`STARTUP_WAIT`) for a database that cannot be reached yet.
     pub async fn open(database: &Database) -> Result<Db, String> {
         sqlx::any::install_default_drivers();
         let backend = database.backend();
