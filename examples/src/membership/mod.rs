@@ -1,4 +1,4 @@
-//! `membership-app`: a membership content platform on actix-web and SQLite, after the
+//! `membership-app`: a membership content platform on actix-web and SQLite or PostgreSQL, after the
 //! Strapi/Clerk guide. Clerk signs users in; its webhooks keep a local `users` table in sync
 //! (primary email, names, and the tier from `public_metadata.tier`); articles are gated by
 //! tier, and only owners change what they own.
@@ -13,20 +13,29 @@
 //! | `GET /articles/{id}` | optional | 200; 401 anonymous on a non-free article; 403 tier too low; 404 |
 //! | `PUT`, `DELETE /articles/{id}` | required | the author only: 403 otherwise, 404 when absent |
 //!
-//! Environment: `HOST`, `PORT`, `DATABASE_PATH` (default `membership.db`),
+//! Any route answers 503 `database-unavailable` (with `Retry-After`) while the database cannot
+//! be reached, and works again by itself once it can.
+//!
+//! Environment: `HOST`, `PORT`, `DATABASE_URL` (`sqlite:PATH` or `postgres://…`) or else
+//! `DATABASE_PATH` (a SQLite file, default `membership.db`; not both),
 //! `CLERK_WEBHOOK_SIGNING_SECRET`, and the key source of the other apps (`CLERK_JWT_KEY`,
 //! `CLERK_JWKS_URL`, `CLERK_SECRET_KEY`, `CLERK_PUBLISHABLE_KEY`, `CLERK_AUTHORIZED_PARTIES`).
-//! The schema is in `examples/migrations/`, applied at start-up.
+//! The schema is in `examples/migrations/{sqlite,postgres}/`, applied at start-up. Any number
+//! of instances may share one PostgreSQL database (docs/membership.md).
 //!
 //! - `model`: tiers, users, articles, the access rule;
-//! - `db`: the pool, migrations and queries (blocking; run with `web::block`);
+//! - `db`: the pool, the backends, migrations, and which failures are 503;
+//! - `store`: the queries of the user and article routes;
 //! - `webhook`: the webhook endpoint and how a delivery changes the users table;
 //! - `routes`: the user and article routes.
 
 mod db;
 mod model;
 mod routes;
+mod store;
 mod webhook;
+
+pub use db::{Database, Db};
 
 use crate::config::listen_addr_from_env;
 use actix_cors::Cors;
@@ -37,7 +46,6 @@ use clerk_actix::ClerkMiddleware;
 use clerk_verify::{Error, Verifier, Webhook};
 use routes::ApiError;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 
 /// Default `DATABASE_PATH`.
 pub const DEFAULT_DATABASE_PATH: &str = "membership.db";
@@ -51,23 +59,24 @@ pub struct MembershipConfig {
     pub verifier: Verifier,
     /// Webhook deliveries.
     pub webhook: Webhook,
-    /// The SQLite file.
-    pub database_path: PathBuf,
+    /// The database.
+    pub database: Database,
 }
 
 impl MembershipConfig {
-    /// Reads `HOST`, `PORT`, `DATABASE_PATH`, `CLERK_WEBHOOK_SIGNING_SECRET` and the Clerk
-    /// key-source variables; a missing or malformed secret or key source is an error here, at
-    /// start-up.
+    /// Reads `HOST`, `PORT`, `DATABASE_URL` or `DATABASE_PATH`, `CLERK_WEBHOOK_SIGNING_SECRET`
+    /// and the Clerk key-source variables; a missing or malformed secret or key source, or a
+    /// database named twice or by an unknown scheme, is an error here, at start-up.
     pub fn from_env() -> Result<MembershipConfig, String> {
         let describe = |e: Error| format!("{e} (reason {})", e.reason());
         Ok(MembershipConfig {
             addr: listen_addr_from_env()?,
             verifier: Verifier::from_env().map_err(describe)?,
             webhook: Webhook::from_env().map_err(describe)?,
-            database_path: std::env::var_os("DATABASE_PATH")
-                .filter(|p| !p.is_empty())
-                .map_or_else(|| DEFAULT_DATABASE_PATH.into(), PathBuf::from),
+            database: Database::from_lookup(
+                |name| std::env::var(name).ok(),
+                DEFAULT_DATABASE_PATH,
+            )?,
         })
     }
 }
@@ -84,9 +93,11 @@ fn cors(origins: &[String]) -> Cors {
 }
 
 /// Opens the database (applying migrations), binds `config.addr`, and returns the server (run
-/// it by awaiting it) with the address it listens on.
-pub fn server(config: MembershipConfig) -> Result<(Server, SocketAddr), String> {
-    let db = web::Data::new(db::Db::open(&config.database_path)?);
+/// it by awaiting it), the address it listens on, and the database (close it once the server
+/// is done).
+pub async fn server(config: MembershipConfig) -> Result<(Server, SocketAddr, db::Db), String> {
+    let opened = db::Db::open(&config.database).await?;
+    let db = web::Data::new(opened.clone());
     let verifier = web::Data::new(config.verifier);
     let hook = web::Data::new(config.webhook);
     let origins = verifier.options().authorized_parties.clone();
@@ -107,7 +118,7 @@ pub fn server(config: MembershipConfig) -> Result<(Server, SocketAddr), String> 
     .bind(config.addr)
     .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
     let addr = http.addrs().first().copied().unwrap_or(config.addr);
-    Ok((http.run(), addr))
+    Ok((http.run(), addr, opened))
 }
 
 /// Writes warnings and errors to standard error, one line each: the app's own (a failed
@@ -133,8 +144,10 @@ pub fn log_to_stderr() {
     }
 }
 
-/// Serves until Ctrl-C.
+/// Serves until Ctrl-C (or SIGTERM), then closes the database's connections.
 pub async fn run(config: MembershipConfig) -> Result<(), String> {
-    let (server, _) = server(config)?;
-    server.await.map_err(|e| e.to_string())
+    let (server, _, db) = server(config).await?;
+    let served = server.await.map_err(|e| e.to_string());
+    db.close().await;
+    served
 }

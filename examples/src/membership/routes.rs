@@ -1,15 +1,16 @@
 //! The user and article routes, and [`ApiError`], how the app refuses. Authentication is
 //! `clerk_actix`'s (`ClerkAuth`, `OptionalAuth`); the app adds who the caller is to it (their
-//! row, their tier) and what they may do (owners only, tiers).
+//! row, their tier) and what they may do (owners only, tiers). A database that cannot be
+//! reached is 503 `database-unavailable`, whoever asks: never a refusal that blames the caller.
 
-use crate::membership::db::{self, Db, Member, Owned};
+use crate::membership::db::{self, bounded, Db};
 use crate::membership::model::{ArticleInput, ProfileInput, Tier, User};
+use crate::membership::store::{self, Member, Owned};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{delete, get, post, put, web, HttpResponse, ResponseError};
 use clerk_actix::{ClerkAuth, OptionalAuth};
 use clerk_verify::Auth;
-use rusqlite::Connection;
 use serde_json::json;
 use std::fmt;
 
@@ -88,9 +89,20 @@ impl ApiError {
         )
     }
 
-    /// 500 for a database failure.
-    pub fn database(e: rusqlite::Error) -> ApiError {
-        ApiError::internal(&format!("database: {e}"))
+    /// 503 (with `Retry-After`) when the database cannot be reached, else 500; the cause
+    /// goes to the log.
+    pub fn database(e: db::Error) -> ApiError {
+        match e {
+            db::Error::Unavailable(_) => {
+                log::warn!(target: "membership", "{e}");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "database-unavailable",
+                    "the database cannot be reached; try again shortly",
+                )
+            }
+            db::Error::Failed(_) => ApiError::internal(&e.to_string()),
+        }
     }
 }
 
@@ -111,32 +123,26 @@ impl ResponseError for ApiError {
             StatusCode::UNAUTHORIZED => "unauthorized",
             StatusCode::FORBIDDEN => "forbidden",
             StatusCode::NOT_FOUND => "not_found",
+            StatusCode::SERVICE_UNAVAILABLE => "service_unavailable",
             _ => "internal_server_error",
         };
         let mut res = HttpResponse::build(self.status);
         if self.status == StatusCode::UNAUTHORIZED {
             res.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
         }
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            res.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
+        }
         res.json(json!({ "error": error, "reason": self.reason, "message": self.message }))
     }
 }
 
-/// Runs `f` on a database connection on actix's blocking pool.
-async fn run<T: Send + 'static>(
-    db: &web::Data<Db>,
-    f: impl FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
-) -> Result<T, ApiError> {
-    let db = db.clone().into_inner();
-    web::block(move || db.with(f))
-        .await
-        .map_err(|_| ApiError::internal("the database task did not complete"))?
-        .map_err(ApiError::database)
-}
-
 /// The signed-in caller's row (made provisional if new); 401 if Clerk deleted them.
 async fn caller(db: &web::Data<Db>, auth: &Auth) -> Result<User, ApiError> {
-    let id = auth.user_id().to_owned();
-    match run(db, move |c| db::member(c, &id)).await? {
+    match bounded(store::member(db, auth.user_id()))
+        .await
+        .map_err(ApiError::database)?
+    {
         Member::Known(user) => Ok(user),
         Member::Deleted => Err(ApiError::user_deleted()),
     }
@@ -160,18 +166,15 @@ async fn update_user(
         return Err(ApiError::invalid_body(problem));
     }
     let me = caller(&db, &auth).await?;
-    let input = input.into_inner();
-    let id = id.into_inner();
-    let result = run(&db, move |c| {
-        db::update_profile(
-            c,
-            &me.id,
-            &id,
-            input.first_name.as_deref(),
-            input.last_name.as_deref(),
-        )
-    })
-    .await?;
+    let result = bounded(store::update_profile(
+        &db,
+        &me.id,
+        &id,
+        input.first_name.as_deref(),
+        input.last_name.as_deref(),
+    ))
+    .await
+    .map_err(ApiError::database)?;
     match result {
         Owned::Done(user) => Ok(HttpResponse::Ok().json(user)),
         Owned::NotFound => Err(ApiError::not_found("user")),
@@ -190,8 +193,9 @@ async fn create_article(
         return Err(ApiError::invalid_body(problem));
     }
     let me = caller(&db, &auth).await?;
-    let input = input.into_inner();
-    let article = run(&db, move |c| db::create_article(c, &me.id, &input)).await?;
+    let article = bounded(store::create_article(&db, &me.id, &input))
+        .await
+        .map_err(ApiError::database)?;
     Ok(HttpResponse::Created().json(article))
 }
 
@@ -203,7 +207,9 @@ async fn accessible(db: web::Data<Db>, auth: OptionalAuth) -> Result<HttpRespons
         Some(auth) => caller(&db, auth).await?.tier,
         None => Tier::Free,
     };
-    let list = run(&db, move |c| db::accessible_articles(c, tier)).await?;
+    let list = bounded(store::accessible_articles(&db, tier))
+        .await
+        .map_err(ApiError::database)?;
     Ok(HttpResponse::Ok().json(list))
 }
 
@@ -215,8 +221,10 @@ async fn read_article(
     auth: OptionalAuth,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let Some(article) = run(&db, move |c| db::article(c, id)).await? else {
+    let found = bounded(store::article(&db, id.into_inner()))
+        .await
+        .map_err(ApiError::database)?;
+    let Some(article) = found else {
         return Err(ApiError::not_found("article"));
     };
     if article.tier != Tier::Free {
@@ -242,8 +250,10 @@ async fn update_article(
         return Err(ApiError::invalid_body(problem));
     }
     let me = caller(&db, &auth).await?;
-    let (id, input) = (id.into_inner(), input.into_inner());
-    match run(&db, move |c| db::update_article(c, &me.id, id, &input)).await? {
+    let result = bounded(store::update_article(&db, &me.id, id.into_inner(), &input))
+        .await
+        .map_err(ApiError::database)?;
+    match result {
         Owned::Done(article) => Ok(HttpResponse::Ok().json(article)),
         Owned::NotFound => Err(ApiError::not_found("article")),
         Owned::NotOwner => Err(ApiError::not_owner("article")),
@@ -258,8 +268,10 @@ async fn delete_article(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let me = caller(&db, &auth).await?;
-    let id = id.into_inner();
-    match run(&db, move |c| db::delete_article(c, &me.id, id)).await? {
+    let result = bounded(store::delete_article(&db, &me.id, id.into_inner()))
+        .await
+        .map_err(ApiError::database)?;
+    match result {
         Owned::Done(()) => Ok(HttpResponse::NoContent().finish()),
         Owned::NotFound => Err(ApiError::not_found("article")),
         Owned::NotOwner => Err(ApiError::not_owner("article")),

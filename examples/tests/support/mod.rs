@@ -48,3 +48,4 @@ pub fn skip_unless_ci(msg: &str) {
         format!("\n!!! SKIPPED: {msg}\n").as_bytes(),
     );
 }
+pub mod postgres;

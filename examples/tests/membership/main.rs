@@ -1,46 +1,77 @@
-//! `membership-app`, the real binary on 127.0.0.1 with a temporary SQLite file, a real local
-//! JWKS server for session tokens, and webhook deliveries signed with the endpoint's secret:
-//! the whole story, from sign-up to deletion, across a restart.
+//! `membership-app`, the real binary on 127.0.0.1, on each backend: a temporary SQLite file and
+//! a throwaway PostgreSQL (`support::postgres`); a real local JWKS server for session tokens,
+//! and webhook deliveries signed with the endpoint's secret. Here the whole story, from
+//! sign-up to deletion, across a restart; in `instances` several instances on one PostgreSQL,
+//! and in `faults` the database going away and coming back.
 
+#[path = "../support/mod.rs"]
 mod support;
+
+mod faults;
+mod instances;
 
 use clerk_dev::webhooks::fixtures;
 use clerk_dev::{fixtures as keys, JwksServer, TokenBuilder};
 use clerk_verify::Webhook;
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use support::postgres::Postgres;
 use support::{agent, free_port, Killed};
 
 const BIN: &str = env!("CARGO_BIN_EXE_membership-app");
 const ORIGIN: &str = "http://localhost:3000";
 
+/// Where an app keeps its data.
+#[derive(Debug, Clone)]
+enum Store {
+    /// `DATABASE_PATH`.
+    Sqlite(PathBuf),
+    /// `DATABASE_URL`.
+    Postgres(String),
+}
+
+impl Store {
+    fn sqlite(dir: &TempDir) -> Store {
+        Store::Sqlite(dir.0.join("membership.db"))
+    }
+
+    fn postgres(pg: &Postgres) -> Store {
+        Store::Postgres(pg.url())
+    }
+}
+
 /// The running binary, killed (SIGKILL: no graceful shutdown) on drop.
 struct App {
-    _child: Killed,
+    child: Killed,
     base: String,
 }
 
 impl App {
-    fn start(db: &Path, jwks_url: &str) -> App {
-        App::spawn(db, jwks_url, Stdio::null())
+    fn start(store: &Store, jwks_url: &str) -> App {
+        App::spawn(store, jwks_url, Stdio::null())
     }
 
     /// The app with its standard error (its log) written to `log`.
-    fn start_logging(db: &Path, jwks_url: &str, log: &Path) -> App {
-        App::spawn(db, jwks_url, std::fs::File::create(log).unwrap().into())
+    fn start_logging(store: &Store, jwks_url: &str, log: &Path) -> App {
+        App::spawn(store, jwks_url, std::fs::File::create(log).unwrap().into())
     }
 
-    fn spawn(db: &Path, jwks_url: &str, stderr: Stdio) -> App {
+    fn spawn(store: &Store, jwks_url: &str, stderr: Stdio) -> App {
         let port = free_port();
+        let (name, value) = match store {
+            Store::Sqlite(path) => ("DATABASE_PATH", path.display().to_string()),
+            Store::Postgres(url) => ("DATABASE_URL", url.clone()),
+        };
         let child = Command::new(BIN)
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("HOST", "127.0.0.1")
             .env("PORT", port.to_string())
-            .env("DATABASE_PATH", db)
+            .env(name, value)
             .env("CLERK_WEBHOOK_SIGNING_SECRET", &fixtures().secret)
             .env("CLERK_JWKS_URL", jwks_url)
             .env("CLERK_AUTHORIZED_PARTIES", ORIGIN)
@@ -58,7 +89,7 @@ impl App {
             std::thread::sleep(Duration::from_millis(50));
         }
         App {
-            _child: child,
+            child,
             base: format!("http://127.0.0.1:{port}"),
         }
     }
@@ -74,6 +105,22 @@ impl App {
 
     /// POSTs `event` to the webhook endpoint as Svix would: signed with `secret` at `ts`.
     fn deliver_as(&self, secret: &str, id: &str, ts: i64, event: &Value) -> Reply {
+        self.try_deliver_as(secret, id, ts, event)
+            .unwrap_or_else(|e| panic!("delivery {id}: {e}"))
+    }
+
+    /// [`App::deliver`], with a connection failure (the app is down) as an error.
+    fn try_deliver(&self, id: &str, event: &Value) -> Result<Reply, ureq::Error> {
+        self.try_deliver_as(&fixtures().secret, id, clerk_dev::now_unix(), event)
+    }
+
+    fn try_deliver_as(
+        &self,
+        secret: &str,
+        id: &str,
+        ts: i64,
+        event: &Value,
+    ) -> Result<Reply, ureq::Error> {
         let body = event.to_string();
         let signature = Webhook::new(secret).unwrap().sign(id, ts, body.as_bytes());
         let headers = vec![
@@ -82,7 +129,7 @@ impl App {
             ("svix-timestamp".to_owned(), ts.to_string()),
             ("svix-signature".to_owned(), signature),
         ];
-        send(
+        try_send(
             "POST",
             &format!("{}/webhooks/clerk", self.base),
             &headers,
@@ -99,6 +146,7 @@ impl App {
 struct Reply {
     status: u16,
     www_authenticate: Option<String>,
+    retry_after: Option<String>,
     body: String,
 }
 
@@ -120,22 +168,34 @@ impl Reply {
 }
 
 fn send(method: &str, url: &str, headers: &[(String, String)], body: String) -> Reply {
+    try_send(method, url, headers, body).unwrap_or_else(|e| panic!("{method} {url}: {e}"))
+}
+
+fn try_send(
+    method: &str,
+    url: &str,
+    headers: &[(String, String)],
+    body: String,
+) -> Result<Reply, ureq::Error> {
     let mut req = ureq::http::Request::builder().method(method).uri(url);
     for (k, v) in headers {
         req = req.header(k, v);
     }
-    let resp = agent().run(req.body(body).unwrap()).unwrap();
+    let resp = agent().run(req.body(body).unwrap())?;
     let status = resp.status().as_u16();
-    let www_authenticate = resp
-        .headers()
-        .get("www-authenticate")
-        .map(|v| v.to_str().unwrap().to_owned());
+    let header = |name: &str| {
+        resp.headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_owned())
+    };
+    let (www_authenticate, retry_after) = (header("www-authenticate"), header("retry-after"));
     let body = resp.into_body().read_to_string().unwrap_or_default();
-    Reply {
+    Ok(Reply {
         status,
         www_authenticate,
+        retry_after,
         body,
-    }
+    })
 }
 
 fn token(sub: &str) -> String {
@@ -207,11 +267,21 @@ fn titles(list: &Value) -> Vec<&str> {
 }
 
 #[test]
-fn the_whole_story() {
-    let jwks = JwksServer::start_with(keys::rsa2048().jwks_json());
+fn the_whole_story_on_sqlite() {
     let dir = TempDir::new("story");
-    let db = dir.0.join("membership.db");
-    let app = App::start(&db, &jwks.jwks_url());
+    the_whole_story(&Store::sqlite(&dir));
+}
+
+#[test]
+fn the_whole_story_on_postgres() {
+    if let Some(pg) = Postgres::start("story") {
+        the_whole_story(&Store::postgres(&pg));
+    }
+}
+
+fn the_whole_story(db: &Store) {
+    let jwks = JwksServer::start_with(keys::rsa2048().jwks_json());
+    let app = App::start(db, &jwks.jwks_url());
     let (ada, bob, carol) = (token("user_ada"), token("user_bob"), token("user_carol"));
     const T: i64 = 1_800_000_000_000;
 
@@ -543,7 +613,7 @@ fn the_whole_story() {
 
     // A kill (no graceful shutdown) and a restart on the same file keep everything.
     drop(app);
-    let app = App::start(&db, &jwks.jwks_url());
+    let app = App::start(db, &jwks.jwks_url());
     assert_eq!(
         app.call("GET", "/users/me", Some(&ada), None)
             .expect(200)
@@ -591,11 +661,23 @@ fn at(mut event: Value, timestamp: i64) -> Value {
 }
 
 #[test]
-fn events_whose_json_changed_keep_the_sync_going() {
-    let jwks = JwksServer::start_with(keys::rsa2048().jwks_json());
+fn events_whose_json_changed_keep_the_sync_going_on_sqlite() {
     let dir = TempDir::new("changed");
+    events_whose_json_changed_keep_the_sync_going(&Store::sqlite(&dir));
+}
+
+#[test]
+fn events_whose_json_changed_keep_the_sync_going_on_postgres() {
+    if let Some(pg) = Postgres::start("changed") {
+        events_whose_json_changed_keep_the_sync_going(&Store::postgres(&pg));
+    }
+}
+
+fn events_whose_json_changed_keep_the_sync_going(db: &Store) {
+    let jwks = JwksServer::start_with(keys::rsa2048().jwks_json());
+    let dir = TempDir::new("changed-log");
     let log = dir.0.join("stderr.log");
-    let app = App::start_logging(&dir.0.join("membership.db"), &jwks.jwks_url(), &log);
+    let app = App::start_logging(db, &jwks.jwks_url(), &log);
     let (ada, bob) = (token("user_ada"), token("user_bob"));
     // Clerk's updated_at, and the envelope's timestamp a little after each change.
     const T: i64 = 1_800_000_000_000;
@@ -795,4 +877,103 @@ fn start_up_fails_without_a_webhook_secret() {
         stderr.contains("webhook-invalid-secret") && !stderr.contains("not base64!"),
         "{stderr}"
     );
+}
+
+/// Clerk's deliveries about a few users, and the rows they must leave.
+struct History {
+    /// `(svix-id, event)`, in the order Clerk made them.
+    deliveries: Vec<(String, Value)>,
+    /// Each user's `GET /users/me`, or `None` for a user Clerk deleted.
+    expected: BTreeMap<String, Option<Value>>,
+}
+
+/// `users` users (ids `user_{tag}{n}`), each created, updated `updates` times (a new first name
+/// and tier each time, Clerk's `updated_at` and the envelope's `timestamp` rising), one in four
+/// then deleted, one in three also given a `session.created` the app ignores.
+fn history(tag: &str, users: usize, updates: usize) -> History {
+    const T: i64 = 1_800_000_000_000;
+    const TIERS: [&str; 3] = ["free", "basic", "premium"];
+    let mut deliveries = Vec::new();
+    let mut expected = BTreeMap::new();
+    for u in 0..users {
+        let id = format!("user_{tag}{u}");
+        let email = format!("{id}@example.com");
+        let mut last = None;
+        for step in 0..=updates {
+            let kind = if step == 0 {
+                "user.created"
+            } else {
+                "user.updated"
+            };
+            let first = format!("U{u}v{step}");
+            let tier = TIERS[(u + step) % 3];
+            let at_ms = T + step as i64 * 10;
+            let event = at(
+                user_event(kind, &id, &email, &first, Some(tier), at_ms),
+                at_ms + 500,
+            );
+            deliveries.push((format!("msg_{tag}_{u}_{step}"), event));
+            last = Some(json!({ "id": id, "email": email, "first_name": first,
+                                "last_name": "Tester", "tier": tier }));
+        }
+        if u % 3 == 1 {
+            let session = json!({ "type": "session.created", "object": "event",
+                "data": { "id": format!("sess_{tag}{u}"), "object": "session", "user_id": id } });
+            deliveries.push((format!("msg_{tag}_{u}_session"), session));
+        }
+        if u % 4 == 3 {
+            deliveries.push((format!("msg_{tag}_{u}_deleted"), deleted_event(&id)));
+            last = None;
+        }
+        expected.insert(id, last);
+    }
+    History {
+        deliveries,
+        expected,
+    }
+}
+
+impl History {
+    /// The `users` table it must leave, as psql prints it (`id|email|first|last|tier`).
+    fn users_table(&self) -> String {
+        self.expected
+            .values()
+            .flatten()
+            .map(|u| {
+                let f = |k: &str| u[k].as_str().unwrap().to_owned();
+                format!(
+                    "{}|{}|{}|{}|{}\n",
+                    f("id"),
+                    f("email"),
+                    f("first_name"),
+                    f("last_name"),
+                    f("tier")
+                )
+            })
+            .collect()
+    }
+
+    /// Each user's state seen through `app`: `GET /users/me` with their token.
+    #[track_caller]
+    fn check_through(&self, app: &App) {
+        for (id, want) in &self.expected {
+            let r = app.call("GET", "/users/me", Some(&token(id)), None);
+            match want {
+                Some(want) => assert_eq!(&r.expect(200).json(), want, "{id}"),
+                None => {
+                    r.refused(401, "user-deleted");
+                }
+            }
+        }
+    }
+}
+
+/// A small deterministic shuffle (xorshift), so that a failing order can be replayed.
+fn shuffle<T>(items: &mut [T], mut seed: u64) {
+    for i in (1..items.len()).rev() {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        items.swap(i, (seed % (i as u64 + 1)) as usize);
+    }
 }
