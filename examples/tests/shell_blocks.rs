@@ -17,6 +17,9 @@
 //! - ` ```sh long `: benchmarks and fuzzing campaigns (minutes to hours): checked, not run: bash
 //!   parses it, and every script, bench and fuzz target it names exists (CI runs the short
 //!   versions itself: `.ci/fuzz`, the bench's own tests);
+//! - ` ```sh postgres `: needs a PostgreSQL server: run against a throwaway cluster
+//!   (`support::postgres`) in which the role `app` owns the database `membership`, its port in
+//!   `PGPORT` (skipped with a loud notice without PostgreSQL, except under `CI`);
 //! - ` ```sh setup `: the README's first block, the two commands of a fresh machine: checked to
 //!   be what CI runs (`.ci/run` runs the tests, `tests/demo.rs` the demo), since running `cargo
 //!   test` from inside `cargo test` would never end.
@@ -41,6 +44,7 @@ enum Mode {
     ClerkAccount,
     Long,
     Setup,
+    Postgres,
 }
 
 struct Block {
@@ -78,6 +82,7 @@ fn blocks_of(file: &str) -> Vec<Block> {
             Some("clerk-account") => Mode::ClerkAccount,
             Some("long") => Mode::Long,
             Some("setup") => Mode::Setup,
+            Some("postgres") => Mode::Postgres,
             Some(other) => panic!("{file}:{}: unknown shell block mode {other:?}", n + 1),
         };
         blocks.push(Block {
@@ -152,7 +157,7 @@ exit 97
 }
 
 /// Runs one block in `dir`; `Err` says why it failed, with its output.
-fn run(block: &Block, dir: &Path, bin: &Path) -> Result<(), String> {
+fn run(block: &Block, dir: &Path, bin: &Path, env: &[(&str, String)]) -> Result<(), String> {
     let path = format!(
         "{}:{}",
         bin.display(),
@@ -165,6 +170,9 @@ fn run(block: &Block, dir: &Path, bin: &Path) -> Result<(), String> {
         .env("PATH", path)
         .env_remove("CLERK_JWKS_URL")
         .env_remove("CLERK_WEBHOOK_SIGNING_SECRET")
+        .env_remove("DATABASE_URL")
+        .env_remove("PGPORT")
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -305,7 +313,16 @@ fn every_shell_block_of_the_docs_runs() {
                 Mode::Setup => check_setup(&block),
                 Mode::Run => {
                     ran += 1;
-                    run(&block, &dir, &bin)
+                    run(&block, &dir, &bin, &[])
+                }
+                Mode::Postgres => {
+                    let Some(pg) = support::postgres::Postgres::start("docs") else {
+                        continue;
+                    };
+                    pg.query("CREATE ROLE app LOGIN PASSWORD 'secret'");
+                    pg.query("CREATE DATABASE membership OWNER app");
+                    ran += 1;
+                    run(&block, &dir, &bin, &[("PGPORT", pg.port.to_string())])
                 }
             };
             if let Err(why) = result {
