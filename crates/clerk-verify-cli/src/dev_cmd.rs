@@ -90,7 +90,18 @@ fn mint(a: MintArgs) -> Result<u8, Usage> {
         let (name, value) = c
             .split_once('=')
             .ok_or_else(|| Usage(format!("--claim takes NAME=VALUE, not {c:?}")))?;
-        let value = serde_json::from_str(value).unwrap_or_else(|_| Value::from(value.to_owned()));
+        // A value that looks like JSON must be JSON: a broken object silently minted as a
+        // string claim would make the token mean something else than what was typed.
+        let value = match serde_json::from_str(value) {
+            Ok(json) => json,
+            Err(e) if value.trim_start().starts_with(['{', '[']) => {
+                return Err(Usage(format!(
+                    "--claim {name}: the value starts like JSON but is not valid JSON ({e}); \
+                     quote it for the shell, e.g. --claim '{name}={{\"id\":\"org_1\"}}'"
+                )));
+            }
+            Err(_) => Value::from(value.to_owned()),
+        };
         custom.push((name.to_owned(), value));
     }
     let session = a.kind == "session_token";

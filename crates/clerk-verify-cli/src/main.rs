@@ -52,6 +52,26 @@ fn main() -> ExitCode {
     }
 }
 
+/// clap's message on one line: its first line, and the indented lines under it, which name what
+/// is wrong ("the following required arguments were not provided:" is followed by `--sub <SUB>`).
+fn one_line(text: &str) -> String {
+    let mut lines = text.lines();
+    let mut line = lines
+        .next()
+        .unwrap_or("invalid arguments")
+        .trim_start_matches("error: ")
+        .to_owned();
+    let named: Vec<&str> = lines
+        .take_while(|l| l.starts_with(char::is_whitespace) && !l.trim().is_empty())
+        .map(str::trim)
+        .collect();
+    if !named.is_empty() {
+        line.push(' ');
+        line.push_str(&named.join(", "));
+    }
+    line
+}
+
 /// `--help` and `--version` go to standard output with status 0; a bare `clerk-verify` prints
 /// the help on standard error with status 2; any other parse error is one line, status 2.
 fn clap_error(e: clap::Error) -> ExitCode {
@@ -65,14 +85,34 @@ fn clap_error(e: clap::Error) -> ExitCode {
             ExitCode::from(USAGE_EXIT)
         }
         _ => {
-            let text = e.to_string();
-            let line = text
-                .lines()
-                .next()
-                .unwrap_or("invalid arguments")
-                .trim_start_matches("error: ");
-            eprintln!("clerk-verify: {line} (see --help)");
+            eprintln!("clerk-verify: {} (see --help)", one_line(&e.to_string()));
             ExitCode::from(USAGE_EXIT)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    #[test]
+    fn a_missing_argument_is_named_on_the_one_line() {
+        let clap = concat!(
+            "error: the following required arguments were not provided:\n",
+            "  --sub <SUB>\n",
+            "  --key <KEY>\n",
+            "\n",
+            "Usage: clerk-verify dev mint --sub <SUB>\n",
+            "\n",
+            "For more information, try '--help'.\n"
+        );
+        assert_eq!(
+            one_line(clap),
+            "the following required arguments were not provided: --sub <SUB>, --key <KEY>"
+        );
+        assert_eq!(
+            one_line("error: unexpected argument '--x' found\n\nUsage: clerk-verify\n"),
+            "unexpected argument '--x' found"
+        );
     }
 }

@@ -437,13 +437,45 @@ fn dev_keygen_mint_verify_round_trip() {
         &[],
     );
     assert_eq!(out.status.code(), Some(0));
-    // Missing --sub is a usage error.
-    assert_eq!(
-        cli(&["dev", "mint", "--key", &key], None, &[])
-            .status
-            .code(),
-        Some(2)
+    // Missing --sub is a usage error that names it.
+    let out = cli(&["dev", "mint", "--key", &key], None, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("--sub"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    // A claim that starts like JSON and is not is refused, never minted as a string.
+    for broken in [r#"o={"id":"org_1""#, "roles=[1,2"] {
+        let out = cli(
+            &[
+                "dev", "mint", "--key", &key, "--sub", "u", "--claim", broken,
+            ],
+            None,
+            &[],
+        );
+        assert_eq!(out.status.code(), Some(2), "{broken}");
+        assert!(stdout(&out).is_empty(), "{broken}");
+        assert!(stderr(&out).contains("not valid JSON"), "{}", stderr(&out));
+    }
+    let out = cli(
+        &[
+            "dev",
+            "mint",
+            "--key",
+            &key,
+            "--sub",
+            "u",
+            "--claim",
+            r#"o={"id":"org_1"}"#,
+            "--claim",
+            "s=plain",
+        ],
+        None,
+        &[],
     );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let claims = claims_of(stdout(&out).trim());
+    assert_eq!(claims["o"]["id"], "org_1");
+    assert_eq!(claims["s"], "plain");
 }
 
 #[test]
@@ -950,12 +982,19 @@ fn usage_errors_are_one_line() {
         vec!["verify", "--bogus"],
         vec!["frobnicate"],
         vec!["verify", "--pem", "a", "--jwks", "b"],
+        vec!["dev", "serve"],
     ] {
         let out = cli(&args, Some(b""), &[]);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         let err = stderr(&out);
         assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
         assert!(err.starts_with("clerk-verify: "), "{err}");
+        if args == ["dev", "serve"] {
+            assert!(
+                err.contains("--key"),
+                "the missing key source is named: {err}"
+            );
+        }
     }
 }
 
