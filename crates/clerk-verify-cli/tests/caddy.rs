@@ -11,9 +11,8 @@
 mod support;
 
 use clerk_dev::{fixtures, now_unix, JwksServer, TokenBuilder};
-use serde_json::json;
 use support::forgery::forged_requests;
-use support::{seen, Caddy, Reply, Serve, Upstream};
+use support::{admin, member, refused, seen, sign, Caddy, Reply, Serve, Upstream};
 
 /// The Caddyfile of docs/gateway.md, verbatim.
 fn documented_caddyfile() -> String {
@@ -28,51 +27,15 @@ fn documented_caddyfile() -> String {
     section[start..end].to_owned() + "\n"
 }
 
-fn sign(b: TokenBuilder) -> String {
-    b.sign(fixtures::rsa2048())
-}
-
-fn member() -> String {
-    sign(
-        TokenBuilder::session("user_member", now_unix())
-            .claim(
-                "o",
-                json!({"id": "org_1", "rol": "member", "per": "read", "fpm": "1"}),
-            )
-            .claim("fea", "o:invoices"),
-    )
-}
-
-fn admin() -> String {
-    sign(
-        TokenBuilder::session("user_admin", now_unix())
-            .claim("o", json!({"id": "org_1", "rol": "admin"})),
-    )
-}
-
 /// Asserts the request went through to the upstream (one more hit) and that no header there
 /// holds a placeholder Caddy left unresolved; returns the upstream's echo.
 fn passed(up: &Upstream, before: usize, r: Reply) -> Reply {
-    assert_eq!(r.status, 200, "{r:?}");
-    assert_eq!(
-        up.hits(),
-        before + 1,
-        "the upstream was not reached once: {r:?}"
-    );
+    let r = support::passed(up, before, r);
     assert!(
         !r.body.contains('{'),
         "a placeholder reached the upstream: {r:?}"
     );
     r
-}
-
-fn refused(up: &Upstream, before: usize, r: &Reply, status: u16) {
-    assert_eq!(r.status, status, "{r:?}");
-    assert_eq!(
-        up.hits(),
-        before,
-        "a refused request reached the upstream: {r:?}"
-    );
 }
 
 #[test]
