@@ -16,7 +16,7 @@
 
 use clerk_verify::machine::MachineAuth;
 use clerk_verify::options::TokenKind;
-use clerk_verify::request::{Principal, AUTH_REASON_HEADER, AUTH_STATUS_HEADER};
+use clerk_verify::request::{Principal, AUTH_STATUS_HEADER};
 use clerk_verify::{reason, Auth, Refusal};
 use hyper::header::{HeaderMap, HeaderName, HeaderValue};
 
@@ -112,6 +112,7 @@ fn unsendable(name: &str) -> Refusal {
 mod tests {
     use super::*;
     use clerk_verify::machine::parse_backend_response;
+    use clerk_verify::request::AUTH_REASON_HEADER;
 
     fn machine(kind: TokenKind, json: &str) -> Principal {
         Principal::Machine(parse_backend_response(kind, json.as_bytes()).unwrap())
