@@ -635,6 +635,32 @@ fn outages(gw: &Gateway, serve: &Serve, issuer: &mut Issuer) {
 fn outages_straight_to_serve() {
     let mut issuer = Issuer::new("outage-direct");
     let serve = issuer.serve(&["--fetch-timeout-ms", "3000"]);
+
+    // Where requests pass without identity (--allow-unauthenticated), a refused machine token
+    // passes as signed out, but an outage is still 503: never an anonymous pass.
+    let open = issuer.serve(&["--allow-unauthenticated"]);
+    let key = issuer.api.mint(OpaqueToken::api_key("user_1"));
+    let revoked = issuer.api.mint(OpaqueToken::api_key("user_2"));
+    issuer.api.revoke(&revoked);
+    let location = "/auth?accepts=api_key";
+    let r = open.get(location, &[("Authorization", &bearer(&revoked))]);
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(
+        r.headers_starting("x-clerk-"),
+        [
+            ("x-clerk-auth-status".to_owned(), "signed-out".to_owned()),
+            ("x-clerk-auth-reason".to_owned(), "token-invalid".to_owned()),
+        ]
+    );
+    issuer.api.set_fault(Fault::Status(503));
+    let r = open.get(location, &[("Authorization", &bearer(&key))]);
+    assert_eq!(
+        (r.status, r.json()["reason"].as_str()),
+        (503, Some("backend-api-unavailable"))
+    );
+    issuer.api.set_fault(Fault::None);
+    drop(open);
+
     outages(&Gateway::Direct, &serve, &mut issuer);
     assert!(
         metric(
