@@ -924,6 +924,13 @@ fn the_query_and_the_flags_are_read_strictly() {
     let calls = issuer.api.calls();
     let keyless = Serve::start(&["--jwks", &jwks, "--accepts-token", MACHINES]);
     keyless.wait_ready();
+    let log = keyless.log_when(|l| l.contains("event=no-secret-key"));
+    assert!(
+        log.lines()
+            .any(|l| l.contains("level=warn") && l.contains("event=no-secret-key")),
+        "{log}"
+    );
+    assert!(!serve.log().contains("event=no-secret-key"));
     let r = keyless.get("/auth", &[("Authorization", &auth)]);
     assert_eq!(
         (r.status, r.json()["reason"].as_str()),

@@ -62,6 +62,23 @@ pub fn run(args: ServeArgs) -> Result<u8, Usage> {
                 .kv("allow_unauthenticated", settings.allow_unauthenticated)
                 .kv("proxy", settings.proxy.name())
         );
+        let options = settings.verifier.options();
+        let machine = &options.machine;
+        if options.accepts_token.accepts_machines()
+            && machine.secret_key.is_none()
+            && machine.machine_secret_key.is_none()
+        {
+            // JWT forms still verify; opaque tokens are each a 500 config-invalid.
+            log::warn!(
+                target: TARGET,
+                "{}",
+                Line::event("no-secret-key").kv(
+                    "detail",
+                    "machine tokens are accepted, but opaque ones (ak_, mt_, oat_) cannot be \
+                     verified without CLERK_SECRET_KEY or --secret-key-file"
+                )
+            );
+        }
         if let Some(remote) = &settings.remote {
             tokio::spawn(keys::keep_fresh(
                 Arc::clone(remote),

@@ -308,7 +308,7 @@ fn log_decision(
         .kv("path", path);
     let level = match decision {
         Decision::SignedIn(Principal::Machine(machine), policy, _) => {
-            // Never the token, nor its id (one step from it in a log search).
+            // The kind and the subject; never the token.
             line = line
                 .kv("token_type", machine.token_type())
                 .kv("subject", machine.subject());
