@@ -39,7 +39,7 @@ pub struct Fetching {
     /// https://api.clerk.com].
     #[arg(long, value_name = "URL")]
     pub api_url: Option<String>,
-    /// Bound on one JWKS fetch (connect, each read, and the whole request).
+    /// Bound on one JWKS fetch or Backend API call (connect, each read, and the whole request).
     #[arg(long, value_name = "N", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..))]
     pub fetch_timeout_ms: u64,
 }
@@ -49,11 +49,14 @@ pub struct Fetching {
 #[derive(Debug, Clone, Args)]
 pub struct Machines {
     /// The kinds of token accepted: session_token, api_key, m2m_token, oauth_token, a
-    /// comma-separated list of them, or any. Opaque machine tokens (ak_…, mt_…, oat_…) are
-    /// verified by Clerk's Backend API with the secret key (--secret-key, --secret-key-file or
-    /// CLERK_SECRET_KEY) at --api-url (else CLERK_API_URL); their JWT forms locally.
-    #[arg(long, value_name = "LIST", default_value = "session_token", value_parser = accepts_token)]
-    pub accepts_token: AcceptsToken,
+    /// comma-separated list of them, or any [default: session_token]. Opaque machine tokens
+    /// (ak_…, mt_…, oat_…) are verified by Clerk's Backend API with the secret key
+    /// (--secret-key, --secret-key-file or CLERK_SECRET_KEY) at --api-url (else CLERK_API_URL);
+    /// their JWT forms locally.
+    // No clap default: `serve` falls back to CLERK_ACCEPTS_TOKEN when the flag is absent,
+    // `verify` to session tokens alone (a shell's variables never change what it accepts).
+    #[arg(long, value_name = "LIST", value_parser = accepts_token)]
+    pub accepts_token: Option<AcceptsToken>,
     /// A file holding the machine secret key, the bearer of M2M tokens' verify calls (else
     /// CLERK_MACHINE_SECRET_KEY; without either, the secret key).
     #[arg(long, value_name = "FILE")]

@@ -20,7 +20,10 @@ const PARALLEL_FROM: usize = 64;
 /// Runs the subcommand; `Err` is a usage or configuration problem (exit 2).
 pub fn run(a: VerifyArgs) -> Result<u8, Usage> {
     let env = |name: &str| std::env::var(name).ok();
-    let accepts = a.machines.accepts_token;
+    let accepts = a
+        .machines
+        .accepts_token
+        .unwrap_or(AcceptsToken::SESSION_TOKEN);
     let machine = verifier::machine_options(&a.key, &a.fetching, &a.machines, &env)?;
     // --api-url is also where opaque machine tokens are verified: with keys from elsewhere (a
     // PEM, a JWKS), it names only that.

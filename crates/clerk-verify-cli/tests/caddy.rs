@@ -11,9 +11,9 @@
 mod support;
 
 use clerk_dev::{fixtures, now_unix, JwksServer, TokenBuilder};
-use serde_json::json;
+use std::path::Path;
 use support::forgery::forged_requests;
-use support::{seen, Caddy, Reply, Serve, Upstream};
+use support::{admin, member, refused, seen, sign, Caddy, Reply, Serve, Upstream};
 
 /// The Caddyfile of docs/gateway.md, verbatim.
 fn documented_caddyfile() -> String {
@@ -28,51 +28,40 @@ fn documented_caddyfile() -> String {
     section[start..end].to_owned() + "\n"
 }
 
-fn sign(b: TokenBuilder) -> String {
-    b.sign(fixtures::rsa2048())
+/// Caddy running the documented Caddyfile in front of `up`, asking `serve`.
+fn documented_caddy(binary: &Path, name: &str, serve: &Serve, up: &Upstream) -> Caddy {
+    let documented = documented_caddyfile();
+    assert!(
+        documented.starts_with("app.example.com {\n"),
+        "{documented}"
+    );
+    let site = documented
+        .replacen("app.example.com {", "ADDR {", 1)
+        .replace("127.0.0.1:8787", &serve.addr.to_string())
+        .replace("127.0.0.1:3000", &format!("127.0.0.1:{}", up.port));
+    Caddy::start(binary, name, &site)
 }
 
-fn member() -> String {
-    sign(
-        TokenBuilder::session("user_member", now_unix())
-            .claim(
-                "o",
-                json!({"id": "org_1", "rol": "member", "per": "read", "fpm": "1"}),
-            )
-            .claim("fea", "o:invoices"),
-    )
-}
-
-fn admin() -> String {
-    sign(
-        TokenBuilder::session("user_admin", now_unix())
-            .claim("o", json!({"id": "org_1", "rol": "admin"})),
-    )
+/// The `X-Clerk-*` lines of the upstream's echo, sorted.
+fn clerk_lines(r: &Reply) -> Vec<&str> {
+    let mut clerk: Vec<&str> = r
+        .body
+        .lines()
+        .filter(|l| l.starts_with("x-clerk-"))
+        .collect();
+    clerk.sort_unstable();
+    clerk
 }
 
 /// Asserts the request went through to the upstream (one more hit) and that no header there
 /// holds a placeholder Caddy left unresolved; returns the upstream's echo.
 fn passed(up: &Upstream, before: usize, r: Reply) -> Reply {
-    assert_eq!(r.status, 200, "{r:?}");
-    assert_eq!(
-        up.hits(),
-        before + 1,
-        "the upstream was not reached once: {r:?}"
-    );
+    let r = support::passed(up, before, r);
     assert!(
         !r.body.contains('{'),
         "a placeholder reached the upstream: {r:?}"
     );
     r
-}
-
-fn refused(up: &Upstream, before: usize, r: &Reply, status: u16) {
-    assert_eq!(r.status, status, "{r:?}");
-    assert_eq!(
-        up.hits(),
-        before,
-        "a refused request reached the upstream: {r:?}"
-    );
 }
 
 #[test]
@@ -84,17 +73,7 @@ fn the_docs_caddyfile_holds_behind_a_real_caddy() {
     let serve = Serve::start(&["--proxy", "caddy", "--jwks", &keys.jwks_url()]);
     serve.wait_ready();
     let up = Upstream::start();
-
-    let documented = documented_caddyfile();
-    assert!(
-        documented.starts_with("app.example.com {\n"),
-        "{documented}"
-    );
-    let site = documented
-        .replacen("app.example.com {", "ADDR {", 1)
-        .replace("127.0.0.1:8787", &serve.addr.to_string())
-        .replace("127.0.0.1:3000", &format!("127.0.0.1:{}", up.port));
-    let caddy = Caddy::start(&caddy_bin, "gateway", &site);
+    let caddy = documented_caddy(&caddy_bin, "gateway", &serve, &up);
     let (member, admin) = (member(), admin());
     let member_auth = format!("Bearer {member}");
     let admin_auth = format!("Bearer {admin}");
@@ -147,14 +126,8 @@ fn the_docs_caddyfile_holds_behind_a_real_caddy() {
         ),
     );
     assert_eq!(seen(&r, "x-clerk-user-id"), ["user_plain"]);
-    let mut clerk: Vec<&str> = r
-        .body
-        .lines()
-        .filter(|l| l.starts_with("x-clerk-"))
-        .collect();
-    clerk.sort_unstable();
     assert_eq!(
-        clerk,
+        clerk_lines(&r),
         [
             "x-clerk-auth-status: signed-in",
             "x-clerk-session-id: sess_test123",
@@ -261,4 +234,80 @@ fn the_docs_caddyfile_holds_behind_a_real_caddy() {
         preflights,
         "a forged request was judged a preflight: {log}"
     );
+}
+
+/// Machine tokens through the same Caddyfile: the upstream sees the kind, the subject and the
+/// scopes from `/auth`, never a client's copies (nor Caddy's placeholders for the headers an
+/// answer lacks), and a session there is marked as one. JWT forms: no Backend API needed.
+#[test]
+fn the_docs_caddyfile_carries_machine_identities() {
+    let Some(caddy_bin) = support::required_proxy("caddy", support::caddy_binary()) else {
+        return;
+    };
+    let keys = JwksServer::start_with(fixtures::rsa2048().jwks_json());
+    let serve = Serve::start(&[
+        "--proxy",
+        "caddy",
+        "--jwks",
+        &keys.jwks_url(),
+        "--accepts-token",
+        "any",
+    ]);
+    serve.wait_ready();
+    let up = Upstream::start();
+    let caddy = documented_caddy(&caddy_bin, "machines", &serve, &up);
+    let forged = [
+        ("X-Clerk-Token-Type", "session_token"),
+        ("x-clerk-subject", "user_admin"),
+        ("X-CLERK-SCOPES", "admin"),
+        ("X-Clerk-User-Id", "user_admin"),
+        ("X-Clerk-Session-Id", "sess_evil"),
+    ];
+    let now = now_unix();
+    let m2m = sign(TokenBuilder::m2m("mch_1", now).claim("scopes", "read write"));
+    let oauth = sign(TokenBuilder::oauth("user_4", now).claim("scp", serde_json::json!(["email"])));
+    let session = sign(TokenBuilder::session("user_5", now));
+    for (token, expected) in [
+        (
+            &m2m,
+            &[
+                "x-clerk-auth-status: signed-in",
+                "x-clerk-scopes: read write",
+                "x-clerk-subject: mch_1",
+                "x-clerk-token-type: m2m_token",
+            ][..],
+        ),
+        (
+            &oauth,
+            &[
+                "x-clerk-auth-status: signed-in",
+                "x-clerk-scopes: email",
+                "x-clerk-subject: user_4",
+                "x-clerk-token-type: oauth_token",
+                "x-clerk-user-id: user_4",
+            ][..],
+        ),
+        (
+            &session,
+            &[
+                "x-clerk-auth-status: signed-in",
+                "x-clerk-session-id: sess_test123",
+                "x-clerk-token-type: session_token",
+                "x-clerk-user-id: user_5",
+            ][..],
+        ),
+    ] {
+        let auth = format!("Bearer {token}");
+        let mut headers = vec![("Authorization", auth.as_str())];
+        headers.extend_from_slice(&forged);
+        let n = up.hits();
+        let r = passed(&up, n, caddy.request("GET", "/api/orders", &headers));
+        assert_eq!(clerk_lines(&r), expected, "{r:?}");
+    }
+    // A machine on the role= location: 403, the upstream never reached.
+    let n = up.hits();
+    let auth = format!("Bearer {m2m}");
+    let r = caddy.request("GET", "/admin/users", &[("Authorization", &auth)]);
+    refused(&up, n, &r, 403);
+    assert_eq!(r.json()["reason"], "missing-role");
 }

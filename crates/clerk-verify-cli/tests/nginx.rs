@@ -9,45 +9,11 @@
 mod support;
 
 use clerk_dev::{fixtures, now_unix, Fault, JwksServer, TokenBuilder};
-use serde_json::json;
 use support::forgery::forged_requests;
-use support::{seen, Nginx, Reply, Serve, Upstream};
-
-/// docs/gateway.md's identity snippet: copy `/auth`'s answer onto the proxied request,
-/// overwriting whatever the client sent (an empty value removes the header).
-const IDENTITY_CONF: &str = "\
-auth_request_set $clerk_user_id          $upstream_http_x_clerk_user_id;
-auth_request_set $clerk_session_id       $upstream_http_x_clerk_session_id;
-auth_request_set $clerk_org_id           $upstream_http_x_clerk_org_id;
-auth_request_set $clerk_org_role         $upstream_http_x_clerk_org_role;
-auth_request_set $clerk_org_permissions  $upstream_http_x_clerk_org_permissions;
-auth_request_set $clerk_auth_status      $upstream_http_x_clerk_auth_status;
-auth_request_set $clerk_auth_reason      $upstream_http_x_clerk_auth_reason;
-proxy_set_header X-Clerk-User-Id         $clerk_user_id;
-proxy_set_header X-Clerk-Session-Id      $clerk_session_id;
-proxy_set_header X-Clerk-Org-Id          $clerk_org_id;
-proxy_set_header X-Clerk-Org-Role        $clerk_org_role;
-proxy_set_header X-Clerk-Org-Permissions $clerk_org_permissions;
-proxy_set_header X-Clerk-Auth-Status     $clerk_auth_status;
-proxy_set_header X-Clerk-Auth-Reason     $clerk_auth_reason;
-add_header X-Clerk-Auth-Reason $clerk_auth_reason always;
-";
-
-/// docs/gateway.md's auth location body: the subrequest without the body, with the original
-/// method, URI, host and scheme, and without the client's copies of the other headers
-/// `serve` reads.
-const AUTH_CONF: &str = "\
-internal;
-proxy_pass_request_body off;
-proxy_set_header Content-Length \"\";
-proxy_set_header X-Original-Method $request_method;
-proxy_set_header X-Original-URI $request_uri;
-proxy_set_header X-Forwarded-Host $host;
-proxy_set_header X-Forwarded-Proto $scheme;
-proxy_set_header X-Forwarded-Method \"\";
-proxy_set_header X-Forwarded-Uri \"\";
-proxy_set_header X-Envoy-Original-Path \"\";
-";
+use support::{
+    admin, member, nginx_gateway, passed, refused, seen, sign, AuthLocation, Serve, Upstream,
+    NGINX_AUTH_CONF, NGINX_IDENTITY_CONF,
+};
 
 /// docs/gateway.md shows exactly the snippets this test runs.
 #[test]
@@ -57,53 +23,10 @@ fn the_docs_show_the_tested_nginx_snippets() {
         "/../../docs/gateway.md"
     ))
     .expect("docs/gateway.md");
-    for snippet in [IDENTITY_CONF, AUTH_CONF] {
+    for snippet in [NGINX_IDENTITY_CONF, NGINX_AUTH_CONF] {
         let fenced = format!("```nginx\n{snippet}```");
         assert!(doc.contains(&fenced), "docs/gateway.md lacks:\n{snippet}");
     }
-}
-
-fn sign(b: TokenBuilder) -> String {
-    b.sign(fixtures::rsa2048())
-}
-
-fn member() -> String {
-    sign(
-        TokenBuilder::session("user_member", now_unix())
-            .claim(
-                "o",
-                json!({"id": "org_1", "rol": "member", "per": "read", "fpm": "1"}),
-            )
-            .claim("fea", "o:invoices"),
-    )
-}
-
-fn admin() -> String {
-    sign(
-        TokenBuilder::session("user_admin", now_unix())
-            .claim("o", json!({"id": "org_1", "rol": "admin"})),
-    )
-}
-
-/// Asserts the request went through to the upstream (one more hit) and returns its echo.
-fn passed(up: &Upstream, before: usize, r: Reply) -> Reply {
-    assert_eq!(r.status, 200, "{r:?}");
-    assert_eq!(
-        up.hits(),
-        before + 1,
-        "the upstream was not reached once: {r:?}"
-    );
-    r
-}
-
-/// Asserts the request was refused with `status` and the upstream never saw it.
-fn refused(up: &Upstream, before: usize, r: &Reply, status: u16) {
-    assert_eq!(r.status, status, "{r:?}");
-    assert_eq!(
-        up.hits(),
-        before,
-        "a refused request reached the upstream: {r:?}"
-    );
 }
 
 #[test]
@@ -139,38 +62,27 @@ fn nginx_auth_request_puts_clerk_in_front_of_a_service() {
     optional.wait_ready();
     let up = Upstream::start();
 
-    let auth = |name: &str, serve: &Serve, query: &str| {
-        format!(
-            "location = /_clerk/{name} {{ proxy_pass http://{}/auth{query}; include DIR/clerk-auth.conf; }}\n",
-            serve.addr
-        )
+    let auth = |name, serve: &Serve, query| AuthLocation {
+        name,
+        serve: serve.addr,
+        query,
     };
-    let protected = |prefix: &str, name: &str| {
-        format!(
-            "location {prefix} {{ auth_request /_clerk/{name}; include DIR/clerk-identity.conf; \
-             proxy_pass http://127.0.0.1:{}; }}\n",
-            up.port
-        )
-    };
-    let server = format!(
-        "server {{\n listen 127.0.0.1:PORT;\n{}{}{}{}{}{}{}{}}}",
-        auth("auth", &strict, ""),
-        auth("admin", &strict, "?role=org:admin"),
-        auth("optional", &optional, ""),
-        auth("down", &down, ""),
-        protected("/", "auth"),
-        protected("/admin/", "admin"),
-        protected("/public/", "optional"),
-        protected("/down/", "down"),
-    );
-    let nginx = Nginx::start(
+    let nginx = nginx_gateway(
         &nginx_bin,
         "gateway",
-        &server,
         &[
-            ("clerk-identity.conf", IDENTITY_CONF),
-            ("clerk-auth.conf", AUTH_CONF),
+            auth("auth", &strict, ""),
+            auth("admin", &strict, "?role=org:admin"),
+            auth("optional", &optional, ""),
+            auth("down", &down, ""),
         ],
+        &[
+            ("/", "auth"),
+            ("/admin/", "admin"),
+            ("/public/", "optional"),
+            ("/down/", "down"),
+        ],
+        up.port,
     );
     let go = |path: &str, headers: &[(&str, &str)]| nginx.request("GET", path, headers);
     let (member, admin) = (member(), admin());

@@ -1,7 +1,7 @@
 //! `clerk-verify serve`'s flags. A fixed interface: reverse-proxy configurations and outside
 //! tests drive these names; add, never rename.
 
-use crate::groups::{Fetching, KeySource};
+use crate::groups::{Fetching, KeySource, Machines};
 use crate::serve::forwarded::Proxy;
 use clap::Args;
 use std::net::SocketAddr;
@@ -15,6 +15,14 @@ Routes:
               ?feature=reports  ?plan=o:pro (repeatable; o:/org:, u:/user: or either)
               ?reverification=strict (strict_mfa, strict, moderate, lax, or a level with
               minutes: first_factor:5, second_factor:30, multi_factor:10)
+              Machine tokens (API keys, M2M and OAuth access tokens):
+              ?accepts=api_key,m2m_token (this location's kinds instead of --accepts-token:
+              session_token, api_key, m2m_token, oauth_token, a comma list, or any)
+              ?scope=read:invoices (repeatable: every one granted, else 403 missing-scope)
+              A machine's 200 carries X-Clerk-Token-Type, X-Clerk-Subject, X-Clerk-Scopes
+              (space-separated, absent when none), X-Clerk-User-Id (an API key's user, an OAuth
+              token's), X-Clerk-Org-Id (an API key's organization), X-Clerk-Auth-Status; a
+              session's also X-Clerk-Token-Type: session_token where machines are accepted too.
   /ext-authz/...  the same check for Envoy's ext_authz (path_prefix), no query policy
   /healthz    200 while the process runs
   /readyz     200 once the keys are loaded
@@ -43,6 +51,12 @@ Environment, when the matching flag is not given:
   CLERK_AUDIENCE            --audience (comma list)
   CLERK_ISSUER              --issuer
   CLERK_CLOCK_SKEW_MS       --clock-skew-ms
+  CLERK_ACCEPTS_TOKEN       --accepts-token (default session_token)
+  Opaque machine tokens (ak_…, mt_…, oat_…) are verified by Clerk's Backend API with the secret
+  key (--secret-key, --secret-key-file, else CLERK_SECRET_KEY; M2M tokens with
+  --machine-secret-key-file, else CLERK_MACHINE_SECRET_KEY, first) at --api-url, else
+  CLERK_API_URL, else https://api.clerk.com, each call bounded by --fetch-timeout-ms; the API
+  down or slow is 503 backend-api-unavailable. JWT forms are verified with the keys above.
   CLERK_TOKEN_CACHE_SIZE    verified tokens remembered (default 10000; 0 turns the cache off)
   CLERK_PROXY               --proxy
 
@@ -64,6 +78,9 @@ pub struct ServeArgs {
     pub frontend_api_url: Option<String>,
     #[command(flatten)]
     pub fetching: Fetching,
+    // --accepts-token (else CLERK_ACCEPTS_TOKEN) and --machine-secret-key-file.
+    #[command(flatten)]
+    pub machines: Machines,
     /// An allowed `azp` origin; repeat it, or give a comma-separated list
     /// [env: CLERK_AUTHORIZED_PARTIES].
     #[arg(long = "authorized-party", value_name = "URL")]

@@ -1,5 +1,5 @@
-//! `/metrics`: counters and one histogram, written in Prometheus' text format by hand (three
-//! metrics do not justify a metrics crate).
+//! `/metrics`: counters, gauges and one histogram, written in Prometheus' text format by hand
+//! (a handful of metrics do not justify a metrics crate).
 //!
 //! - `clerk_verify_requests_total{result,reason}`: `/auth` answers. `result` is one of
 //!   [`Outcome::label`]'s values; `reason` is a code from `clerk_verify::reason` (bounded), or
@@ -8,7 +8,23 @@
 //!   hooks (so it counts every fetch: warm-up, refreshes, unknown-`kid` refetches).
 //! - `clerk_verify_request_duration_seconds`: time to answer `/auth`, from the request's arrival
 //!   to its response, verification and key fetches included.
+//!
+//! Machine tokens (API keys, M2M and OAuth access tokens):
+//!
+//! - `clerk_verify_machine_requests_total{token_type,result,reason}`: `/auth` answers to
+//!   requests whose `Authorization` header holds a machine token (by its form: `ak_`, `mt_`,
+//!   `oat_`, or a machine's JWT), at locations that accept machine tokens;
+//! - from the core's `Verifier::machine_stats()`, for opaque tokens:
+//!   `clerk_verify_backend_api_calls_total{outcome}` (`verified`, `refused`: the API said it is
+//!   not a valid token, `failed`: unreachable, slow, 5xx or 429, unreadable, or the secret key
+//!   refused), `clerk_verify_machine_answers_without_call_total{why}` (`joined`: shared the call
+//!   in flight for the same token, `malformed`: cannot be Clerk's, `refused-before`: the API
+//!   refused it a moment ago, `cached`: the result cache, `shed`: over the bound on calls),
+//!   and the gauges `clerk_verify_backend_api_calls_in_flight`,
+//!   `clerk_verify_machine_refused_remembered` and `clerk_verify_machine_cached_results`.
 
+use clerk_verify::machine::MachineStats;
+use clerk_verify::options::TokenKind;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -34,6 +50,32 @@ pub enum Outcome {
     Unavailable,
     /// 500: misconfiguration.
     Error,
+}
+
+/// The `reason` label of an answer without a reason.
+fn label(reason: &'static str) -> &'static str {
+    if reason.is_empty() {
+        "none"
+    } else {
+        reason
+    }
+}
+
+/// Adds one to the counter of `key`: a read lock and an atomic add, the write lock only for a
+/// key seen for the first time (the keys are bounded: our own constants).
+fn count<K: std::hash::Hash + Eq>(map: &RwLock<HashMap<K, AtomicU64>>, key: K) {
+    {
+        let read = map.read().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = read.get(&key) {
+            c.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+    }
+    let mut write = map.write().unwrap_or_else(|e| e.into_inner());
+    write
+        .entry(key)
+        .or_default()
+        .fetch_add(1, Ordering::Relaxed);
 }
 
 impl Outcome {
@@ -74,6 +116,7 @@ const BUCKETS: [f64; 17] = [
 #[derive(Debug, Default)]
 pub struct Metrics {
     requests: RwLock<HashMap<(Outcome, &'static str), AtomicU64>>,
+    machine_requests: RwLock<HashMap<(&'static str, Outcome, &'static str), AtomicU64>>,
     fetch_successes: AtomicU64,
     fetch_failures: AtomicU64,
     /// Per bucket (not cumulative), the last one being +Inf.
@@ -85,18 +128,7 @@ pub struct Metrics {
 impl Metrics {
     /// Counts one `/auth` answer and its duration.
     pub fn request(&self, outcome: Outcome, reason: &'static str, took: Duration) {
-        let reason = if reason.is_empty() { "none" } else { reason };
-        let key = (outcome, reason);
-        let counted = {
-            let map = self.requests.read().unwrap_or_else(|e| e.into_inner());
-            map.get(&key)
-                .map(|c| c.fetch_add(1, Ordering::Relaxed))
-                .is_some()
-        };
-        if !counted {
-            let mut map = self.requests.write().unwrap_or_else(|e| e.into_inner());
-            map.entry(key).or_default().fetch_add(1, Ordering::Relaxed);
-        }
+        count(&self.requests, (outcome, label(reason)));
         let secs = took.as_secs_f64();
         let bucket = BUCKETS
             .iter()
@@ -106,6 +138,14 @@ impl Metrics {
         let nanos = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
         self.duration_sum_nanos.fetch_add(nanos, Ordering::Relaxed);
         self.duration_count.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts one `/auth` answer to a request with a machine token of `kind`.
+    pub fn machine_request(&self, kind: TokenKind, outcome: Outcome, reason: &'static str) {
+        count(
+            &self.machine_requests,
+            (kind.as_str(), outcome, label(reason)),
+        );
     }
 
     /// Counts one JWKS fetch.
@@ -118,8 +158,8 @@ impl Metrics {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// The text exposition format (version 0.0.4).
-    pub fn render(&self) -> String {
+    /// The text exposition format (version 0.0.4), with the core's machine-token counts.
+    pub fn render(&self, machines: &MachineStats) -> String {
         let mut out = String::with_capacity(4096);
         out.push_str(
             "# HELP clerk_verify_requests_total Answers of /auth, by result and reason.\n\
@@ -171,7 +211,86 @@ impl Metrics {
             sum.as_secs_f64(),
             self.duration_count.load(Ordering::Relaxed),
         );
+        self.render_machines(&mut out, machines);
         out
+    }
+
+    fn render_machines(&self, out: &mut String, m: &MachineStats) {
+        out.push_str(
+            "# HELP clerk_verify_machine_requests_total Answers of /auth to machine tokens, by \
+             kind, result and reason.\n\
+             # TYPE clerk_verify_machine_requests_total counter\n",
+        );
+        let mut rows: Vec<((&str, Outcome, &str), u64)> = self
+            .machine_requests
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|(k, v)| (*k, v.load(Ordering::Relaxed)))
+            .collect();
+        rows.sort();
+        for ((kind, outcome, reason), n) in rows {
+            let _ = writeln!(
+                out,
+                "clerk_verify_machine_requests_total{{token_type=\"{kind}\",result=\"{}\",\
+                 reason=\"{reason}\"}} {n}",
+                outcome.label()
+            );
+        }
+        out.push_str(
+            "# HELP clerk_verify_backend_api_calls_total Calls to Clerk's Backend API to verify \
+             opaque machine tokens, by outcome.\n\
+             # TYPE clerk_verify_backend_api_calls_total counter\n",
+        );
+        for (outcome, n) in [
+            ("verified", m.verified),
+            ("refused", m.refused),
+            ("failed", m.failed),
+        ] {
+            let _ = writeln!(
+                out,
+                "clerk_verify_backend_api_calls_total{{outcome=\"{outcome}\"}} {n}"
+            );
+        }
+        out.push_str(
+            "# HELP clerk_verify_machine_answers_without_call_total Opaque machine tokens \
+             answered without a call of their own, by why.\n\
+             # TYPE clerk_verify_machine_answers_without_call_total counter\n",
+        );
+        for (why, n) in [
+            ("joined", m.joined),
+            ("malformed", m.malformed),
+            ("refused-before", m.refused_from_memory),
+            ("cached", m.cache_hits),
+            ("shed", m.shed),
+        ] {
+            let _ = writeln!(
+                out,
+                "clerk_verify_machine_answers_without_call_total{{why=\"{why}\"}} {n}"
+            );
+        }
+        for (name, help, n) in [
+            (
+                "clerk_verify_backend_api_calls_in_flight",
+                "Calls to the Backend API running or waiting for a slot.",
+                m.in_flight,
+            ),
+            (
+                "clerk_verify_machine_refused_remembered",
+                "Machine tokens the Backend API refused, remembered to refuse again without a call.",
+                m.refused_remembered,
+            ),
+            (
+                "clerk_verify_machine_cached_results",
+                "Verified machine tokens in the result cache.",
+                m.cached_results,
+            ),
+        ] {
+            let _ = write!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {n}\n"
+            );
+        }
     }
 }
 
@@ -182,7 +301,7 @@ mod tests {
     #[test]
     fn text_format() {
         let m = Metrics::default();
-        let text = m.render();
+        let text = m.render(&MachineStats::default());
         assert!(text.contains("clerk_verify_jwks_fetches_total{outcome=\"success\"} 0\n"));
         assert!(text.contains("clerk_verify_request_duration_seconds_bucket{le=\"+Inf\"} 0\n"));
         assert!(!text.contains("clerk_verify_requests_total{"));
@@ -197,7 +316,24 @@ mod tests {
         m.jwks_fetch(true);
         m.jwks_fetch(false);
         m.jwks_fetch(false);
-        let text = m.render();
+        m.machine_request(TokenKind::ApiKey, Outcome::SignedIn, "");
+        m.machine_request(TokenKind::ApiKey, Outcome::SignedIn, "");
+        m.machine_request(
+            TokenKind::M2mToken,
+            Outcome::Unavailable,
+            "backend-api-unavailable",
+        );
+        let mut stats = MachineStats::default();
+        stats.verified = 3;
+        stats.refused = 2;
+        stats.failed = 1;
+        stats.joined = 49;
+        stats.malformed = 500;
+        stats.refused_from_memory = 4;
+        stats.shed = 7;
+        stats.refused_remembered = 2;
+        stats.in_flight = 1;
+        let text = m.render(&stats);
         for line in [
             "clerk_verify_requests_total{result=\"signed-in\",reason=\"none\"} 2",
             "clerk_verify_requests_total{result=\"unauthorized\",reason=\"token-expired\"} 1",
@@ -210,6 +346,19 @@ mod tests {
             "clerk_verify_request_duration_seconds_bucket{le=\"+Inf\"} 3",
             "clerk_verify_request_duration_seconds_sum 20.0001",
             "clerk_verify_request_duration_seconds_count 3",
+            "clerk_verify_machine_requests_total{token_type=\"api_key\",result=\"signed-in\",reason=\"none\"} 2",
+            "clerk_verify_machine_requests_total{token_type=\"m2m_token\",result=\"unavailable\",reason=\"backend-api-unavailable\"} 1",
+            "clerk_verify_backend_api_calls_total{outcome=\"verified\"} 3",
+            "clerk_verify_backend_api_calls_total{outcome=\"refused\"} 2",
+            "clerk_verify_backend_api_calls_total{outcome=\"failed\"} 1",
+            "clerk_verify_machine_answers_without_call_total{why=\"joined\"} 49",
+            "clerk_verify_machine_answers_without_call_total{why=\"malformed\"} 500",
+            "clerk_verify_machine_answers_without_call_total{why=\"refused-before\"} 4",
+            "clerk_verify_machine_answers_without_call_total{why=\"cached\"} 0",
+            "clerk_verify_machine_answers_without_call_total{why=\"shed\"} 7",
+            "clerk_verify_backend_api_calls_in_flight 1",
+            "clerk_verify_machine_refused_remembered 2",
+            "clerk_verify_machine_cached_results 0",
         ] {
             assert!(text.lines().any(|l| l == line), "{line} missing in\n{text}");
         }

@@ -7,13 +7,15 @@
 //! - `args`: the flags (a fixed interface);
 //! - `settings`: flags and environment → the verifier, its remote keys, the fetch hooks;
 //! - `keys`: loading the keys at start, refreshing them, readiness;
-//! - `routes`: `/auth` and the other routes; `policy`: a location's requirements from the query;
-//!   `forwarded`: which request the proxy asks about, from the headers it sets;
+//! - `routes`: `/auth` and the other routes; `policy`: a location's requirements (and the kinds
+//!   of token it accepts) from the query; `forwarded`: which request the proxy asks about, from
+//!   the headers it sets; `identity`: the `X-Clerk-*` headers of a signed-in answer;
 //! - `metrics`: `/metrics`; `logging`: key=value lines on standard error;
 //! - `server`: connections, SIGTERM and the graceful drain.
 
 mod args;
 mod forwarded;
+mod identity;
 mod keys;
 mod logging;
 mod metrics;
@@ -56,9 +58,27 @@ pub fn run(args: ServeArgs) -> Result<u8, Usage> {
             Line::event("listening")
                 .kv("addr", addr)
                 .kv("keys", keys)
+                .kv("accepts", settings.verifier.options().accepts_token)
                 .kv("allow_unauthenticated", settings.allow_unauthenticated)
                 .kv("proxy", settings.proxy.name())
         );
+        let options = settings.verifier.options();
+        let machine = &options.machine;
+        if options.accepts_token.accepts_machines()
+            && machine.secret_key.is_none()
+            && machine.machine_secret_key.is_none()
+        {
+            // JWT forms still verify; opaque tokens are each a 500 config-invalid.
+            log::warn!(
+                target: TARGET,
+                "{}",
+                Line::event("no-secret-key").kv(
+                    "detail",
+                    "machine tokens are accepted, but opaque ones (ak_, mt_, oat_) cannot be \
+                     verified without CLERK_SECRET_KEY or --secret-key-file"
+                )
+            );
+        }
         if let Some(remote) = &settings.remote {
             tokio::spawn(keys::keep_fresh(
                 Arc::clone(remote),

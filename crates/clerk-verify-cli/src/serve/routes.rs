@@ -2,19 +2,24 @@
 //!
 //! `/auth` first establishes which request it is asked about ([`forwarded`]: the proxy's
 //! headers, never a client's copies), then runs one request of the core's shared flow:
-//! `Verifier::authenticate_headers` on the forwarded `Authorization` and `Cookie` headers,
-//! `Step::finish` when a key must be fetched (requests await the one fetch in flight without a
-//! thread each), then the location's
-//! [`Policy`]; refusals are the core's [`Refusal`]s, so the status, body and headers are those
-//! of every adapter.
+//! `Verifier::authenticate_headers_accepting` on the forwarded `Authorization` and `Cookie`
+//! headers with the kinds of token the location accepts, `Step::finish` when a key must be
+//! fetched or an opaque machine token verified by Clerk's Backend API (requests await the one
+//! fetch or call in flight without a thread each, so a slow API holds no request but those
+//! that wait for it), then the location's [`Policy`]; refusals are the core's [`Refusal`]s, so
+//! the status, body and headers are those of every adapter. The identity headers of a 200 are
+//! [`identity`]'s.
 
 use crate::serve::forwarded::{self, Check, Forwarded, Proxy, Route};
+use crate::serve::identity;
 use crate::serve::keys::Readiness;
 use crate::serve::logging::{Line, TARGET};
 use crate::serve::metrics::{Metrics, Outcome};
-use crate::serve::policy;
-use clerk_verify::request::{Policy, AUTH_REASON_HEADER, AUTH_STATUS_HEADER};
-use clerk_verify::{adapter, reason, Auth, Authentication, Refusal, Verifier};
+use crate::serve::policy::{self, Location};
+use clerk_verify::machine::kind_of;
+use clerk_verify::options::{AcceptsToken, TokenKind};
+use clerk_verify::request::{Policy, Principal, AUTH_REASON_HEADER, AUTH_STATUS_HEADER};
+use clerk_verify::{adapter, reason, Authentication, Refusal, Verifier};
 use hyper::body::Incoming;
 use hyper::header::{HeaderMap, HeaderName, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
@@ -28,13 +33,6 @@ const AUTH_PATH: &str = "/auth";
 /// `path_prefix`: the check is the same as `/auth`'s, but the query is the client's, never a
 /// policy.
 const EXT_AUTHZ_PREFIX: &str = "/ext-authz";
-
-// Identity headers of a signed-in answer.
-const USER_ID: &str = "x-clerk-user-id";
-const SESSION_ID: &str = "x-clerk-session-id";
-const ORG_ID: &str = "x-clerk-org-id";
-const ORG_ROLE: &str = "x-clerk-org-role";
-const ORG_PERMISSIONS: &str = "x-clerk-org-permissions";
 
 /// What every request handler shares.
 pub struct State {
@@ -53,8 +51,8 @@ pub async fn handle(
 ) -> Result<Response<String>, Infallible> {
     let path = req.uri().path();
     let answer = if path == AUTH_PATH {
-        let policy = policy::from_query(req.uri().query());
-        auth(&state, &req, Route::Auth, policy).await
+        let location = policy::from_query(req.uri().query());
+        auth(&state, &req, Route::Auth, location).await
     } else if path
         .strip_prefix(EXT_AUTHZ_PREFIX)
         .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
@@ -65,7 +63,13 @@ pub async fn handle(
             .path_and_query()
             .and_then(|pq| pq.as_str().strip_prefix(EXT_AUTHZ_PREFIX))
             .filter(|rest| rest.starts_with('/'));
-        auth(&state, &req, Route::ExtAuthz { uri }, Ok(Policy::new())).await
+        auth(
+            &state,
+            &req,
+            Route::ExtAuthz { uri },
+            Ok(Location::default()),
+        )
+        .await
     } else if !matches!(*req.method(), Method::GET | Method::HEAD) {
         plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n")
     } else {
@@ -77,7 +81,8 @@ pub async fn handle(
                 "not ready: the keys are not loaded\n",
             ),
             "/metrics" => {
-                let mut r = plain(StatusCode::OK, state.metrics.render());
+                let machines = state.verifier.machine_stats();
+                let mut r = plain(StatusCode::OK, state.metrics.render(&machines));
                 r.headers_mut().insert(
                     hyper::header::CONTENT_TYPE,
                     HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
@@ -90,13 +95,13 @@ pub async fn handle(
     Ok(answer)
 }
 
-/// The decision for one forwarded request. `policy` is `Err` when the location's query is
+/// The decision for one forwarded request. `location` is `Err` when the location's query is
 /// malformed: a configuration error, answered 500 whoever asks.
 async fn auth(
     state: &State,
     req: &Request<Incoming>,
     route: Route<'_>,
-    policy: Result<Policy, String>,
+    location: Result<Location, String>,
 ) -> Response<String> {
     let started = Instant::now();
     let headers = req.headers();
@@ -106,7 +111,15 @@ async fn auth(
         headers,
     };
     let facts = forwarded::judge(state.proxy, &check);
-    let decision = match (policy, &facts) {
+    // The kinds of token this location accepts: its query's, else the server's.
+    let location = location.and_then(|l| {
+        let accepts = l.accepts(state.verifier.options().accepts_token)?;
+        Ok((l.policy, accepts))
+    });
+    let accepts = location
+        .as_ref()
+        .map_or(AcceptsToken::SESSION_TOKEN, |(_, a)| *a);
+    let decision = match (location, &facts) {
         (Err(detail), _) => Decision::Refused(Refusal::internal(reason::CONFIG_INVALID, detail)),
         // Headers that disagree on the request, or that this proxy would not send: refused
         // before anything else, a preflight included.
@@ -114,8 +127,9 @@ async fn auth(
         // A CORS preflight carries no credentials: let it through to the service's CORS
         // handling, with no identity.
         (Ok(_), Ok(facts)) if facts.is_preflight(headers) => Decision::Preflight,
-        (Ok(policy), Ok(_)) => {
-            let step = state.verifier.authenticate_headers(
+        (Ok((policy, accepts)), Ok(_)) => {
+            let step = state.verifier.authenticate_headers_accepting(
+                accepts,
                 headers
                     .get(hyper::header::AUTHORIZATION)
                     .map(HeaderValue::as_bytes),
@@ -125,20 +139,32 @@ async fn auth(
                     .map(HeaderValue::as_bytes),
             );
             let authentication = step.finish(tokio::task::spawn_blocking).await;
-            decide(authentication, &policy, state.allow_unauthenticated)
+            decide(
+                authentication,
+                &policy,
+                state.allow_unauthenticated,
+                accepts.accepts_machines(),
+            )
         }
     };
     let (outcome, reason) = decision.outcome();
     let took = started.elapsed();
     state.metrics.request(outcome, reason, took);
+    // Machine tokens are counted by kind where a location accepts them (elsewhere the token
+    // is not even looked at for its kind: sessions-only locations cost what they always did).
+    if accepts.accepts_machines() && !matches!(decision, Decision::Preflight) {
+        if let Some(kind) = machine_kind(headers) {
+            state.metrics.machine_request(kind, outcome, reason);
+        }
+    }
     log_decision(req, facts.as_ref().ok(), &decision, outcome, took);
     decision.into_response()
 }
 
 /// What `/auth` answers.
 enum Decision {
-    /// The user, the policy met, and the identity headers.
-    SignedIn(Auth, Policy, HeaderMap),
+    /// The user or the machine, the policy met, and the identity headers.
+    SignedIn(Principal, Policy, HeaderMap),
     /// Without a session, let through (`--allow-unauthenticated`); the reason is why.
     SignedOut(&'static str),
     Preflight,
@@ -149,6 +175,7 @@ fn decide(
     authentication: Authentication,
     policy: &Policy,
     allow_unauthenticated: bool,
+    machines_accepted: bool,
 ) -> Decision {
     // "No valid session" passes only where nothing more is required, and never when the server
     // is at fault (an outage is 503, not an anonymous user: `into_optional`'s rule).
@@ -157,12 +184,11 @@ fn decide(
             return Decision::SignedOut(out.reason());
         }
     }
-    let checked = adapter::signed_in(authentication).and_then(|auth| {
-        policy
-            .check(&auth)
-            .map_err(|forbidden| Refusal::from_forbidden(&forbidden))?;
-        let headers = identity(&auth)?;
-        Ok(Decision::SignedIn(auth, policy.clone(), headers))
+    // A session or a machine, of a kind the location accepts (the core refused the others);
+    // a session's requirements for a session, scopes for a machine.
+    let checked = adapter::permitted(authentication, policy).and_then(|principal| {
+        let headers = identity::headers(&principal, machines_accepted)?;
+        Ok(Decision::SignedIn(principal, policy.clone(), headers))
     });
     checked.unwrap_or_else(Decision::Refused)
 }
@@ -212,37 +238,6 @@ impl Decision {
         no_store(r.headers_mut());
         r
     }
-}
-
-/// The identity headers of a signed-in answer. A claim that cannot be a header value (a control
-/// character in a custom issuer's `sub`) is refused rather than dropped or mangled.
-fn identity(auth: &Auth) -> Result<HeaderMap, Refusal> {
-    let mut h = HeaderMap::new();
-    let mut put = |name: &'static str, value: &str| {
-        let value = HeaderValue::from_bytes(value.as_bytes()).map_err(|_| {
-            Refusal::internal(
-                reason::INTERNAL_ERROR,
-                format!("the verified {name} cannot be sent as a header value"),
-            )
-        })?;
-        h.insert(HeaderName::from_static(name), value);
-        Ok::<(), Refusal>(())
-    };
-    put(USER_ID, auth.user_id())?;
-    if let Some(sid) = auth.session_id() {
-        put(SESSION_ID, sid)?;
-    }
-    if let Some(org) = auth.org() {
-        put(ORG_ID, &org.id)?;
-        if let Some(role) = &org.role {
-            put(ORG_ROLE, role)?;
-        }
-        if !org.permissions.is_empty() {
-            put(ORG_PERMISSIONS, &org.permissions.join(","))?;
-        }
-    }
-    put(AUTH_STATUS_HEADER, "signed-in")?;
-    Ok(h)
 }
 
 /// A refusal as the core renders it for every adapter.
@@ -312,11 +307,22 @@ fn log_decision(
         .kv("method", method)
         .kv("path", path);
     let level = match decision {
-        Decision::SignedIn(auth, policy, _) => {
+        Decision::SignedIn(Principal::Machine(machine), policy, _) => {
+            // The kind and the subject; never the token.
             line = line
-                .kv("user", auth.user_id())
-                .opt("session", auth.session_id())
-                .opt("org", auth.org().map(|o| &o.id));
+                .kv("token_type", machine.token_type())
+                .kv("subject", machine.subject());
+            if !policy.is_empty() {
+                line = line.kv("policy", policy);
+            }
+            log::Level::Info
+        }
+        Decision::SignedIn(principal, policy, _) => {
+            let auth = principal.session();
+            line = line
+                .kv("user", principal.subject())
+                .opt("session", auth.and_then(|a| a.session_id()))
+                .opt("org", auth.and_then(|a| a.org()).map(|o| &o.id));
             if !policy.is_empty() {
                 line = line.kv("policy", policy);
             }
@@ -345,4 +351,19 @@ fn log_decision(
     }
     line = line.kv("us", took.as_micros());
     log::log!(target: TARGET, level, "{line}");
+}
+
+/// The kind of machine token the request's `Authorization` header carries, for the metrics
+/// only (the core decides what the token is): `Bearer <token>` in any case, or a bare token.
+fn machine_kind(headers: &HeaderMap) -> Option<TokenKind> {
+    let value = headers
+        .get(hyper::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .trim();
+    let token = match value.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
+        _ => value,
+    };
+    Some(kind_of(token)).filter(|k| k.is_machine())
 }

@@ -2,8 +2,13 @@
 //! keys), the readiness rule, and the fetch hooks that feed `/metrics` and `/readyz`.
 //!
 //! Unlike `verify`, `serve` reads its rules from the environment too (`CLERK_AUTHORIZED_PARTIES`,
-//! `CLERK_AUDIENCE`, `CLERK_ISSUER`, `CLERK_CLOCK_SKEW_MS`): a server in a container is
-//! configured that way. A flag always beats its variable.
+//! `CLERK_AUDIENCE`, `CLERK_ISSUER`, `CLERK_CLOCK_SKEW_MS`, `CLERK_ACCEPTS_TOKEN`): a server in a
+//! container is configured that way. A flag always beats its variable.
+//!
+//! Opaque machine tokens are verified by Clerk's Backend API with the secret key (`--secret-key`,
+//! `--secret-key-file`, else `CLERK_SECRET_KEY`; M2M tokens with `--machine-secret-key-file`,
+//! else `CLERK_MACHINE_SECRET_KEY`, first) at `--api-url`, else `CLERK_API_URL`. With keys from
+//! elsewhere (a JWKS, a PEM, the Frontend API), `--api-url` names that API alone.
 
 use crate::serve::args::ServeArgs;
 use crate::serve::forwarded::Proxy;
@@ -44,7 +49,10 @@ pub fn build(
     metrics: &Arc<Metrics>,
 ) -> Result<Settings, Usage> {
     let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
-    let opts = options(args, &env)?;
+    let mut opts = options(args, &env)?;
+    let machine = verifier::machine_options(&args.key, &args.fetching, &args.machines, &env)?;
+    let machine_key = machine.secret_key.is_some() || machine.machine_secret_key.is_some();
+    opts = opts.machine(machine);
     let proxy = match (args.proxy, env(ENV_PROXY)) {
         (Some(proxy), _) => proxy,
         (None, Some(text)) => Proxy::parse(&text).ok_or_else(|| {
@@ -81,8 +89,17 @@ pub fn build(
             .then(|| env(ENV_FRONTEND_API_URL))
             .flatten()
     });
+    // --api-url is the Backend API's, for its keys (with the secret key as the key source) and
+    // for machine tokens; with keys from elsewhere and a secret key for machines, it names only
+    // where machine tokens are verified.
+    let mut fetching = args.fetching.clone();
+    let keys_from_secret_key =
+        frontend.is_none() && verifier::keys_from_secret_key(&args.key, &env);
+    if machine_key && !keys_from_secret_key {
+        fetching.api_url = None;
+    }
     let built = if let Some(url) = frontend {
-        if args.fetching.api_url.is_some() {
+        if fetching.api_url.is_some() {
             return Err(Usage(
                 "--api-url goes with a secret key, not a Frontend API URL".into(),
             ));
@@ -111,7 +128,7 @@ pub fn build(
                     .into(),
             ));
         }
-        verifier::build_keys(&args.key, &args.fetching, remote, opts, &env)?
+        verifier::build_keys(&args.key, &fetching, remote, opts, &env)?
     };
     let Built { verifier, remote } = built;
     Ok(Settings {
@@ -154,6 +171,10 @@ fn options(args: &ServeArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<Ver
     if let Some(pk) = &args.key.publishable_key {
         opts = opts.publishable_key(pk);
     }
+    // The kinds of token accepted where a location's query does not say (`?accepts=`).
+    if let Some(accepts) = args.machines.accepts_token {
+        opts = opts.accepts_token(accepts);
+    }
     // The verified-token cache is on: `VerifyOptions::from_lookup` turns it on with its default
     // capacity, and CLERK_TOKEN_CACHE_SIZE changes it (0 turns it off).
     Ok(opts)
@@ -163,6 +184,7 @@ fn options(args: &ServeArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<Ver
 mod tests {
     use super::*;
     use clap::Parser;
+    use clerk_verify::options::AcceptsToken;
 
     /// `serve`'s flags alone, as the command line parses them.
     #[derive(Parser)]
@@ -337,5 +359,71 @@ mod tests {
             ("CLERK_CLOCK_SKEW_MS", "soon"),
         ];
         assert!(build(&args(&[]), &env(&bad), &m).is_err());
+    }
+
+    #[test]
+    fn accepted_kinds_and_machine_secrets_from_flags_else_environment() {
+        let m = Arc::new(Metrics::default());
+        let fe = (ENV_FRONTEND_API_URL, "https://clerk.example.com");
+        // Sessions only unless asked.
+        let s = build(&args(&[]), &env(&[fe]), &m).unwrap();
+        assert_eq!(
+            s.verifier.options().accepts_token,
+            AcceptsToken::SESSION_TOKEN
+        );
+        let vars = [fe, ("CLERK_ACCEPTS_TOKEN", "api_key, m2m_token")];
+        let s = build(&args(&[]), &env(&vars), &m).unwrap();
+        assert_eq!(
+            s.verifier.options().accepts_token.to_string(),
+            "api_key,m2m_token"
+        );
+        let s = build(&args(&["--accepts-token", "any"]), &env(&vars), &m).unwrap();
+        assert_eq!(s.verifier.options().accepts_token, AcceptsToken::ANY);
+        let bad = [fe, ("CLERK_ACCEPTS_TOKEN", "cookies")];
+        let e = build(&args(&[]), &env(&bad), &m).err().unwrap();
+        assert!(e.0.contains("CLERK_ACCEPTS_TOKEN"), "{e}");
+
+        // Keys from the Frontend API, machine tokens at --api-url with CLERK_SECRET_KEY: the
+        // URL is the machines' alone, not a mistake.
+        let vars = [
+            fe,
+            (ENV_SECRET_KEY, "sk_test_serve"),
+            ("CLERK_MACHINE_SECRET_KEY", "ak_machine"),
+        ];
+        let s = build(
+            &args(&[
+                "--api-url",
+                "http://127.0.0.1:9",
+                "--fetch-timeout-ms",
+                "700",
+            ]),
+            &env(&vars),
+            &m,
+        )
+        .unwrap();
+        assert!(jwks_url(&s)
+            .unwrap()
+            .starts_with("https://clerk.example.com/"));
+        let machine = &s.verifier.options().machine;
+        assert_eq!(machine.secret_key.as_deref(), Some("sk_test_serve"));
+        assert_eq!(machine.machine_secret_key.as_deref(), Some("ak_machine"));
+        assert_eq!(machine.api_url.as_deref(), Some("http://127.0.0.1:9"));
+        assert_eq!(machine.timeout, Duration::from_millis(700));
+        // The secret key as the key source: --api-url is the keys' and the machines'.
+        let s = build(
+            &args(&[
+                "--secret-key",
+                "sk_test_flag",
+                "--api-url",
+                "http://127.0.0.1:9",
+            ]),
+            &env(&[]),
+            &m,
+        )
+        .unwrap();
+        assert_eq!(jwks_url(&s).as_deref(), Some("http://127.0.0.1:9/v1/jwks"));
+        let machine = &s.verifier.options().machine;
+        assert_eq!(machine.secret_key.as_deref(), Some("sk_test_flag"));
+        assert_eq!(machine.api_url.as_deref(), Some("http://127.0.0.1:9"));
     }
 }

@@ -1,12 +1,15 @@
 //! What the `serve` tests share: the real `clerk-verify serve` process, a raw HTTP/1.1 client,
-//! an upstream that echoes the headers it receives, nginx and Caddy, and the client-forged
-//! headers every proxy test sends (`forgery`). Everything listens on 127.0.0.1, every wait is
-//! bounded, and every process is killed when its handle drops.
+//! an upstream that echoes the headers it receives, nginx (with docs/gateway.md's snippets) and
+//! Caddy, the tokens and checks the proxy tests share, and the client-forged headers every proxy
+//! test sends (`forgery`). Everything listens on 127.0.0.1, every wait is bounded, and every
+//! process is killed when its handle drops.
 
 #![allow(dead_code)]
 
 pub mod forgery;
 
+use clerk_dev::{fixtures, now_unix, TokenBuilder};
+use serde_json::json;
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -20,7 +23,7 @@ use std::time::{Duration, Instant};
 pub const DEADLINE: Duration = Duration::from_secs(15);
 
 /// Every variable the server reads, removed so the machine's environment cannot interfere.
-const CLERK_ENV: [&str; 11] = [
+const CLERK_ENV: [&str; 13] = [
     "CLERK_JWT_KEY",
     "CLERK_JWKS_URL",
     "CLERK_FRONTEND_API_URL",
@@ -32,6 +35,8 @@ const CLERK_ENV: [&str; 11] = [
     "CLERK_ISSUER",
     "CLERK_CLOCK_SKEW_MS",
     "CLERK_PROXY",
+    "CLERK_ACCEPTS_TOKEN",
+    "CLERK_MACHINE_SECRET_KEY",
 ];
 
 /// A running `clerk-verify serve`, on a free port of 127.0.0.1.
@@ -351,6 +356,137 @@ pub fn seen(reply: &Reply, name: &str) -> Vec<String> {
         .filter(|(k, _)| *k == name)
         .map(|(_, v)| v.to_owned())
         .collect()
+}
+
+/// A token signed with the fixture key.
+pub fn sign(b: TokenBuilder) -> String {
+    b.sign(fixtures::rsa2048())
+}
+
+/// A member of org_1 with org:invoices:read (v2 claims) and the feature o:invoices.
+pub fn member() -> String {
+    sign(
+        TokenBuilder::session("user_member", now_unix())
+            .claim(
+                "o",
+                json!({"id": "org_1", "rol": "member", "per": "read", "fpm": "1"}),
+            )
+            .claim("fea", "o:invoices"),
+    )
+}
+
+/// An admin of org_1.
+pub fn admin() -> String {
+    sign(
+        TokenBuilder::session("user_admin", now_unix())
+            .claim("o", json!({"id": "org_1", "rol": "admin"})),
+    )
+}
+
+/// Asserts a request through a proxy went through to the upstream (one more hit) and returns
+/// its echo.
+pub fn passed(up: &Upstream, before: usize, r: Reply) -> Reply {
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(
+        up.hits(),
+        before + 1,
+        "the upstream was not reached once: {r:?}"
+    );
+    r
+}
+
+/// Asserts a request through a proxy was refused with `status` and the upstream never saw it.
+pub fn refused(up: &Upstream, before: usize, r: &Reply, status: u16) {
+    assert_eq!(r.status, status, "{r:?}");
+    assert_eq!(
+        up.hits(),
+        before,
+        "a refused request reached the upstream: {r:?}"
+    );
+}
+
+/// docs/gateway.md's identity snippet: copy `/auth`'s answer onto the proxied request,
+/// overwriting whatever the client sent (an empty value removes the header).
+pub const NGINX_IDENTITY_CONF: &str = "\
+auth_request_set $clerk_user_id          $upstream_http_x_clerk_user_id;
+auth_request_set $clerk_session_id       $upstream_http_x_clerk_session_id;
+auth_request_set $clerk_org_id           $upstream_http_x_clerk_org_id;
+auth_request_set $clerk_org_role         $upstream_http_x_clerk_org_role;
+auth_request_set $clerk_org_permissions  $upstream_http_x_clerk_org_permissions;
+auth_request_set $clerk_token_type       $upstream_http_x_clerk_token_type;
+auth_request_set $clerk_subject          $upstream_http_x_clerk_subject;
+auth_request_set $clerk_scopes           $upstream_http_x_clerk_scopes;
+auth_request_set $clerk_auth_status      $upstream_http_x_clerk_auth_status;
+auth_request_set $clerk_auth_reason      $upstream_http_x_clerk_auth_reason;
+proxy_set_header X-Clerk-User-Id         $clerk_user_id;
+proxy_set_header X-Clerk-Session-Id      $clerk_session_id;
+proxy_set_header X-Clerk-Org-Id          $clerk_org_id;
+proxy_set_header X-Clerk-Org-Role        $clerk_org_role;
+proxy_set_header X-Clerk-Org-Permissions $clerk_org_permissions;
+proxy_set_header X-Clerk-Token-Type      $clerk_token_type;
+proxy_set_header X-Clerk-Subject         $clerk_subject;
+proxy_set_header X-Clerk-Scopes          $clerk_scopes;
+proxy_set_header X-Clerk-Auth-Status     $clerk_auth_status;
+proxy_set_header X-Clerk-Auth-Reason     $clerk_auth_reason;
+add_header X-Clerk-Auth-Reason $clerk_auth_reason always;
+";
+
+/// docs/gateway.md's auth location body: the subrequest without the body, with the original
+/// method, URI, host and scheme, and without the client's copies of the other headers
+/// `serve` reads.
+pub const NGINX_AUTH_CONF: &str = "\
+internal;
+proxy_pass_request_body off;
+proxy_set_header Content-Length \"\";
+proxy_set_header X-Original-Method $request_method;
+proxy_set_header X-Original-URI $request_uri;
+proxy_set_header X-Forwarded-Host $host;
+proxy_set_header X-Forwarded-Proto $scheme;
+proxy_set_header X-Forwarded-Method \"\";
+proxy_set_header X-Forwarded-Uri \"\";
+proxy_set_header X-Envoy-Original-Path \"\";
+";
+
+/// A `/auth` location of nginx: `/_clerk/NAME`, asking `serve` at `/auth` + `query`.
+pub struct AuthLocation<'a> {
+    pub name: &'a str,
+    pub serve: SocketAddr,
+    pub query: &'a str,
+}
+
+/// nginx in front of `upstream` as docs/gateway.md configures it: for each `(prefix, name)` of
+/// `protected`, `location PREFIX` asks `/_clerk/NAME` (one of `auths`) with `auth_request`,
+/// copies the identity with the docs' snippet, and proxies to the upstream.
+pub fn nginx_gateway(
+    binary: &Path,
+    name: &str,
+    auths: &[AuthLocation<'_>],
+    protected: &[(&str, &str)],
+    upstream: u16,
+) -> Nginx {
+    let mut server = String::from("server {\n listen 127.0.0.1:PORT;\n");
+    for a in auths {
+        server.push_str(&format!(
+            "location = /_clerk/{} {{ proxy_pass http://{}/auth{}; include DIR/clerk-auth.conf; }}\n",
+            a.name, a.serve, a.query
+        ));
+    }
+    for (prefix, auth) in protected {
+        server.push_str(&format!(
+            "location {prefix} {{ auth_request /_clerk/{auth}; include DIR/clerk-identity.conf; \
+             proxy_pass http://127.0.0.1:{upstream}; }}\n"
+        ));
+    }
+    server.push('}');
+    Nginx::start(
+        binary,
+        name,
+        &server,
+        &[
+            ("clerk-identity.conf", NGINX_IDENTITY_CONF),
+            ("clerk-auth.conf", NGINX_AUTH_CONF),
+        ],
+    )
 }
 
 /// The nginx binary: `nginx` on the PATH, else Debian's `/usr/sbin/nginx`.
