@@ -20,3 +20,8 @@ pub mod warp_app;
 #[cfg(all(doctest, feature = "rocket", feature = "warp", feature = "axum"))]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
+
+/// docs/machine.md's Rust snippets, compiled as doc tests as the README's are.
+#[cfg(all(doctest, feature = "rocket", feature = "warp", feature = "axum"))]
+#[doc = include_str!("../../docs/machine.md")]
+pub struct MachineDoctests;
