@@ -7,7 +7,7 @@
 //! ```
 //!
 //! Short runs by default (0.5 s warm-up, 2 s measurement per function: the whole bench takes
-//! about two minutes); criterion's flags override them (`-- --measurement-time 5`). Everything
+//! about 90 s); criterion's flags override them (`-- --measurement-time 5`). Everything
 //! goes through the public entry points a service calls, [`Verifier::verify_accepting`] and
 //! [`Verifier::authenticate_request_accepting`] (blocking), with [`AcceptsToken::ANY`] (a route
 //! that takes sessions and every machine kind, so that a JWT is peeked at to route it). Groups
@@ -473,7 +473,7 @@ fn raw_post(port: u16, key: &str) -> Vec<u8> {
 
 criterion_group! {
     name = benches;
-    // Short runs: a whole `cargo bench --bench machine` takes about two minutes, and the
+    // Short runs: a whole `cargo bench --bench machine` takes about 90 s, and the
     // opaque functions open one loopback connection per call.
     config = Criterion::default()
         .warm_up_time(Duration::from_millis(500))
