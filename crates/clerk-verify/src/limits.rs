@@ -4,20 +4,22 @@
 //! bookkeeping: no I/O, no knowledge of what is remembered.
 
 use crate::crypto::sha256;
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 use std::collections::HashMap;
 
 /// A bounded memory of strings (by their SHA-256: the strings themselves, tokens or nonces,
-/// are never kept), each with a value `V` until a time (Unix seconds).
+/// are never kept), each with a value `V` until a time (Unix seconds). Lookups share a read
+/// lock: a machine token's result-cache hit is a verification fast path, and concurrent
+/// requests must not queue behind one another for it.
 pub(crate) struct Memory<V = ()> {
-    entries: Mutex<HashMap<[u8; 32], (i64, V)>>,
+    entries: RwLock<HashMap<[u8; 32], (i64, V)>>,
     capacity: usize,
 }
 
 impl<V: Clone> Memory<V> {
     pub(crate) fn new(capacity: usize) -> Memory<V> {
         Memory {
-            entries: Mutex::new(HashMap::new()),
+            entries: RwLock::new(HashMap::new()),
             capacity,
         }
     }
@@ -28,9 +30,18 @@ impl<V: Clone> Memory<V> {
 
     /// The value remembered for `what`, if it is still remembered at `now`.
     pub(crate) fn get(&self, what: &str, now: i64) -> Option<V> {
+        self.get_hashed(&sha256(what.as_bytes()), now)
+    }
+
+    /// [`Memory::get`] for a string already hashed (`sha256(what)`), so that one hash serves
+    /// several memories. A memory of capacity zero holds nothing and takes no lock.
+    pub(crate) fn get_hashed(&self, key: &[u8; 32], now: i64) -> Option<V> {
+        if self.capacity == 0 {
+            return None;
+        }
         self.entries
-            .lock()
-            .get(&sha256(what.as_bytes()))
+            .read()
+            .get(key)
             .filter(|(until, _)| *until > now)
             .map(|(_, value)| value.clone())
     }
@@ -42,7 +53,7 @@ impl<V: Clone> Memory<V> {
     /// remembers nothing.
     pub(crate) fn insert(&self, what: &str, value: V, forget_at: i64, now: i64) -> bool {
         let key = sha256(what.as_bytes());
-        let mut entries = self.entries.lock();
+        let mut entries = self.entries.write();
         if entries.get(&key).is_some_and(|(until, _)| *until > now) {
             return false;
         }
@@ -69,7 +80,7 @@ impl<V: Clone> Memory<V> {
     /// How many entries are held (expired ones included, until they are swept).
     #[cfg_attr(not(feature = "remote"), allow(dead_code))]
     pub(crate) fn len(&self) -> usize {
-        self.entries.lock().len()
+        self.entries.read().len()
     }
 }
 
@@ -109,5 +120,45 @@ impl Budget {
         } else {
             false
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    #[test]
+    fn lookups_do_not_wait_for_one_another() {
+        let memory: Memory<u32> = Memory::new(4);
+        assert!(memory.insert("token", 7, 100, 0));
+        // A lookup in progress (its lock held) does not hold up another one.
+        let held = memory.entries.read();
+        let (tx, rx) = mpsc::channel();
+        std::thread::scope(|s| {
+            s.spawn(|| tx.send(memory.get("token", 1)).unwrap());
+            let answer = rx.recv_timeout(Duration::from_secs(10));
+            drop(held);
+            assert_eq!(
+                answer,
+                Ok(Some(7)),
+                "the second lookup waited for the first"
+            );
+        });
+    }
+
+    #[test]
+    fn a_hashed_lookup_is_a_lookup() {
+        let memory: Memory<&str> = Memory::new(2);
+        memory.insert("a", "first", 10, 0);
+        let key = sha256(b"a");
+        assert_eq!(memory.get_hashed(&key, 5), Some("first"));
+        assert_eq!(memory.get_hashed(&key, 5), memory.get("a", 5));
+        assert_eq!(memory.get_hashed(&key, 10), None, "forgotten at its time");
+        assert_eq!(memory.get_hashed(&sha256(b"b"), 5), None);
+        let none: Memory<&str> = Memory::new(0);
+        none.insert("a", "first", 10, 0);
+        assert_eq!((none.get_hashed(&key, 5), none.len()), (None, 0));
     }
 }

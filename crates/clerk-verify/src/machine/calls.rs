@@ -144,11 +144,13 @@ impl Opaque {
             return Some(Err(e.clone()));
         }
         let now = self.clock.unix_seconds();
-        if let Some(refusal) = self.refused.get(token, now) {
+        // One hash for both memories: this is the result cache's hit path.
+        let key = sha256(token.as_bytes());
+        if let Some(refusal) = self.refused.get_hashed(&key, now) {
             bump(&self.counts.refused_from_memory);
             return Some(Err(refusal));
         }
-        let cached = self.results.get(token, now)?;
+        let cached = self.results.get_hashed(&key, now)?;
         bump(&self.counts.cache_hits);
         Some(self.unexpired(cached))
     }
