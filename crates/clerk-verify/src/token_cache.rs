@@ -187,6 +187,16 @@ impl TokenCache {
         })
     }
 
+    /// Whether `token` has an entry (with `sessions_only`, one of the session category), fresh
+    /// or not; counts neither a hit nor a miss.
+    pub(crate) fn holds(&self, token: &str, sessions_only: bool) -> bool {
+        let shard = self.shard(token).read();
+        shard
+            .index
+            .get(token)
+            .is_some_and(|&i| !sessions_only || shard.slots[i].entry.session)
+    }
+
     /// Removes `token`'s entry, if any.
     pub(crate) fn remove(&self, token: &str) {
         self.shard(token).write().remove(token);

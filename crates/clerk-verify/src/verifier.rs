@@ -8,7 +8,7 @@ use crate::env;
 use crate::error::Error;
 use crate::keys::{KeyFetcher, KeySet};
 use crate::machine::{route, MachineStats, Route, Verified};
-use crate::options::{AcceptsToken, VerifyOptions};
+use crate::options::{AcceptsToken, TokenKind, VerifyOptions};
 use crate::request::{Authentication, Authenticator, PageRequest, SessionToken, Step};
 use crate::token_cache::TokenCacheStats;
 use crate::verify::Tokens;
@@ -262,6 +262,15 @@ impl Verifier {
     /// # Ok::<(), clerk_verify::Error>(())
     /// ```
     pub fn verify_accepting(&self, token: &str, accepts: AcceptsToken) -> Result<Verified, Error> {
+        // A token the verified-token cache holds is a session token: where machine JWTs are
+        // accepted too, that spares reading its payload for the kind (most of a hit's cost).
+        let accepts_sessions = accepts.accepts(TokenKind::SessionToken);
+        if accepts_sessions
+            && accepts.accepts_machine_jwts()
+            && self.inner.tokens.holds_session(token, false)
+        {
+            return self.verify(token).map(Verified::Session);
+        }
         match route(token, accepts, self.options().max_token_len) {
             Route::Session => self.verify(token).map(Verified::Session),
             Route::Machine(machine) => self

@@ -190,6 +190,16 @@ impl Tokens {
         Some(answer)
     }
 
+    /// Whether the verified-token cache holds `token` (with `sessions_only`, as a token of
+    /// the session category), without counting a hit or a miss. Only session tokens ever enter
+    /// the cache, so routes that accept machine JWTs too ask here before peeking into a
+    /// token's payload for its kind; the lookup that answers comes after.
+    pub(crate) fn holds_session(&self, token: &str, sessions_only: bool) -> bool {
+        self.cache
+            .as_ref()
+            .is_some_and(|cache| cache.holds(token, sessions_only))
+    }
+
     /// What the verified-token cache says about `token` (a miss when it is off).
     fn cached(&self, token: &str, sessions_only: bool, now: SystemTime) -> Lookup {
         match &self.cache {

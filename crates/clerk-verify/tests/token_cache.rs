@@ -56,6 +56,44 @@ fn a_repeat_is_a_hit_with_the_same_claims() {
 }
 
 #[test]
+fn routes_that_take_machine_tokens_too_hit_the_cache_once_per_request() {
+    use clerk_verify::machine::Verified;
+    use clerk_verify::options::AcceptsToken;
+    let key = fixtures::rsa2048();
+    let clock = clock();
+    let v = cached(&key.jwks_json(), &clock, 16);
+    let tok = token(key, &clock);
+    let stats = |v: &Verifier| {
+        let s = v.token_cache_stats().unwrap();
+        (s.hits, s.misses)
+    };
+    let Verified::Session(first) = v.verify_accepting(&tok, AcceptsToken::ANY).unwrap() else {
+        panic!("a session token")
+    };
+    assert_eq!(stats(&v), (0, 1));
+    // A held token goes straight to the session path: one counted hit, the same claims.
+    let Verified::Session(again) = v.verify_accepting(&tok, AcceptsToken::ANY).unwrap() else {
+        panic!("a session token")
+    };
+    assert_eq!((again, stats(&v)), (first, (1, 1)));
+    let header = format!("Bearer {tok}");
+    let auth = v.authenticate_request_accepting(AcceptsToken::ANY, Some(&header), None);
+    assert_eq!(auth.auth().unwrap().user_id(), "user_1");
+    assert_eq!(stats(&v), (2, 1));
+    // Sessions not accepted: a held session token is still the wrong kind.
+    let refused = v
+        .verify_accepting(&tok, AcceptsToken::MACHINES)
+        .unwrap_err();
+    assert_eq!(refused.reason(), "token-type-mismatch");
+    let auth = v.authenticate_request_accepting(AcceptsToken::MACHINES, Some(&header), None);
+    assert_eq!(auth.reason(), "token-type-mismatch");
+    // Expired while held: refused as expired, never routed elsewhere.
+    clock.advance(Duration::from_secs(3600));
+    let expired = v.verify_accepting(&tok, AcceptsToken::ANY).unwrap_err();
+    assert_eq!(expired.reason(), "token-expired");
+}
+
+#[test]
 fn times_are_checked_again_on_every_hit() {
     let key = fixtures::rsa2048();
     let clock = clock();

@@ -44,7 +44,11 @@ impl Authenticator {
             };
         }
         let token = self.find_token(authorization, cookie)?;
-        if token.carrier == TokenCarrier::Header {
+        // A header token the verified-token cache holds is a session token (nothing else
+        // enters it): where machine JWTs are accepted too, no reading its payload for the kind.
+        let cached =
+            || accepts.accepts_machine_jwts() && self.tokens.holds_session(&token.token, true);
+        if token.carrier == TokenCarrier::Header && !cached() {
             // Only the prefix is read for a route that takes sessions alone: the default path
             // stays as fast as it was.
             match route(&token.token, accepts, max_len) {
