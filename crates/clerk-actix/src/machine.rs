@@ -26,8 +26,8 @@ clerk_verify::adapter_machine! {
     /// per request and set of kinds ([`authenticate_accepting`]).
     ///
     /// ```
-    /// use actix_web::{get, HttpResponse};
-    /// use clerk_actix::{ApiKeys, ClerkMachine};
+    /// use actix_web::{get, post, HttpResponse};
+    /// use clerk_actix::{ApiKeys, ClerkMachine, ClerkPrincipal, Principal, RequireScope, Scope};
     ///
     /// #[get("/api/machine")]
     /// async fn machine(machine: ClerkMachine) -> HttpResponse {
@@ -41,6 +41,25 @@ clerk_verify::adapter_machine! {
     /// #[get("/api/export")]
     /// async fn export(key: ClerkMachine<ApiKeys>) -> String {
     ///     format!("export for {}", key.subject())
+    /// }
+    ///
+    /// struct WriteInvoices;
+    /// impl Scope for WriteInvoices {
+    ///     const SCOPE: &'static str = "write:invoices";
+    /// }
+    ///
+    /// #[post("/invoices")]
+    /// async fn create(caller: RequireScope<WriteInvoices>) -> String {
+    ///     format!("created by {}", caller.subject())
+    /// }
+    ///
+    /// #[get("/whoami")]
+    /// async fn whoami(caller: ClerkPrincipal) -> String {
+    ///     match &*caller {
+    ///         Principal::Session(user) => format!("user {}", user.user_id()),
+    ///         Principal::Machine(m) => format!("{} {}", m.token_type(), m.subject()),
+    ///         _ => "someone else".to_owned(),
+    ///     }
     /// }
     /// ```
     pub struct ClerkMachine;
@@ -61,28 +80,8 @@ clerk_verify::adapter_machine_require! {
     /// A machine token of a kind `K` accepts (all three by default) that meets the
     /// [`MachineRequirement`] `R`: refused as [`ClerkMachine`], then 403 with `R`'s reason.
     /// [`RequireScope<S>`](RequireScope) names the usual one, a [`Scope`](crate::Scope) granted to
-    /// the token (403 `missing-scope`). Dereferences to [`MachineAuth`](crate::MachineAuth).
-    ///
-    /// ```
-    /// use actix_web::post;
-    /// use clerk_actix::{M2mTokens, RequireScope, Scope};
-    ///
-    /// struct WriteInvoices;
-    /// impl Scope for WriteInvoices {
-    ///     const SCOPE: &'static str = "write:invoices";
-    /// }
-    ///
-    /// #[post("/invoices")]
-    /// async fn create(caller: RequireScope<WriteInvoices>) -> String {
-    ///     format!("created by {}", caller.subject())
-    /// }
-    ///
-    /// // M2M tokens only: an API key is `token-type-mismatch`.
-    /// #[post("/invoices/sync")]
-    /// async fn sync(caller: RequireScope<WriteInvoices, M2mTokens>) -> String {
-    ///     format!("synced by {}", caller.subject())
-    /// }
-    /// ```
+    /// the token (403 `missing-scope`); `RequireScope<S, M2mTokens>` takes M2M tokens only.
+    /// Dereferences to [`MachineAuth`](crate::MachineAuth). [`ClerkMachine`]'s example has one.
     pub struct RequireMachine;
 }
 
@@ -103,21 +102,7 @@ clerk_verify::adapter_principal! {
     /// [`crate::ClerkAuth`] is (401, 503, 500). Dereferences to
     /// [`Principal`](crate::Principal): `token_type()`, `subject()`, `session()`, `machine()`;
     /// [`Policy::check_principal`](crate::Policy::check_principal) checks roles for sessions
-    /// and scopes for machines.
-    ///
-    /// ```
-    /// use actix_web::get;
-    /// use clerk_actix::{ClerkPrincipal, Principal};
-    ///
-    /// #[get("/whoami")]
-    /// async fn whoami(caller: ClerkPrincipal) -> String {
-    ///     match &*caller {
-    ///         Principal::Session(user) => format!("user {}", user.user_id()),
-    ///         Principal::Machine(machine) => format!("{} {}", machine.token_type(), machine.subject()),
-    ///         _ => "someone else".to_owned(),
-    ///     }
-    /// }
-    /// ```
+    /// and scopes for machines. [`ClerkMachine`]'s example has one.
     pub struct ClerkPrincipal;
 }
 

@@ -25,8 +25,8 @@ clerk_verify::adapter_machine! {
     /// per request and set of kinds ([`authenticate_accepting`]).
     ///
     /// ```
-    /// use axum::{routing::get, Json, Router};
-    /// use clerk_axum::{ApiKeys, ClerkLayer, ClerkMachine};
+    /// use axum::{routing::{get, post}, Json, Router};
+    /// use clerk_axum::{ApiKeys, ClerkLayer, ClerkMachine, ClerkPrincipal, Principal, RequireScope, Scope};
     /// # let verifier = clerk_axum::Verifier::from_jwks(
     /// #     &clerk_dev::fixtures::rsa2048().jwks_json(), Default::default()).unwrap();
     ///
@@ -42,9 +42,28 @@ clerk_verify::adapter_machine! {
     ///     format!("export for {}", key.subject())
     /// }
     ///
+    /// struct WriteInvoices;
+    /// impl Scope for WriteInvoices {
+    ///     const SCOPE: &'static str = "write:invoices";
+    /// }
+    ///
+    /// async fn create(caller: RequireScope<WriteInvoices>) -> String {
+    ///     format!("created by {}", caller.subject())
+    /// }
+    ///
+    /// async fn whoami(caller: ClerkPrincipal) -> String {
+    ///     match &*caller {
+    ///         Principal::Session(user) => format!("user {}", user.user_id()),
+    ///         Principal::Machine(m) => format!("{} {}", m.token_type(), m.subject()),
+    ///         _ => "someone else".to_owned(),
+    ///     }
+    /// }
+    ///
     /// let app: Router = Router::new()
     ///     .route("/api/machine", get(machine))
     ///     .route("/api/export", get(export))
+    ///     .route("/invoices", post(create))
+    ///     .route("/whoami", get(whoami))
     ///     .layer(ClerkLayer::new(verifier));
     /// ```
     pub struct ClerkMachine;
@@ -63,33 +82,8 @@ clerk_verify::adapter_machine_require! {
     /// A machine token of a kind `K` accepts (all three by default) that meets the
     /// [`MachineRequirement`] `R`: refused as [`ClerkMachine`], then 403 with `R`'s reason.
     /// [`RequireScope<S>`](RequireScope) names the usual one, a [`Scope`](crate::Scope) granted to
-    /// the token (403 `missing-scope`). Dereferences to [`MachineAuth`](crate::MachineAuth).
-    ///
-    /// ```
-    /// use axum::{routing::post, Router};
-    /// use clerk_axum::{ClerkLayer, M2mTokens, RequireScope, Scope};
-    /// # let verifier = clerk_axum::Verifier::from_jwks(
-    /// #     &clerk_dev::fixtures::rsa2048().jwks_json(), Default::default()).unwrap();
-    ///
-    /// struct WriteInvoices;
-    /// impl Scope for WriteInvoices {
-    ///     const SCOPE: &'static str = "write:invoices";
-    /// }
-    ///
-    /// async fn create(caller: RequireScope<WriteInvoices>) -> String {
-    ///     format!("created by {}", caller.subject())
-    /// }
-    ///
-    /// // M2M tokens only: an API key is `token-type-mismatch`.
-    /// async fn sync(caller: RequireScope<WriteInvoices, M2mTokens>) -> String {
-    ///     format!("synced by {}", caller.subject())
-    /// }
-    ///
-    /// let app: Router = Router::new()
-    ///     .route("/invoices", post(create))
-    ///     .route("/invoices/sync", post(sync))
-    ///     .layer(ClerkLayer::new(verifier));
-    /// ```
+    /// the token (403 `missing-scope`); `RequireScope<S, M2mTokens>` takes M2M tokens only.
+    /// Dereferences to [`MachineAuth`](crate::MachineAuth). [`ClerkMachine`]'s example has one.
     pub struct RequireMachine;
 }
 
@@ -110,26 +104,7 @@ clerk_verify::adapter_principal! {
     /// [`crate::ClerkAuth`] is (401, 503, 500). Dereferences to
     /// [`Principal`](crate::Principal): `token_type()`, `subject()`, `session()`, `machine()`;
     /// [`Policy::check_principal`](crate::Policy::check_principal) checks roles for sessions
-    /// and scopes for machines.
-    ///
-    /// ```
-    /// use axum::{routing::get, Router};
-    /// use clerk_axum::{ClerkLayer, ClerkPrincipal, Principal};
-    /// # let verifier = clerk_axum::Verifier::from_jwks(
-    /// #     &clerk_dev::fixtures::rsa2048().jwks_json(), Default::default()).unwrap();
-    ///
-    /// async fn whoami(caller: ClerkPrincipal) -> String {
-    ///     match &*caller {
-    ///         Principal::Session(user) => format!("user {}", user.user_id()),
-    ///         Principal::Machine(machine) => format!("{} {}", machine.token_type(), machine.subject()),
-    ///         _ => "someone else".to_owned(),
-    ///     }
-    /// }
-    ///
-    /// let app: Router = Router::new()
-    ///     .route("/whoami", get(whoami))
-    ///     .layer(ClerkLayer::new(verifier));
-    /// ```
+    /// and scopes for machines. [`ClerkMachine`]'s example has one.
     pub struct ClerkPrincipal;
 }
 

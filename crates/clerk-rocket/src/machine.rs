@@ -22,9 +22,9 @@ clerk_verify::adapter_machine! {
     /// per request and set of kinds. OPTIONS requests forward.
     ///
     /// ```no_run
-    /// use clerk_rocket::{ApiKeys, ClerkMachine};
-    /// use rocket::get;
+    /// use clerk_rocket::{ApiKeys, ClerkMachine, ClerkPrincipal, Principal, RequireScope, Scope};
     /// use rocket::serde::json::{json, Value};
+    /// use rocket::{get, post};
     ///
     /// #[get("/api/machine")]
     /// fn machine(machine: ClerkMachine) -> Value {
@@ -38,6 +38,25 @@ clerk_verify::adapter_machine! {
     /// #[get("/api/export")]
     /// fn export(key: ClerkMachine<ApiKeys>) -> String {
     ///     format!("export for {}", key.subject())
+    /// }
+    ///
+    /// struct WriteInvoices;
+    /// impl Scope for WriteInvoices {
+    ///     const SCOPE: &'static str = "write:invoices";
+    /// }
+    ///
+    /// #[post("/invoices")]
+    /// fn create(caller: RequireScope<WriteInvoices>) -> String {
+    ///     format!("created by {}", caller.subject())
+    /// }
+    ///
+    /// #[get("/whoami")]
+    /// fn whoami(caller: ClerkPrincipal) -> String {
+    ///     match &*caller {
+    ///         Principal::Session(user) => format!("user {}", user.user_id()),
+    ///         Principal::Machine(m) => format!("{} {}", m.token_type(), m.subject()),
+    ///         _ => "someone else".to_owned(),
+    ///     }
     /// }
     /// ```
     pub struct ClerkMachine;
@@ -59,28 +78,8 @@ clerk_verify::adapter_machine_require! {
     /// A machine token of a kind `K` accepts (all three by default) that meets the
     /// [`MachineRequirement`] `R`: fails as [`ClerkMachine`], then 403 with `R`'s reason.
     /// [`RequireScope<S>`](RequireScope) names the usual one, a [`Scope`](crate::Scope) granted to
-    /// the token (403 `missing-scope`). Dereferences to [`MachineAuth`](crate::MachineAuth).
-    ///
-    /// ```no_run
-    /// use clerk_rocket::{M2mTokens, RequireScope, Scope};
-    /// use rocket::post;
-    ///
-    /// struct WriteInvoices;
-    /// impl Scope for WriteInvoices {
-    ///     const SCOPE: &'static str = "write:invoices";
-    /// }
-    ///
-    /// #[post("/invoices")]
-    /// fn create(caller: RequireScope<WriteInvoices>) -> String {
-    ///     format!("created by {}", caller.subject())
-    /// }
-    ///
-    /// // M2M tokens only: an API key is `token-type-mismatch`.
-    /// #[post("/invoices/sync")]
-    /// fn sync(caller: RequireScope<WriteInvoices, M2mTokens>) -> String {
-    ///     format!("synced by {}", caller.subject())
-    /// }
-    /// ```
+    /// the token (403 `missing-scope`); `RequireScope<S, M2mTokens>` takes M2M tokens only.
+    /// Dereferences to [`MachineAuth`](crate::MachineAuth). [`ClerkMachine`]'s example has one.
     pub struct RequireMachine;
 }
 
@@ -102,21 +101,7 @@ clerk_verify::adapter_principal! {
     /// [`ClerkAuth`](crate::ClerkAuth) does (401, 503, 500; forwards OPTIONS). Dereferences to
     /// [`Principal`](crate::Principal): `token_type()`, `subject()`, `session()`, `machine()`;
     /// [`Policy::check_principal`](crate::Policy::check_principal) checks roles for sessions
-    /// and scopes for machines.
-    ///
-    /// ```no_run
-    /// use clerk_rocket::{ClerkPrincipal, Principal};
-    /// use rocket::get;
-    ///
-    /// #[get("/whoami")]
-    /// fn whoami(caller: ClerkPrincipal) -> String {
-    ///     match &*caller {
-    ///         Principal::Session(user) => format!("user {}", user.user_id()),
-    ///         Principal::Machine(machine) => format!("{} {}", machine.token_type(), machine.subject()),
-    ///         _ => "someone else".to_owned(),
-    ///     }
-    /// }
-    /// ```
+    /// and scopes for machines. [`ClerkMachine`]'s example has one.
     pub struct ClerkPrincipal;
 }
 
