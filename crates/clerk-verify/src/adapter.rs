@@ -964,6 +964,41 @@ mod tests {
     }
 
     #[test]
+    fn answers_are_kept_per_set_of_kinds_and_the_first_stays() {
+        use crate::options::AcceptsToken;
+        let key = clerk_dev::fixtures::rsa2048();
+        let v = Verifier::from_jwks(&key.jwks_json(), VerifyOptions::default()).unwrap();
+        let m2m = clerk_dev::TokenBuilder::m2m("mch_1", clerk_dev::now_unix()).sign(key);
+        let header = format!("Bearer {m2m}");
+        let machine = || v.authenticate_request_accepting(AcceptsToken::ANY, Some(&header), None);
+
+        let answers = Answers::new();
+        assert!(answers.get(AcceptsToken::MACHINES).is_none());
+        assert!(answers.debug_headers().is_none());
+        // Two extractors finishing together: the first answer kept is every extractor's.
+        let unfinished = answers.keep(AcceptsToken::MACHINES, Authentication::unfinished());
+        let second = answers.keep(AcceptsToken::MACHINES, machine());
+        assert_eq!(second.reason(), unfinished.reason());
+        assert!(second.machine().is_none());
+        // Another set of kinds is another answer.
+        assert!(answers.get(AcceptsToken::ANY).is_none());
+        answers.keep(AcceptsToken::ANY, machine());
+        assert_eq!(
+            answers
+                .get(AcceptsToken::ANY)
+                .unwrap()
+                .machine()
+                .unwrap()
+                .subject(),
+            "mch_1"
+        );
+        // Clones share the answers; the debug headers are the first answer's.
+        let clone = answers.clone();
+        assert_eq!(clone.debug_headers().unwrap().len(), 2);
+        assert!(!format!("{answers:?}").contains(&m2m), "{answers:?}");
+    }
+
+    #[test]
     fn webhook_bodies_stay_under_the_cap() {
         let hook = Webhook::new("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD")
             .unwrap()
