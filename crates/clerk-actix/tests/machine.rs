@@ -6,11 +6,10 @@
 use actix_web::dev::ServerHandle;
 use actix_web::{web, App, HttpResponse, HttpServer};
 use clerk_actix::{
-    ApiKeys, ClerkMachine, ClerkMiddleware, ClerkPrincipal, MachineAuth, RequireScope, Scope,
-    Verifier,
+    ApiKeys, ClerkMachine, ClerkMiddleware, ClerkPrincipal, MachineAuth, MachineOptions,
+    RequireScope, Scope, Verifier,
 };
 use clerk_dev::machines::{check_machine_routes, MachineIssuer, MachineRoutes, SCOPE};
-use clerk_verify::options::MachineOptions;
 use serde_json::json;
 use std::net::TcpListener;
 use std::thread::JoinHandle;

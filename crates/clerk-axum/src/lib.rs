@@ -106,7 +106,7 @@ mod webhook;
 
 pub use clerk_verify::claims::{Has, Reverification};
 pub use clerk_verify::options::{
-    Accepts, AcceptsToken, AnyMachine, ApiKeys, M2mTokens, OauthTokens,
+    Accepts, AcceptsToken, AnyMachine, ApiKeys, M2mTokens, MachineOptions, OauthTokens,
 };
 pub use clerk_verify::request::{
     Feature, MachineRequirement, Permission, Plan, Policy, Principal, Requirement,

@@ -8,10 +8,10 @@ mod support;
 use axum::routing::get;
 use axum::{Json, Router};
 use clerk_axum::{
-    ApiKeys, ClerkLayer, ClerkMachine, ClerkPrincipal, MachineAuth, RequireScope, Scope, Verifier,
+    ApiKeys, ClerkLayer, ClerkMachine, ClerkPrincipal, MachineAuth, MachineOptions, RequireScope,
+    Scope, Verifier,
 };
 use clerk_dev::machines::{check_machine_routes, MachineIssuer, MachineRoutes, SCOPE};
-use clerk_verify::options::MachineOptions;
 use serde_json::{json, Value};
 use support::Served;
 

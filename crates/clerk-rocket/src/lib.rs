@@ -110,7 +110,7 @@ pub use cache::{authentication_of, rejection};
 pub use catcher::catchers;
 pub use clerk_verify::claims::{Has, Reverification};
 pub use clerk_verify::options::{
-    Accepts, AcceptsToken, AnyMachine, ApiKeys, M2mTokens, OauthTokens,
+    Accepts, AcceptsToken, AnyMachine, ApiKeys, M2mTokens, MachineOptions, OauthTokens,
 };
 pub use clerk_verify::request::{
     Feature, HandshakeOptions, MachineRequirement, Permission, Plan, Policy, Principal,

@@ -6,9 +6,9 @@ mod support;
 
 use clerk_dev::machines::{check_machine_routes, MachineIssuer, MachineRoutes, SCOPE};
 use clerk_rocket::{
-    ApiKeys, ClerkFairing, ClerkMachine, ClerkPrincipal, MachineAuth, RequireScope, Scope, Verifier,
+    ApiKeys, ClerkFairing, ClerkMachine, ClerkPrincipal, MachineAuth, MachineOptions, RequireScope,
+    Scope, Verifier,
 };
-use clerk_verify::options::MachineOptions;
 use rocket::get;
 use rocket::serde::json::{json, Value};
 use support::{loopback, Served};

@@ -145,7 +145,7 @@ mod rejection;
 mod webhook;
 
 pub use clerk_verify::claims::{Has, Reverification};
-pub use clerk_verify::options::AcceptsToken;
+pub use clerk_verify::options::{AcceptsToken, MachineOptions};
 pub use clerk_verify::request::{Policy, Principal};
 pub use clerk_verify::webhook::{Delivery, EventData};
 pub use clerk_verify::{

@@ -7,10 +7,9 @@
 mod support;
 
 use clerk_dev::machines::{check_machine_routes, MachineIssuer, MachineRoutes, SCOPE};
-use clerk_verify::options::MachineOptions;
 use clerk_warp::{
     handle_rejection, machine, machine_accepting, principal, require_scope, signed_in_headers,
-    AcceptsToken, MachineAuth, Principal, Verifier,
+    AcceptsToken, MachineAuth, MachineOptions, Principal, Verifier,
 };
 use serde_json::json;
 use support::Served;
