@@ -139,17 +139,13 @@ pub async fn authenticate_accepting(
     req: &HttpRequest,
     accepts: AcceptsToken,
 ) -> Result<Authentication, ClerkError> {
+    let verifier = verifier(req)?;
+    let authorization = req.headers().get(AUTHORIZATION).map(|v| v.as_bytes());
+    let cookies = req.headers().get_all(COOKIE).map(|v| v.as_bytes());
     let answers = answers(req);
-    if let Some(known) = answers.get(accepts) {
-        return Ok(known);
-    }
-    let headers = req.headers();
-    let step = verifier(req)?.authenticate_headers_accepting(
-        accepts,
-        headers.get(AUTHORIZATION).map(|v| v.as_bytes()),
-        headers.get_all(COOKIE).map(|v| v.as_bytes()),
-    );
-    Ok(answers.finish(accepts, step, web::block).await)
+    Ok(answers
+        .authenticate(verifier, accepts, authorization, cookies, web::block)
+        .await)
 }
 
 /// The request's [`Answers`], put in by the first to ask ([`crate::ClerkMiddleware`] reads them

@@ -129,16 +129,12 @@ pub async fn authenticate_accepting<S: Send + Sync + 'static>(
     accepts: AcceptsToken,
 ) -> Result<Authentication, ClerkRejection> {
     let answers = answers(parts);
-    if let Some(known) = answers.get(accepts) {
-        return Ok(known);
-    }
-    let step = verifier(parts, state)?.authenticate_headers_accepting(
-        accepts,
-        parts.headers.get(AUTHORIZATION).map(|v| v.as_bytes()),
-        parts.headers.get_all(COOKIE).iter().map(|v| v.as_bytes()),
-    );
+    let verifier = verifier(parts, state)?;
+    let authorization = parts.headers.get(AUTHORIZATION).map(|v| v.as_bytes());
+    let cookies = parts.headers.get_all(COOKIE).iter().map(|v| v.as_bytes());
+    let spawn = tokio::task::spawn_blocking;
     Ok(answers
-        .finish(accepts, step, tokio::task::spawn_blocking)
+        .authenticate(verifier, accepts, authorization, cookies, spawn)
         .await)
 }
 

@@ -82,26 +82,19 @@ pub(crate) async fn machine_guard<T>(
         return Outcome::Forward(Status::Unauthorized);
     }
     let result = async {
-        let answers = &state(req).machines;
-        let answer = match answers.get(accepts) {
-            Some(known) => known,
-            None => {
-                let step = {
-                    let headers = req.headers();
-                    let jar = jar_cookies(req);
-                    verifier(req)?.authenticate_headers_accepting(
-                        accepts,
-                        headers.get_one("Authorization").map(str::as_bytes),
-                        headers
-                            .get("Cookie")
-                            .chain(jar.as_deref())
-                            .map(str::as_bytes),
-                    )
-                };
-                answers.finish(accepts, step, spawn_blocking).await
-            }
-        };
-        Ok(finish(answer)?)
+        let headers = req.headers();
+        let jar = jar_cookies(req);
+        let answer = state(req).machines.authenticate(
+            verifier(req)?,
+            accepts,
+            headers.get_one("Authorization").map(str::as_bytes),
+            headers
+                .get("Cookie")
+                .chain(jar.as_deref())
+                .map(str::as_bytes),
+            spawn_blocking,
+        );
+        Ok(finish(answer.await)?)
     };
     outcome(req, result.await)
 }

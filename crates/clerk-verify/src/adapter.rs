@@ -22,8 +22,8 @@
 //! and hands the answer to [`machine`], [`machine_required`], [`session_or_machine`] or
 //! [`permitted`]: 401/403/503/500 exactly as for sessions, with the same JSON. An answer kept
 //! once per request must be kept per accepted kinds: the same request may be a machine to one
-//! extractor and `token-type-mismatch` to another; [`Answers`] keeps them so (and finishes the
-//! step), so that two extractors of one request make one Backend API call. The wrapper types
+//! extractor and `token-type-mismatch` to another; [`Answers::authenticate`] keeps them so
+//! (and finishes the step), so that two extractors of one request make one Backend API call. The wrapper types
 //! come from
 //! [`adapter_machine!`](crate::adapter_machine),
 //! [`adapter_machine_require!`](crate::adapter_machine_require) and
@@ -88,8 +88,10 @@ use crate::machine::MachineAuth;
 use crate::options::Accepts;
 use crate::options::AcceptsToken;
 use crate::reason;
+#[cfg(doc)]
+use crate::request::Step;
 use crate::request::{Auth, MachineRequirement, Policy, Principal, Refusal};
-use crate::request::{Authentication, PageRequest, Requirement, Step};
+use crate::request::{Authentication, PageRequest, Requirement};
 use crate::verifier::Verifier;
 use crate::webhook::{Delivery, Webhook};
 use std::future::Future;
@@ -196,13 +198,9 @@ pub fn permitted(authentication: Authentication, policy: &Policy) -> Result<Prin
 /// let accepts = AcceptsToken::MACHINES;
 /// # rt.block_on(async {
 /// // An extractor: the kept answer, else the request's, finished and kept.
-/// let answer = match answers.get(accepts) {
-///     Some(known) => known,
-///     None => {
-///         let step = verifier.authenticate_headers_accepting(accepts, Some(header.as_bytes()), []);
-///         answers.finish(accepts, step, tokio::task::spawn_blocking).await
-///     }
-/// };
+/// let authorization = Some(header.as_bytes());
+/// let spawn = tokio::task::spawn_blocking;
+/// let answer = answers.authenticate(&verifier, accepts, authorization, [], spawn).await;
 /// assert_eq!(adapter::machine(answer).unwrap().subject(), "mch_1");
 /// # });
 /// assert!(answers.get(accepts).is_some());
@@ -239,13 +237,17 @@ impl Answers {
         authentication
     }
 
-    /// Finishes `step` (from [`Verifier::authenticate_headers_accepting`] with `accepts`) on
-    /// the adapter's runtime, as [`Step::finish`] does (an opaque token's Backend API call is
-    /// awaited without holding a thread), and [`Answers::keep`]s its answer.
-    pub async fn finish<S, F, E>(
+    /// The answer for the kinds `accepts`: the one kept, else the request's (its raw
+    /// `Authorization` and `Cookie` header values) authenticated with
+    /// [`Verifier::authenticate_headers_accepting`], finished on the adapter's runtime as
+    /// [`Step::finish`] does (an opaque token's Backend API call is awaited without holding a
+    /// thread, a key fetch goes to `spawn_blocking`), and [`Answers::keep`]t.
+    pub async fn authenticate<'h, S, F, E>(
         &self,
+        verifier: &Verifier,
         accepts: AcceptsToken,
-        step: Step,
+        authorization: Option<&'h [u8]>,
+        cookies: impl IntoIterator<Item = &'h [u8]>,
         spawn_blocking: S,
     ) -> Authentication
     where
@@ -253,6 +255,10 @@ impl Answers {
         F: Future<Output = Result<Authentication, E>>,
         E: std::fmt::Display,
     {
+        if let Some(known) = self.get(accepts) {
+            return known;
+        }
+        let step = verifier.authenticate_headers_accepting(accepts, authorization, cookies);
         let answer = step.finish(spawn_blocking).await;
         self.keep(accepts, answer)
     }
