@@ -2,9 +2,9 @@
 //! written once and run over real HTTP against any app: [`MachineIssuer`], a dev issuer whose
 //! Backend API answers for the opaque tokens it mints, and [`check_machine_routes`], which
 //! sends every kind, valid (opaque and JWT forms) and not (wrong kind, revoked, expired,
-//! unknown, forged), a session token, no token, a missing scope, an API that is down or slow,
-//! and fifty requests with one opaque token at once, and checks what the app answers and how
-//! many Backend API calls it made.
+//! unknown, forged, made up), a session token, no token, a missing scope, an API that is down
+//! or slow, and fifty requests with one opaque token at once, and checks what the app answers
+//! and how many Backend API calls it made.
 //!
 //! The app under test verifies with the fixture key ([`fixtures::rsa2048`], served by the
 //! issuer) and the issuer's secret keys: [`MachineIssuer::env`] for an app that reads the
@@ -315,6 +315,36 @@ pub fn check_machine_routes(
         let r = get(addr, route, Some(&forged));
         assert_refused(&r, 401, "token-verification-failed", Some(&forged));
     }
+
+    // Made-up tokens: one that cannot be Clerk's costs no call; one that could costs one, and
+    // its refusal is remembered (sent again, no call).
+    let before = calls();
+    for i in 0..40 {
+        let junk = format!("ak_{i}-not-a-key");
+        assert_refused(
+            &get(addr, route, Some(&junk)),
+            401,
+            "token-invalid",
+            Some(&junk),
+        );
+    }
+    assert_eq!(
+        calls(),
+        before,
+        "a token that cannot be Clerk's costs no call"
+    );
+    let made_up: Vec<String> = (0..20).map(|i| format!("ak_madeUp{i:0>24}")).collect();
+    for _ in 0..2 {
+        for token in &made_up {
+            assert_refused(
+                &get(addr, route, Some(token)),
+                401,
+                "token-invalid",
+                Some(token),
+            );
+        }
+    }
+    assert_eq!(calls(), before + made_up.len(), "a refusal is remembered");
 
     // A scope requirement.
     if let Some(scoped) = &routes.scoped {
