@@ -1,13 +1,15 @@
 //! The seed app on actix-web: `GET /clerk-jwt` (optional auth), `GET /get-gated` (required
 //! auth), and the guard examples `GET /admin` (role `org:admin`) and `GET /invoices`
-//! (permission `org:invoices:read`), with CORS for the authorized parties.
+//! (permission `org:invoices:read`), with CORS for the authorized parties; and `GET
+//! /api/machine` for machine tokens ([`crate::machine`]).
 
 use crate::config::AppConfig;
+use crate::machine::MachineBody;
 use actix_cors::Cors;
 use actix_web::dev::Server;
 use actix_web::http::header;
 use actix_web::{get, web, App, HttpResponse, HttpServer};
-use clerk_actix::{ClerkAuth, ClerkError, ClerkMiddleware, OptionalAuth};
+use clerk_actix::{ClerkAuth, ClerkError, ClerkMachine, ClerkMiddleware, OptionalAuth};
 use serde_json::json;
 use std::net::SocketAddr;
 
@@ -38,12 +40,20 @@ async fn invoices(auth: ClerkAuth) -> Result<HttpResponse, ClerkError> {
     Ok(HttpResponse::Ok().json(json!({ "ok": true })))
 }
 
+/// Machine tokens of the three kinds: `{"tokenType", "subject", "scopes"}`; 401 otherwise (a
+/// session token: `token-type-mismatch`), 503 when Clerk's Backend API cannot answer.
+#[get("/api/machine")]
+async fn machine(machine: ClerkMachine) -> HttpResponse {
+    HttpResponse::Ok().json(MachineBody::from(&*machine))
+}
+
 /// The routes, for `App::configure`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(clerk_jwt)
         .service(get_gated)
         .service(admin)
-        .service(invoices);
+        .service(invoices)
+        .service(machine);
 }
 
 /// CORS for the authorized parties: credentials and the `Authorization` header allowed.

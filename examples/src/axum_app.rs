@@ -6,16 +6,18 @@
 //!   otherwise ([`ClerkAuth`]).
 //! - `GET /admin`: `{"ok": true}` for the organization role `org:admin`, else 403.
 //! - `GET /invoices`: `{"ok": true}` with the permission `org:invoices:read`, else 403.
+//! - `GET /api/machine`: machine tokens ([`crate::machine`], [`ClerkMachine`]).
 //!
 //! [`ClerkLayer`] hands the verifier to the extractors and adds the `x-clerk-auth-*` headers;
 //! tower-http's `CorsLayer`, outside it, allows the authorized parties with credentials and the
 //! `Authorization` header, and answers preflights before any authentication.
 
 use crate::config::AppConfig;
+use crate::machine::MachineBody;
 use axum::http::{header, HeaderValue, Method};
 use axum::routing::get;
 use axum::{Json, Router};
-use clerk_axum::{ClerkAuth, ClerkLayer, ClerkRejection};
+use clerk_axum::{ClerkAuth, ClerkLayer, ClerkMachine, ClerkRejection};
 use clerk_verify::Verifier;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -44,6 +46,12 @@ async fn invoices(auth: ClerkAuth) -> Result<Json<Value>, ClerkRejection> {
     Ok(Json(json!({ "ok": true })))
 }
 
+/// Machine tokens of the three kinds: `{"tokenType", "subject", "scopes"}`; 401 otherwise (a
+/// session token: `token-type-mismatch`), 503 when Clerk's Backend API cannot answer.
+async fn machine(machine: ClerkMachine) -> Json<MachineBody> {
+    Json(MachineBody::from(&*machine))
+}
+
 /// The app: its routes behind the Clerk layer, behind CORS for `cors_origins`. Fails if an
 /// origin cannot be a header value.
 pub fn router(verifier: Verifier, cors_origins: &[String]) -> Result<Router, String> {
@@ -52,6 +60,7 @@ pub fn router(verifier: Verifier, cors_origins: &[String]) -> Result<Router, Str
         .route("/get-gated", get(get_gated))
         .route("/admin", get(admin))
         .route("/invoices", get(invoices))
+        .route(crate::machine::PATH, get(machine))
         // The last layer runs first: CORS answers preflights before any authentication.
         .layer(ClerkLayer::new(verifier))
         .layer(cors(cors_origins)?))

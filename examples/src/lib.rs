@@ -7,6 +7,7 @@ pub mod actix_app;
 #[cfg(feature = "axum")]
 pub mod axum_app;
 pub mod config;
+pub mod machine;
 #[cfg(feature = "membership")]
 pub mod membership;
 pub mod pages_app;

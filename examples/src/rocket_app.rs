@@ -8,16 +8,19 @@
 //!   (`RequireRole`).
 //! - `GET /invoices`: `{"ok": true}` with the permission `org:invoices:read`, else 403
 //!   (`RequirePermission`).
+//! - `GET /api/machine`: machine tokens ([`crate::machine`], `ClerkMachine`).
 //!
 //! CORS through `rocket_cors`: the authorized parties are the allowed origins, with credentials
 //! and the `Authorization` header allowed for GET; preflights never reach the guards.
 
 use crate::config::AppConfig;
+use crate::machine::MachineBody;
 use clerk_rocket::{
-    ClerkAuth, ClerkFairing, OptionalAuth, Permission, RequirePermission, RequireRole, Role,
+    ClerkAuth, ClerkFairing, ClerkMachine, OptionalAuth, Permission, RequirePermission,
+    RequireRole, Role,
 };
 use rocket::http::Method;
-use rocket::serde::json::{json, Value};
+use rocket::serde::json::{json, Json, Value};
 use rocket::{get, routes, Build, Rocket};
 use rocket_cors::{AllowedHeaders, AllowedOrigins, CorsOptions};
 
@@ -55,6 +58,12 @@ fn invoices(_reader: RequirePermission<ReadInvoices>) -> Value {
     json!({ "ok": true })
 }
 
+/// Machine tokens of the three kinds; a session token is 401 `token-type-mismatch`.
+#[get("/api/machine")]
+fn machine(machine: ClerkMachine) -> Json<MachineBody> {
+    Json(MachineBody::from(&*machine))
+}
+
 /// The app, ready to launch: listens on `config.addr` (other Rocket settings still come from
 /// `Rocket.toml` / `ROCKET_*` as usual), manages the verifier, and has the Clerk catchers and
 /// fairing and the CORS fairing attached.
@@ -81,7 +90,7 @@ pub fn rocket(config: AppConfig) -> Result<Rocket<Build>, String> {
         .attach(cors)
         .attach(ClerkFairing::default())
         .register("/", clerk_rocket::catchers())
-        .mount("/", routes![clerk_jwt, get_gated, admin, invoices]))
+        .mount("/", routes![clerk_jwt, get_gated, admin, invoices, machine]))
 }
 
 /// Builds the app and serves until shutdown (Ctrl-C).

@@ -10,6 +10,7 @@
 //!   ([`clerk_warp::require_role`]).
 //! - `GET /invoices`: `{"ok": true}` with the permission `org:invoices:read`, else 403
 //!   ([`clerk_warp::require_permission`]).
+//! - `GET /api/machine`: machine tokens ([`crate::machine`], [`clerk_warp::machine`]).
 //!
 //! CORS is `warp::cors()` for the authorized parties, with credentials and the `Authorization`
 //! header allowed; it answers preflights before any route runs, so `OPTIONS` is never
@@ -18,10 +19,11 @@
 //! `x-clerk-auth-status: signed-in` from [`clerk_warp::signed_in_headers`].
 
 use crate::config::AppConfig;
-use clerk_verify::{Auth, Authentication, Verifier};
+use crate::machine::MachineBody;
+use clerk_verify::{Auth, Authentication, MachineAuth, Verifier};
 use clerk_warp::{
-    clerk_auth, handle_rejection, optional_authentication, require_permission, require_role,
-    signed_in_headers, with_auth_headers,
+    clerk_auth, handle_rejection, machine, optional_authentication, require_permission,
+    require_role, signed_in_headers, with_auth_headers,
 };
 use serde_json::json;
 use warp::http::Uri;
@@ -55,14 +57,20 @@ pub fn routes(
         .with(signed_in_headers());
     let invoices = warp::path!("invoices")
         .and(warp::get())
-        .and(require_permission(verifier, "org:invoices:read"))
+        .and(require_permission(verifier.clone(), "org:invoices:read"))
         .map(|_: Auth| warp::reply::json(&json!({ "ok": true })))
+        .with(signed_in_headers());
+    let machine = warp::path!("api" / "machine")
+        .and(warp::get())
+        .and(machine(verifier))
+        .map(|machine: MachineAuth| warp::reply::json(&MachineBody::from(&machine)))
         .with(signed_in_headers());
 
     Ok(clerk_jwt
         .or(get_gated)
         .or(admin)
         .or(invoices)
+        .or(machine)
         .recover(handle_rejection)
         .with(cors(cors_origins)?))
 }

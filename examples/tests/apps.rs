@@ -4,7 +4,9 @@
 
 mod support;
 
+use clerk_dev::machines::{check_machine_routes, MachineIssuer, MachineRoutes};
 use clerk_dev::{fixtures, Fault, JwksServer, TokenBuilder};
+use clerk_verify::options::MachineOptions;
 use serde_json::Value;
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
@@ -21,13 +23,18 @@ struct App {
 
 impl App {
     fn start(bin: &str, jwks_url: &str) -> App {
+        App::start_with(bin, &[("CLERK_JWKS_URL", jwks_url.to_owned())])
+    }
+
+    /// The app with the Clerk variables `clerk` (beside the authorized party).
+    fn start_with(bin: &str, clerk: &[(&str, String)]) -> App {
         let port = free_port();
         let child = Command::new(bin)
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("HOST", "127.0.0.1")
             .env("PORT", port.to_string())
-            .env("CLERK_JWKS_URL", jwks_url)
+            .envs(clerk.iter().map(|(k, v)| (k, v)))
             .env("CLERK_AUTHORIZED_PARTIES", ORIGIN)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -403,9 +410,50 @@ fn run_table(bin: &str) {
     assert_served_signed_out(&r, "session-token-and-uat-missing");
 }
 
+/// `GET /api/machine`: clerk-dev's machine contract, against the app configured as outside
+/// tests configure it (`CLERK_SECRET_KEY`, `CLERK_MACHINE_SECRET_KEY`, `CLERK_API_URL`; the
+/// session keys come from the same Backend API's JWKS), with the default Backend API timeout.
+fn run_machine(bin: &str) {
+    let issuer = MachineIssuer::start();
+    let app = App::start_with(bin, &issuer.env());
+    let routes = MachineRoutes::machine("/api/machine");
+    check_machine_routes(&issuer, &app.base, &routes, MachineOptions::DEFAULT_TIMEOUT);
+    // The session routes beside it are unchanged: a session token still signs in there.
+    let session = good("user_beside");
+    let r = request(
+        "GET",
+        &format!("{}/get-gated", app.base),
+        &[("Authorization", &bearer(&session))],
+    );
+    assert_signed_in(&r);
+}
+
 #[test]
 fn actix_app() {
     run_table(env!("CARGO_BIN_EXE_actix-app"));
+}
+
+#[test]
+fn actix_app_machine() {
+    run_machine(env!("CARGO_BIN_EXE_actix-app"));
+}
+
+#[cfg(feature = "rocket")]
+#[test]
+fn rocket_app_machine() {
+    run_machine(env!("CARGO_BIN_EXE_rocket-app"));
+}
+
+#[cfg(feature = "warp")]
+#[test]
+fn warp_app_machine() {
+    run_machine(env!("CARGO_BIN_EXE_warp-app"));
+}
+
+#[cfg(feature = "axum")]
+#[test]
+fn axum_app_machine() {
+    run_machine(env!("CARGO_BIN_EXE_axum-app"));
 }
 
 #[cfg(feature = "rocket")]

@@ -1,5 +1,5 @@
 //! The README's first command: the `demo` binary prints a token and curl commands, and the
-//! printed token works against the app it started.
+//! printed token works against the app it started; so does the machine command it prints.
 
 mod support;
 
@@ -95,5 +95,35 @@ fn demo_prints_a_working_token() {
     let (status, body) = get(&format!("{base}/get-gated"), None);
     assert_eq!(status, 401, "{body}");
     assert_eq!(body["reason"], "session-token-and-uat-missing");
+
+    // The machine command: `curl -i <base>/api/machine -H "Authorization: Bearer mt_…"`, done
+    // as printed.
+    let prefix = format!("curl -i {base}/api/machine -H \"Authorization: Bearer ");
+    let machine = loop {
+        match rx.recv_timeout(Duration::from_secs(10)) {
+            Ok(line) => {
+                if let Some(rest) = line.strip_prefix(&prefix) {
+                    break rest.strip_suffix('"').expect("a closing quote").to_owned();
+                }
+                after.push(line);
+            }
+            Err(e) => panic!("no machine curl line ({e}): {after:#?}"),
+        }
+    };
+    assert!(machine.starts_with("mt_"), "{machine}");
+    let (status, body) = get(&format!("{base}/api/machine"), Some(&machine));
+    assert_eq!(
+        (status, body),
+        (
+            200,
+            serde_json::json!({"tokenType": "m2m_token", "subject": "mch_demo", "scopes": ["read"]})
+        )
+    );
+    // The session token is not a machine's.
+    let (status, body) = get(&format!("{base}/api/machine"), Some(&token));
+    assert_eq!(
+        (status, body["reason"].as_str()),
+        (401, Some("token-type-mismatch"))
+    );
     drop(demo);
 }

@@ -13,6 +13,10 @@
 //!   expired session cookie is refreshed through Clerk's Frontend API) and, for
 //!   `RequireSignIn`, a redirect to the sign-in page.
 //! - [`ClerkWebhook`]: a verified Clerk webhook delivery (400 with the reason otherwise).
+//! - Machine tokens (API keys, M2M and OAuth access tokens, opaque or JWT): [`ClerkMachine`]
+//!   (any kind, or the kinds a type names: `ClerkMachine<ApiKeys>`), [`RequireMachine`] /
+//!   [`RequireScope`] (403 `missing-scope`), and [`ClerkPrincipal`] for a session or a machine;
+//!   the same 401/403/503 answers and JSON as the session extractors.
 //! - [`ClerkMiddleware`]: Clerk's debug headers on authenticated requests' responses, a session
 //!   refreshed on a page's request set on that page's response, and sign-in, or a [`Policy`],
 //!   required for a whole scope.
@@ -79,20 +83,28 @@
 
 mod error;
 mod extract;
+mod machine;
 mod middleware;
 mod page;
 mod webhook;
 
 pub use clerk_verify::claims::{Has, Reverification};
+pub use clerk_verify::options::{
+    Accepts, AcceptsToken, AnyMachine, ApiKeys, M2mTokens, MachineOptions, OauthTokens,
+};
 pub use clerk_verify::request::{
-    Feature, Permission, Plan, Policy, Requirement, ReverificationLevel, Role,
+    Feature, MachineRequirement, Permission, Plan, Policy, Principal, Requirement,
+    ReverificationLevel, Role, Scope,
 };
 pub use clerk_verify::webhook::{Delivery, EventData};
-pub use clerk_verify::{self, Auth, Authentication, Verifier, VerifyOptions, Webhook};
+pub use clerk_verify::{self, Auth, Authentication, MachineAuth, Verifier, VerifyOptions, Webhook};
 pub use error::ClerkError;
 pub use extract::{
     authenticate, ClerkAuth, OptionalAuth, Require, RequireFeature, RequirePermission, RequirePlan,
     RequireReverification, RequireRole,
+};
+pub use machine::{
+    authenticate_accepting, ClerkMachine, ClerkPrincipal, RequireMachine, RequireScope,
 };
 pub use middleware::{ClerkMiddleware, ClerkMiddlewareService};
 pub use page::{ClerkPage, RequireSignIn};

@@ -7,7 +7,7 @@ use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Tr
 use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use actix_web::http::Method;
 use actix_web::HttpMessage;
-use clerk_verify::adapter::{self, CookieSlot};
+use clerk_verify::adapter::{self, Answers, CookieSlot};
 use clerk_verify::request::{Policy, AUTH_REASON_HEADER};
 use clerk_verify::Authentication;
 use futures_util::future::{self, LocalBoxFuture, Ready};
@@ -145,11 +145,15 @@ where
             if let Some(slot) = cookies {
                 slot.write(res.headers_mut(), set, append);
             }
-            let debug = res
-                .request()
-                .extensions()
-                .get::<Authentication>()
-                .map(Authentication::debug_headers);
+            // The session extractors' answer, else the first of the machine extractors'.
+            let debug = {
+                let extensions = res.request().extensions();
+                let session = extensions.get::<Authentication>();
+                session.map(Authentication::debug_headers).or_else(|| {
+                    let machines = extensions.get::<Answers>();
+                    machines.and_then(Answers::debug_headers)
+                })
+            };
             // The request's state replaces a refusal's: signed in leaves no reason behind.
             if let Some(debug) = debug {
                 res.headers_mut().remove(AUTH_REASON_HEADER);

@@ -2,6 +2,7 @@
 //! optionally sign-in (or a [`Policy`]) required for a whole router.
 
 use crate::extract::{authenticate, kept};
+use crate::machine::answers;
 use axum::http::header::{HeaderMap, HeaderName, HeaderValue};
 use axum::http::{Method, Request};
 use axum::response::{IntoResponse, Response};
@@ -133,6 +134,8 @@ where
             parts.extensions.insert(verifier);
             // The extractors fill this in; an outer ClerkLayer's is reused, so all see one.
             let kept = kept(&mut parts);
+            // The machine extractors' answers, for the debug headers of a machine route.
+            let machines = answers(&mut parts);
             // The page extractors' refreshed cookies; the outermost layer writes them, once.
             let cookies = match parts.extensions.get::<CookieSlot>() {
                 Some(_) => None,
@@ -157,11 +160,14 @@ where
             if let Some(slot) = cookies {
                 slot.write(res.headers_mut(), set, append);
             }
-            if let Some(authentication) = kept.get() {
+            let debug = kept
+                .get()
+                .map(|authentication| authentication.debug_headers());
+            if let Some(debug) = debug.or_else(|| machines.debug_headers()) {
                 // Replacing the handler's own: a signed-in state leaves no reason behind.
                 let headers = res.headers_mut();
                 headers.remove(AUTH_REASON_HEADER);
-                for (name, value) in authentication.debug_headers() {
+                for (name, value) in debug {
                     if let Ok(value) = HeaderValue::from_str(value) {
                         headers.insert(name, value);
                     }

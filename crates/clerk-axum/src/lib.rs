@@ -31,6 +31,10 @@
 //!   for `RequireSignIn`, a redirect to the sign-in page; the API extractors never redirect.
 //! - [`ClerkWebhook`]: a Clerk webhook delivery, read under the cap, its Svix signature verified
 //!   and its event typed; 400 with the reason otherwise.
+//! - Machine tokens (API keys, M2M and OAuth access tokens, opaque or JWT): [`ClerkMachine`]
+//!   (any kind, or the kinds a type names: `ClerkMachine<ApiKeys>`), [`RequireMachine`] /
+//!   [`RequireScope`] (403 `missing-scope`), and [`ClerkPrincipal`] for a session or a machine;
+//!   the same 401/403/503 answers and JSON as the session extractors.
 //!
 //! The extractors find the `Verifier` in the request extensions ([`ClerkLayer`], or
 //! `axum::Extension(verifier)`), else in the router state when the state is the `Verifier`
@@ -95,21 +99,29 @@
 
 mod extract;
 mod layer;
+mod machine;
 mod page;
 mod rejection;
 mod webhook;
 
 pub use clerk_verify::claims::{Has, Reverification};
+pub use clerk_verify::options::{
+    Accepts, AcceptsToken, AnyMachine, ApiKeys, M2mTokens, MachineOptions, OauthTokens,
+};
 pub use clerk_verify::request::{
-    Feature, Permission, Plan, Policy, Requirement, ReverificationLevel, Role,
+    Feature, MachineRequirement, Permission, Plan, Policy, Principal, Requirement,
+    ReverificationLevel, Role, Scope,
 };
 pub use clerk_verify::webhook::{Delivery, EventData};
-pub use clerk_verify::{self, Auth, Authentication, Verifier, VerifyOptions, Webhook};
+pub use clerk_verify::{self, Auth, Authentication, MachineAuth, Verifier, VerifyOptions, Webhook};
 pub use extract::{
     authenticate, ClerkAuth, Require, RequireFeature, RequirePermission, RequirePlan,
     RequireReverification, RequireRole,
 };
 pub use layer::{ClerkLayer, ClerkService};
+pub use machine::{
+    authenticate_accepting, ClerkMachine, ClerkPrincipal, RequireMachine, RequireScope,
+};
 pub use page::{ClerkPage, RequireSignIn};
 pub use rejection::ClerkRejection;
 pub use webhook::ClerkWebhook;

@@ -17,7 +17,8 @@
 //! - [`BackendApi`]: the Backend API's verify endpoints for opaque machine tokens
 //!   ([`OpaqueToken`]: API keys, M2M and OAuth access tokens), served by a [`JwksServer`], with
 //!   revocation, expiry, call counters and faults; [`TokenBuilder::m2m`] and
-//!   [`TokenBuilder::oauth`] mint their JWT forms.
+//!   [`TokenBuilder::oauth`] mint their JWT forms; [`machines`]: the contract every adapter's
+//!   machine routes meet, run over real HTTP against any app.
 //!   It redirects only to loopback origins and origins it is told to allow, and renews only
 //!   sessions of its own that expired less than a session lifetime ago.
 //! - [`webhooks`]: Clerk webhook deliveries signed by Svix's own (Python) library, and
@@ -43,6 +44,7 @@ pub mod fixtures;
 mod frontend;
 mod jws;
 mod keys;
+pub mod machines;
 mod mint;
 pub mod pages;
 mod redirect;

@@ -7,10 +7,11 @@
 //! [`clerk_verify::adapter`]'s functions.
 
 use crate::error::ClerkError;
-use clerk_verify::adapter::{self, CookieSlot};
+use clerk_verify::adapter::{self, Answers, CookieSlot};
+use clerk_verify::options::AcceptsToken;
 use clerk_verify::request::PageRequest;
 use clerk_verify::{Authentication, Refusal, Verifier};
-use rocket::http::Status;
+use rocket::http::{Method, Status};
 use rocket::outcome::Outcome;
 use rocket::request::Request;
 use rocket::tokio::task::spawn_blocking;
@@ -29,6 +30,9 @@ struct RequestState {
     /// apart: API guards of the same request must not see a handshake. Computed once too, as a
     /// returning handshake is good for one use only: a second run would refuse it as replayed.
     page: OnceLock<(PageRequest, Authentication)>,
+    /// The answers of the machine guards and [`crate::ClerkPrincipal`], one per set of
+    /// accepted kinds.
+    machines: Answers,
     /// The refusal of the last guard that failed, for the catchers.
     rejection: Mutex<Option<ClerkError>>,
     /// Put in by [`crate::ClerkFairing`], which writes a refreshed session's cookies into the
@@ -62,6 +66,35 @@ pub(crate) async fn guard<T, F>(
             authenticate(req, verifier(req)?),
         );
         Ok(finish(authentication.await.clone())?)
+    };
+    outcome(req, result.await)
+}
+
+/// A machine (or "session or machine") guard: this request's authentication for the kinds
+/// `accepts` names (run once per set of kinds), turned into the guard by `finish`. OPTIONS
+/// requests (CORS preflights) forward, never authenticated.
+pub(crate) async fn machine_guard<T>(
+    req: &Request<'_>,
+    accepts: AcceptsToken,
+    finish: impl FnOnce(Authentication) -> Result<T, Refusal>,
+) -> Outcome<T, (Status, ClerkError), Status> {
+    if req.method() == Method::Options {
+        return Outcome::Forward(Status::Unauthorized);
+    }
+    let result = async {
+        let headers = req.headers();
+        let jar = jar_cookies(req);
+        let answer = state(req).machines.authenticate(
+            verifier(req)?,
+            accepts,
+            headers.get_one("Authorization").map(str::as_bytes),
+            headers
+                .get("Cookie")
+                .chain(jar.as_deref())
+                .map(str::as_bytes),
+            spawn_blocking,
+        );
+        Ok(finish(answer.await)?)
     };
     outcome(req, result.await)
 }
@@ -175,4 +208,11 @@ pub fn rejection(req: &Request<'_>) -> Option<ClerkError> {
 /// The result of this request's Clerk authentication, if a guard ran it.
 pub fn authentication_of<'r>(req: &'r Request<'_>) -> Option<&'r Authentication> {
     state(req).authentication.get()
+}
+
+/// The debug headers for this request's response: its session guards' answer, else the first
+/// of its machine guards'; `None` when no guard authenticated.
+pub(crate) fn debug_headers(req: &Request<'_>) -> Option<Vec<(&'static str, &'static str)>> {
+    let session = authentication_of(req).map(Authentication::debug_headers);
+    session.or_else(|| state(req).machines.debug_headers())
 }

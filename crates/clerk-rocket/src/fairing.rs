@@ -2,7 +2,7 @@
 //! refreshed session's cookies on a page's, which no guard can add since guards do not see the
 //! response.
 
-use crate::cache::{authentication_of, deliver_cookies};
+use crate::cache::{debug_headers, deliver_cookies};
 use crate::catcher::CATCHER_NAME;
 use crate::error::{is_header_value, LOG_TARGET};
 use clerk_verify::request::AUTH_REASON_HEADER;
@@ -82,12 +82,12 @@ impl Fairing for ClerkFairing {
         if req.method() == Method::Options {
             return;
         }
-        let Some(authentication) = authentication_of(req) else {
+        let Some(debug) = debug_headers(req) else {
             return;
         };
         // Replaces what a refusal set: a signed-in state leaves no `x-clerk-auth-reason` behind.
         res.remove_header(AUTH_REASON_HEADER);
-        for (name, value) in authentication.debug_headers() {
+        for (name, value) in debug {
             if is_header_value(value) {
                 res.set_header(Header::new(name, value));
             }

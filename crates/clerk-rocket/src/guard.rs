@@ -4,9 +4,11 @@
 
 use crate::cache::guard;
 use crate::error::{ClerkError, LOG_TARGET};
+use crate::machine::{ClerkMachine, ClerkPrincipal, RequireMachine};
 use crate::page::{ClerkPage, RequireSignIn};
 use clerk_verify::adapter;
-use clerk_verify::request::Requirement;
+use clerk_verify::options::Accepts;
+use clerk_verify::request::{MachineRequirement, Requirement};
 use clerk_verify::Verifier;
 use rocket::http::{Method, Status};
 use rocket::outcome::Outcome;
@@ -103,8 +105,8 @@ impl<'r, R: Requirement> FromRequest<'r> for Require<R> {
 /// [`Verifier`] is managed. Rocket's abort message names the guard but not what it lacks, hence
 /// the log line.
 macro_rules! needs_verifier {
-    ($($guard:ident $(<$r:ident>)?),*) => {$(
-        impl$(<$r: Requirement>)? Sentinel for $guard$(<$r>)? {
+    ($($guard:ident $(<$($p:ident: $bound:path),*>)?),*) => {$(
+        impl$(<$($p: $bound),*>)? Sentinel for $guard$(<$($p),*>)? {
             fn abort(rocket: &Rocket<Ignite>) -> bool {
                 !verifier_managed(rocket, stringify!($guard))
             }
@@ -115,9 +117,12 @@ macro_rules! needs_verifier {
 needs_verifier!(
     ClerkAuth,
     OptionalAuth,
-    Require<R>,
+    Require<R: Requirement>,
     ClerkPage,
-    RequireSignIn
+    RequireSignIn,
+    ClerkMachine<K: Accepts>,
+    RequireMachine<R: MachineRequirement, K: Accepts>,
+    ClerkPrincipal
 );
 
 fn verifier_managed(rocket: &Rocket<Ignite>, guard: &str) -> bool {

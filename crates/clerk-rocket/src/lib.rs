@@ -7,6 +7,10 @@
 //!   (else 403; a verification not recent enough with Clerk's reverification hint), and for
 //!   server-rendered pages, with Clerk's handshake, [`ClerkPage`] and [`RequireSignIn`]. A data
 //!   guard: [`ClerkWebhook`].
+//! - Machine tokens (API keys, M2M and OAuth access tokens, opaque or JWT): [`ClerkMachine`]
+//!   (any kind, or the kinds a type names: `ClerkMachine<ApiKeys>`), [`RequireMachine`] /
+//!   [`RequireScope`] (403 `missing-scope`), and [`ClerkPrincipal`] for a session or a machine;
+//!   the same 401/403/503 answers and JSON as the session guards.
 //! - [`ClerkError`]: the guards' error and a [`Responder`], rendering the core's
 //!   [`clerk_verify::Refusal`] as every Clerk adapter does. Rocket guards cannot write a
 //!   response, so a failing guard leaves its refusal with the request ([`rejection`]) and
@@ -98,22 +102,28 @@ mod catcher;
 mod error;
 mod fairing;
 mod guard;
+mod machine;
 mod page;
 mod webhook;
 
 pub use cache::{authentication_of, rejection};
 pub use catcher::catchers;
 pub use clerk_verify::claims::{Has, Reverification};
+pub use clerk_verify::options::{
+    Accepts, AcceptsToken, AnyMachine, ApiKeys, M2mTokens, MachineOptions, OauthTokens,
+};
 pub use clerk_verify::request::{
-    Feature, HandshakeOptions, Permission, Plan, Policy, Requirement, ReverificationLevel, Role,
+    Feature, HandshakeOptions, MachineRequirement, Permission, Plan, Policy, Principal,
+    Requirement, ReverificationLevel, Role, Scope,
 };
 pub use clerk_verify::webhook::{Delivery, EventData};
-pub use clerk_verify::{self, Auth, Authentication, Verifier, VerifyOptions, Webhook};
+pub use clerk_verify::{self, Auth, Authentication, MachineAuth, Verifier, VerifyOptions, Webhook};
 pub use error::ClerkError;
 pub use fairing::ClerkFairing;
 pub use guard::{
     ClerkAuth, OptionalAuth, Require, RequireFeature, RequirePermission, RequirePlan,
     RequireReverification, RequireRole,
 };
+pub use machine::{ClerkMachine, ClerkPrincipal, RequireMachine, RequireScope};
 pub use page::{ClerkPage, RequireSignIn};
 pub use webhook::ClerkWebhook;

@@ -22,7 +22,9 @@
 //! and hands the answer to [`machine`], [`machine_required`], [`session_or_machine`] or
 //! [`permitted`]: 401/403/503/500 exactly as for sessions, with the same JSON. An answer kept
 //! once per request must be kept per accepted kinds: the same request may be a machine to one
-//! extractor and `token-type-mismatch` to another. The wrapper types come from
+//! extractor and `token-type-mismatch` to another; [`Answers::authenticate`] keeps them so
+//! (and finishes the step), so that two extractors of one request make one Backend API call. The wrapper types
+//! come from
 //! [`adapter_machine!`](crate::adapter_machine),
 //! [`adapter_machine_require!`](crate::adapter_machine_require) and
 //! [`adapter_principal!`](crate::adapter_principal).
@@ -84,12 +86,16 @@ use crate::error::Error;
 use crate::machine::MachineAuth;
 #[cfg(doc)]
 use crate::options::Accepts;
+use crate::options::AcceptsToken;
 use crate::reason;
+#[cfg(doc)]
+use crate::request::Step;
 use crate::request::{Auth, MachineRequirement, Policy, Principal, Refusal};
 use crate::request::{Authentication, PageRequest, Requirement};
 use crate::verifier::Verifier;
 use crate::webhook::{Delivery, Webhook};
-use std::sync::{Arc, OnceLock};
+use std::future::Future;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 /// Log target of what an adapter's app got wrong (error level): no verifier where the
 /// extractors look, no webhook secret.
@@ -168,6 +174,113 @@ pub fn permitted(authentication: Authentication, policy: &Policy) -> Result<Prin
         .check_principal(&principal)
         .map_err(|forbidden| Refusal::from_forbidden(&forbidden))?;
     Ok(principal)
+}
+
+/// One request's answers for the routes that name the kinds they accept (machine and "a
+/// session or a machine" extractors), kept per [`AcceptsToken`] set: an adapter puts one in
+/// the request (its extensions, its local cache) and every such extractor of the request asks
+/// it first, so that a token is verified, and an opaque one sent to Clerk's Backend API, once
+/// per set however many extractors take it. Two sets are two answers: the same request may be a
+/// machine to one extractor and `token-type-mismatch` to another.
+///
+/// Clones share the answers. `Debug` names the sets and reasons, never a token.
+///
+/// ```
+/// use clerk_verify::adapter::{self, Answers};
+/// use clerk_verify::options::AcceptsToken;
+/// # use clerk_verify::{Verifier, VerifyOptions};
+/// # let key = clerk_dev::fixtures::rsa2048();
+/// # let verifier = Verifier::from_jwks(&key.jwks_json(), VerifyOptions::default())?;
+/// # let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+/// let m2m = clerk_dev::TokenBuilder::m2m("mch_1", clerk_dev::now_unix()).sign(key);
+/// let header = format!("Bearer {m2m}");
+/// let answers = Answers::new(); // one per request
+/// let accepts = AcceptsToken::MACHINES;
+/// # rt.block_on(async {
+/// // An extractor: the kept answer, else the request's, finished and kept.
+/// let authorization = Some(header.as_bytes());
+/// let spawn = tokio::task::spawn_blocking;
+/// let answer = answers.authenticate(&verifier, accepts, authorization, [], spawn).await;
+/// assert_eq!(adapter::machine(answer).unwrap().subject(), "mch_1");
+/// # });
+/// assert!(answers.get(accepts).is_some());
+/// assert!(answers.get(AcceptsToken::API_KEY).is_none());
+/// assert_eq!(answers.debug_headers().unwrap(), [("x-clerk-auth-status", "signed-in")]);
+/// # Ok::<(), clerk_verify::Error>(())
+/// ```
+#[derive(Clone, Default)]
+pub struct Answers(Arc<Mutex<Vec<(AcceptsToken, Authentication)>>>);
+
+impl Answers {
+    /// No answers yet: one for a new request.
+    pub fn new() -> Answers {
+        Answers::default()
+    }
+
+    /// The answer kept for the kinds `accepts`, if an extractor of the request computed it.
+    pub fn get(&self, accepts: AcceptsToken) -> Option<Authentication> {
+        let kept = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        kept.iter()
+            .find(|(set, _)| *set == accepts)
+            .map(|(_, answer)| answer.clone())
+    }
+
+    /// Keeps `authentication` as the answer for `accepts`, unless one is kept already (two
+    /// extractors polled together, as actix polls a handler's): the kept answer, which every
+    /// extractor of the request then gets.
+    pub fn keep(&self, accepts: AcceptsToken, authentication: Authentication) -> Authentication {
+        let mut kept = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, known)) = kept.iter().find(|(set, _)| *set == accepts) {
+            return known.clone();
+        }
+        kept.push((accepts, authentication.clone()));
+        authentication
+    }
+
+    /// The answer for the kinds `accepts`: the one kept, else the request's (its raw
+    /// `Authorization` and `Cookie` header values) authenticated with
+    /// [`Verifier::authenticate_headers_accepting`], finished on the adapter's runtime as
+    /// [`Step::finish`] does (an opaque token's Backend API call is awaited without holding a
+    /// thread, a key fetch goes to `spawn_blocking`), and [`Answers::keep`]t.
+    pub async fn authenticate<'h, S, F, E>(
+        &self,
+        verifier: &Verifier,
+        accepts: AcceptsToken,
+        authorization: Option<&'h [u8]>,
+        cookies: impl IntoIterator<Item = &'h [u8]>,
+        spawn_blocking: S,
+    ) -> Authentication
+    where
+        S: FnOnce(Box<dyn FnOnce() -> Authentication + Send + 'static>) -> F,
+        F: Future<Output = Result<Authentication, E>>,
+        E: std::fmt::Display,
+    {
+        if let Some(known) = self.get(accepts) {
+            return known;
+        }
+        let step = verifier.authenticate_headers_accepting(accepts, authorization, cookies);
+        let answer = step.finish(spawn_blocking).await;
+        self.keep(accepts, answer)
+    }
+
+    /// The debug headers of the first answer kept ([`Authentication::debug_headers`]), for a
+    /// middleware to add to the response of a request no session extractor authenticated;
+    /// `None` when no extractor asked.
+    pub fn debug_headers(&self) -> Option<Vec<(&'static str, &'static str)>> {
+        let kept = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        kept.first().map(|(_, answer)| answer.debug_headers())
+    }
+}
+
+impl std::fmt::Debug for Answers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kept = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut list = f.debug_list();
+        for (accepts, answer) in kept.iter() {
+            list.entry(&(accepts, answer.reason()));
+        }
+        list.finish()
+    }
 }
 
 /// A page that serves everyone: [`Authentication::into_page`].
@@ -854,6 +967,41 @@ mod tests {
                 ("set-cookie", "__client_uat=1700000000; Path=/".to_owned()),
             ]
         );
+    }
+
+    #[test]
+    fn answers_are_kept_per_set_of_kinds_and_the_first_stays() {
+        use crate::options::AcceptsToken;
+        let key = clerk_dev::fixtures::rsa2048();
+        let v = Verifier::from_jwks(&key.jwks_json(), VerifyOptions::default()).unwrap();
+        let m2m = clerk_dev::TokenBuilder::m2m("mch_1", clerk_dev::now_unix()).sign(key);
+        let header = format!("Bearer {m2m}");
+        let machine = || v.authenticate_request_accepting(AcceptsToken::ANY, Some(&header), None);
+
+        let answers = Answers::new();
+        assert!(answers.get(AcceptsToken::MACHINES).is_none());
+        assert!(answers.debug_headers().is_none());
+        // Two extractors finishing together: the first answer kept is every extractor's.
+        let unfinished = answers.keep(AcceptsToken::MACHINES, Authentication::unfinished());
+        let second = answers.keep(AcceptsToken::MACHINES, machine());
+        assert_eq!(second.reason(), unfinished.reason());
+        assert!(second.machine().is_none());
+        // Another set of kinds is another answer.
+        assert!(answers.get(AcceptsToken::ANY).is_none());
+        answers.keep(AcceptsToken::ANY, machine());
+        assert_eq!(
+            answers
+                .get(AcceptsToken::ANY)
+                .unwrap()
+                .machine()
+                .unwrap()
+                .subject(),
+            "mch_1"
+        );
+        // Clones share the answers; the debug headers are the first answer's.
+        let clone = answers.clone();
+        assert_eq!(clone.debug_headers().unwrap().len(), 2);
+        assert!(!format!("{answers:?}").contains(&m2m), "{answers:?}");
     }
 
     #[test]

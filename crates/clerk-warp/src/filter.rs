@@ -35,7 +35,7 @@ pub fn authentication(
 }
 
 /// Runs what is left of `step`; the future owns everything it needs, so it is `Send`.
-async fn finish(step: Step) -> Result<Authentication, Infallible> {
+pub(crate) async fn finish(step: Step) -> Result<Authentication, Infallible> {
     Ok(step.finish(tokio::task::spawn_blocking).await)
 }
 

@@ -21,6 +21,10 @@
 //! | [`optional_authentication`] | [`Authentication`] | 503 and 500 only: the state is signed in, or signed out with its reason |
 //! | [`authentication`] | [`Authentication`] | never: the full state, outages included (signed out, `jwk-remote-failed-to-load`) |
 //! | [`webhook`]`(`[`Webhook`]`)` | [`Delivery`] | 400 `bad_request` for a delivery that is unsigned, forged, stale, oversized or not a Clerk event |
+//! | [`machine`], [`machine_accepting`]`(verifier, `[`AcceptsToken`]`)` | [`MachineAuth`] | 401 for a missing, refused or other-kind token (`token-type-mismatch`, a session token too); 503 `backend-api-unavailable` when Clerk's Backend API cannot answer in time; 500 when the secret key is missing or wrong |
+//! | [`require_scope`], [`require_machine`]`(verifier, accepts, `[`Policy`]`)` | [`MachineAuth`] | the same, then 403 `missing-scope` |
+//! | [`principal`] | [`Principal`] (a session or a machine) | as [`clerk_auth`] |
+//! | [`authentication_accepting`] | [`Authentication`] | never, as [`authentication`], for the kinds named |
 //! | [`page`] (server-rendered pages) | `Option<Auth>` | 307 `redirect` through Clerk's handshake when the session cookie needs refreshing; 503 and 500 |
 //! | [`require_sign_in`] (server-rendered pages) | [`Auth`] | the same, and a signed-out browser 307 to the sign-in page (401 when none is configured) |
 //!
@@ -135,21 +139,26 @@
 
 mod filter;
 mod headers;
+mod machine;
 mod page;
 mod rejection;
 mod webhook;
 
 pub use clerk_verify::claims::{Has, Reverification};
-pub use clerk_verify::request::Policy;
+pub use clerk_verify::options::{AcceptsToken, MachineOptions};
+pub use clerk_verify::request::{Policy, Principal};
 pub use clerk_verify::webhook::{Delivery, EventData};
 pub use clerk_verify::{
-    self, Auth, Authentication, Error, Refusal, Verifier, VerifyOptions, Webhook,
+    self, Auth, Authentication, Error, MachineAuth, Refusal, Verifier, VerifyOptions, Webhook,
 };
 pub use filter::{
     authentication, clerk_auth, optional_auth, optional_authentication, require, require_feature,
     require_permission, require_plan, require_reverification, require_role,
 };
 pub use headers::{signed_in_headers, with_auth_headers};
+pub use machine::{
+    authentication_accepting, machine, machine_accepting, principal, require_machine, require_scope,
+};
 pub use page::{page, require_sign_in};
 pub use rejection::{handle_rejection, ClerkRejection};
 pub use webhook::webhook;
