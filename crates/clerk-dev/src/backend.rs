@@ -15,8 +15,8 @@
 //! `dev serve` running as separate processes, through a store file ([`store_minted`],
 //! [`store_revoked`], [`BackendApi::store`]) that the API reads at every call.
 
+use crate::fault::Fault;
 use crate::mint::now_unix;
-use crate::server::Fault;
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 use std::io::{self, Write};

@@ -40,6 +40,7 @@ mod backend;
 mod browser;
 mod client;
 mod clock;
+mod fault;
 pub mod fixtures;
 mod frontend;
 mod jws;
@@ -55,6 +56,7 @@ pub use backend::{store_minted, store_revoked, BackendApi, OpaqueToken};
 pub use browser::{Browser, Hop, Visit};
 pub use client::{chunked, post, HttpReply};
 pub use clock::ManualClock;
+pub use fault::Fault;
 pub use frontend::FrontendApi;
 pub use jws::{b64url, b64url_decode, signing_input};
 pub use keys::{jwks_json, DevKey};
@@ -62,5 +64,5 @@ pub use mint::{
     cookie_suffix, now_unix, publishable_key, TokenBuilder, M2M_CATEGORY, TEST_AZP, TEST_ISSUER,
     TEST_OAUTH_CLIENT, TEST_SID,
 };
-pub use server::{Fault, JwksServer};
+pub use server::JwksServer;
 pub use webhooks::post_delivery;

@@ -13,9 +13,10 @@
 
 use crate::backend::{BackendApi, OpaqueToken};
 use crate::client::{exchange, HttpReply};
+use crate::fault::Fault;
 use crate::fixtures;
 use crate::mint::{now_unix, TokenBuilder};
-use crate::server::{Fault, JwksServer};
+use crate::server::JwksServer;
 use serde_json::{json, Value};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::{Arc, Barrier};

@@ -4,6 +4,7 @@
 //! everything stops when it is dropped.
 
 use crate::backend::BackendApi;
+use crate::fault::Fault;
 use crate::frontend::{FrontendApi, Reply};
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Ipv4Addr, Shutdown, SocketAddr, SocketAddrV4, TcpListener, TcpStream};
@@ -31,34 +32,6 @@ const POLL: Duration = Duration::from_millis(20);
 const MAX_WAIT: Duration = Duration::from_secs(60);
 /// How long dropping the server waits for connection threads to finish.
 const DROP_JOIN_DEADLINE: Duration = Duration::from_secs(2);
-
-/// A misbehaviour the [`JwksServer`] applies to JWKS requests (other paths are unaffected),
-/// or a [`BackendApi`] to its verify calls ([`BackendApi::set_fault`]).
-///
-/// All faults except [`Fault::None`] and [`Fault::Delay`] replace the whole normal
-/// response, including the bearer-token check.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Fault {
-    /// Normal behaviour.
-    #[default]
-    None,
-    /// Answer with this HTTP status (e.g. 500) and a small JSON error body.
-    Status(u16),
-    /// Read the request, then never answer (until the server is dropped, at most 60 s).
-    Hang,
-    /// `200 OK` with a non-JSON body.
-    Garbage,
-    /// `200 OK` with exactly this body.
-    Body(String),
-    /// `200 OK` with a JSON-looking (but never complete) body of exactly this many
-    /// bytes, streamed in chunks with a correct `Content-Length`.
-    Huge(usize),
-    /// Answer normally after this delay (at most 60 s; cut short when the server is dropped).
-    Delay(Duration),
-    /// Read the request, then close the connection without any response.
-    CloseImmediately,
-}
 
 /// A real HTTP/1.1 JWKS server on `127.0.0.1` for tests.
 ///

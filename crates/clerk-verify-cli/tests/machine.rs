@@ -2,80 +2,18 @@
 //! outside tests run them: the built binary against the dev issuer's fake Backend API on
 //! 127.0.0.1 (in this process, or `dev serve` as its own process).
 
+mod command;
+
 use clerk_dev::{fixtures, BackendApi, Fault, JwksServer, OpaqueToken, TokenBuilder};
+use command::{cli, json_lines as lines, stdout as text, Dir};
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Write};
-use std::path::PathBuf;
+use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const SECRET: &str = "sk_test_cliMachineSECRET";
 const MACHINE_SECRET: &str = "ak_cliMachineSECRETm2m";
-
-struct Dir(PathBuf);
-
-impl Dir {
-    fn new(name: &str) -> Dir {
-        let p = std::env::temp_dir().join(format!(
-            "clerk-verify-cli-machine-{}-{name}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        Dir(p)
-    }
-    fn file(&self, name: &str, content: impl AsRef<[u8]>) -> String {
-        let p = self.0.join(name);
-        std::fs::write(&p, content).unwrap();
-        p.to_string_lossy().into_owned()
-    }
-    fn path(&self, name: &str) -> String {
-        self.0.join(name).to_string_lossy().into_owned()
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn cli(args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_clerk-verify"));
-    cmd.args(args)
-        .env_remove("CLERK_JWT_KEY")
-        .env_remove("CLERK_SECRET_KEY")
-        .env_remove("CLERK_MACHINE_SECRET_KEY")
-        .env_remove("CLERK_PUBLISHABLE_KEY")
-        .env_remove("CLERK_JWKS_URL")
-        .env_remove("CLERK_API_URL")
-        .env_remove("CLERK_ACCEPTS_TOKEN")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().unwrap();
-    let mut pipe = child.stdin.take().unwrap();
-    if let Some(input) = stdin {
-        pipe.write_all(input).unwrap();
-    }
-    drop(pipe);
-    child.wait_with_output().unwrap()
-}
-
-fn text(out: &Output) -> String {
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
-
-fn lines(out: &Output) -> Vec<Value> {
-    text(out)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
 
 /// The fixture key's JWKS and a Backend API that wants both secret keys.
 struct Issuer {
