@@ -189,8 +189,9 @@ fn assert_refused(r: &HttpReply, status: u16, reason: &str, token: Option<&str>)
 
 /// Runs the machine contract against the app at `base` (`http://127.0.0.1:PORT`) whose routes
 /// are `routes`, verifying with `issuer` ([`MachineIssuer::env`]) and a Backend API timeout of
-/// `timeout` (the app's; `MachineOptions`' default is 3 s). Leaves the API healed. Panics (a
-/// test failure) on the first answer that differs.
+/// `timeout` (the app's; `MachineOptions`' default is 3 s), with `MachineOptions`' default
+/// bound on calls per second (its flood of made-up keys counts on it). Leaves the API healed.
+/// Panics (a test failure) on the first answer that differs.
 pub fn check_machine_routes(
     issuer: &MachineIssuer,
     base: &str,
@@ -457,6 +458,47 @@ pub fn check_machine_routes(
         took < timeout + SLACK,
         "a slow Backend API answered after {took:?}"
     );
+
+    // A flood of made-up keys of Clerk's shape, from ten clients at once: each is refused
+    // (401) or shed (503), never let in, and the Backend API sees at most the bound on calls
+    // per second (MachineOptions' default: a burst of 100, then 100 a second).
+    let before = calls();
+    let started = Instant::now();
+    let replies: Vec<(String, HttpReply)> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..10)
+            .map(|w| {
+                s.spawn(move || {
+                    (0..25)
+                        .map(|i| {
+                            let token = format!("ak_flood{w:0>4}{i:0>16}");
+                            let reply = get(addr, route, Some(&token));
+                            (token, reply)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect()
+    });
+    let elapsed = started.elapsed().as_secs_f64();
+    for (token, r) in &replies {
+        match r.status {
+            401 => assert_refused(r, 401, "token-invalid", Some(token)),
+            _ => assert_refused(r, 503, "backend-api-unavailable", Some(token)),
+        }
+    }
+    let bound = 100 + (100.0 * elapsed).ceil() as usize;
+    assert!(
+        calls() - before <= bound,
+        "{} Backend API calls for {} made-up keys in {elapsed:.2} s (bound {bound})",
+        calls() - before,
+        replies.len()
+    );
+    // The calls' budget refills before the app serves anyone else.
+    std::thread::sleep(Duration::from_millis(1100));
 }
 
 /// The socket address of `base` (`http://127.0.0.1:PORT`).
