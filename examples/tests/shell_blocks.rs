@@ -15,8 +15,9 @@
 //! - ` ```sh `: run;
 //! - ` ```sh clerk-account `: needs a real Clerk instance: shown, not run;
 //! - ` ```sh long `: benchmarks and fuzzing campaigns (minutes to hours): checked, not run: bash
-//!   parses it, and every script, bench and fuzz target it names exists (CI runs the short
-//!   versions itself: `.ci/fuzz`, the bench's own tests);
+//!   parses it, and every script, bench and fuzz target it names exists (CI compiles every
+//!   bench with `clippy --all-targets` and runs each fuzz target briefly, `.ci/fuzz`; the
+//!   benchmarks themselves are run by hand, their numbers in docs/benchmarks.md);
 //! - ` ```sh postgres `: needs a PostgreSQL server: run against a throwaway cluster
 //!   (`support::postgres`) in which the role `app` owns the database `membership`, its port in
 //!   `PGPORT` (skipped with a loud notice without PostgreSQL, except under `CI`);
