@@ -34,7 +34,8 @@ impl Location {
         if let Some(scope) = p.scopes.first() {
             if !accepts.accepts_machines() {
                 return Err(format!(
-                    "scope={scope:?} is a machine token's, but this location accepts only                      session tokens: add accepts=api_key, m2m_token or oauth_token"
+                    "scope={scope:?} is a machine token's, but this location accepts only \
+                     session tokens: add accepts=api_key, m2m_token or oauth_token"
                 ));
             }
         }
@@ -46,7 +47,9 @@ impl Location {
             || p.reverification.is_some();
         if session_only && !accepts.accepts(TokenKind::SessionToken) {
             return Err(format!(
-                "this location accepts only machine tokens ({accepts}), which never have a                  role, permission, feature, plan or reverification: the requirement would                  refuse every request"
+                "this location accepts only machine tokens ({accepts}), which never have a \
+                 role, permission, feature, plan or reverification: the requirement would \
+                 refuse every request"
             ));
         }
         Ok(accepts)

@@ -179,36 +179,24 @@ pub(crate) fn handshake_payload(
     );
     let failed =
         |what: String| Error::HandshakeFailed(format!("GET {}: {what}", shown(&url)).into());
-    let mut response = client
+    let response = client
         .agent
         .get(&url)
         .header("Authorization", format!("Bearer {}", secret.expose()))
         .header("Clerk-API-Version", CLERK_API_VERSION)
-        .call()
-        .map_err(|e| failed(transport(&e, client.max_body)))?;
-    match response.status().as_u16() {
-        200..=299 => {}
-        401 | 403 => return Err(Error::SecretKeyInvalid),
-        status @ 400..=499 => {
-            return Err(Error::HandshakeInvalid(
-                format!("the Backend API refused the handshake nonce (HTTP {status})").into(),
-            ))
-        }
-        status => return Err(failed(format!("HTTP {status}"))),
-    }
-    let body = response
-        .body_mut()
-        .with_config()
-        .limit(MAX_BACKEND_ANSWER as u64)
-        .read_to_vec()
-        .map_err(|e| failed(transport(&e, MAX_BACKEND_ANSWER)))?;
+        .call();
     #[derive(serde::Deserialize)]
     struct Payload {
         directives: Vec<String>,
     }
-    serde_json::from_slice::<Payload>(&body)
-        .map(|p| p.directives)
-        .map_err(|_| failed("the answer is not a handshake payload".to_owned()))
+    let payload: Payload = backend_answer(
+        response,
+        client.max_body,
+        &failed,
+        "the Backend API refused the handshake nonce",
+        "a handshake payload",
+    )?;
+    Ok(payload.directives)
 }
 
 /// Refreshes a session through the Backend API (`POST /v1/sessions/{sid}/refresh`, with the
@@ -232,37 +220,55 @@ pub(crate) fn refresh_session(
     let url = format!("{base}/v1/sessions/{sid}/refresh?suffixed_cookies={suffixed_cookies}");
     let failed =
         |what: String| Error::HandshakeFailed(format!("POST {}: {what}", shown(&url)).into());
-    let mut response = client
+    let response = client
         .agent
         .post(&url)
         .header("Authorization", format!("Bearer {}", secret.expose()))
         .header("Clerk-API-Version", CLERK_API_VERSION)
         .header("Content-Type", "application/json")
-        .send(body.to_string())
-        .map_err(|e| failed(transport(&e, client.max_body)))?;
+        .send(body.to_string());
+    #[derive(serde::Deserialize)]
+    struct Cookies {
+        cookies: Vec<String>,
+    }
+    let answer: Cookies = backend_answer(
+        response,
+        client.max_body,
+        &failed,
+        "the Backend API refused to refresh the session",
+        "a list of cookies",
+    )?;
+    Ok(answer.cookies)
+}
+
+/// A page-authentication Backend API answer read as `T`: 401/403 is
+/// [`Error::SecretKeyInvalid`], another 4xx [`Error::HandshakeInvalid`] (`refused`: do not ask
+/// again), a transport failure, 5xx, an oversized body or one that is not `shape`, `failed`.
+fn backend_answer<T: serde::de::DeserializeOwned>(
+    response: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    max_body: usize,
+    failed: &dyn Fn(String) -> Error,
+    refused: &str,
+    shape: &str,
+) -> Result<T, Error> {
+    let mut response = response.map_err(|e| failed(transport(&e, max_body)))?;
     match response.status().as_u16() {
         200..=299 => {}
         401 | 403 => return Err(Error::SecretKeyInvalid),
         status @ 400..=499 => {
             return Err(Error::HandshakeInvalid(
-                format!("the Backend API refused to refresh the session (HTTP {status})").into(),
+                format!("{refused} (HTTP {status})").into(),
             ))
         }
         status => return Err(failed(format!("HTTP {status}"))),
     }
-    let answer = response
+    let body = response
         .body_mut()
         .with_config()
         .limit(MAX_BACKEND_ANSWER as u64)
         .read_to_vec()
         .map_err(|e| failed(transport(&e, MAX_BACKEND_ANSWER)))?;
-    #[derive(serde::Deserialize)]
-    struct Cookies {
-        cookies: Vec<String>,
-    }
-    serde_json::from_slice::<Cookies>(&answer)
-        .map(|c| c.cookies)
-        .map_err(|_| failed("the answer is not a list of cookies".to_owned()))
+    serde_json::from_slice(&body).map_err(|_| failed(format!("the answer is not {shape}")))
 }
 
 fn load_error(url: &str, what: impl fmt::Display) -> Error {
