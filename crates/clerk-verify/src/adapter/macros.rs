@@ -14,12 +14,12 @@ macro_rules! adapter_refusal {
     ($(#[$meta:meta])* $vis:vis struct $name:ident;) => {
         $crate::adapter_refusal! {
             @docs [
-                "Why a request was refused: a [`Refusal`](clerk_verify::Refusal) of [`clerk_verify`], answered"
+                "Why a request was refused: a [`Refusal`](clerk_verify::Refusal) of `clerk_verify`, answered"
                 "with the status, JSON body and headers every Clerk adapter gives (the table is on"
                 "[`Refusal`](clerk_verify::Refusal)). A page's redirect (307) carries its `Location`,"
                 "`Cache-Control: no-store` and every `Set-Cookie` of Clerk's handshake; a `verifier-missing`"
                 "500 says in debug builds how to add the verifier. `forbidden` writes guards of your own, and a"
-                "[`Forbidden`](clerk_verify::request::Forbidden) converts into a 403, so"
+                "`Forbidden` (what `Auth::require_role` and its kin return) converts into a 403, so"
                 "`auth.require_role(\"org:admin\")?` works in a handler that returns this type."
             ]
             $(#[$meta])* $vis struct $name;
@@ -313,7 +313,7 @@ macro_rules! adapter_machine {
                 "[`ApiKeys`](clerk_verify::options::ApiKeys), [`M2mTokens`](clerk_verify::options::M2mTokens),"
                 "[`OauthTokens`](clerk_verify::options::OauthTokens) name one). Dereferences to"
                 "[`MachineAuth`](clerk_verify::MachineAuth). Refused as the session types are"
-                "([`clerk_verify::adapter::machine`]): 401 `machine-token-missing`, `token-type-mismatch` (a"
+                "(`clerk_verify::adapter::machine`): 401 `machine-token-missing`, `token-type-mismatch` (a"
                 "session token too), `token-invalid`, ...; 503 `backend-api-unavailable` when Clerk's Backend API"
                 "cannot answer in time; 500 without a valid secret key (`CLERK_SECRET_KEY`). An opaque token's"
                 "Backend API call is awaited without holding an executor thread, once per request and set of"
