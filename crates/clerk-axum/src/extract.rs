@@ -5,11 +5,10 @@ use crate::rejection::ClerkRejection;
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
-use clerk_verify::adapter;
+use clerk_verify::adapter::{self, Answers};
 use clerk_verify::request::Requirement;
 use clerk_verify::{Authentication, Verifier};
 use std::any::Any;
-use std::sync::{Arc, OnceLock};
 
 /// How to give the extractors a [`Verifier`]: the 500 `verifier-missing` says it (in the log,
 /// and in the body of debug builds).
@@ -110,28 +109,23 @@ pub async fn authenticate<S: Send + Sync + 'static>(
     parts: &mut Parts,
     state: &S,
 ) -> Result<Authentication, ClerkRejection> {
-    let kept = kept(parts);
-    if let Some(known) = kept.get() {
+    let answers = answers(parts);
+    if let Some(known) = answers.session() {
         return Ok(known.clone());
     }
     let verifier = verifier(parts, state)?;
-    let step = verifier.authenticate_headers(
-        parts.headers.get(AUTHORIZATION).map(|v| v.as_bytes()),
-        parts.headers.get_all(COOKIE).iter().map(|v| v.as_bytes()),
-    );
-    let authentication = step.finish(tokio::task::spawn_blocking).await;
-    Ok(kept.get_or_init(|| authentication).clone())
+    let authorization = parts.headers.get(AUTHORIZATION).map(|v| v.as_bytes());
+    let cookies = parts.headers.get_all(COOKIE).iter().map(|v| v.as_bytes());
+    let spawn = tokio::task::spawn_blocking;
+    Ok(answers
+        .authenticate_session(verifier, authorization, cookies, spawn)
+        .await)
 }
 
-/// The request's authentication once known, shared by every extractor and [`crate::ClerkLayer`]
-/// (which puts an empty one in before the handler runs and reads it from the response's side).
-#[derive(Clone, Default)]
-struct Authenticated(Arc<OnceLock<Authentication>>);
-
-/// The request's [`Authenticated`], put in by the first to ask.
-pub(crate) fn kept(parts: &mut Parts) -> Arc<OnceLock<Authentication>> {
-    let slot = parts.extensions.get_or_insert_default::<Authenticated>();
-    slot.0.clone()
+/// The request's [`Answers`], shared by every extractor and [`crate::ClerkLayer`] (which puts
+/// them in before the handler runs and reads them afterwards).
+pub(crate) fn answers(parts: &mut Parts) -> Answers {
+    parts.extensions.get_or_insert_default::<Answers>().clone()
 }
 
 /// The [`Verifier`] of the request extensions, else of the router state, else the 500

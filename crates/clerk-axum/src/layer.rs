@@ -1,12 +1,11 @@
 //! [`ClerkLayer`]: the verifier for every request, Clerk's debug headers on responses, and
 //! optionally sign-in (or a [`Policy`]) required for a whole router.
 
-use crate::extract::{authenticate, kept};
-use crate::machine::answers;
+use crate::extract::{answers, authenticate};
 use axum::http::header::{HeaderMap, HeaderName, HeaderValue};
 use axum::http::{Method, Request};
 use axum::response::{IntoResponse, Response};
-use clerk_verify::adapter::{self, CookieSlot};
+use clerk_verify::adapter;
 use clerk_verify::request::{Policy, AUTH_REASON_HEADER};
 use clerk_verify::Verifier;
 use std::future::Future;
@@ -132,19 +131,10 @@ where
         Box::pin(async move {
             let (mut parts, body) = req.into_parts();
             parts.extensions.insert(verifier);
-            // The extractors fill this in; an outer ClerkLayer's is reused, so all see one.
-            let kept = kept(&mut parts);
-            // The machine extractors' answers, for the debug headers of a machine route.
-            let machines = answers(&mut parts);
+            // The extractors' answers; an outer ClerkLayer's are reused, so all see one.
+            let answers = answers(&mut parts);
             // The page extractors' refreshed cookies; the outermost layer writes them, once.
-            let cookies = match parts.extensions.get::<CookieSlot>() {
-                Some(_) => None,
-                None => {
-                    let slot = CookieSlot::new();
-                    parts.extensions.insert(slot.clone());
-                    Some(slot)
-                }
-            };
+            let cookies = answers.deliver_cookies();
             if let Some(policy) = require {
                 let allowed = authenticate(&mut parts, &())
                     .await
@@ -160,10 +150,7 @@ where
             if let Some(slot) = cookies {
                 slot.write(res.headers_mut(), set, append);
             }
-            let debug = kept
-                .get()
-                .map(|authentication| authentication.debug_headers());
-            if let Some(debug) = debug.or_else(|| machines.debug_headers()) {
+            if let Some(debug) = answers.debug_headers() {
                 // Replacing the handler's own: a signed-in state leaves no reason behind.
                 let headers = res.headers_mut();
                 headers.remove(AUTH_REASON_HEADER);

@@ -2,12 +2,12 @@
 //! ([`RequireScope`]) and [`ClerkPrincipal`] (a session or a machine), on
 //! [`authenticate_accepting`], which verifies a request once per set of accepted kinds.
 
-use crate::extract::verifier;
+use crate::extract::{answers, verifier};
 use crate::rejection::ClerkRejection;
 use axum::extract::FromRequestParts;
 use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
-use clerk_verify::adapter::{self, Answers};
+use clerk_verify::adapter;
 use clerk_verify::options::{Accepts, AcceptsToken};
 use clerk_verify::request::MachineRequirement;
 use clerk_verify::Authentication;
@@ -136,10 +136,4 @@ pub async fn authenticate_accepting<S: Send + Sync + 'static>(
     Ok(answers
         .authenticate(verifier, accepts, authorization, cookies, spawn)
         .await)
-}
-
-/// The request's [`Answers`], put in by the first to ask ([`crate::ClerkLayer`] reads them
-/// after the handler, for the debug headers).
-pub(crate) fn answers(parts: &mut Parts) -> Answers {
-    parts.extensions.get_or_insert_default::<Answers>().clone()
 }

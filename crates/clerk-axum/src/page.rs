@@ -3,11 +3,11 @@
 //! is refreshed through Clerk's Frontend API instead of being shown a signed-out page. API
 //! routes keep [`crate::ClerkAuth`] / `Option<ClerkAuth>`, which never redirect.
 
-use crate::extract::verifier;
+use crate::extract::{answers, verifier};
 use crate::rejection::ClerkRejection;
 use axum::extract::{FromRequestParts, OriginalUri};
 use axum::http::request::Parts;
-use clerk_verify::adapter::{self, CookieSlot};
+use clerk_verify::adapter;
 use clerk_verify::request::PageRequest;
 use clerk_verify::{Authentication, Verifier};
 
@@ -79,18 +79,12 @@ impl<S: Send + Sync + 'static> FromRequestParts<S> for RequireSignIn {
     }
 }
 
-/// A page request's authentication, apart from the API extractors' (which must never see a
-/// handshake): kept so that every page extractor of a request gets the same answer, since a
-/// returning handshake is good once and a second check would find it replayed.
-#[derive(Clone)]
-struct PageAuthenticated(Authentication);
-
-/// Authenticates a page request once: inline when nothing needs I/O, on tokio's blocking pool
-/// for a key fetch or a handshake nonce exchange.
+/// Authenticates a page request once ([`clerk_verify::adapter::Answers::authenticate_page`]).
 async fn authenticate_page<S: 'static>(
     parts: &mut Parts,
     state: &S,
 ) -> Result<(Verifier, PageRequest, Authentication), ClerkRejection> {
+    let answers = answers(parts);
     let verifier = verifier(parts, state)?.clone();
     // Under `Router::nest` the URI has lost its prefix; the browser must come back to the
     // whole path, after a handshake or a sign-in.
@@ -103,22 +97,8 @@ async fn authenticate_page<S: 'static>(
         .headers
         .iter()
         .map(|(name, value)| (name.as_str(), value.as_bytes()));
-    // Behind a ClerkLayer, which writes a refreshed session's cookies into the response.
-    let cookies = parts.extensions.get::<CookieSlot>().cloned();
-    let page = PageRequest::from_headers(parts.method.as_str(), path, headers)
-        .delivers_cookies(cookies.is_some());
-    if let Some(PageAuthenticated(known)) = parts.extensions.get() {
-        return Ok((verifier, page, known.clone()));
-    }
-    let authentication = verifier
-        .authenticate_page_step(page.clone())
-        .finish(tokio::task::spawn_blocking)
-        .await;
-    if let Some(slot) = cookies {
-        slot.fill(&authentication);
-    }
-    parts
-        .extensions
-        .insert(PageAuthenticated(authentication.clone()));
+    let page = PageRequest::from_headers(parts.method.as_str(), path, headers);
+    let spawn = tokio::task::spawn_blocking;
+    let (page, authentication) = answers.authenticate_page(&verifier, page, spawn).await;
     Ok((verifier, page, authentication))
 }
