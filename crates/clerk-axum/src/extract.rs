@@ -1,137 +1,109 @@
-//! The extractors ([`ClerkAuth`], `Option<ClerkAuth>`, [`Require`]) and [`authenticate`], the
-//! once-per-request authentication they and the layer share.
+//! The session extractors ([`ClerkAuth`], `Option<ClerkAuth>`, [`Require`]) and what every
+//! extractor shares: [`authenticate`], [`authenticate_accepting`], the answers, the verifier.
 
 use crate::rejection::ClerkRejection;
-use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
-use clerk_verify::adapter;
+use clerk_verify::adapter::{self, Answers};
+use clerk_verify::options::AcceptsToken;
 use clerk_verify::request::Requirement;
 use clerk_verify::{Authentication, Verifier};
 use std::any::Any;
-use std::sync::{Arc, OnceLock};
+use tokio::task::spawn_blocking;
 
-/// How to give the extractors a [`Verifier`]: the 500 `verifier-missing` says it (in the log,
-/// and in the body of debug builds).
+/// How to give the extractors a [`Verifier`], as the 500 `verifier-missing` says it.
 const VERIFIER_MISSING_FIX: &str = "add .layer(clerk_axum::ClerkLayer::new(verifier)), \
      .layer(axum::Extension(verifier)) or .with_state(verifier) (the extractors look in the \
      request extensions, then in the router state)";
 
 clerk_verify::adapter_auth! {
-    /// The signed-in user: an extractor that answers 401 (or 503 when the keys cannot be had, 500
-    /// when the verifier is misconfigured or missing) for any other request. Dereferences to
-    /// [`Auth`](crate::Auth), so `auth.require_role("org:admin")?` works in a handler returning
-    /// `Result<_, ClerkRejection>`.
-    ///
-    /// `Option<ClerkAuth>` is for routes that also serve signed-out visitors: `None` when the
-    /// request has no valid session (no token, a bad or expired token), but a key source that is
-    /// down (503) or a misconfigured verifier (500) still refuses the request, so an outage never
-    /// silently turns signed-in users into anonymous ones.
-    ///
-    /// The [crate example](crate) uses both, and `require_role` with `?`.
+    /// `Option<ClerkAuth>` (axum's optional extractor) also serves signed-out visitors: `None`
+    /// when the request has no valid session (no token, a bad or expired token, a pending
+    /// session), but a key source that is down (503) or a misconfigured or missing verifier
+    /// (500) still refuses the request, so an outage never turns signed-in users into anonymous
+    /// ones. The [crate example](crate) uses both, and `require_role` with `?`.
     pub struct ClerkAuth;
 }
 
-impl<S: Send + Sync + 'static> FromRequestParts<S> for ClerkAuth {
-    type Rejection = ClerkRejection;
+/// Implements axum's `FromRequestParts` (or `OptionalFromRequestParts`) for an extractor:
+/// `|parts, state| body` (names given, as macro hygiene wants) answers, or `?` rejects.
+macro_rules! from_request_parts {
+    ([$($generics:tt)*] $ty:ty, |$parts:ident, $state:ident| $body:expr) => {
+        from_request_parts!(FromRequestParts [$($generics)*] $ty => Self, |$parts, $state| $body);
+    };
+    ($trait:ident [$($generics:tt)*] $ty:ty => $out:ty,
+        |$parts:ident, $state:ident| $body:expr) => {
+        impl<S: Send + Sync + 'static, $($generics)*> axum::extract::$trait<S> for $ty {
+            type Rejection = crate::ClerkRejection;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClerkAuth(adapter::signed_in(
-            authenticate(parts, state).await?,
-        )?))
-    }
+            async fn from_request_parts(
+                $parts: &mut axum::http::request::Parts,
+                $state: &S,
+            ) -> Result<$out, Self::Rejection> {
+                Ok($body)
+            }
+        }
+    };
 }
+pub(crate) use from_request_parts;
 
-impl<S: Send + Sync + 'static> OptionalFromRequestParts<S> for ClerkAuth {
-    type Rejection = ClerkRejection;
+from_request_parts!([] ClerkAuth, |parts, state| {
+    ClerkAuth(adapter::signed_in(authenticate(parts, state).await?)?)
+});
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &S,
-    ) -> Result<Option<Self>, Self::Rejection> {
-        Ok(adapter::optional(authenticate(parts, state).await?)?.map(ClerkAuth))
-    }
-}
+from_request_parts!(OptionalFromRequestParts [] ClerkAuth => Option<Self>, |parts, state| {
+    adapter::optional(authenticate(parts, state).await?)?.map(ClerkAuth)
+});
 
 clerk_verify::adapter_require! {
-    /// A signed-in user who meets the [`Requirement`] `R`: 401 (like [`ClerkAuth`]) when signed
-    /// out, then 403 with `R`'s reason. Dereferences to [`Auth`](crate::Auth). [`RequireRole`],
-    /// [`RequirePermission`], [`RequireFeature`], [`RequirePlan`] and [`RequireReverification`]
-    /// (403 `reverification-error` with Clerk's hint) name the usual requirements (a
-    /// [`Permission`](crate::Permission), [`Feature`](crate::Feature), [`Plan`](crate::Plan) or
-    /// [`ReverificationLevel`](crate::ReverificationLevel) is declared as the
-    /// [`Role`](crate::Role) below).
-    ///
-    /// ```
-    /// use axum::{routing::get, Router};
-    /// use clerk_axum::{ClerkLayer, RequireRole, Role};
-    /// # let verifier = clerk_verify::Verifier::from_jwks(
-    /// #     &clerk_dev::fixtures::rsa2048().jwks_json(), Default::default()).unwrap();
-    ///
-    /// struct Admin;
-    /// impl Role for Admin {
-    ///     const ROLE: &'static str = "org:admin";
-    /// }
-    ///
-    /// async fn admin(admin: RequireRole<Admin>) -> String {
-    ///     format!("hello admin {}", admin.user_id())
-    /// }
-    ///
-    /// let app: Router = Router::new()
-    ///     .route("/admin", get(admin))
-    ///     .layer(ClerkLayer::new(verifier));
-    /// ```
+    /// [`ClerkLayer`](crate::ClerkLayer)'s example has one.
     pub struct Require;
 }
 
-impl<R: Requirement, S: Send + Sync + 'static> FromRequestParts<S> for Require<R> {
-    type Rejection = ClerkRejection;
+from_request_parts!([R: Requirement] Require<R>, |parts, state| {
+    Require::new(adapter::required::<R>(authenticate(parts, state).await?)?)
+});
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Require::new(adapter::required::<R>(
-            authenticate(parts, state).await?,
-        )?))
-    }
-}
-
-/// Authenticates the request once: the first call reads the token, verifies it and keeps the
-/// [`Authentication`] in the request's extensions; later calls (other extractors, the layer)
-/// return that kept result. Use it to write extractors of your own.
-///
-/// The [`Verifier`] is a request extension (put there by [`crate::ClerkLayer`], or by
-/// `axum::Extension(verifier)`), else the router state when the state is a `Verifier`
-/// (`.with_state(verifier)`). Verification runs inline when the key is in memory and on
-/// tokio's blocking pool otherwise ([`clerk_verify::request::Step`]), so a JWKS fetch never
-/// stalls the executor. `Err` is a server-side problem only (no verifier to be found, logged at
-/// error level with the fix); a missing or bad token is `Ok(Authentication::SignedOut(..))`,
-/// and so is a verification that could not complete on the blocking pool
-/// (`jwk-remote-failed-to-load`, answered 503 like a key source that is down).
+/// Authenticates the request once, for extractors of your own: the first call (an extractor,
+/// the layer) verifies the session token and keeps the [`Authentication`] in the request's
+/// extensions; later calls get it. The [`Verifier`] is found as the [crate docs](crate) say.
+/// `Err` is a server-side problem only (no verifier, logged at error level with the fix); a
+/// missing or bad token is `Ok(Authentication::SignedOut(..))`, and so is a verification that
+/// could not complete on the blocking pool (`jwk-remote-failed-to-load`, answered 503).
 pub async fn authenticate<S: Send + Sync + 'static>(
     parts: &mut Parts,
     state: &S,
 ) -> Result<Authentication, ClerkRejection> {
-    let kept = kept(parts);
-    if let Some(known) = kept.get() {
+    let answers = answers(parts);
+    if let Some(known) = answers.session() {
         return Ok(known.clone());
     }
     let verifier = verifier(parts, state)?;
-    let step = verifier.authenticate_headers(
-        parts.headers.get(AUTHORIZATION).map(|v| v.as_bytes()),
-        parts.headers.get_all(COOKIE).iter().map(|v| v.as_bytes()),
-    );
-    let authentication = step.finish(tokio::task::spawn_blocking).await;
-    Ok(kept.get_or_init(|| authentication).clone())
+    let authorization = parts.headers.get(AUTHORIZATION).map(|v| v.as_bytes());
+    let cookies = parts.headers.get_all(COOKIE).iter().map(|v| v.as_bytes());
+    let answer = answers.authenticate_session(verifier, authorization, cookies, spawn_blocking);
+    Ok(answer.await)
 }
 
-/// The request's authentication once known, shared by every extractor and [`crate::ClerkLayer`]
-/// (which puts an empty one in before the handler runs and reads it from the response's side).
-#[derive(Clone, Default)]
-struct Authenticated(Arc<OnceLock<Authentication>>);
+/// [`authenticate`] for a route that accepts the kinds `accepts` names (`Err` as there):
+/// verified once per request and set of kinds (an opaque token's Backend API call awaited
+/// without holding an executor thread) and kept. For extractors of your own.
+pub async fn authenticate_accepting<S: Send + Sync + 'static>(
+    parts: &mut Parts,
+    state: &S,
+    accepts: AcceptsToken,
+) -> Result<Authentication, ClerkRejection> {
+    let answers = answers(parts);
+    let verifier = verifier(parts, state)?;
+    let authorization = parts.headers.get(AUTHORIZATION).map(|v| v.as_bytes());
+    let cookies = parts.headers.get_all(COOKIE).iter().map(|v| v.as_bytes());
+    let answer = answers.authenticate(verifier, accepts, authorization, cookies, spawn_blocking);
+    Ok(answer.await)
+}
 
-/// The request's [`Authenticated`], put in by the first to ask.
-pub(crate) fn kept(parts: &mut Parts) -> Arc<OnceLock<Authentication>> {
-    let slot = parts.extensions.get_or_insert_default::<Authenticated>();
-    slot.0.clone()
+/// The request's [`Answers`], shared by every extractor and [`crate::ClerkLayer`].
+pub(crate) fn answers(parts: &mut Parts) -> Answers {
+    parts.extensions.get_or_insert_default::<Answers>().clone()
 }
 
 /// The [`Verifier`] of the request extensions, else of the router state, else the 500

@@ -1,12 +1,11 @@
-//! [`ClerkLayer`]: the verifier for every request, Clerk's debug headers on responses, and
-//! optionally sign-in (or a [`Policy`]) required for a whole router.
+//! [`ClerkLayer`]: the verifier for every request, Clerk's debug headers and refreshed cookies
+//! on responses, and optionally sign-in (or a [`Policy`]) required for a whole router.
 
-use crate::extract::{authenticate, kept};
-use crate::machine::answers;
-use axum::http::header::{HeaderMap, HeaderName, HeaderValue};
+use crate::extract::{answers, authenticate};
+use crate::rejection::{append, set};
 use axum::http::{Method, Request};
 use axum::response::{IntoResponse, Response};
-use clerk_verify::adapter::{self, CookieSlot};
+use clerk_verify::adapter;
 use clerk_verify::request::{Policy, AUTH_REASON_HEADER};
 use clerk_verify::Verifier;
 use std::future::Future;
@@ -15,42 +14,51 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use tower::{Layer, Service};
 
-/// A tower [`Layer`] that gives every request the [`Verifier`] (a request extension, where
-/// [`crate::ClerkAuth`] and the other extractors find it), authenticates each request at most
-/// once, and adds `x-clerk-auth-status` / `x-clerk-auth-reason` to the response of every
-/// request that was authenticated ([`clerk_verify::Authentication::debug_headers`]: no reason
-/// when signed in), optional routes included.
+/// A tower [`Layer`] that gives every request the [`Verifier`] (a request extension, where the
+/// extractors find it) and adds `x-clerk-auth-status` / `x-clerk-auth-reason`
+/// ([`Authentication::debug_headers`](clerk_verify::Authentication::debug_headers)) to the
+/// response of every request it or an extractor authenticated, optional routes included.
+/// Behind it, a page whose session is refreshed through the Backend API (a `__refresh` cookie
+/// and `CLERK_SECRET_KEY`) is signed in without a 307: the layer sets the new cookies on the
+/// page's response ([`CookieSlot`](clerk_verify::adapter::CookieSlot)).
 ///
-/// - [`ClerkLayer::new`]: lazy. Handlers that take a [`crate::ClerkAuth`] (or
-///   `Option<ClerkAuth>`, a [`crate::Require`]) authenticate; the other routes cost nothing,
-///   get no headers, and keep working while the key source is down.
-/// - [`ClerkLayer::require_sign_in`]: every request except `OPTIONS` (CORS preflights) is
-///   authenticated before the handler and refused with a [`crate::ClerkRejection`] unless
-///   signed in.
-/// - [`ClerkLayer::require`]: the same, and the signed-in user must also meet a [`Policy`]
-///   (organization role, permissions): 403 otherwise.
-///
-/// The result is kept in the request's extensions: the extractors behind the layer reuse it,
-/// however many ask. Behind the layer, a page ([`crate::ClerkPage`], [`crate::RequireSignIn`])
-/// whose expired session is refreshed through the Backend API (a `__refresh` cookie and
-/// `CLERK_SECRET_KEY`) is signed in on the same request: the layer adds the new cookies to
-/// the handler's response (with `Cache-Control: no-store`), where without it one 307 back to
-/// the page sets them. Add a requiring layer with `route_layer` so that unknown paths stay 404,
-/// and put CORS *outside* it (`.layer(clerk).layer(cors)`: the last layer runs first) so that
-/// preflights are answered before authentication and refusals carry CORS headers.
+/// Add a requiring layer ([`ClerkLayer::require_sign_in`], [`ClerkLayer::require`]) with
+/// `route_layer` so that unknown paths stay 404, and put CORS *outside* it
+/// (`.layer(clerk).layer(cors)`: the last layer runs first) so that preflights are answered
+/// before authentication and refusals carry CORS headers.
 ///
 /// ```
-/// use axum::{routing::get, Router};
-/// use clerk_axum::{ClerkAuth, ClerkLayer, Policy};
+/// use axum::{response::Html, routing::get, Router};
+/// use clerk_axum::{ClerkLayer, ClerkPage, Policy, RequireRole, RequireSignIn, Role};
 /// # let verifier = clerk_verify::Verifier::from_jwks(
 /// #     &clerk_dev::fixtures::rsa2048().jwks_json(), Default::default()).unwrap();
+///
+/// async fn home(page: ClerkPage) -> Html<String> {
+///     let name = page.as_ref().map_or("stranger", |user| user.user_id());
+///     Html(format!("<p>Hello, {name}</p>"))
+/// }
+///
+/// async fn dashboard(user: RequireSignIn) -> Html<String> {
+///     Html(format!("<h1>{}'s dashboard</h1>", user.user_id()))
+/// }
+///
+/// struct Admin;
+/// impl Role for Admin {
+///     const ROLE: &'static str = "org:admin";
+/// }
+///
+/// async fn team(admin: RequireRole<Admin>) -> String {
+///     format!("hello admin {}", admin.user_id())
+/// }
 ///
 /// let admin = Router::new()
 ///     .route("/stats", get(|| async { "stats" }))
 ///     .route_layer(ClerkLayer::new(verifier.clone()).require(Policy::new().role("org:admin")));
 ///
 /// let app: Router = Router::new()
-///     .route("/me", get(|auth: ClerkAuth| async move { auth.user_id().to_owned() }))
+///     .route("/", get(home))
+///     .route("/dashboard", get(dashboard))
+///     .route("/team", get(team))
 ///     .route("/public", get(|| async { "hello" }))
 ///     .nest("/admin", admin)
 ///     .layer(ClerkLayer::new(verifier));
@@ -63,8 +71,8 @@ pub struct ClerkLayer {
 }
 
 impl ClerkLayer {
-    /// The verifier for the extractors, and debug headers; authentication happens where an
-    /// extractor asks for it.
+    /// Lazy: only handlers that take an extractor authenticate; other routes cost nothing, get
+    /// no debug headers, and keep working while the key source is down.
     pub fn new(verifier: Verifier) -> ClerkLayer {
         ClerkLayer {
             verifier,
@@ -72,12 +80,14 @@ impl ClerkLayer {
         }
     }
 
-    /// Every request except `OPTIONS` must be signed in (401/503 otherwise).
+    /// Every request except `OPTIONS` (CORS preflights) is authenticated before the handler
+    /// and refused with a [`crate::ClerkRejection`] unless signed in (401/503).
     pub fn require_sign_in(self) -> ClerkLayer {
         self.require(Policy::new())
     }
 
-    /// Every request except `OPTIONS` must be signed in and meet `policy` (401/503, then 403).
+    /// As [`ClerkLayer::require_sign_in`], and the user must meet `policy` (organization role,
+    /// permissions): 403 otherwise.
     pub fn require(self, policy: Policy) -> ClerkLayer {
         ClerkLayer {
             require: Some(Arc::new(policy)),
@@ -90,11 +100,8 @@ impl<S> Layer<S> for ClerkLayer {
     type Service = ClerkService<S>;
 
     fn layer(&self, inner: S) -> ClerkService<S> {
-        ClerkService {
-            inner,
-            verifier: self.verifier.clone(),
-            require: self.require.clone(),
-        }
+        let layer = self.clone();
+        ClerkService { inner, layer }
     }
 }
 
@@ -102,8 +109,7 @@ impl<S> Layer<S> for ClerkLayer {
 #[derive(Debug, Clone)]
 pub struct ClerkService<S> {
     inner: S,
-    verifier: Verifier,
-    require: Option<Arc<Policy>>,
+    layer: ClerkLayer,
 }
 
 impl<S, B> Service<Request<B>> for ClerkService<S>
@@ -124,35 +130,19 @@ where
         // The clone is not ready; the service that `poll_ready` readied goes into the future.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
-        let verifier = self.verifier.clone();
-        let require = self
-            .require
-            .clone()
-            .filter(|_| req.method() != Method::OPTIONS);
+        let ClerkLayer { verifier, require } = self.layer.clone();
+        let require = require.filter(|_| req.method() != Method::OPTIONS);
         Box::pin(async move {
             let (mut parts, body) = req.into_parts();
             parts.extensions.insert(verifier);
-            // The extractors fill this in; an outer ClerkLayer's is reused, so all see one.
-            let kept = kept(&mut parts);
-            // The machine extractors' answers, for the debug headers of a machine route.
-            let machines = answers(&mut parts);
+            // The extractors' answers; an outer ClerkLayer's are reused, so all see one.
+            let answers = answers(&mut parts);
             // The page extractors' refreshed cookies; the outermost layer writes them, once.
-            let cookies = match parts.extensions.get::<CookieSlot>() {
-                Some(_) => None,
-                None => {
-                    let slot = CookieSlot::new();
-                    parts.extensions.insert(slot.clone());
-                    Some(slot)
-                }
-            };
+            let cookies = answers.deliver_cookies();
             if let Some(policy) = require {
-                let allowed = authenticate(&mut parts, &())
-                    .await
-                    .and_then(|authentication| {
-                        let auth = adapter::signed_in(authentication)?;
-                        Ok(policy.check(&auth)?)
-                    });
-                if let Err(refusal) = allowed {
+                let answer = authenticate(&mut parts, &()).await;
+                let auth = answer.and_then(|answer| Ok(adapter::signed_in(answer)?));
+                if let Err(refusal) = auth.and_then(|auth| Ok(policy.check(&auth)?)) {
                     return Ok(refusal.into_response());
                 }
             }
@@ -160,32 +150,15 @@ where
             if let Some(slot) = cookies {
                 slot.write(res.headers_mut(), set, append);
             }
-            let debug = kept
-                .get()
-                .map(|authentication| authentication.debug_headers());
-            if let Some(debug) = debug.or_else(|| machines.debug_headers()) {
+            if let Some(debug) = answers.debug_headers() {
                 // Replacing the handler's own: a signed-in state leaves no reason behind.
                 let headers = res.headers_mut();
                 headers.remove(AUTH_REASON_HEADER);
                 for (name, value) in debug {
-                    if let Ok(value) = HeaderValue::from_str(value) {
-                        headers.insert(name, value);
-                    }
+                    set(headers, name, value);
                 }
             }
             Ok(res)
         })
-    }
-}
-
-fn set(headers: &mut HeaderMap, name: &'static str, value: &str) {
-    if let Ok(value) = HeaderValue::from_str(value) {
-        headers.insert(HeaderName::from_static(name), value);
-    }
-}
-
-fn append(headers: &mut HeaderMap, name: &'static str, value: &str) {
-    if let Ok(value) = HeaderValue::from_str(value) {
-        headers.append(HeaderName::from_static(name), value);
     }
 }

@@ -13,38 +13,23 @@
 //! clerk-dev = { git = "https://github.com/clerk-verify/clerk-verify" }
 //! ```
 //!
-//! This crate re-exports what its examples use of [`clerk_verify`] ([`Verifier`], [`Auth`],
-//! [`Webhook`], ...), and `clerk_verify` itself for the rest, so the one dependency is enough.
+//! It re-exports what its examples use of [`clerk_verify`] ([`Verifier`], [`Auth`], [`Webhook`],
+//! ...) and `clerk_verify` itself, so the one dependency is enough. It offers:
 //!
-//! - [`ClerkAuth`] (the signed-in user, else 401) and `Option<ClerkAuth>` (`None` when signed
-//!   out, but 503 while the key source is down); [`Require`] (with [`RequireRole`],
-//!   [`RequirePermission`], [`RequireFeature`], [`RequirePlan`], [`RequireReverification`]) for
-//!   a [`Requirement`] too, else 403 (a verification not recent enough with Clerk's
-//!   reverification hint).
-//! - [`ClerkRejection`]: the rejection, rendering the core's [`clerk_verify::Refusal`] (JSON
-//!   body, `WWW-Authenticate`, Clerk's debug headers) as in every Clerk adapter.
-//! - [`ClerkLayer`]: a tower layer that hands the [`Verifier`] to the extractors, adds Clerk's
-//!   debug headers to the responses of authenticated requests, sets a session refreshed on a
-//!   page's request on that page's response, and can require sign-in, or a [`Policy`], for a
-//!   whole router.
-//! - [`ClerkPage`] and [`RequireSignIn`]: for server-rendered pages, with Clerk's handshake and,
-//!   for `RequireSignIn`, a redirect to the sign-in page; the API extractors never redirect.
-//! - [`ClerkWebhook`]: a Clerk webhook delivery, read under the cap, its Svix signature verified
-//!   and its event typed; 400 with the reason otherwise.
-//! - Machine tokens (API keys, M2M and OAuth access tokens, opaque or JWT): [`ClerkMachine`]
-//!   (any kind, or the kinds a type names: `ClerkMachine<ApiKeys>`), [`RequireMachine`] /
-//!   [`RequireScope`] (403 `missing-scope`), and [`ClerkPrincipal`] for a session or a machine;
-//!   the same 401/403/503 answers and JSON as the session extractors.
+//! - [`ClerkAuth`]: the signed-in user; `Option<ClerkAuth>`: `None` when signed out;
+//! - [`Require`] ([`RequireRole`], [`RequirePermission`], ...): a user who meets a [`Requirement`];
+//! - [`ClerkPage`] and [`RequireSignIn`]: server-rendered pages, with Clerk's handshake;
+//! - [`ClerkMachine`], [`RequireMachine`] ([`RequireScope`]), [`ClerkPrincipal`]: machine tokens;
+//! - [`ClerkWebhook`]: a verified Clerk webhook delivery;
+//! - [`ClerkLayer`]: the verifier, debug headers and refreshed cookies, sign-in for a router;
+//! - [`ClerkRejection`]: each refusal, answered as [`Refusal`](clerk_verify::Refusal)'s table says;
+//! - [`authenticate`] and [`authenticate_accepting`]: for extractors of your own.
 //!
 //! The extractors find the `Verifier` in the request extensions ([`ClerkLayer`], or
 //! `axum::Extension(verifier)`), else in the router state when the state is the `Verifier`
 //! itself (`.with_state(verifier)`); an app with its own state type adds the layer. Without
-//! one, they answer 500 `verifier-missing` and log the fix at error level (debug builds say it
-//! in the body too: [`clerk_verify::adapter::verifier_missing`]). Each request is
-//! authenticated at most once, whatever combination of extractors and layers asks;
-//! verification runs inline when the key is cached and on tokio's blocking pool when keys must
-//! be fetched. Where the token is read from (the `Authorization` header, then the `__session`
-//! cookie with Clerk's `__client_uat` rules), and every rule about it, is [`clerk_verify`]'s.
+//! one, they answer 500 `verifier-missing` with the fix. Each request is verified once however
+//! many extractors and layers ask, on tokio's blocking pool only when keys must be fetched.
 //!
 //! ```no_run
 //! use axum::{routing::get, Json, Router};
@@ -77,22 +62,10 @@
 //! }
 //! ```
 //!
-//! | request | `ClerkAuth` | `Option<ClerkAuth>` |
-//! |---|---|---|
-//! | valid session token | the user | `Some(user)` |
-//! | no token, bad token, pending session | 401 `unauthorized` | `None` |
-//! | key source down, verification task did not complete | 503 `service_unavailable` | 503 |
-//! | verifier misconfigured | 500 `internal_server_error` | 500 |
-//! | no verifier in the extensions or state | 500 `internal_server_error` (logged at error level) | 500 |
-//!
-//! A role or permission guard that fails answers 403 `forbidden` with
-//! `WWW-Authenticate: Bearer error="insufficient_scope"`.
-//!
 //! Refusals are logged with the `log` crate at debug level under the target
-//! `clerk_axum::rejection` when they are answered (reason code and message), a missing verifier
-//! at error level under `clerk_verify::adapter`; the token is never logged nor echoed. An app on
-//! `tracing` sees them too: `tracing_subscriber::fmt().init()` installs the `log` bridge (its
-//! default `tracing-log` feature).
+//! `clerk_axum::rejection` (reason code and message), a missing verifier at error level under
+//! `clerk_verify::adapter`; the token is never logged nor echoed. An app on `tracing` sees them
+//! through the `log` bridge that `tracing_subscriber::fmt().init()` installs.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -115,13 +88,11 @@ pub use clerk_verify::request::{
 pub use clerk_verify::webhook::{Delivery, EventData};
 pub use clerk_verify::{self, Auth, Authentication, MachineAuth, Verifier, VerifyOptions, Webhook};
 pub use extract::{
-    authenticate, ClerkAuth, Require, RequireFeature, RequirePermission, RequirePlan,
-    RequireReverification, RequireRole,
+    authenticate, authenticate_accepting, ClerkAuth, Require, RequireFeature, RequirePermission,
+    RequirePlan, RequireReverification, RequireRole,
 };
 pub use layer::{ClerkLayer, ClerkService};
-pub use machine::{
-    authenticate_accepting, ClerkMachine, ClerkPrincipal, RequireMachine, RequireScope,
-};
+pub use machine::{ClerkMachine, ClerkPrincipal, RequireMachine, RequireScope};
 pub use page::{ClerkPage, RequireSignIn};
 pub use rejection::ClerkRejection;
 pub use webhook::ClerkWebhook;

@@ -2,20 +2,12 @@
 //! the core's [`Refusal`](clerk_verify::Refusal); this file only hands it to axum.
 
 use axum::body::Body;
-use axum::http::header::{HeaderName, HeaderValue};
+use axum::http::header::{HeaderMap, HeaderValue};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-/// Log target of refusals (debug level).
-const LOG_TARGET_REJECTION: &str = "clerk_axum::rejection";
-
 clerk_verify::adapter_refusal! {
-    /// Why a request was refused: a [`Refusal`](clerk_verify::Refusal) of [`clerk_verify`]
-    /// answered through axum's [`IntoResponse`], with the status, body and headers every Clerk
-    /// adapter gives (the table is on [`Refusal`](clerk_verify::Refusal)); only a
-    /// missing verifier says its fix, in debug builds. `ClerkRejection::forbidden` writes a guard
-    /// of your own, and a [`Forbidden`](clerk_verify::request::Forbidden)
-    /// (`auth.require_role("org:admin")?`) converts into a 403:
+    /// Answered through axum's [`IntoResponse`]:
     ///
     /// ```
     /// use axum::response::IntoResponse;
@@ -39,7 +31,7 @@ impl IntoResponse for ClerkRejection {
     fn into_response(self) -> Response {
         let refusal = self.refusal();
         log::debug!(
-            target: LOG_TARGET_REJECTION,
+            target: "clerk_axum::rejection",
             "refused with {}: {refusal}",
             refusal.status()
         );
@@ -48,10 +40,18 @@ impl IntoResponse for ClerkRejection {
         let headers = res.headers_mut();
         // Appended as the core lists them: each set-cookie of a redirect is its own header.
         for (name, value) in refusal.response_headers() {
-            if let Ok(value) = HeaderValue::from_str(value) {
-                headers.append(HeaderName::from_static(name), value);
-            }
+            append(headers, name, value);
         }
         res
     }
+}
+
+/// Replaces every header `name` with `value` (a value that is not a valid header is dropped).
+pub(crate) fn set(headers: &mut HeaderMap, name: &'static str, value: &str) {
+    let _ = HeaderValue::from_str(value).map(|value| headers.insert(name, value));
+}
+
+/// Adds a header `name: value` beside those of the same name (an invalid value is dropped).
+pub(crate) fn append(headers: &mut HeaderMap, name: &'static str, value: &str) {
+    let _ = HeaderValue::from_str(value).map(|value| headers.append(name, value));
 }

@@ -1,6 +1,5 @@
-//! [`ClerkWebhook`]: the extractor of a Clerk webhook endpoint. It hands the body's frames to
-//! [`WebhookBody`], which keeps them under the cap; every rule about the delivery is
-//! [`clerk_verify::Webhook`]'s.
+//! [`ClerkWebhook`]: hands a webhook body's frames to [`WebhookBody`], which keeps them under
+//! the cap; every rule about the delivery is [`clerk_verify::Webhook`]'s.
 
 use crate::rejection::ClerkRejection;
 use axum::extract::{FromRef, FromRequest, Request};
@@ -10,27 +9,17 @@ use clerk_verify::Webhook;
 use futures_util::StreamExt;
 
 clerk_verify::adapter_webhook! {
-    /// A verified Clerk webhook delivery: the extractor reads the raw body (up to the
-    /// [`Webhook`]'s cap, 1 MiB by default), checks the Svix signature and timestamp, and parses
-    /// the typed event. Anything else is answered 400 with
-    /// `{"error":"bad_request","reason":"webhook-…","message":"…"}` (Svix retries it), never 500.
-    /// Dereferences to [`Delivery`](crate::Delivery): `id` (the `svix-id`, to deduplicate on)
-    /// and `event`.
-    ///
     /// The [`Webhook`] comes from the router state (`Webhook: FromRef<S>`: the state is the
     /// `Webhook`, or a struct deriving `FromRef` with a `Webhook` field), so a router whose state
-    /// lacks one does not compile, and [`Webhook::from_env`] fails at start-up when
-    /// `CLERK_WEBHOOK_SIGNING_SECRET` is missing or malformed.
+    /// lacks one does not compile.
     ///
     /// ```no_run
     /// use axum::{routing::post, Router};
     /// use clerk_axum::{ClerkWebhook, EventData, Webhook};
     ///
     /// async fn clerk_events(delivery: ClerkWebhook) -> &'static str {
-    ///     match &delivery.event.data {
-    ///         EventData::User(user) => println!("{} is {:?}", user.id, user.primary_email()),
-    ///         EventData::UserDeleted(gone) => println!("{:?} left", gone.id),
-    ///         _ => {}
+    ///     if let EventData::User(user) = &delivery.event.data {
+    ///         println!("{} is {:?}", user.id, user.primary_email());
     ///     }
     ///     "ok"
     /// }
