@@ -13,49 +13,28 @@
 //! clerk-dev = { git = "https://github.com/clerk-verify/clerk-verify" }
 //! ```
 //!
-//! | Filter | Extracts | Rejects with a [`ClerkRejection`] |
+//! Each filter extracts the value below or rejects with a [`ClerkRejection`], the core's
+//! [`Refusal`] (statuses, JSON bodies and headers: its table), as the core decides:
+//!
+//! | Filter | Extracts | Decided by |
 //! |---|---|---|
-//! | [`clerk_auth`] | [`Auth`] | 401 `unauthorized` unless signed in (`WWW-Authenticate: Bearer`, with `error="invalid_token"` when a token was sent); 503 `service_unavailable` when the key source is down; 500 `internal_server_error` when the verifier is misconfigured |
-//! | [`require`]`(verifier, `[`Policy`]`)`, [`require_role`], [`require_permission`], [`require_feature`], [`require_plan`], [`require_reverification`] | [`Auth`] | the same, then 403 `forbidden` (`Bearer error="insufficient_scope"`) when a requirement fails; a verification not recent enough is `reverification-error` with Clerk's reverification hint in the body |
-//! | [`optional_auth`] | `Option<Auth>` | 503 and 500 only: a missing or bad token is `None` |
-//! | [`optional_authentication`] | [`Authentication`] | 503 and 500 only: the state is signed in, or signed out with its reason |
-//! | [`authentication`] | [`Authentication`] | never: the full state, outages included (signed out, `jwk-remote-failed-to-load`) |
-//! | [`webhook`]`(`[`Webhook`]`)` | [`Delivery`] | 400 `bad_request` for a delivery that is unsigned, forged, stale, oversized or not a Clerk event |
-//! | [`machine`], [`machine_accepting`]`(verifier, `[`AcceptsToken`]`)` | [`MachineAuth`] | 401 for a missing, refused or other-kind token (`token-type-mismatch`, a session token too); 503 `backend-api-unavailable` when Clerk's Backend API cannot answer in time; 500 when the secret key is missing or wrong |
-//! | [`require_scope`], [`require_machine`]`(verifier, accepts, `[`Policy`]`)` | [`MachineAuth`] | the same, then 403 `missing-scope` |
-//! | [`principal`] | [`Principal`] (a session or a machine) | as [`clerk_auth`] |
-//! | [`authentication_accepting`] | [`Authentication`] | never, as [`authentication`], for the kinds named |
-//! | [`page`] (server-rendered pages) | `Option<Auth>` | 307 `redirect` through Clerk's handshake when the session cookie needs refreshing; 503 and 500 |
-//! | [`require_sign_in`] (server-rendered pages) | [`Auth`] | the same, and a signed-out browser 307 to the sign-in page (401 when none is configured) |
+//! | [`clerk_auth`]; [`require`]`(verifier, `[`Policy`]`)`, [`require_role`], [`require_permission`], [`require_feature`], [`require_plan`], [`require_reverification`] | [`Auth`] | [`adapter::signed_in`](clerk_verify::adapter::signed_in); then [`Policy::check`] (403) |
+//! | [`optional_auth`], [`optional_authentication`] | `Option<Auth>`, [`Authentication`] (signed in, or signed out with its reason) | [`adapter::optional`](clerk_verify::adapter::optional): server faults only |
+//! | [`authentication`], [`authentication_accepting`]`(verifier, `[`AcceptsToken`]`)` | [`Authentication`] | never rejects |
+//! | [`machine`], [`machine_accepting`]; [`require_machine`]`(verifier, accepts, `[`Policy`]`)`, [`require_scope`] | [`MachineAuth`] | [`adapter::machine`](clerk_verify::adapter::machine); then [`Policy::check_machine`] (403) |
+//! | [`principal`] | [`Principal`] (a session or a machine) | [`adapter::session_or_machine`](clerk_verify::adapter::session_or_machine) |
+//! | [`page`], [`require_sign_in`] (server-rendered pages: Clerk's handshake) | `Option<Auth>`, [`Auth`] | [`adapter::page`](clerk_verify::adapter::page), [`adapter::page_requiring_sign_in`](clerk_verify::adapter::page_requiring_sign_in) |
+//! | [`webhook`]`(`[`Webhook`]`)` | [`Delivery`] | [`adapter::WebhookBody`](clerk_verify::adapter::WebhookBody) |
 //!
-//! The optional filters refuse server faults on purpose: an outage must never silently turn
-//! signed-in users into anonymous ones. Put [`handle_rejection`] in a `recover` at the top of
-//! the routes: it answers a [`ClerkRejection`] as every Clerk adapter does (the core's
-//! [`Refusal`]: `{"error":"unauthorized","reason":"<code>","message":"…"}`, the challenge,
-//! Clerk's `x-clerk-auth-status` and `x-clerk-auth-reason` debug headers; a generic message for
-//! 500 and 503) and hands every other rejection on untouched.
-//!
-//! Filters cannot touch the reply, so the debug headers of a successful reply are added where
-//! it is made: wrap protected routes with [`signed_in_headers`], and have routes that also
-//! serve signed-out visitors take the [`optional_authentication`] state and answer through
-//! [`with_auth_headers`] (signed in, or signed out with its reason).
-//!
-//! The filters capture the shared [`Verifier`] (a cheap `Clone` around an `Arc`), so no route
-//! can lack one. Where the token is read from (the `Authorization` header, then the `__session`
-//! cookie with Clerk's `__client_uat` rules), every rule about it and what each filter answers
-//! are [`clerk_verify`]'s ([`Verifier::authenticate_headers`], [`clerk_verify::adapter`]).
-//! Verification never blocks the executor: a token whose key is cached is checked inline; one
-//! that needs a JWKS fetch on tokio's blocking pool, and a task that does not complete is 503.
-//!
-//! CORS preflights are not authenticated: wrap the routes in `warp::cors()` (it answers a
-//! preflight itself, before any route filter runs), give each route a method filter before the
-//! Clerk filter, and place [`handle_rejection`] *inside* the CORS wrapper so that a browser can
-//! read a 401.
+//! [`handle_rejection`], in a `recover` at the top of the routes, answers a [`ClerkRejection`].
+//! Filters cannot touch the reply, so a successful one gets Clerk's debug headers where it is
+//! made: [`signed_in_headers`] on protected routes, [`with_auth_headers`] elsewhere. The filters
+//! take the shared [`Verifier`] (a cheap `Clone`); how they verify: [`authentication`].
 //!
 //! ```no_run
 //! use clerk_warp::{
-//!     clerk_auth, handle_rejection, optional_authentication, require,
-//!     signed_in_headers, with_auth_headers, Auth, Authentication, Policy, Verifier,
+//!     clerk_auth, handle_rejection, machine, optional_authentication, require, signed_in_headers,
+//!     with_auth_headers, Auth, Authentication, MachineAuth, Policy, Verifier,
 //! };
 //! use serde_json::json;
 //! use warp::Filter;
@@ -81,65 +60,39 @@
 //!     let billing = Policy::new().role("org:admin").permission("org:invoices:read");
 //!     let invoices = warp::path!("invoices")
 //!         .and(warp::get())
-//!         .and(require(verifier, billing))
+//!         .and(require(verifier.clone(), billing))
 //!         .map(|auth: Auth| format!("invoices of {}", auth.user_id()))
 //!         .with(signed_in_headers());
+//!     // API keys, M2M and OAuth tokens: CLERK_SECRET_KEY (and CLERK_MACHINE_SECRET_KEY).
+//!     let api = warp::path!("api" / "machine")
+//!         .and(warp::get())
+//!         .and(machine(verifier))
+//!         .map(|machine: MachineAuth| format!("{} {}", machine.token_type(), machine.subject()))
+//!         .with(signed_in_headers());
 //!
+//!     // CORS answers preflights before any route filter runs (give each route a method filter
+//!     // before the Clerk one); `handle_rejection` goes inside it, so that a browser reads a 401.
 //!     let cors = warp::cors()
 //!         .allow_origin("https://app.example.com")
 //!         .allow_credentials(true)
 //!         .allow_headers(["authorization", "content-type"])
 //!         .allow_methods(["GET", "OPTIONS"]);
-//!     let routes = whoami.or(me).or(invoices).recover(handle_rejection).with(cors);
+//!     let routes = whoami.or(me).or(invoices).or(api).recover(handle_rejection).with(cors);
 //!     warp::serve(routes).run(([127, 0, 0, 1], 3000)).await;
 //!     Ok(())
 //! }
-//! ```
-//!
-//! Server-rendered pages take [`page`] or [`require_sign_in`] instead: a browser that navigates
-//! to one with a session cookie Clerk's frontend has not refreshed yet (an expired one, after a
-//! minute away from the tab) is sent through Clerk's *handshake*
-//! ([`Verifier::authenticate_page`]) and comes back with fresh cookies, instead of being shown a
-//! signed-out page. The redirects are [`ClerkRejection`]s too, answered with their `Location`,
-//! `Cache-Control` and `Set-Cookie` headers. API routes keep the filters above, which never
-//! redirect: a script gets its 401.
-//!
-//! ```
-//! use clerk_warp::{handle_rejection, page, require_sign_in, Auth, Verifier};
-//! use warp::Filter;
-//!
-//! # fn routes(verifier: Verifier) -> impl Filter<Extract = (impl warp::Reply,), Error = warp::Rejection> + Clone {
-//! // The verifier needs the publishable key (CLERK_PUBLISHABLE_KEY), which names the Frontend
-//! // API, and a sign-in page (CLERK_SIGN_IN_URL) for `require_sign_in`.
-//! let home = warp::path::end()
-//!     .and(warp::get())
-//!     .and(page(verifier.clone()))
-//!     .map(|user: Option<Auth>| match user {
-//!         Some(user) => warp::reply::html(format!("Hello, {}", user.user_id())),
-//!         None => warp::reply::html("Hello, stranger".to_owned()),
-//!     });
-//! let dashboard = warp::path!("dashboard")
-//!     .and(warp::get())
-//!     .and(require_sign_in(verifier))
-//!     .map(|user: Auth| warp::reply::html(format!("{}'s dashboard", user.user_id())));
-//! home.or(dashboard).recover(handle_rejection)
-//! # }
 //! ```
 //!
 //! Refusals are logged with the `log` crate at debug level under the target
 //! `clerk_warp::rejection` when they are answered (reason code and, for 500 and 503, the cause
 //! the client is not told); a verification task that did not complete is logged at error level
 //! by [`clerk_verify`]. The token is never logged nor echoed.
-//!
-//! [`Verifier::authenticate_headers`]: clerk_verify::Verifier::authenticate_headers
-//! [`Verifier::authenticate_page`]: clerk_verify::Verifier::authenticate_page
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod filter;
 mod headers;
-mod machine;
 mod page;
 mod rejection;
 mod webhook;
@@ -152,13 +105,11 @@ pub use clerk_verify::{
     self, Auth, Authentication, Error, MachineAuth, Refusal, Verifier, VerifyOptions, Webhook,
 };
 pub use filter::{
-    authentication, clerk_auth, optional_auth, optional_authentication, require, require_feature,
-    require_permission, require_plan, require_reverification, require_role,
+    authentication, authentication_accepting, clerk_auth, machine, machine_accepting,
+    optional_auth, optional_authentication, principal, require, require_feature, require_machine,
+    require_permission, require_plan, require_reverification, require_role, require_scope,
 };
 pub use headers::{signed_in_headers, with_auth_headers};
-pub use machine::{
-    authentication_accepting, machine, machine_accepting, principal, require_machine, require_scope,
-};
 pub use page::{page, require_sign_in};
 pub use rejection::{handle_rejection, ClerkRejection};
 pub use webhook::webhook;

@@ -1,9 +1,6 @@
-//! [`ClerkRejection`], the one refusal type, and [`handle_rejection`], which answers it. Whether
-//! to refuse and what a refusal says are the core's ([`clerk_verify::adapter`], [`Refusal`]);
-//! this file only hands them to warp.
-//!
-//! Not `clerk_verify::adapter_refusal!`: a warp rejection also keeps the signed-out state it
-//! was made from ([`ClerkRejection::signed_out`], its `Error::source`), which that type cannot.
+//! [`ClerkRejection`], the one refusal type, and [`handle_rejection`], which answers it; what a
+//! refusal says is the core's [`Refusal`]. Not `clerk_verify::adapter_refusal!`: a warp
+//! rejection also keeps the signed-out state it was made from ([`ClerkRejection::signed_out`]).
 
 use clerk_verify::request::{Forbidden, SignedOut};
 use clerk_verify::{Authentication, Refusal};
@@ -16,9 +13,8 @@ use warp::reply::{Reply, Response};
 /// Log target of refusals (debug level).
 const LOG_TARGET_REJECTION: &str = "clerk_warp::rejection";
 
-/// A `recover` handler: answers a [`ClerkRejection`] (found anywhere in the rejection) with its
-/// response ([`ClerkRejection::to_response`]) and hands every other rejection on, for warp's
-/// default answers (404, 405, ...) or a later `recover` of yours.
+/// A `recover` handler: answers a [`ClerkRejection`] (found anywhere in the rejection) with
+/// [`ClerkRejection::to_response`] and hands every other rejection on (warp's 404, 405, ...).
 pub async fn handle_rejection(rejection: Rejection) -> Result<Response, Rejection> {
     match rejection.find::<ClerkRejection>() {
         Some(refusal) => Ok(refusal.to_response()),
@@ -26,46 +22,35 @@ pub async fn handle_rejection(rejection: Rejection) -> Result<Response, Rejectio
     }
 }
 
-/// Why a Clerk filter refused a request. A warp [`Reject`]ion: find it with
-/// `rejection.find::<ClerkRejection>()`, or let [`handle_rejection`] answer it.
-///
-/// It holds the core's [`Refusal`] and answers only from it, as every Clerk adapter does
-/// (statuses and reasons: the [crate docs](crate)). A 307 (page filters only) carries
-/// `Location`, `Cache-Control: no-store` and any `Set-Cookie`s; a webhook's 400 no challenge
-/// nor debug headers. The message says what to fix and never contains the token; for 500 and
-/// 503 it is generic: the cause (URL, network error, ...) is for the log ([`Refusal::detail`],
-/// and this type's `Display`), not for the client.
+/// Why a Clerk filter refused a request: a warp [`Reject`]ion holding the core's [`Refusal`],
+/// answered only from it (statuses, bodies, headers: its docs). Find it with
+/// `rejection.find::<ClerkRejection>()`; its `Display` has the cause of a 500 or 503, for logs.
 #[derive(Debug)]
 pub struct ClerkRejection {
     refusal: Refusal,
     /// Boxed: a rejection travels in `Result`s and warp's `Rejection`.
-    signed_out: Option<Box<SignedOut>>,
+    out: Option<Box<SignedOut>>,
 }
 
 impl ClerkRejection {
-    /// A 403 for your own guards, e.g. `ClerkRejection::forbidden("missing-plan", "…")`.
-    /// Reject with it through `warp::reject::custom`. A [`Forbidden`] from
-    /// [`Auth::require_role`] or [`Policy::check`] converts with `From`, too.
-    ///
-    /// [`Auth::require_role`]: clerk_verify::Auth::require_role
-    /// [`Policy::check`]: clerk_verify::request::Policy::check
+    /// A 403 for your own guards, e.g. `ClerkRejection::forbidden("missing-plan", "…")`, to
+    /// reject with through `warp::reject::custom`; a [`Forbidden`] converts with `From`, too.
     pub fn forbidden(reason: &'static str, message: impl Into<String>) -> ClerkRejection {
         Forbidden::new(reason, message).into()
     }
 
-    /// The HTTP status to answer: 307 (page filters only), 400, 401, 403, 500 or 503.
+    /// The HTTP status to answer ([`Refusal::status`]).
     pub fn status(&self) -> StatusCode {
         StatusCode::from_u16(self.refusal.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
-    /// The body's `error` field: `redirect` (307), `unauthorized`, `forbidden`, `bad_request`,
-    /// `service_unavailable` or `internal_server_error`.
+    /// The body's `error` field ([`Refusal::error`]).
     pub fn error(&self) -> &'static str {
         self.refusal.error()
     }
 
-    /// The stable reason code: one of [`clerk_verify::reason`] (e.g. `token-expired`,
-    /// `jwk-remote-failed-to-load`, `missing-role`), or yours from [`ClerkRejection::forbidden`].
+    /// The stable reason code: one of [`clerk_verify::reason`], or yours from
+    /// [`ClerkRejection::forbidden`].
     pub fn reason(&self) -> &'static str {
         self.refusal.reason()
     }
@@ -77,7 +62,7 @@ impl ClerkRejection {
 
     /// The signed-out state behind a 401, 500 or 503, or behind a redirect to the sign-in page.
     pub fn signed_out(&self) -> Option<&SignedOut> {
-        self.signed_out.as_deref()
+        self.out.as_deref()
     }
 
     /// Whether this is a 403: signed in, but missing a role, permission or organization.
@@ -116,31 +101,28 @@ pub(crate) fn answer<T>(
     state: Authentication,
     decide: impl FnOnce(Authentication) -> Result<T, Refusal>,
 ) -> Result<T, Rejection> {
-    let signed_out = match &state {
+    let out = match &state {
         Authentication::SignedOut(out) => Some(Box::new(out.clone())),
         _ => None,
     };
-    decide(state).map_err(|refusal| {
-        warp::reject::custom(ClerkRejection {
-            refusal,
-            signed_out,
-        })
-    })
+    decide(state).map_err(|refusal| warp::reject::custom(ClerkRejection { refusal, out }))
 }
 
-/// 401 for a missing or refused token, 503 when the key source is down, 500 when the verifier
-/// is misconfigured ([`Refusal::from_signed_out`]).
+/// A refusal (a [`Refusal`], [`SignedOut`] or [`Forbidden`]) as warp's rejection.
+pub(crate) fn reject(refusal: impl Into<ClerkRejection>) -> Rejection {
+    warp::reject::custom(refusal.into())
+}
+
+/// 401, 503 or 500 ([`Refusal::from_signed_out`]).
 impl From<SignedOut> for ClerkRejection {
     fn from(out: SignedOut) -> ClerkRejection {
-        ClerkRejection {
-            refusal: Refusal::from_signed_out(&out),
-            signed_out: Some(Box::new(out)),
-        }
+        let refusal = Refusal::from_signed_out(&out);
+        let out = Some(Box::new(out));
+        ClerkRejection { refusal, out }
     }
 }
 
-/// A 403, e.g. from [`Auth::require_role`](clerk_verify::Auth::require_role) or
-/// [`Policy::check`](clerk_verify::request::Policy::check).
+/// A 403, e.g. from [`Policy::check`](clerk_verify::request::Policy::check).
 impl From<Forbidden> for ClerkRejection {
     fn from(forbidden: Forbidden) -> ClerkRejection {
         Refusal::from_forbidden(&forbidden).into()
@@ -149,10 +131,7 @@ impl From<Forbidden> for ClerkRejection {
 
 impl From<Refusal> for ClerkRejection {
     fn from(refusal: Refusal) -> ClerkRejection {
-        ClerkRejection {
-            refusal,
-            signed_out: None,
-        }
+        ClerkRejection { refusal, out: None }
     }
 }
 
@@ -164,8 +143,7 @@ impl Reply for ClerkRejection {
     }
 }
 
-/// `error (reason): detail`, for logs: for 500 and 503 the detail names the cause the client
-/// is not told.
+/// `error (reason): detail`, for logs (for 500 and 503, the cause the client is not told).
 impl fmt::Display for ClerkRejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.refusal.fmt(f)
@@ -174,9 +152,6 @@ impl fmt::Display for ClerkRejection {
 
 impl std::error::Error for ClerkRejection {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.signed_out
-            .as_deref()
-            .and_then(SignedOut::error)
-            .map(|e| e as _)
+        self.signed_out().and_then(SignedOut::error).map(|e| e as _)
     }
 }
