@@ -22,7 +22,7 @@
 //! - [`ClerkMachine`], [`RequireMachine`] ([`RequireScope`]), [`ClerkPrincipal`]: machine tokens;
 //! - [`ClerkWebhook`]: a verified Clerk webhook delivery;
 //! - [`ClerkLayer`]: the verifier, debug headers and refreshed cookies, sign-in for a router;
-//! - [`ClerkRejection`]: each refusal, answered as [`Refusal`](clerk_verify::Refusal)'s table says;
+//! - [`ClerkRejection`]: each refusal, answered as [`Refusal`]'s table says;
 //! - [`authenticate`] and [`authenticate_accepting`]: for extractors of your own.
 //!
 //! The extractors find the `Verifier` in the request extensions ([`ClerkLayer`], or
@@ -86,7 +86,9 @@ pub use clerk_verify::request::{
     ReverificationLevel, Role, Scope,
 };
 pub use clerk_verify::webhook::{Delivery, EventData};
-pub use clerk_verify::{self, Auth, Authentication, MachineAuth, Verifier, VerifyOptions, Webhook};
+pub use clerk_verify::{
+    self, Auth, Authentication, MachineAuth, Refusal, Verifier, VerifyOptions, Webhook,
+};
 pub use extract::{
     authenticate, authenticate_accepting, ClerkAuth, Require, RequireFeature, RequirePermission,
     RequirePlan, RequireReverification, RequireRole,
