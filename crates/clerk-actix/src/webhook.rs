@@ -1,6 +1,5 @@
 //! [`ClerkWebhook`]: the extractor of a Clerk webhook endpoint. Handing the raw body over chunk
-//! by chunk is this file's; the cap and every rule about the delivery are the core's
-//! ([`WebhookBody`]).
+//! by chunk is this file's; the cap and every rule about the delivery are the core's.
 
 use crate::error::ClerkError;
 use actix_web::dev::Payload;
@@ -14,16 +13,8 @@ use futures_util::StreamExt;
 const WEBHOOK_FIX: &str = "add .app_data(web::Data::new(Webhook::from_env()?)) to the App";
 
 clerk_verify::adapter_webhook! {
-    /// A verified Clerk webhook delivery: the extractor reads the raw body (up to the
-    /// [`Webhook`]'s cap, 1 MiB by default), checks the Svix signature and timestamp, and parses
-    /// the typed event. Anything else is answered 400 with
-    /// `{"error":"bad_request","reason":"webhook-…","message":"…"}` (Svix retries it), never 500.
-    /// Dereferences to [`Delivery`](clerk_verify::webhook::Delivery): `id` (the `svix-id`, to
-    /// deduplicate on) and `event`.
-    ///
-    /// The [`Webhook`] is app data (`web::Data<Webhook>` or a plain `Webhook`), built at start-up
-    /// with [`Webhook::from_env`] (`CLERK_WEBHOOK_SIGNING_SECRET`), which fails when the secret is
-    /// missing or malformed. A route using this extractor in an app without one answers 500
+    /// The [`Webhook`](clerk_verify::Webhook) is app data (`web::Data<Webhook>` or a plain
+    /// `Webhook`). A route using this extractor in an app without one answers 500
     /// `verifier-missing` and logs how to add it at error level (debug builds say it in the body
     /// too).
     ///
@@ -45,9 +36,6 @@ clerk_verify::adapter_webhook! {
     /// let app = App::new().app_data(web::Data::new(hook)).service(clerk_events);
     /// # drop(app);
     /// ```
-    ///
-    /// [`Webhook`]: clerk_verify::Webhook
-    /// [`Webhook::from_env`]: clerk_verify::Webhook::from_env
     pub struct ClerkWebhook;
 }
 
