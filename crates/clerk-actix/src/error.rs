@@ -34,11 +34,8 @@ impl ResponseError for ClerkError {
 
     fn error_response(&self) -> HttpResponse {
         let refusal = self.refusal();
-        log::debug!(
-            target: LOG_TARGET_REJECTION,
-            "refused with {}: {refusal}",
-            refusal.status()
-        );
+        let status = refusal.status();
+        log::debug!(target: LOG_TARGET_REJECTION, "refused with {status}: {refusal}");
         let mut res = HttpResponse::build(self.status());
         // Appended, not inserted: each of a redirect's cookies is its own `set-cookie`.
         for (name, value) in refusal.response_headers() {

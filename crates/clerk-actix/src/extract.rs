@@ -2,7 +2,7 @@
 //! what every extractor shares: the request's [`Answers`] and the `FromRequest` glue.
 
 use crate::error::ClerkError;
-use actix_web::http::header::{AUTHORIZATION, COOKIE};
+use actix_web::http::header::{HeaderValue, AUTHORIZATION, COOKIE};
 use actix_web::{web, HttpMessage, HttpRequest};
 use clerk_verify::adapter::{self, Answers};
 use clerk_verify::request::Requirement;
@@ -12,20 +12,20 @@ use futures_util::future::{FutureExt, LocalBoxFuture, Shared};
 /// What an app without a [`Verifier`] is told to add (in the log; in the 500 in debug builds).
 const VERIFIER_FIX: &str = "add .app_data(web::Data::new(verifier)) to the App";
 
-/// `impl FromRequest` for an extractor that reads no body: `$answer`, one of
-/// [`clerk_verify::adapter`]'s functions applied to the request's answer (the request is
-/// `$req`), on a boxed future.
+/// `impl FromRequest` for each extractor: `$answer` (an [`adapter`] function applied to the
+/// request's answer) on a boxed future, with the request as `$req` (and its body as `$body`).
 macro_rules! from_request {
-    ($([$($generics:tt)*] $ty:ty => |$req:ident| $answer:expr;)*) => {$(
+    ($([$($generics:tt)*] $ty:ty => |$req:ident $(, $body:ident)?| $answer:expr;)*) => {$(
         impl<$($generics)*> actix_web::FromRequest for $ty {
             type Error = crate::ClerkError;
             type Future = futures_util::future::LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
             fn from_request(
                 req: &actix_web::HttpRequest,
-                _: &mut actix_web::dev::Payload,
+                _payload: &mut actix_web::dev::Payload,
             ) -> Self::Future {
                 let $req = req.clone();
+                $(let mut $body = _payload.take();)?
                 Box::pin(async move { Ok($answer?) })
             }
         }
@@ -84,14 +84,12 @@ from_request! {
     };
 }
 
-/// Authenticates the request once: the first call (an extractor, the middleware) verifies and
-/// keeps the [`Authentication`] in the request's extensions; later calls get it. The
-/// [`Verifier`] comes from the app data, as `web::Data<Verifier>` or a plain `Verifier`.
-/// Verification runs inline when the key is in memory and on actix's blocking pool otherwise
-/// ([`clerk_verify::request::Step`]), so a JWKS fetch never stalls the executor. `Err` is a
-/// server-side problem only (no verifier in the app data); a missing or bad token is
-/// `Ok(Authentication::SignedOut(..))`, and so is a verification that could not complete on the
-/// blocking pool (`jwk-remote-failed-to-load`, answered 503 like a key source that is down).
+/// Authenticates the request once: the first call (an extractor, the middleware) verifies,
+/// inline when the key is in memory, on actix's blocking pool otherwise
+/// ([`Step`](clerk_verify::request::Step)); later calls get its answer. `Err` is a server-side
+/// problem only (no [`Verifier`] in the app data); a missing or bad token is
+/// `Ok(Authentication::SignedOut(..))`, and so is a verification the blocking pool could not
+/// complete (`jwk-remote-failed-to-load`, 503 like a key source that is down).
 pub async fn authenticate(req: &HttpRequest) -> Result<Authentication, ClerkError> {
     let (verifier, (authorization, cookies)) = (verifier(req)?, token(req));
     // Extractors polled together (as actix polls a handler's) await the first one's task.
@@ -114,11 +112,10 @@ struct InFlight(Shared<LocalBoxFuture<'static, Result<Authentication, String>>>)
 
 /// The request's `Authorization` and `Cookie` header values, as [`Answers`] reads them.
 pub(crate) fn token(req: &HttpRequest) -> (Option<&[u8]>, impl Iterator<Item = &[u8]>) {
-    let cookies = req.headers().get_all(COOKIE).map(|v| v.as_bytes());
-    (
-        req.headers().get(AUTHORIZATION).map(|v| v.as_bytes()),
-        cookies,
-    )
+    let headers = req.headers();
+    let authorization = headers.get(AUTHORIZATION).map(HeaderValue::as_bytes);
+    let cookies = headers.get_all(COOKIE).map(HeaderValue::as_bytes);
+    (authorization, cookies)
 }
 
 /// The app's [`Verifier`], or the 500 that says how to add one.
@@ -126,8 +123,7 @@ pub(crate) fn verifier(req: &HttpRequest) -> Result<&Verifier, ClerkError> {
     crate::app_data(req).ok_or_else(|| adapter::verifier_missing(VERIFIER_FIX).into())
 }
 
-/// The request's [`Answers`], put in by the first to ask: every extractor's and the
-/// middleware's (its cookie slot, its debug headers).
+/// The request's [`Answers`] (every extractor's and the middleware's), put in by the first to ask.
 pub(crate) fn answers(req: &HttpRequest) -> Answers {
     let mut extensions = req.extensions_mut();
     if let Some(answers) = extensions.get::<Answers>() {

@@ -17,18 +17,16 @@
 //! - [`ClerkAuth`]: the signed-in user (401 otherwise); [`OptionalAuth`]: signed-out visitors too.
 //! - [`Require`] ([`RequireRole`], [`RequirePermission`], ...): a user meeting a [`Requirement`].
 //! - [`ClerkPage`], [`RequireSignIn`]: server-rendered pages, with Clerk's handshake.
-//! - [`ClerkMachine`], [`RequireMachine`] / [`RequireScope`]: machine tokens (API keys, M2M, OAuth);
-//!   [`ClerkPrincipal`]: a session or a machine.
+//! - [`ClerkMachine`], [`RequireMachine`] / [`RequireScope`]: machine tokens (API keys, M2M and
+//!   OAuth access tokens); [`ClerkPrincipal`]: a session or a machine.
 //! - [`ClerkWebhook`]: a verified Clerk webhook delivery (400 otherwise).
 //! - [`ClerkMiddleware`]: debug headers, a page's refreshed session, sign-in or a [`Policy`].
 //! - [`authenticate`], [`authenticate_accepting`]: the answers, for extractors of your own.
-//! - [`ClerkError`]: every refusal, answered as the core's [`Refusal`](clerk_verify::Refusal) says
-//!   (status, JSON body, headers).
+//! - [`ClerkError`]: every refusal, answered as the core's [`Refusal`](clerk_verify::Refusal) says.
 //!
 //! The [`Verifier`] is app data (`web::Data<Verifier>` or a plain `Verifier`). Each request is
-//! verified at most once, inline when the key is cached, on actix's blocking pool when keys must
-//! be fetched. The core, whose rules decide every token, is re-exported whole as
-//! [`clerk_verify`]; the names the examples use ([`Webhook`], [`EventData`], ...) are ours too.
+//! verified at most once, on actix's blocking pool only when keys must be fetched. Every rule
+//! about tokens is the core's, re-exported as [`clerk_verify`] (its names too: [`Webhook`], ...).
 //!
 //! ```no_run
 //! use actix_web::{get, web, App, HttpResponse, HttpServer};

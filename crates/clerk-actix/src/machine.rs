@@ -1,6 +1,5 @@
-//! Machine tokens (API keys, M2M and OAuth access tokens): [`ClerkMachine`], [`RequireMachine`]
-//! ([`RequireScope`]) and [`ClerkPrincipal`] (a session or a machine), on
-//! [`authenticate_accepting`], which verifies a request once per set of accepted kinds.
+//! Machine tokens: [`ClerkMachine`], [`RequireMachine`] ([`RequireScope`]) and [`ClerkPrincipal`]
+//! (a session or a machine), on [`authenticate_accepting`] (one answer per set of kinds).
 
 use crate::error::ClerkError;
 use crate::extract::{answers, token, verifier};
@@ -11,8 +10,6 @@ use clerk_verify::request::MachineRequirement;
 use clerk_verify::Authentication;
 
 clerk_verify::adapter_machine! {
-    /// It awaits [`authenticate_accepting`], which serves extractors of your own too.
-    ///
     /// ```
     /// use actix_web::{get, post, HttpResponse};
     /// use clerk_actix::{ApiKeys, ClerkMachine, ClerkPrincipal, Principal, RequireScope, Scope};
@@ -77,12 +74,9 @@ from_request! {
     };
 }
 
-/// Authenticates the request for a route that accepts the kinds `accepts` names, once per set
-/// of kinds: the first call verifies (inline from memory; an opaque token's Backend API call
-/// or a key fetch awaited without holding an executor thread, [`clerk_verify::request::Step`])
-/// and keeps the answer in the request's extensions; later calls with the same set get it. The
-/// [`Verifier`](crate::Verifier) is found as for [`crate::authenticate`]. Use it to write
-/// extractors of your own.
+/// As [`crate::authenticate`], for a route that accepts the kinds `accepts` names: one answer
+/// per set of kinds (an opaque token's Backend API call awaited without holding an executor
+/// thread). Use it to write extractors of your own.
 pub async fn authenticate_accepting(
     req: &HttpRequest,
     accepts: AcceptsToken,

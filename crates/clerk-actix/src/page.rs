@@ -46,16 +46,13 @@ from_request! {
     };
 }
 
-/// The request's page and its answer, computed once (inline when nothing needs I/O, on actix's
-/// blocking pool for a key fetch or a handshake's nonce exchange): a returning handshake is
-/// good once, so two page extractors of one request share one answer.
+/// The request's page and its answer, computed once (a returning handshake is good once), on
+/// actix's blocking pool when it needs I/O (a key fetch, a handshake's nonce exchange).
 async fn page(req: &HttpRequest) -> Result<(&Verifier, PageRequest, Authentication), ClerkError> {
     let verifier = verifier(req)?;
     let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
-    let headers = req
-        .headers()
-        .iter()
-        .map(|(n, v)| (n.as_str(), v.as_bytes()));
+    let headers = req.headers().iter();
+    let headers = headers.map(|(n, v)| (n.as_str(), v.as_bytes()));
     let page = PageRequest::from_headers(req.method().as_str(), path, headers);
     let (page, answer) = answers(req)
         .authenticate_page(verifier, page, web::block)

@@ -1,12 +1,8 @@
 //! [`ClerkWebhook`]: the extractor of a Clerk webhook endpoint. Handing the raw body over chunk
 //! by chunk is this file's; the cap and every rule about the delivery are the core's.
 
-use crate::error::ClerkError;
-use actix_web::dev::Payload;
 use actix_web::http::header::CONTENT_LENGTH;
-use actix_web::{FromRequest, HttpRequest};
 use clerk_verify::adapter::{self, WebhookBody};
-use futures_util::future::LocalBoxFuture;
 use futures_util::StreamExt;
 
 /// What an app without a [`Webhook`] is told to add (in the log; in the 500 in debug builds).
@@ -14,9 +10,7 @@ const WEBHOOK_FIX: &str = "add .app_data(web::Data::new(Webhook::from_env()?)) t
 
 clerk_verify::adapter_webhook! {
     /// The [`Webhook`](clerk_verify::Webhook) is app data (`web::Data<Webhook>` or a plain
-    /// `Webhook`). A route using this extractor in an app without one answers 500
-    /// `verifier-missing` and logs how to add it at error level (debug builds say it in the body
-    /// too).
+    /// `Webhook`); in an app without one this extractor answers 500 `verifier-missing`.
     ///
     /// ```no_run
     /// use actix_web::{post, web, App, HttpResponse};
@@ -39,28 +33,16 @@ clerk_verify::adapter_webhook! {
     pub struct ClerkWebhook;
 }
 
-impl FromRequest for ClerkWebhook {
-    type Error = ClerkError;
-    type Future = LocalBoxFuture<'static, Result<ClerkWebhook, ClerkError>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        let mut payload = payload.take();
-        Box::pin(async move {
-            let hook =
-                crate::app_data(&req).ok_or_else(|| adapter::webhook_missing(WEBHOOK_FIX))?;
-            let declared = req
-                .headers()
-                .get(CONTENT_LENGTH)
-                .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-            let mut body = WebhookBody::new(hook, declared)?;
-            while let Some(chunk) = payload.next().await {
-                body.push(&chunk.map_err(|_| WebhookBody::unreadable())?)?;
-            }
-            let headers = req.headers();
-            Ok(ClerkWebhook(
-                body.verify(|name| headers.get(name)?.to_str().ok())?,
-            ))
-        })
-    }
+from_request! {
+    [] ClerkWebhook => |req, payload| {
+        let hook = crate::app_data(&req).ok_or_else(|| adapter::webhook_missing(WEBHOOK_FIX))?;
+        let declared = req.headers().get(CONTENT_LENGTH);
+        let declared = declared.and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        let mut body = WebhookBody::new(hook, declared)?;
+        while let Some(chunk) = payload.next().await {
+            body.push(&chunk.map_err(|_| WebhookBody::unreadable())?)?;
+        }
+        let headers = req.headers();
+        body.verify(|name| headers.get(name)?.to_str().ok()).map(ClerkWebhook)
+    };
 }
