@@ -1,6 +1,5 @@
-//! [`ClerkError`]: the one rejection type. What a refusal says (status, body, challenge, debug
-//! headers) is the core's [`Refusal`](clerk_verify::Refusal); this file only hands it to
-//! actix-web.
+//! [`ClerkError`]: the one rejection type. What a refusal says is the core's
+//! [`Refusal`](clerk_verify::Refusal); this file only hands it to actix-web.
 
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
@@ -10,12 +9,7 @@ use actix_web::{HttpResponse, ResponseError};
 const LOG_TARGET_REJECTION: &str = "clerk_actix::rejection";
 
 clerk_verify::adapter_refusal! {
-    /// Why a request was refused: a [`Refusal`](clerk_verify::Refusal) of [`clerk_verify`]
-    /// answered as an actix-web [`ResponseError`], with the status, body and headers every Clerk
-    /// adapter gives (the table is on [`Refusal`](clerk_verify::Refusal)).
-    ///
-    /// [`ClerkError::forbidden`] writes your own guards (or return the `Forbidden` of
-    /// [`Auth::require_role`](clerk_verify::Auth::require_role) with `?`):
+    /// Answered as an actix-web [`ResponseError`]:
     ///
     /// ```
     /// use actix_web::ResponseError;
@@ -40,11 +34,8 @@ impl ResponseError for ClerkError {
 
     fn error_response(&self) -> HttpResponse {
         let refusal = self.refusal();
-        log::debug!(
-            target: LOG_TARGET_REJECTION,
-            "refused with {}: {refusal}",
-            refusal.status()
-        );
+        let status = refusal.status();
+        log::debug!(target: LOG_TARGET_REJECTION, "refused with {status}: {refusal}");
         let mut res = HttpResponse::build(self.status());
         // Appended, not inserted: each of a redirect's cookies is its own `set-cookie`.
         for (name, value) in refusal.response_headers() {

@@ -1,34 +1,5 @@
 //! Clerk session authentication for [actix-web](https://actix.rs) 4, on [`clerk_verify`].
 //!
-//! - [`ClerkAuth`]: the signed-in user (401 otherwise); it dereferences to the core's [`Auth`],
-//!   whose `require_role` / `require_permission` / `require_feature` / `require_plan` /
-//!   `require_reverification` answer 403 with `?` (and `has` is Clerk's `has()`).
-//!   [`OptionalAuth`] also serves signed-out visitors (`None`), yet answers 503 when the key
-//!   source is down.
-//! - [`Require`] (with [`RequireRole`], [`RequirePermission`], [`RequireFeature`],
-//!   [`RequirePlan`], [`RequireReverification`]): a signed-in user meeting a [`Requirement`]
-//!   named by a type (403 otherwise; a verification not recent enough with Clerk's
-//!   reverification hint).
-//! - [`ClerkPage`] and [`RequireSignIn`]: server-rendered pages, with Clerk's handshake (an
-//!   expired session cookie is refreshed through Clerk's Frontend API) and, for
-//!   `RequireSignIn`, a redirect to the sign-in page.
-//! - [`ClerkWebhook`]: a verified Clerk webhook delivery (400 with the reason otherwise).
-//! - Machine tokens (API keys, M2M and OAuth access tokens, opaque or JWT): [`ClerkMachine`]
-//!   (any kind, or the kinds a type names: `ClerkMachine<ApiKeys>`), [`RequireMachine`] /
-//!   [`RequireScope`] (403 `missing-scope`), and [`ClerkPrincipal`] for a session or a machine;
-//!   the same 401/403/503 answers and JSON as the session extractors.
-//! - [`ClerkMiddleware`]: Clerk's debug headers on authenticated requests' responses, a session
-//!   refreshed on a page's request set on that page's response, and sign-in, or a [`Policy`],
-//!   required for a whole scope.
-//! - [`ClerkError`]: every refusal, rendered as in every Clerk adapter (JSON body,
-//!   `WWW-Authenticate`, debug headers).
-//!
-//! The [`Verifier`] is app data (`web::Data<Verifier>` or a plain `Verifier`). Each request is
-//! authenticated at most once, whatever combination of extractors and middleware asks;
-//! verification runs inline when the key is cached and on actix's blocking pool when keys must
-//! be fetched. Where the token is read from (the `Authorization` header, then the `__session`
-//! cookie), and every rule about it, is [`clerk_verify`]'s.
-//!
 //! ```toml
 //! [dependencies]
 //! # Today, from git (or a path: `{ path = "../clerk-verify/crates/clerk-actix" }`):
@@ -43,8 +14,19 @@
 //! clerk-dev = { git = "https://github.com/clerk-verify/clerk-verify" }
 //! ```
 //!
-//! What the examples name comes from `clerk_actix` ([`Verifier`], [`Webhook`], [`EventData`],
-//! ...), and the whole core is re-exported as [`clerk_verify`].
+//! - [`ClerkAuth`]: the signed-in user (401 otherwise); [`OptionalAuth`]: signed-out visitors too.
+//! - [`Require`] ([`RequireRole`], [`RequirePermission`], ...): a user meeting a [`Requirement`].
+//! - [`ClerkPage`], [`RequireSignIn`]: server-rendered pages, with Clerk's handshake.
+//! - [`ClerkMachine`], [`RequireMachine`] / [`RequireScope`]: machine tokens (API keys, M2M and
+//!   OAuth access tokens); [`ClerkPrincipal`]: a session or a machine.
+//! - [`ClerkWebhook`]: a verified Clerk webhook delivery (400 otherwise).
+//! - [`ClerkMiddleware`]: debug headers, a page's refreshed session, sign-in or a [`Policy`].
+//! - [`authenticate`], [`authenticate_accepting`]: the answers, for extractors of your own.
+//! - [`ClerkError`]: every refusal, answered as the core's [`Refusal`](clerk_verify::Refusal) says.
+//!
+//! The [`Verifier`] is app data (`web::Data<Verifier>` or a plain `Verifier`). Each request is
+//! verified at most once, on actix's blocking pool only when keys must be fetched. Every rule
+//! about tokens is the core's, re-exported as [`clerk_verify`] (its names too: [`Webhook`], ...).
 //!
 //! ```no_run
 //! use actix_web::{get, web, App, HttpResponse, HttpServer};
@@ -70,8 +52,6 @@
 //! }
 //! ```
 //!
-//! What each refusal answers (status, JSON body, headers), and when: [`ClerkError`].
-//!
 //! Refusals are logged with the `log` crate at debug level under the target
 //! `clerk_actix::rejection` when they are answered (reason code and message); an app without a
 //! verifier (or webhook secret) where a route needs one at error level under
@@ -82,6 +62,7 @@
 #![warn(missing_docs)]
 
 mod error;
+#[macro_use]
 mod extract;
 mod machine;
 mod middleware;

@@ -1,45 +1,36 @@
 //! [`ClerkMiddleware`]: Clerk's debug headers on responses, and optionally sign-in required for a
 //! whole app or scope.
 
-use crate::extract::authenticate;
+use crate::extract::{answers, authenticate};
 use actix_web::body::EitherBody;
 use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use actix_web::http::Method;
-use actix_web::HttpMessage;
-use clerk_verify::adapter::{self, Answers, CookieSlot};
+use clerk_verify::adapter;
 use clerk_verify::request::{Policy, AUTH_REASON_HEADER};
-use clerk_verify::Authentication;
 use futures_util::future::{self, LocalBoxFuture, Ready};
 use std::rc::Rc;
 
 /// Middleware that adds `x-clerk-auth-status` and `x-clerk-auth-reason` to the response of every
-/// request that was authenticated ([`Authentication::debug_headers`]: no reason when signed in),
-/// optional routes included; made with [`ClerkMiddleware::require_sign_in`] or
-/// [`ClerkMiddleware::require`], it also refuses requests before they reach a handler.
-/// [`ClerkMiddleware::new`] is lazy: routes without an extractor cost nothing and get no headers.
-///
-/// It never authenticates a request twice: the result is kept in the request's extensions, and
-/// [`crate::ClerkAuth`] / [`crate::authenticate`] reuse it. Under it, a page
-/// ([`crate::ClerkPage`], [`crate::RequireSignIn`]) whose expired session is refreshed through
-/// the Backend API (a `__refresh` cookie and `CLERK_SECRET_KEY`) is signed in on the same
-/// request: the middleware adds the new cookies to the handler's response (with
-/// `Cache-Control: no-store`), where without it one 307 back to the page sets them. Register CORS *outside* it
+/// authenticated request ([`Authentication::debug_headers`](crate::Authentication::debug_headers)),
+/// optional routes included. [`ClerkMiddleware::new`] is lazy: routes without an extractor cost
+/// nothing and get no headers; [`require_sign_in`](Self::require_sign_in) and
+/// [`require`](Self::require) also refuse requests before a handler (whose extractors reuse
+/// the answer). Under it, a page whose expired session is refreshed through the Backend API (a
+/// `__refresh` cookie and `CLERK_SECRET_KEY`) gets the new cookies (and `Cache-Control:
+/// no-store`) on its own response, not after a 307 back to it. Register CORS *outside* it
 /// (`.wrap(clerk).wrap(cors)`: the last `wrap` runs first) so that preflights are answered
 /// before authentication and refusals carry CORS headers.
 ///
 /// ```
-/// use actix_web::{web, App, HttpResponse};
-/// use clerk_actix::{ClerkAuth, ClerkMiddleware, Policy};
+/// use actix_web::{web, App};
+/// use clerk_actix::{ClerkMiddleware, Policy};
 /// # let verifier = clerk_actix::Verifier::from_jwks(
 /// #     &clerk_dev::fixtures::rsa2048().jwks_json(), Default::default()).unwrap();
 ///
 /// let app = App::new()
 ///     .app_data(web::Data::new(verifier))
 ///     .wrap(ClerkMiddleware::new())
-///     .route("/me", web::get().to(|auth: ClerkAuth| async move {
-///         HttpResponse::Ok().body(auth.user_id().to_owned())
-///     }))
 ///     .service(
 ///         web::scope("/api")
 ///             .wrap(ClerkMiddleware::require_sign_in())
@@ -90,10 +81,8 @@ where
     type Future = Ready<Result<Self::Transform, Self::InitError>>;
 
     fn new_transform(&self, service: S) -> Self::Future {
-        future::ready(Ok(ClerkMiddlewareService {
-            service: Rc::new(service),
-            require: self.require.clone(),
-        }))
+        let (service, require) = (Rc::new(service), self.require.clone());
+        future::ready(Ok(ClerkMiddlewareService { service, require }))
     }
 }
 
@@ -116,52 +105,27 @@ where
     forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
-        let service = Rc::clone(&self.service);
-        let require = self
-            .require
-            .clone()
-            .filter(|_| req.method() != Method::OPTIONS);
+        let (service, require) = (Rc::clone(&self.service), self.require.clone());
         Box::pin(async move {
-            if let Some(policy) = require {
-                let allowed = authenticate(req.request())
-                    .await
-                    .and_then(|authentication| {
-                        let auth = adapter::signed_in(authentication)?;
-                        Ok(policy.check(&auth)?)
-                    });
+            let answers = answers(req.request());
+            if let Some(policy) = require.filter(|_| req.method() != Method::OPTIONS) {
+                let answer = authenticate(req.request()).await;
+                let allowed = answer.and_then(|a| Ok(policy.check(&adapter::signed_in(a)?)?));
                 if let Err(refusal) = allowed {
                     return Ok(req.error_response(refusal).map_into_right_body());
                 }
             }
             // The page extractors' refreshed cookies; the outermost middleware writes them.
-            let cookies = match req.extensions().contains::<CookieSlot>() {
-                true => None,
-                false => Some(CookieSlot::new()),
-            };
-            if let Some(slot) = &cookies {
-                req.extensions_mut().insert(slot.clone());
-            }
+            let cookies = answers.deliver_cookies();
             let mut res = service.call(req).await?;
             if let Some(slot) = cookies {
                 slot.write(res.headers_mut(), set, append);
             }
-            // The session extractors' answer, else the first of the machine extractors'.
-            let debug = {
-                let extensions = res.request().extensions();
-                let session = extensions.get::<Authentication>();
-                session.map(Authentication::debug_headers).or_else(|| {
-                    let machines = extensions.get::<Answers>();
-                    machines.and_then(Answers::debug_headers)
-                })
-            };
             // The request's state replaces a refusal's: signed in leaves no reason behind.
-            if let Some(debug) = debug {
+            if let Some(debug) = answers.debug_headers() {
                 res.headers_mut().remove(AUTH_REASON_HEADER);
                 for (name, value) in debug {
-                    if let Ok(value) = HeaderValue::from_str(value) {
-                        res.headers_mut()
-                            .insert(HeaderName::from_static(name), value);
-                    }
+                    set(res.headers_mut(), name, value);
                 }
             }
             Ok(res.map_into_left_body())

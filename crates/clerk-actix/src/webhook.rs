@@ -1,31 +1,16 @@
 //! [`ClerkWebhook`]: the extractor of a Clerk webhook endpoint. Handing the raw body over chunk
-//! by chunk is this file's; the cap and every rule about the delivery are the core's
-//! ([`WebhookBody`]).
+//! by chunk is this file's; the cap and every rule about the delivery are the core's.
 
-use crate::error::ClerkError;
-use actix_web::dev::Payload;
 use actix_web::http::header::CONTENT_LENGTH;
-use actix_web::{FromRequest, HttpRequest};
 use clerk_verify::adapter::{self, WebhookBody};
-use futures_util::future::LocalBoxFuture;
 use futures_util::StreamExt;
 
 /// What an app without a [`Webhook`] is told to add (in the log; in the 500 in debug builds).
 const WEBHOOK_FIX: &str = "add .app_data(web::Data::new(Webhook::from_env()?)) to the App";
 
 clerk_verify::adapter_webhook! {
-    /// A verified Clerk webhook delivery: the extractor reads the raw body (up to the
-    /// [`Webhook`]'s cap, 1 MiB by default), checks the Svix signature and timestamp, and parses
-    /// the typed event. Anything else is answered 400 with
-    /// `{"error":"bad_request","reason":"webhook-…","message":"…"}` (Svix retries it), never 500.
-    /// Dereferences to [`Delivery`](clerk_verify::webhook::Delivery): `id` (the `svix-id`, to
-    /// deduplicate on) and `event`.
-    ///
-    /// The [`Webhook`] is app data (`web::Data<Webhook>` or a plain `Webhook`), built at start-up
-    /// with [`Webhook::from_env`] (`CLERK_WEBHOOK_SIGNING_SECRET`), which fails when the secret is
-    /// missing or malformed. A route using this extractor in an app without one answers 500
-    /// `verifier-missing` and logs how to add it at error level (debug builds say it in the body
-    /// too).
+    /// The [`Webhook`](clerk_verify::Webhook) is app data (`web::Data<Webhook>` or a plain
+    /// `Webhook`); in an app without one this extractor answers 500 `verifier-missing`.
     ///
     /// ```no_run
     /// use actix_web::{post, web, App, HttpResponse};
@@ -45,34 +30,19 @@ clerk_verify::adapter_webhook! {
     /// let app = App::new().app_data(web::Data::new(hook)).service(clerk_events);
     /// # drop(app);
     /// ```
-    ///
-    /// [`Webhook`]: clerk_verify::Webhook
-    /// [`Webhook::from_env`]: clerk_verify::Webhook::from_env
     pub struct ClerkWebhook;
 }
 
-impl FromRequest for ClerkWebhook {
-    type Error = ClerkError;
-    type Future = LocalBoxFuture<'static, Result<ClerkWebhook, ClerkError>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        let mut payload = payload.take();
-        Box::pin(async move {
-            let hook =
-                crate::app_data(&req).ok_or_else(|| adapter::webhook_missing(WEBHOOK_FIX))?;
-            let declared = req
-                .headers()
-                .get(CONTENT_LENGTH)
-                .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-            let mut body = WebhookBody::new(hook, declared)?;
-            while let Some(chunk) = payload.next().await {
-                body.push(&chunk.map_err(|_| WebhookBody::unreadable())?)?;
-            }
-            let headers = req.headers();
-            Ok(ClerkWebhook(
-                body.verify(|name| headers.get(name)?.to_str().ok())?,
-            ))
-        })
-    }
+from_request! {
+    [] ClerkWebhook => |req, payload| {
+        let hook = crate::app_data(&req).ok_or_else(|| adapter::webhook_missing(WEBHOOK_FIX))?;
+        let declared = req.headers().get(CONTENT_LENGTH);
+        let declared = declared.and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        let mut body = WebhookBody::new(hook, declared)?;
+        while let Some(chunk) = payload.next().await {
+            body.push(&chunk.map_err(|_| WebhookBody::unreadable())?)?;
+        }
+        let headers = req.headers();
+        body.verify(|name| headers.get(name)?.to_str().ok()).map(ClerkWebhook)
+    };
 }
