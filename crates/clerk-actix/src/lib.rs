@@ -22,7 +22,7 @@
 //! - [`ClerkWebhook`]: a verified Clerk webhook delivery (400 otherwise).
 //! - [`ClerkMiddleware`]: debug headers, a page's refreshed session, sign-in or a [`Policy`].
 //! - [`authenticate`], [`authenticate_accepting`]: the answers, for extractors of your own.
-//! - [`ClerkError`]: every refusal, answered as the core's [`Refusal`](clerk_verify::Refusal) says.
+//! - [`ClerkError`]: every refusal, answered as the core's [`Refusal`] says.
 //!
 //! The [`Verifier`] is app data (`web::Data<Verifier>` or a plain `Verifier`). Each request is
 //! verified at most once, on actix's blocking pool only when keys must be fetched. Every rule
@@ -78,7 +78,9 @@ pub use clerk_verify::request::{
     ReverificationLevel, Role, Scope,
 };
 pub use clerk_verify::webhook::{Delivery, EventData};
-pub use clerk_verify::{self, Auth, Authentication, MachineAuth, Verifier, VerifyOptions, Webhook};
+pub use clerk_verify::{
+    self, Auth, Authentication, MachineAuth, Refusal, Verifier, VerifyOptions, Webhook,
+};
 pub use error::ClerkError;
 pub use extract::{
     authenticate, ClerkAuth, OptionalAuth, Require, RequireFeature, RequirePermission, RequirePlan,
