@@ -1,40 +1,22 @@
-//! Server-rendered pages: [`ClerkPage`] and [`RequireSignIn`] run Clerk's handshake
-//! ([`clerk_verify::Verifier::authenticate_page`]), so a browser whose session cookie expired
-//! is refreshed through Clerk's Frontend API instead of being shown a signed-out page. API
-//! routes keep [`crate::ClerkAuth`] / [`crate::OptionalAuth`], which never redirect. The page
-//! guards share one page authentication per request, apart from the API guards'.
+//! The page guards [`ClerkPage`] and [`RequireSignIn`], for server-rendered pages with Clerk's
+//! handshake; their `FromRequest` is in `guard.rs`, with every guard's.
 
-use crate::cache::page_guard;
-use crate::error::ClerkError;
-use clerk_verify::adapter;
-use rocket::request::{self, FromRequest, Request};
-
-clerk_verify::adapter_optional! {
-    /// A page that serves everyone: `Some(user)` when signed in, `None` for a signed-out
-    /// visitor. A browser whose cookies need refreshing is redirected (307) through Clerk's
-    /// handshake first, and comes back with fresh cookies; a key source that is down is 503,
-    /// never the signed-out page. Dereferences to `Option<Auth>`. A session refreshed through
-    /// the Backend API (`__refresh`) is signed in on this very request with the
-    /// [`ClerkFairing`](crate::ClerkFairing), which sets the new cookies; without it, after a 307.
-    ///
-    /// Handshakes need the verifier's [`VerifyOptions::handshake`] (on with
-    /// `CLERK_PUBLISHABLE_KEY` in [`Verifier::from_env`]); without it a page simply gets the
-    /// signed-in or signed-out answer. The redirects are answered by [`catchers()`], which must
-    /// be registered.
+clerk_verify::adapter_pages! {
+    /// A request guard. A session refreshed through the Backend API (`__refresh`) is signed in
+    /// on this very request with the [`ClerkFairing`](crate::ClerkFairing), which sets the new
+    /// cookies; without it, after a 307. Handshakes also need [`VerifyOptions::handshake`]
+    /// (set by [`Verifier::from_env`] with `CLERK_PUBLISHABLE_KEY`). The redirects are answered
+    /// by [`catchers()`], which must be registered.
     ///
     /// ```
     /// use clerk_rocket::{ClerkPage, HandshakeOptions, RequireSignIn, Verifier, VerifyOptions};
     /// use rocket::http::Status;
     /// use rocket::local::blocking::Client;
-    /// use rocket::response::content::RawHtml;
     /// use rocket::{get, routes};
     ///
     /// #[get("/")]
-    /// fn home(page: ClerkPage) -> RawHtml<String> {
-    ///     RawHtml(match page.as_ref() {
-    ///         Some(user) => format!("<p>Hello, <code>{}</code></p>", user.user_id()),
-    ///         None => "<p>Hello, stranger: <a href=\"/dashboard\">sign in</a></p>".to_owned(),
-    ///     })
+    /// fn home(page: ClerkPage) -> String {
+    ///     format!("Hello, {}", page.as_ref().map_or("stranger", |user| user.user_id()))
     /// }
     ///
     /// #[get("/dashboard")]
@@ -68,36 +50,9 @@ clerk_verify::adapter_optional! {
     /// [`Verifier::from_env`]: crate::Verifier::from_env
     /// [`catchers()`]: crate::catchers
     pub struct ClerkPage;
-}
-
-clerk_verify::adapter_auth! {
-    /// A page that requires sign-in: the signed-in user, else a 307 to the sign-in page
-    /// (`CLERK_SIGN_IN_URL`, with `redirect_url` back to this page), after Clerk's handshake
-    /// when the cookies need refreshing. Without a configured sign-in URL a signed-out visitor
-    /// gets 401. Dereferences to [`Auth`](crate::Auth). As for [`ClerkPage`], [`catchers()`]
-    /// answer the redirects; [`ClerkPage`]'s example has both.
+    /// A request guard; as for [`ClerkPage`], [`catchers()`] answer the redirects, and
+    /// [`ClerkPage`]'s example has both.
     ///
     /// [`catchers()`]: crate::catchers
     pub struct RequireSignIn;
-}
-
-#[rocket::async_trait]
-impl<'r> FromRequest<'r> for ClerkPage {
-    type Error = ClerkError;
-
-    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, ClerkError> {
-        page_guard(req, |_, _, a| adapter::page(a).map(ClerkPage)).await
-    }
-}
-
-#[rocket::async_trait]
-impl<'r> FromRequest<'r> for RequireSignIn {
-    type Error = ClerkError;
-
-    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, ClerkError> {
-        page_guard(req, |verifier, page, a| {
-            adapter::page_requiring_sign_in(verifier, page, a).map(RequireSignIn)
-        })
-        .await
-    }
 }

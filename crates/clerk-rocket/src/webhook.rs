@@ -1,9 +1,8 @@
-//! [`ClerkWebhook`]: the data guard of a Clerk webhook endpoint. Reading Rocket's body stream
-//! is this file's; the cap and every rule about the delivery are the core's
-//! ([`WebhookBody`], [`clerk_verify::Webhook`]).
+//! [`ClerkWebhook`], the data guard of a Clerk webhook endpoint: reading Rocket's body stream;
+//! the cap and every rule about the delivery are the core's ([`WebhookBody`]).
 
-use crate::cache::outcome;
-use crate::error::{ClerkError, LOG_TARGET};
+use crate::error::{outcome, ClerkError};
+use crate::guard::lacks;
 use clerk_verify::adapter::{self, WebhookBody};
 use clerk_verify::webhook::Delivery;
 use clerk_verify::Webhook;
@@ -18,17 +17,9 @@ const FIX: &str = "call `rocket.manage(clerk_rocket::Webhook::from_env()?)`";
 const CHUNK: usize = 16 * 1024;
 
 clerk_verify::adapter_webhook! {
-    /// A verified Clerk webhook delivery: a data guard that reads the raw body (up to the
-    /// [`Webhook`]'s cap, 1 MiB by default), checks the Svix signature and timestamp, and
-    /// parses the typed event. Anything else fails with a 400 [`ClerkError`]
-    /// (`{"error":"bad_request","reason":"webhook-…","message":"…"}`, rendered by
-    /// [`catchers()`](crate::catchers); Svix retries it), never 500. Dereferences to
-    /// [`Delivery`]: `id` (the `svix-id`, to deduplicate on) and `event`.
-    ///
-    /// The [`Webhook`] is managed state, built at start-up with [`Webhook::from_env`]
-    /// (`CLERK_WEBHOOK_SIGNING_SECRET`), which fails when the secret is missing or malformed.
-    /// The guard is a [`Sentinel`]: a Rocket with a route using it but no managed `Webhook`
-    /// does not launch.
+    /// A data guard, refused with a [`ClerkError`] rendered by [`catchers()`](crate::catchers).
+    /// The [`Webhook`] is managed state; the guard is a [`Sentinel`]: a Rocket with a route
+    /// using it but no managed `Webhook` does not launch.
     ///
     /// ```no_run
     /// use clerk_rocket::{ClerkWebhook, EventData, Webhook};
@@ -85,14 +76,6 @@ async fn receive(req: &Request<'_>, data: Data<'_>) -> Result<Delivery, ClerkErr
 
 impl Sentinel for ClerkWebhook {
     fn abort(rocket: &Rocket<Ignite>) -> bool {
-        if rocket.state::<Webhook>().is_some() {
-            return false;
-        }
-        log::error!(
-            target: LOG_TARGET,
-            "clerk_rocket: launching with a route that uses `ClerkWebhook`, but no \
-             `clerk_verify::Webhook` is managed; {FIX}"
-        );
-        true
+        lacks::<Webhook>(rocket, "ClerkWebhook", "Webhook", FIX)
     }
 }
