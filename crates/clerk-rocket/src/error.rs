@@ -34,10 +34,8 @@ impl ClerkError {
         Status::new(self.refusal().status())
     }
 
-    /// The status a failing guard hands Rocket, which picks the catcher by it. Rocket's
-    /// catchers only take error statuses, so a redirect travels as a 401 (the visitor is not
-    /// signed in, yet) and the 401 catcher answers with the redirect: without the catchers a
-    /// page is refused, never redirected to nowhere.
+    /// The status a failing guard hands Rocket, which picks the catcher by it: a redirect's is
+    /// 401 (catchers take error statuses only), so without the catchers a page is refused.
     fn guard_status(&self) -> Status {
         match self.status() {
             status if status.class().is_redirection() => Status::Unauthorized,
@@ -48,14 +46,9 @@ impl ClerkError {
 
 impl<'r> Responder<'r, 'static> for ClerkError {
     fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
-        let refusal = self.refusal();
-        log::debug!(
-            target: LOG_TARGET_REJECTION,
-            "clerk_rocket: refused with {}: {refusal}",
-            refusal.status()
-        );
-        let body = refusal.json_body();
-        let mut res = Response::build();
+        let (refusal, code) = (self.refusal(), self.refusal().status());
+        log::debug!(target: LOG_TARGET_REJECTION, "clerk_rocket: refused with {code}: {refusal}");
+        let (body, mut res) = (refusal.json_body(), Response::build());
         res.status(self.status())
             .sized_body(body.len(), Cursor::new(body));
         // Adjoined, not set: a handshake may carry several cookies, each its own `Set-Cookie`.

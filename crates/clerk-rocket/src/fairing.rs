@@ -1,11 +1,12 @@
 //! [`ClerkFairing`]: what no guard can add, since guards do not see the response: Clerk's debug
 //! headers, and a page's refreshed session cookies.
 
+use crate::answer::answers;
 use crate::error::{is_header_value, CATCHER_NAME, LOG_TARGET};
-use crate::guard::answers;
 use clerk_verify::request::AUTH_REASON_HEADER;
+use rocket::catcher::Catcher;
 use rocket::fairing::{self, Fairing, Info, Kind};
-use rocket::http::{Header, Method, Status};
+use rocket::http::{Header, Method};
 use rocket::request::Request;
 use rocket::response::Response;
 use rocket::{Build, Data, Rocket};
@@ -45,10 +46,8 @@ impl Fairing for ClerkFairing {
     }
 
     async fn on_ignite(&self, rocket: Rocket<Build>) -> fairing::Result {
-        let registered = rocket.catchers().any(|c| {
-            c.name.as_deref() == Some(CATCHER_NAME) && c.code == Some(Status::Unauthorized.code)
-        });
-        if !registered {
+        let ours = |c: &Catcher| c.name.as_deref() == Some(CATCHER_NAME) && c.code == Some(401);
+        if !rocket.catchers().any(ours) {
             log::warn!(
                 target: LOG_TARGET,
                 "clerk_rocket: catchers are not registered; refusals will get Rocket's default \
@@ -68,10 +67,8 @@ impl Fairing for ClerkFairing {
                 |res, name, value| res.adjoin_raw_header(name, value.to_owned()),
             );
         }
-        if req.method() == Method::Options {
-            return;
-        }
-        let Some(debug) = answers(req).debug_headers() else {
+        let debug = answers(req).debug_headers();
+        let Some(debug) = debug.filter(|_| req.method() != Method::Options) else {
             return;
         };
         // Replaces what a refusal set: a signed-in state leaves no `x-clerk-auth-reason` behind.

@@ -7,17 +7,16 @@
 //! - [`ClerkMachine`], [`RequireMachine`] ([`RequireScope`]), [`ClerkPrincipal`]: machine
 //!   tokens (API keys, M2M and OAuth access tokens), or a session or a machine.
 //! - [`ClerkWebhook`]: the data guard of a Clerk webhook endpoint.
-//! - [`ClerkError`]: the guards' error and a [`Responder`]. Rocket guards cannot write a
-//!   response, so a failing guard leaves it with the request ([`rejection`]) and [`catchers()`]
-//!   answer with it, a page guard's 307 included.
+//! - [`ClerkError`]: the guards' refusal, left with the request ([`rejection`]) for the
+//!   [`catchers()`] to answer, since Rocket guards cannot write a response.
 //! - [`ClerkFairing`]: Clerk's debug headers, and a page's refreshed session cookies.
-//! - [`Verifier`], [`VerifyOptions`], [`Webhook`], [`EventData`], ...: the core's types the
-//!   examples name, re-exported; the whole core is [`clerk_verify`].
+//! - The core's types the examples name ([`Verifier`], [`VerifyOptions`], [`Webhook`], ...),
+//!   re-exported; the whole core is [`clerk_verify`].
 //!
-//! The [`Verifier`] (and the [`Webhook`]) is managed state: `rocket.manage(verifier)`; the
-//! guards are [`Sentinel`]s, so a Rocket that uses one without it does not launch. Each
-//! request is authenticated at most once, whatever guards ask ([`authentication_of`]): inline
-//! when the key is cached, on Rocket's blocking pool when keys must be fetched.
+//! The [`Verifier`] (and the [`Webhook`]) is managed state, `rocket.manage(verifier)`; the
+//! guards are [`Sentinel`]s, so a Rocket that uses one without it does not launch. A request is
+//! authenticated once, whatever guards ask ([`authentication_of`]): inline when the key is
+//! cached, on Rocket's blocking pool when keys must be fetched.
 //!
 //! ```toml
 //! [dependencies]
@@ -80,8 +79,7 @@
 //! ```
 //!
 //! Refusals are answered as [`Refusal`](clerk_verify::Refusal) says, in every Clerk adapter
-//! alike. What is Rocket's own: OPTIONS requests, and `Option<ClerkAuth>`, which Rocket makes
-//! `None` whatever the guard's failure (take [`OptionalAuth`]).
+//! alike; Rocket's own are OPTIONS requests and `Option<ClerkAuth>` (take [`OptionalAuth`]):
 //!
 //! | request | `ClerkAuth`, `Require<R>`, machine guards | `OptionalAuth` | `Option<ClerkAuth>` |
 //! |---|---|---|---|
@@ -95,20 +93,18 @@
 //! level under `clerk_verify::adapter`, with how to add it (in debug builds the 500's message
 //! says it too). Never the token.
 //!
-//! [`Responder`]: rocket::response::Responder
 //! [`Sentinel`]: rocket::Sentinel
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod answer;
 mod error;
 mod fairing;
 mod guard;
-mod machine;
-mod page;
-mod session;
 mod webhook;
 
+pub use answer::authentication_of;
 pub use clerk_verify::claims::{Has, Reverification};
 pub use clerk_verify::options::{
     Accepts, AcceptsToken, AnyMachine, ApiKeys, M2mTokens, MachineOptions, OauthTokens,
@@ -121,11 +117,9 @@ pub use clerk_verify::webhook::{Delivery, EventData};
 pub use clerk_verify::{self, Auth, Authentication, MachineAuth, Verifier, VerifyOptions, Webhook};
 pub use error::{catchers, rejection, ClerkError};
 pub use fairing::ClerkFairing;
-pub use guard::authentication_of;
-pub use machine::{ClerkMachine, ClerkPrincipal, RequireMachine, RequireScope};
-pub use page::{ClerkPage, RequireSignIn};
-pub use session::{
-    ClerkAuth, OptionalAuth, Require, RequireFeature, RequirePermission, RequirePlan,
-    RequireReverification, RequireRole,
+pub use guard::{
+    ClerkAuth, ClerkMachine, ClerkPage, ClerkPrincipal, OptionalAuth, Require, RequireFeature,
+    RequireMachine, RequirePermission, RequirePlan, RequireReverification, RequireRole,
+    RequireScope, RequireSignIn,
 };
 pub use webhook::ClerkWebhook;
