@@ -1,6 +1,5 @@
-//! How every Clerk request guard is answered: from the request's one [`Answers`], in Rocket's
-//! local cache (each token verified once, however many guards and the fairing ask); each
-//! guard's `FromRequest` and [`Sentinel`] come from one macro.
+//! How every Clerk request guard is answered (`FromRequest`, [`Sentinel`]): from the request's
+//! one [`Answers`] in Rocket's local cache, so a token is verified once whoever asks.
 
 use crate::error::{outcome, ClerkError, LOG_TARGET};
 use crate::guard::{ClerkAuth, ClerkMachine, ClerkPage, ClerkPrincipal, OptionalAuth};
@@ -65,9 +64,8 @@ pub(crate) fn answers<'r>(req: &'r Request<'_>) -> &'r Answers {
     &req.local_cache(Kept::default).0
 }
 
-/// An API guard: an OPTIONS request (a CORS preflight, never authenticated) gets `preflight`,
-/// or forwards when there is none; any other this request's answer for `accepts` (the session
-/// guards' when `None`), judged by `check` (one of [`clerk_verify::adapter`]'s) and `make`.
+/// An API guard: `preflight` for an OPTIONS request (forwarded if `None`, never authenticated),
+/// else the answer for `accepts` (`None`: the session guards'), judged by `check` and `make`.
 pub(crate) async fn guard<A, T>(
     req: &Request<'_>,
     accepts: Option<AcceptsToken>,

@@ -1,6 +1,5 @@
-//! [`ClerkError`] and its way to the client: the core's [`Refusal`](clerk_verify::Refusal) as a
-//! Rocket [`Responder`]; Rocket guards cannot write a response, so a failing guard leaves it
-//! with the request and [`catchers()`] render it.
+//! [`ClerkError`], the core's [`Refusal`](clerk_verify::Refusal) as a [`Responder`], and its way
+//! to the client: a failing guard leaves it with the request, [`catchers()`] render it.
 
 use rocket::catcher::{BoxFuture, Catcher};
 use rocket::http::Status;
@@ -103,12 +102,11 @@ pub fn rejection(req: &Request<'_>) -> Option<ClerkError> {
 /// those statuses that no Clerk guard produced gets Rocket's default catcher. An app with
 /// catchers of its own for them registers these at a narrower base, or calls [`rejection`].
 pub fn catchers() -> Vec<Catcher> {
-    let catchers = [400, 401, 403, 500, 503].map(|code| {
-        let mut catcher = Catcher::new(code, catch);
-        catcher.name = Some(CATCHER_NAME.into());
-        catcher
-    });
-    catchers.into()
+    let named = |code| Catcher {
+        name: Some(CATCHER_NAME.into()),
+        ..Catcher::new(code, catch)
+    };
+    [400, 401, 403, 500, 503].map(named).into()
 }
 
 fn catch<'r>(status: Status, req: &'r Request<'_>) -> BoxFuture<'r> {

@@ -13,11 +13,10 @@ use rocket::{Build, Data, Rocket};
 
 /// Fairing that adds Clerk's debug headers ([`Authentication::debug_headers`]) to the
 /// responses of requests whose authentication ran, refused or not (OPTIONS requests excepted),
-/// and signs in a page whose expired session is refreshed through the Backend API (a `__refresh`
-/// cookie and `CLERK_SECRET_KEY`) on that same request, setting the new cookies (with
-/// `Cache-Control: no-store`), where without it one 307 back to the page sets them. At ignite
-/// it warns when [`catchers()`](crate::catchers) are not registered at `/`. The crate's
-/// example attaches it.
+/// and the cookies of a page's session refreshed on the request, with `Cache-Control: no-store`
+/// (without it, a 307 back to the page sets them: [`ClerkPage`](crate::ClerkPage)). At ignite it
+/// warns when [`catchers()`](crate::catchers) are not registered at `/`. The crate's example
+/// attaches it.
 ///
 /// [`Authentication::debug_headers`]: clerk_verify::Authentication::debug_headers
 #[derive(Debug, Clone, Default)]

@@ -75,11 +75,12 @@ clerk_verify::adapter_principal! {
 }
 
 clerk_verify::adapter_pages! {
-    /// A request guard. A session refreshed through the Backend API (`__refresh`) is signed in
-    /// on this very request with the [`ClerkFairing`](crate::ClerkFairing), which sets the new
-    /// cookies; without it, after a 307. Handshakes also need [`VerifyOptions::handshake`]
-    /// (set by [`Verifier::from_env`] with `CLERK_PUBLISHABLE_KEY`). The redirects are answered
-    /// by [`catchers()`], which must be registered.
+    /// A request guard. A session refreshed through the Backend API (a `__refresh` cookie and
+    /// `CLERK_SECRET_KEY`) is signed in on this very request with the
+    /// [`ClerkFairing`](crate::ClerkFairing), which sets the new cookies; without it, after a
+    /// 307. Handshakes also need [`VerifyOptions::handshake`] (set by [`Verifier::from_env`]
+    /// with `CLERK_PUBLISHABLE_KEY`). The redirects are answered by [`catchers()`], which must
+    /// be registered.
     ///
     /// ```
     /// use clerk_rocket::{ClerkPage, HandshakeOptions, RequireSignIn, Verifier, VerifyOptions};
