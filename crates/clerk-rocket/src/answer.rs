@@ -101,16 +101,13 @@ pub(crate) async fn page_guard<T>(
     finish: impl FnOnce(&Verifier, &PageRequest, Authentication) -> Result<T, Refusal>,
 ) -> Outcome<T, (Status, ClerkError), Status> {
     let result = async {
-        let verifier = verifier(req)?;
-        let page = {
-            let headers: Vec<_> = req.headers().iter().collect();
-            let jar = jar_cookies(req);
-            let raw = headers
-                .iter()
-                .map(|h| (h.name().as_str(), h.value().as_bytes()))
-                .chain(jar.as_deref().map(|j| ("cookie", j.as_bytes())));
-            PageRequest::from_headers(req.method().as_str(), &req.uri().to_string(), raw)
-        };
+        let (verifier, jar) = (verifier(req)?, jar_cookies(req));
+        let headers: Vec<_> = req.headers().iter().collect();
+        let raw = headers
+            .iter()
+            .map(|h| (h.name().as_str(), h.value().as_bytes()));
+        let raw = raw.chain(jar.as_deref().map(|j| ("cookie", j.as_bytes())));
+        let page = PageRequest::from_headers(req.method().as_str(), &req.uri().to_string(), raw);
         let answer = answers(req).authenticate_page(verifier, page, spawn_blocking);
         let (page, authentication) = answer.await;
         Ok(finish(verifier, &page, authentication)?)
