@@ -1,27 +1,9 @@
-//! The request guards: [`ClerkAuth`] (signed in), [`OptionalAuth`] (signed in or not) and
-//! [`Require`] (signed in and meeting a [`Requirement`]), and the [`Sentinel`] of every Clerk
-//! guard.
-
-use crate::cache::guard;
-use crate::error::{ClerkError, LOG_TARGET};
-use crate::machine::{ClerkMachine, ClerkPrincipal, RequireMachine};
-use crate::page::{ClerkPage, RequireSignIn};
-use clerk_verify::adapter;
-use clerk_verify::options::Accepts;
-use clerk_verify::request::{MachineRequirement, Requirement};
-use clerk_verify::Verifier;
-use rocket::http::{Method, Status};
-use rocket::outcome::Outcome;
-use rocket::request::{self, FromRequest, Request};
-use rocket::{Ignite, Rocket, Sentinel};
+//! The request guards, each with what is Rocket's own about it (the core's macros write what
+//! every adapter shares); `answer.rs` answers them.
 
 clerk_verify::adapter_auth! {
-    /// The signed-in user: a request guard that fails with [`ClerkError`] (401, or 503 when the
-    /// keys cannot be had, 500 when the verifier is misconfigured; rendered by [`catchers()`])
-    /// for any other request. Dereferences to [`Auth`](crate::Auth), so
-    /// `auth.require_role("org:admin")?` works in a handler returning `Result<_, ClerkError>`,
-    /// as in the crate's example. On OPTIONS requests (CORS preflights) it never authenticates
-    /// and forwards instead.
+    /// A request guard, refused with a [`ClerkError`](crate::ClerkError) that [`catchers()`]
+    /// render. On OPTIONS requests (CORS preflights) it never authenticates: it forwards.
     ///
     /// For routes that also serve signed-out visitors take [`OptionalAuth`], not
     /// `Option<ClerkAuth>`: Rocket turns every failure of the inner guard into `None`, so
@@ -31,108 +13,120 @@ clerk_verify::adapter_auth! {
     pub struct ClerkAuth;
 }
 
-#[rocket::async_trait]
-impl<'r> FromRequest<'r> for ClerkAuth {
-    type Error = ClerkError;
-
-    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, ClerkError> {
-        if req.method() == Method::Options {
-            // Preflights are never authenticated (and never refused for a missing token).
-            return Outcome::Forward(Status::Unauthorized);
-        }
-        guard(req, |a| adapter::signed_in(a).map(ClerkAuth)).await
-    }
-}
-
 clerk_verify::adapter_optional! {
-    /// Optional authentication: `Some(user)` when signed in, `None` when the request has no
-    /// valid session (no token, a bad or expired token). A key source that is down (503) or a
-    /// misconfigured verifier (500) still refuses the request, so an outage never silently
-    /// turns signed-in users into anonymous ones. Dereferences to `Option<Auth>` (the crate's
-    /// example has one). On OPTIONS requests it never authenticates: `None`.
+    /// A request guard (the crate's example has one). On OPTIONS requests it never
+    /// authenticates: `None`.
     pub struct OptionalAuth;
 }
 
-#[rocket::async_trait]
-impl<'r> FromRequest<'r> for OptionalAuth {
-    type Error = ClerkError;
-
-    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, ClerkError> {
-        if req.method() == Method::Options {
-            return Outcome::Success(OptionalAuth(None));
-        }
-        guard(req, |a| adapter::optional(a).map(OptionalAuth)).await
-    }
-}
-
 clerk_verify::adapter_require! {
-    /// A signed-in user who meets the [`Requirement`] `R`: 401 (like [`ClerkAuth`]) when signed
-    /// out, then 403 with `R`'s reason. Dereferences to [`Auth`](crate::Auth). [`RequireRole`],
-    /// [`RequirePermission`], [`RequireFeature`], [`RequirePlan`] and [`RequireReverification`]
-    /// (403 `reverification-error` with Clerk's hint) name the usual requirements; a type of
-    /// your own implementing [`Requirement`] names any other. On OPTIONS requests it forwards, as [`ClerkAuth`] does.
-    ///
-    /// ```no_run
-    /// use clerk_rocket::{Permission, RequirePermission};
-    /// use rocket::get;
-    ///
-    /// struct ReadInvoices;
-    /// impl Permission for ReadInvoices {
-    ///     const PERMISSION: &'static str = "org:invoices:read";
-    /// }
-    ///
-    /// #[get("/invoices")]
-    /// fn invoices(_reader: RequirePermission<ReadInvoices>) -> &'static str {
-    ///     "invoices"
-    /// }
-    /// ```
+    /// A request guard, as [`ClerkAuth`]; on OPTIONS requests it forwards. The crate's example
+    /// has one.
     pub struct Require;
 }
 
-#[rocket::async_trait]
-impl<'r, R: Requirement> FromRequest<'r> for Require<R> {
-    type Error = ClerkError;
-
-    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, ClerkError> {
-        if req.method() == Method::Options {
-            return Outcome::Forward(Status::Unauthorized);
-        }
-        guard(req, |a| adapter::required::<R>(a).map(Require::new)).await
-    }
+clerk_verify::adapter_machine! {
+    /// A request guard; OPTIONS requests (CORS preflights) forward.
+    ///
+    /// ```no_run
+    /// use clerk_rocket::{ApiKeys, ClerkMachine, ClerkPrincipal, Principal, RequireScope, Scope};
+    /// use rocket::{get, post};
+    ///
+    /// #[get("/api/machine")]
+    /// fn machine(machine: ClerkMachine) -> String {
+    ///     format!("{} {} {:?}", machine.token_type(), machine.subject(), machine.scopes())
+    /// }
+    ///
+    /// #[get("/api/export")]
+    /// fn export(key: ClerkMachine<ApiKeys>) -> String {
+    ///     format!("export for {}", key.subject())
+    /// }
+    ///
+    /// struct WriteInvoices;
+    /// impl Scope for WriteInvoices {
+    ///     const SCOPE: &'static str = "write:invoices";
+    /// }
+    ///
+    /// #[post("/invoices")]
+    /// fn create(caller: RequireScope<WriteInvoices>) -> String {
+    ///     format!("created by {}", caller.subject())
+    /// }
+    ///
+    /// #[get("/whoami")]
+    /// fn whoami(caller: ClerkPrincipal) -> String {
+    ///     match &*caller {
+    ///         Principal::Session(user) => format!("user {}", user.user_id()),
+    ///         Principal::Machine(m) => format!("{} {}", m.token_type(), m.subject()),
+    ///         _ => "someone else".to_owned(),
+    ///     }
+    /// }
+    /// ```
+    pub struct ClerkMachine;
 }
 
-/// The [`Sentinel`] of every Clerk guard: a launch with a route using one aborts unless a
-/// [`Verifier`] is managed. Rocket's abort message names the guard but not what it lacks, hence
-/// the log line.
-macro_rules! needs_verifier {
-    ($($guard:ident $(<$($p:ident: $bound:path),*>)?),*) => {$(
-        impl$(<$($p: $bound),*>)? Sentinel for $guard$(<$($p),*>)? {
-            fn abort(rocket: &Rocket<Ignite>) -> bool {
-                !verifier_managed(rocket, stringify!($guard))
-            }
-        }
-    )*};
+clerk_verify::adapter_machine_require! {
+    /// A request guard, as [`ClerkMachine`], whose example has one; OPTIONS requests forward.
+    pub struct RequireMachine;
 }
 
-needs_verifier!(
-    ClerkAuth,
-    OptionalAuth,
-    Require<R: Requirement>,
-    ClerkPage,
-    RequireSignIn,
-    ClerkMachine<K: Accepts>,
-    RequireMachine<R: MachineRequirement, K: Accepts>,
-    ClerkPrincipal
-);
+clerk_verify::adapter_principal! {
+    /// A request guard; OPTIONS requests forward. [`ClerkMachine`]'s example has one.
+    pub struct ClerkPrincipal;
+}
 
-fn verifier_managed(rocket: &Rocket<Ignite>, guard: &str) -> bool {
-    if rocket.state::<Verifier>().is_some() {
-        return true;
-    }
-    log::error!(
-        target: LOG_TARGET,
-        "clerk_rocket: launching with a route that uses `{guard}`, but no \
-         `clerk_verify::Verifier` is managed; call `rocket.manage(verifier)`"
-    );
-    false
+clerk_verify::adapter_pages! {
+    /// A request guard. A session refreshed through the Backend API (a `__refresh` cookie and
+    /// `CLERK_SECRET_KEY`) is signed in on this very request with the
+    /// [`ClerkFairing`](crate::ClerkFairing), which sets the new cookies; without it, after a
+    /// 307. Handshakes also need [`VerifyOptions::handshake`] (set by [`Verifier::from_env`]
+    /// with `CLERK_PUBLISHABLE_KEY`). The redirects are answered by [`catchers()`], which must
+    /// be registered.
+    ///
+    /// ```
+    /// use clerk_rocket::{ClerkPage, HandshakeOptions, RequireSignIn, Verifier, VerifyOptions};
+    /// use rocket::http::Status;
+    /// use rocket::local::blocking::Client;
+    /// use rocket::{get, routes};
+    ///
+    /// #[get("/")]
+    /// fn home(page: ClerkPage) -> String {
+    ///     format!("Hello, {}", page.as_ref().map_or("stranger", |user| user.user_id()))
+    /// }
+    ///
+    /// #[get("/dashboard")]
+    /// fn dashboard(user: RequireSignIn) -> String {
+    ///     format!("{}'s dashboard", user.user_id())
+    /// }
+    ///
+    /// # let jwks = clerk_dev::fixtures::rsa2048().jwks_json();
+    /// // pk_test_ for fond-koala-12.clerk.accounts.dev; in production `Verifier::from_env()`.
+    /// let pk = "pk_test_Zm9uZC1rb2FsYS0xMi5jbGVyay5hY2NvdW50cy5kZXYk";
+    /// let sign_in = HandshakeOptions::default().sign_in_url("https://accounts.example.com/sign-in");
+    /// let options = VerifyOptions::default().publishable_key(pk).handshake(sign_in);
+    /// let rocket = rocket::build()
+    ///     .manage(Verifier::from_jwks(&jwks, options)?)
+    ///     .register("/", clerk_rocket::catchers())
+    ///     .mount("/", routes![home, dashboard]);
+    /// let client = Client::untracked(rocket)?;
+    ///
+    /// let home = client.get("/").dispatch();
+    /// assert!(home.into_string().unwrap().contains("stranger"));
+    /// let dashboard = client.get("/dashboard").dispatch();
+    /// assert_eq!(dashboard.status(), Status::TemporaryRedirect);
+    /// assert_eq!(
+    ///     dashboard.headers().get_one("location"),
+    ///     Some("https://accounts.example.com/sign-in?redirect_url=http%3A%2F%2Flocalhost%2Fdashboard"),
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// [`VerifyOptions::handshake`]: crate::VerifyOptions::handshake
+    /// [`Verifier::from_env`]: crate::Verifier::from_env
+    /// [`catchers()`]: crate::catchers
+    pub struct ClerkPage;
+    /// A request guard; as for [`ClerkPage`], [`catchers()`] answer the redirects, and
+    /// [`ClerkPage`]'s example has both.
+    ///
+    /// [`catchers()`]: crate::catchers
+    pub struct RequireSignIn;
 }
