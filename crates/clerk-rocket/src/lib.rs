@@ -37,21 +37,16 @@
 //! use rocket::serde::json::{json, Value};
 //! use rocket::{get, routes};
 //!
+//! /// A check decided in the handler: `?` answers 403.
 //! #[get("/me")]
-//! fn me(auth: ClerkAuth) -> Value {
-//!     json!({ "userId": auth.user_id(), "orgId": auth.org().map(|o| o.id.as_str()) })
+//! fn me(auth: ClerkAuth) -> Result<Value, ClerkError> {
+//!     auth.require_permission("org:profile:read")?;
+//!     Ok(json!({ "userId": auth.user_id(), "orgId": auth.org().map(|o| o.id.as_str()) }))
 //! }
 //!
 //! #[get("/hello")]
 //! fn hello(auth: OptionalAuth) -> String {
 //!     format!("hello {}", auth.as_ref().map_or("stranger", |a| a.user_id()))
-//! }
-//!
-//! /// A check decided in the handler.
-//! #[get("/reports")]
-//! fn reports(auth: ClerkAuth) -> Result<&'static str, ClerkError> {
-//!     auth.require_permission("org:reports:read")?;
-//!     Ok("reports")
 //! }
 //!
 //! struct ReadInvoices;
@@ -71,14 +66,14 @@
 //!         .manage(Verifier::from_env()?)
 //!         .attach(ClerkFairing::default())
 //!         .register("/", clerk_rocket::catchers())
-//!         .mount("/", routes![me, hello, reports, invoices])
+//!         .mount("/", routes![me, hello, invoices])
 //!         .launch()
 //!         .await?;
 //!     Ok(())
 //! }
 //! ```
 //!
-//! Refusals are answered as [`Refusal`](clerk_verify::Refusal) says, in every Clerk adapter
+//! Refusals are answered as [`Refusal`] says, in every Clerk adapter
 //! alike; Rocket's own are OPTIONS requests and `Option<ClerkAuth>` (take [`OptionalAuth`]):
 //!
 //! | request | `ClerkAuth`, `Require<R>`, machine guards | `OptionalAuth` | `Option<ClerkAuth>` |
@@ -87,11 +82,9 @@
 //! | key source down; verifier misconfigured or not managed | 503; 500 | 503; 500 | `None` |
 //! | OPTIONS (a CORS preflight), never authenticated | forwards | `None` | `None` |
 //!
-//! Refusals are logged with the `log` crate at debug level under `clerk_rocket::rejection`
-//! when answered (reason and cause); an aborted launch and missing catchers under
-//! `clerk_rocket`; a request past the sentinels without a verifier (or webhook secret) at error
-//! level under `clerk_verify::adapter`, with how to add it (in debug builds the 500's message
-//! says it too). Never the token.
+//! Logged with the `log` crate, never the token: refusals at debug level under
+//! `clerk_rocket::rejection`; an aborted launch and missing catchers under `clerk_rocket`; a
+//! request without a verifier past the sentinels at error level under `clerk_verify::adapter`.
 //!
 //! [`Sentinel`]: rocket::Sentinel
 
@@ -114,7 +107,9 @@ pub use clerk_verify::request::{
     Requirement, ReverificationLevel, Role, Scope,
 };
 pub use clerk_verify::webhook::{Delivery, EventData};
-pub use clerk_verify::{self, Auth, Authentication, MachineAuth, Verifier, VerifyOptions, Webhook};
+pub use clerk_verify::{
+    self, Auth, Authentication, MachineAuth, Refusal, Verifier, VerifyOptions, Webhook,
+};
 pub use error::{catchers, rejection, ClerkError};
 pub use fairing::ClerkFairing;
 pub use guard::{

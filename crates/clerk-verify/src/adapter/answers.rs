@@ -280,8 +280,8 @@ impl CookieSlot {
     }
 
     /// Keeps the `Set-Cookie` values of `authentication`, a page request's answer: those of a
-    /// session refreshed on this request ([`Auth::set_cookies`](crate::Auth::set_cookies)), nothing otherwise. Only the
-    /// first answer with cookies counts.
+    /// session refreshed on this request ([`Auth::set_cookies`](crate::Auth::set_cookies)), nothing
+    /// otherwise. Only the first answer with cookies counts.
     pub fn fill(&self, authentication: &Authentication) {
         if let Some(auth) = authentication.auth() {
             if !auth.set_cookies().is_empty() {

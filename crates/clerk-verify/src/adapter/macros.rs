@@ -1,10 +1,14 @@
 //! The macros that generate the types every adapter must define in its own crate (Rust's
 //! orphan rule), with the description every adapter shares.
+//!
+//! The shared descriptions link only to what every adapter re-exports at its root (`Auth`,
+//! `Refusal`, `Principal`, ...): rustdoc resolves a macro's doc links in the adapter, and never
+//! warns about one it cannot resolve there.
 
-/// Defines an adapter's refusal type: a [`Refusal`](crate::Refusal) in the framework's clothes. Generates the
-/// struct with `signed_out`, `forbidden`, `reason`, `message` and `refusal`, `From<Refusal>`,
-/// `From<Forbidden>` (so `auth.require_role(..)?` works in a handler), `Display` and `Error`;
-/// the adapter adds its `status()` and the framework's response trait (rendered with
+/// Defines an adapter's refusal type: a [`Refusal`](crate::Refusal) in the framework's clothes.
+/// Generates the struct with `signed_out`, `forbidden`, `reason`, `message` and `refusal`,
+/// `From<Refusal>`, `From<Forbidden>` (so `auth.require_role(..)?` works in a handler), `Display`
+/// and `Error`; the adapter adds its `status()` and the framework's response trait (rendered with
 /// [`Refusal::response_headers`] and [`Refusal::json_body`]).
 ///
 /// [`Refusal::response_headers`]: crate::Refusal::response_headers
@@ -145,10 +149,10 @@ macro_rules! adapter_auth {
     };
 }
 
-/// Defines an adapter's requirement type: `$name<R: Requirement>`, a signed-in user who meets
-/// `R` (built with `$name::new` from [`required`](crate::adapter::required)'s answer), with `into_inner`,
-/// `Deref<Target = Auth>` and a `Debug` naming the requirement; and the aliases `RequireRole`,
-/// `RequirePermission`, `RequireFeature`, `RequirePlan` and `RequireReverification`.
+/// Defines an adapter's requirement type: `$name<R: Requirement>`, a signed-in user who meets `R`
+/// (built with `$name::new` from [`required`](crate::adapter::required)'s answer), with
+/// `into_inner`, `Deref<Target = Auth>` and a `Debug` naming the requirement; and the aliases
+/// `RequireRole`, `RequirePermission`, `RequireFeature`, `RequirePlan` and `RequireReverification`.
 #[macro_export]
 macro_rules! adapter_require {
     ($(#[$meta:meta])* $vis:vis struct $name:ident;) => {
@@ -224,7 +228,8 @@ macro_rules! adapter_require {
 }
 
 /// Defines an adapter's "maybe signed in" type: `pub struct $name(pub Option<Auth>)`, with
-/// `into_inner` and `Deref<Target = Option<Auth>>` (from [`optional`](crate::adapter::optional) or [`page`](crate::adapter::page)).
+/// `into_inner` and `Deref<Target = Option<Auth>>` (from [`optional`](crate::adapter::optional) or
+/// [`page`](crate::adapter::page)).
 #[macro_export]
 macro_rules! adapter_optional {
     ($(#[$meta:meta])* $vis:vis struct $name:ident;) => {
@@ -298,11 +303,11 @@ macro_rules! adapter_pages {
     };
 }
 
-/// Defines an adapter's machine type: `$name<K: Accepts = AnyMachine>`, a verified machine
-/// token of a kind `K` accepts (built with `$name::new` from [`machine`](crate::adapter::machine)'s answer), with
-/// `$name::<K>::ACCEPTS` (what to pass to
-/// [`Verifier::authenticate_headers_accepting`](crate::Verifier::authenticate_headers_accepting)), `into_inner`, `Deref<Target = MachineAuth>`
-/// and `From<$name<K>> for MachineAuth`.
+/// Defines an adapter's machine type: `$name<K: Accepts = AnyMachine>`, a verified machine token of
+/// a kind `K` accepts (built with `$name::new` from [`machine`](crate::adapter::machine)'s answer),
+/// with `$name::<K>::ACCEPTS` (what to pass to
+/// [`Verifier::authenticate_headers_accepting`](crate::Verifier::authenticate_headers_accepting)),
+/// `into_inner`, `Deref<Target = MachineAuth>` and `From<$name<K>> for MachineAuth`.
 #[macro_export]
 macro_rules! adapter_machine {
     ($(#[$meta:meta])* $vis:vis struct $name:ident;) => {
@@ -387,8 +392,8 @@ macro_rules! adapter_machine {
 }
 
 /// Defines an adapter's machine-requirement type: `$name<R: MachineRequirement, K: Accepts =
-/// AnyMachine>`, a machine token of a kind `K` accepts that meets `R` (built with `$name::new`
-/// from [`machine_required`](crate::adapter::machine_required)'s answer), with `ACCEPTS`, `into_inner`,
+/// AnyMachine>`, a machine token of a kind `K` accepts that meets `R` (built with `$name::new` from
+/// [`machine_required`](crate::adapter::machine_required)'s answer), with `ACCEPTS`, `into_inner`,
 /// `Deref<Target = MachineAuth>` and a `Debug` naming the requirement; and the alias
 /// `RequireScope<S, K = AnyMachine>` (403 `missing-scope`).
 #[macro_export]
@@ -466,8 +471,10 @@ macro_rules! adapter_machine_require {
 }
 
 /// Defines an adapter's "a session or a machine" type: `pub struct $name(pub Principal)`, with
-/// `into_inner` and `Deref<Target = Principal>` (from [`session_or_machine`](crate::adapter::session_or_machine) or [`permitted`](crate::adapter::permitted);
-/// authenticate with [`AcceptsToken::ANY`](crate::options::AcceptsToken::ANY)).
+/// `into_inner` and `Deref<Target = Principal>` (from
+/// [`session_or_machine`](crate::adapter::session_or_machine) or
+/// [`permitted`](crate::adapter::permitted); authenticate with
+/// [`AcceptsToken::ANY`](crate::options::AcceptsToken::ANY)).
 #[macro_export]
 macro_rules! adapter_principal {
     ($(#[$meta:meta])* $vis:vis struct $name:ident;) => {
