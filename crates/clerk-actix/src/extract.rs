@@ -66,9 +66,17 @@ clerk_verify::adapter_auth! {
     pub struct ClerkAuth;
 }
 
+from_request! {
+    [] ClerkAuth => |req| adapter::signed_in(authenticate(&req).await?).map(ClerkAuth);
+}
+
 clerk_verify::adapter_optional! {
     /// [`ClerkAuth`]'s example has one.
     pub struct OptionalAuth;
+}
+
+from_request! {
+    [] OptionalAuth => |req| adapter::optional(authenticate(&req).await?).map(OptionalAuth);
 }
 
 clerk_verify::adapter_require! {
@@ -77,8 +85,6 @@ clerk_verify::adapter_require! {
 }
 
 from_request! {
-    [] ClerkAuth => |req| adapter::signed_in(authenticate(&req).await?).map(ClerkAuth);
-    [] OptionalAuth => |req| adapter::optional(authenticate(&req).await?).map(OptionalAuth);
     [R: Requirement] Require<R> => |req| {
         adapter::required::<R>(authenticate(&req).await?).map(Require::new)
     };

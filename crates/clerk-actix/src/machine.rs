@@ -50,9 +50,22 @@ clerk_verify::adapter_machine! {
     pub struct ClerkMachine;
 }
 
+from_request! {
+    [K: Accepts] ClerkMachine<K> => |req| {
+        adapter::machine(authenticate_accepting(&req, K::ACCEPTS).await?).map(ClerkMachine::new)
+    };
+}
+
 clerk_verify::adapter_machine_require! {
     /// [`ClerkMachine`]'s example has one ([`RequireScope`]).
     pub struct RequireMachine;
+}
+
+from_request! {
+    [R: MachineRequirement, K: Accepts] RequireMachine<R, K> => |req| {
+        let answer = authenticate_accepting(&req, K::ACCEPTS).await?;
+        adapter::machine_required::<R>(answer).map(RequireMachine::new)
+    };
 }
 
 clerk_verify::adapter_principal! {
@@ -61,13 +74,6 @@ clerk_verify::adapter_principal! {
 }
 
 from_request! {
-    [K: Accepts] ClerkMachine<K> => |req| {
-        adapter::machine(authenticate_accepting(&req, K::ACCEPTS).await?).map(ClerkMachine::new)
-    };
-    [R: MachineRequirement, K: Accepts] RequireMachine<R, K> => |req| {
-        let answer = authenticate_accepting(&req, K::ACCEPTS).await?;
-        adapter::machine_required::<R>(answer).map(RequireMachine::new)
-    };
     [] ClerkPrincipal => |req| {
         let answer = authenticate_accepting(&req, AcceptsToken::ANY).await?;
         adapter::session_or_machine(answer).map(ClerkPrincipal)

@@ -29,17 +29,12 @@ clerk_verify::adapter_machine! {
     /// A request guard; OPTIONS requests (CORS preflights) forward.
     ///
     /// ```no_run
-    /// use clerk_rocket::{ApiKeys, ClerkMachine, ClerkPrincipal, Principal, RequireScope, Scope};
+    /// use clerk_rocket::{ApiKeys, ClerkMachine, ClerkPrincipal, RequireScope, Scope};
     /// use rocket::{get, post};
-    ///
-    /// #[get("/api/machine")]
-    /// fn machine(machine: ClerkMachine) -> String {
-    ///     format!("{} {} {:?}", machine.token_type(), machine.subject(), machine.scopes())
-    /// }
     ///
     /// #[get("/api/export")]
     /// fn export(key: ClerkMachine<ApiKeys>) -> String {
-    ///     format!("export for {}", key.subject())
+    ///     format!("export for {} {:?}", key.subject(), key.scopes())
     /// }
     ///
     /// struct WriteInvoices;
@@ -49,16 +44,12 @@ clerk_verify::adapter_machine! {
     ///
     /// #[post("/invoices")]
     /// fn create(caller: RequireScope<WriteInvoices>) -> String {
-    ///     format!("created by {}", caller.subject())
+    ///     format!("created by {} ({})", caller.subject(), caller.token_type())
     /// }
     ///
     /// #[get("/whoami")]
     /// fn whoami(caller: ClerkPrincipal) -> String {
-    ///     match &*caller {
-    ///         Principal::Session(user) => format!("user {}", user.user_id()),
-    ///         Principal::Machine(m) => format!("{} {}", m.token_type(), m.subject()),
-    ///         _ => "someone else".to_owned(),
-    ///     }
+    ///     format!("{} {}", caller.token_type(), caller.subject())
     /// }
     /// ```
     pub struct ClerkMachine;
@@ -82,10 +73,8 @@ clerk_verify::adapter_pages! {
     /// with `CLERK_PUBLISHABLE_KEY`). The redirects are answered by [`catchers()`], which must
     /// be registered.
     ///
-    /// ```
+    /// ```no_run
     /// use clerk_rocket::{ClerkPage, HandshakeOptions, RequireSignIn, Verifier, VerifyOptions};
-    /// use rocket::http::Status;
-    /// use rocket::local::blocking::Client;
     /// use rocket::{get, routes};
     ///
     /// #[get("/")]
@@ -93,30 +82,22 @@ clerk_verify::adapter_pages! {
     ///     format!("Hello, {}", page.as_ref().map_or("stranger", |user| user.user_id()))
     /// }
     ///
+    /// /// Signed out: a 307 to the sign-in page, with `redirect_url` back to /dashboard.
     /// #[get("/dashboard")]
     /// fn dashboard(user: RequireSignIn) -> String {
     ///     format!("{}'s dashboard", user.user_id())
     /// }
     ///
-    /// # let jwks = clerk_dev::fixtures::rsa2048().jwks_json();
-    /// // pk_test_ for fond-koala-12.clerk.accounts.dev; in production `Verifier::from_env()`.
-    /// let pk = "pk_test_Zm9uZC1rb2FsYS0xMi5jbGVyay5hY2NvdW50cy5kZXYk";
+    /// // What `Verifier::from_env()` reads from CLERK_PUBLISHABLE_KEY and CLERK_SIGN_IN_URL:
     /// let sign_in = HandshakeOptions::default().sign_in_url("https://accounts.example.com/sign-in");
-    /// let options = VerifyOptions::default().publishable_key(pk).handshake(sign_in);
+    /// let options = VerifyOptions::default()
+    ///     .publishable_key("pk_test_Zm9uZC1rb2FsYS0xMi5jbGVyay5hY2NvdW50cy5kZXYk")
+    ///     .handshake(sign_in);
+    /// # let jwks = clerk_dev::fixtures::rsa2048().jwks_json();
     /// let rocket = rocket::build()
     ///     .manage(Verifier::from_jwks(&jwks, options)?)
     ///     .register("/", clerk_rocket::catchers())
     ///     .mount("/", routes![home, dashboard]);
-    /// let client = Client::untracked(rocket)?;
-    ///
-    /// let home = client.get("/").dispatch();
-    /// assert!(home.into_string().unwrap().contains("stranger"));
-    /// let dashboard = client.get("/dashboard").dispatch();
-    /// assert_eq!(dashboard.status(), Status::TemporaryRedirect);
-    /// assert_eq!(
-    ///     dashboard.headers().get_one("location"),
-    ///     Some("https://accounts.example.com/sign-in?redirect_url=http%3A%2F%2Flocalhost%2Fdashboard"),
-    /// );
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     ///
