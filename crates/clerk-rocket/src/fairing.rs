@@ -11,14 +11,12 @@ use rocket::request::Request;
 use rocket::response::Response;
 use rocket::{Build, Data, Rocket};
 
-/// Fairing that adds Clerk's debug headers ([`Authentication::debug_headers`]) to the
-/// responses of requests whose authentication ran, refused or not (OPTIONS requests excepted),
-/// and the cookies of a page's session refreshed on the request, with `Cache-Control: no-store`
-/// (without it, a 307 back to the page sets them: [`ClerkPage`](crate::ClerkPage)). At ignite it
-/// warns when [`catchers()`](crate::catchers) are not registered at `/`. The crate's example
-/// attaches it.
-///
-/// [`Authentication::debug_headers`]: clerk_verify::Authentication::debug_headers
+/// Fairing that adds Clerk's debug headers
+/// ([`Authentication::debug_headers`](crate::Authentication::debug_headers)) to the responses of
+/// requests whose authentication ran, refused or not (OPTIONS requests excepted), and the
+/// cookies of a page's session refreshed on the request, with `Cache-Control: no-store`
+/// (without it, a 307 back to the page sets them). At ignite it warns when
+/// [`catchers()`](crate::catchers) are not registered at `/`. The crate's example attaches it.
 #[derive(Debug, Clone, Default)]
 pub struct ClerkFairing {
     _private: (),

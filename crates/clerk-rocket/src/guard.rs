@@ -66,12 +66,10 @@ clerk_verify::adapter_principal! {
 }
 
 clerk_verify::adapter_pages! {
-    /// A request guard. A session refreshed through the Backend API (a `__refresh` cookie and
-    /// `CLERK_SECRET_KEY`) is signed in on this very request with the
-    /// [`ClerkFairing`](crate::ClerkFairing), which sets the new cookies; without it, after a
-    /// 307. Handshakes also need [`VerifyOptions::handshake`] (set by [`Verifier::from_env`]
-    /// with `CLERK_PUBLISHABLE_KEY`). The redirects are answered by [`catchers()`], which must
-    /// be registered.
+    /// A request guard; its redirects are answered by the [`catchers()`], which must be
+    /// registered. A session refreshed through the Backend API (`__refresh`, `CLERK_SECRET_KEY`)
+    /// is signed in on this very request with the [`ClerkFairing`](crate::ClerkFairing), which
+    /// sets the new cookies; without it, after a 307.
     ///
     /// ```no_run
     /// use clerk_rocket::{ClerkPage, HandshakeOptions, RequireSignIn, Verifier, VerifyOptions};
@@ -88,7 +86,7 @@ clerk_verify::adapter_pages! {
     ///     format!("{}'s dashboard", user.user_id())
     /// }
     ///
-    /// // What `Verifier::from_env()` reads from CLERK_PUBLISHABLE_KEY and CLERK_SIGN_IN_URL:
+    /// // What `Verifier::from_env()` makes of CLERK_PUBLISHABLE_KEY and CLERK_SIGN_IN_URL:
     /// let sign_in = HandshakeOptions::default().sign_in_url("https://accounts.example.com/sign-in");
     /// let options = VerifyOptions::default()
     ///     .publishable_key("pk_test_Zm9uZC1rb2FsYS0xMi5jbGVyay5hY2NvdW50cy5kZXYk")
@@ -101,8 +99,6 @@ clerk_verify::adapter_pages! {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     ///
-    /// [`VerifyOptions::handshake`]: crate::VerifyOptions::handshake
-    /// [`Verifier::from_env`]: crate::Verifier::from_env
     /// [`catchers()`]: crate::catchers
     pub struct ClerkPage;
     /// A request guard; as for [`ClerkPage`], [`catchers()`] answer the redirects, and

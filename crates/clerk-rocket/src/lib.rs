@@ -20,10 +20,8 @@
 //!
 //! ```toml
 //! [dependencies]
-//! # Today, from git (or a path: `{ path = "../clerk-verify/crates/clerk-rocket" }`):
+//! # Today from git (or a `path`); once published: clerk-rocket = "0.1"
 //! clerk-rocket = { git = "https://github.com/clerk-verify/clerk-verify" }
-//! # Once published:
-//! # clerk-rocket = "0.1"
 //! rocket = { version = "0.5", features = ["json"] } # `json` only for the `json!` below
 //!
 //! [dev-dependencies]

@@ -283,11 +283,12 @@ macro_rules! adapter_pages {
                 "(307) through Clerk's handshake"
                 "([`Verifier::authenticate_page`](clerk_verify::Verifier::authenticate_page)) and"
                 "comes back with fresh cookies; a key source that is down is 503, never the"
-                "signed-out page. The handshake needs the instance's publishable key"
-                "(`CLERK_PUBLISHABLE_KEY`, or"
-                "[`VerifyOptions::publishable_key`](clerk_verify::VerifyOptions::publishable_key));"
-                "without it a page is only ever signed in or signed out. API routes take the API"
-                "types, which never redirect. Dereferences to `Option<Auth>`."
+                "signed-out page. The handshake needs"
+                "[`VerifyOptions::handshake`](clerk_verify::VerifyOptions::handshake) and the"
+                "instance's [`publishable_key`](clerk_verify::VerifyOptions::publishable_key), which"
+                "[`Verifier::from_env`](clerk_verify::Verifier::from_env) sets from"
+                "`CLERK_PUBLISHABLE_KEY`; without them a page is only ever signed in or signed out."
+                "API routes take the API types, which never redirect. Dereferences to `Option<Auth>`."
             ]
             $(#[$page_meta])* $page_vis struct $page;
         }
