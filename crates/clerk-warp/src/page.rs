@@ -18,12 +18,13 @@ use warp::Filter;
 /// is sent through Clerk's handshake (a 307 [`ClerkRejection`](crate::ClerkRejection)) and
 /// comes back with fresh cookies. API routes keep [`crate::clerk_auth`], which never redirects.
 ///
-/// The handshake needs the publishable key (`CLERK_PUBLISHABLE_KEY`), which names the Frontend
-/// API; the page's URL is rebuilt from `Host` ([`PageRequest::from_headers`]). Put it after the
-/// route's path and method filters, so that it only runs (and redirects) for requests the route
-/// would serve. A session refreshed with its `__refresh` cookie reaches the page after one 307
-/// back to the same URL, which sets the new cookies: warp has no middleware that could set them
-/// on the page's own reply (docs/pages.md).
+/// The handshake needs [`VerifyOptions::handshake`](crate::VerifyOptions::handshake) and the
+/// publishable key, which names the Frontend API (`Verifier::from_env` sets both from
+/// `CLERK_PUBLISHABLE_KEY`); the page's URL is rebuilt from `Host` (or the forwarded headers:
+/// [`PageRequest::from_headers`]). Put it after the route's path and method filters, so that it
+/// only runs (and redirects) for requests the route would serve. A session refreshed with its
+/// `__refresh` cookie reaches the page after one 307 back to the same URL, which sets the new
+/// cookies: warp has no middleware that could set them on the page's own reply (docs/pages.md).
 ///
 /// ```
 /// use clerk_warp::{handle_rejection, page, require_sign_in, Auth, Verifier};
