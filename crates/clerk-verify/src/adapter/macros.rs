@@ -120,25 +120,11 @@ macro_rules! adapter_auth {
         }
     };
     (@docs [$($shared:literal)*] $(#[$meta:meta])* $vis:vis struct $name:ident;) => {
-        $(#[doc = $shared])*
-        #[doc = ""]
-        $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq)]
-        $vis struct $name(pub $crate::request::Auth);
-
-        impl $name {
-            /// The `Auth` inside.
-            pub fn into_inner(self) -> $crate::request::Auth {
-                self.0
-            }
-        }
-
-        impl ::std::ops::Deref for $name {
-            type Target = $crate::request::Auth;
-
-            fn deref(&self) -> &$crate::request::Auth {
-                &self.0
-            }
+        $crate::__adapter_newtype! {
+            $(#[doc = $shared])*
+            #[doc = ""]
+            $(#[$meta])*
+            $vis struct $name($crate::request::Auth): "Auth";
         }
 
         impl ::std::convert::From<$name> for $crate::request::Auth {
@@ -244,25 +230,11 @@ macro_rules! adapter_optional {
         }
     };
     (@docs [$($shared:literal)*] $(#[$meta:meta])* $vis:vis struct $name:ident;) => {
-        $(#[doc = $shared])*
-        #[doc = ""]
-        $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq)]
-        $vis struct $name(pub ::std::option::Option<$crate::request::Auth>);
-
-        impl $name {
-            /// The `Option<Auth>` inside.
-            pub fn into_inner(self) -> ::std::option::Option<$crate::request::Auth> {
-                self.0
-            }
-        }
-
-        impl ::std::ops::Deref for $name {
-            type Target = ::std::option::Option<$crate::request::Auth>;
-
-            fn deref(&self) -> &::std::option::Option<$crate::request::Auth> {
-                &self.0
-            }
+        $crate::__adapter_newtype! {
+            $(#[doc = $shared])*
+            #[doc = ""]
+            $(#[$meta])*
+            $vis struct $name(::std::option::Option<$crate::request::Auth>): "Option<Auth>";
         }
     };
 }
@@ -492,25 +464,11 @@ macro_rules! adapter_principal {
         }
     };
     (@docs [$($shared:literal)*] $(#[$meta:meta])* $vis:vis struct $name:ident;) => {
-        $(#[doc = $shared])*
-        #[doc = ""]
-        $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq)]
-        $vis struct $name(pub $crate::request::Principal);
-
-        impl $name {
-            /// The `Principal` inside.
-            pub fn into_inner(self) -> $crate::request::Principal {
-                self.0
-            }
-        }
-
-        impl ::std::ops::Deref for $name {
-            type Target = $crate::request::Principal;
-
-            fn deref(&self) -> &$crate::request::Principal {
-                &self.0
-            }
+        $crate::__adapter_newtype! {
+            $(#[doc = $shared])*
+            #[doc = ""]
+            $(#[$meta])*
+            $vis struct $name($crate::request::Principal): "Principal";
         }
     };
 }
@@ -535,23 +493,37 @@ macro_rules! adapter_webhook {
         }
     };
     (@docs [$($shared:literal)*] $(#[$meta:meta])* $vis:vis struct $name:ident;) => {
-        $(#[doc = $shared])*
-        #[doc = ""]
+        $crate::__adapter_newtype! {
+            $(#[doc = $shared])*
+            #[doc = ""]
+            $(#[$meta])*
+            $vis struct $name($crate::webhook::Delivery): "Delivery";
+        }
+    };
+}
+
+/// The newtype that `adapter_auth!`, `adapter_optional!`, `adapter_principal!` and
+/// `adapter_webhook!` define: `pub struct $name(pub $inner)` with `into_inner` and
+/// `Deref<Target = $inner>`. Not for use outside those macros.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __adapter_newtype {
+    ($(#[$meta:meta])* $vis:vis struct $name:ident($inner:ty): $what:literal;) => {
         $(#[$meta])*
         #[derive(Debug, Clone, PartialEq)]
-        $vis struct $name(pub $crate::webhook::Delivery);
+        $vis struct $name(pub $inner);
 
         impl $name {
-            /// The `Delivery` inside.
-            pub fn into_inner(self) -> $crate::webhook::Delivery {
+            #[doc = concat!("The `", $what, "` inside.")]
+            pub fn into_inner(self) -> $inner {
                 self.0
             }
         }
 
         impl ::std::ops::Deref for $name {
-            type Target = $crate::webhook::Delivery;
+            type Target = $inner;
 
-            fn deref(&self) -> &$crate::webhook::Delivery {
+            fn deref(&self) -> &$inner {
                 &self.0
             }
         }
