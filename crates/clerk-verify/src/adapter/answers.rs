@@ -115,7 +115,7 @@ impl Answers {
     /// Keeps `authentication` as the answer for `accepts`, unless one is kept already (two
     /// extractors polled together): the kept answer, which every extractor of the request then
     /// gets.
-    pub fn keep(&self, accepts: AcceptsToken, authentication: Authentication) -> Authentication {
+    fn keep(&self, accepts: AcceptsToken, authentication: Authentication) -> Authentication {
         let mut kept = self.accepting();
         if let Some((_, known)) = kept.iter().find(|(set, _)| *set == accepts) {
             return known.clone();
@@ -126,8 +126,8 @@ impl Answers {
 
     /// The answer for the kinds `accepts`: the one kept, else the request's (its raw
     /// `Authorization` and `Cookie` header values) authenticated with
-    /// [`Verifier::authenticate_headers_accepting`], finished with `spawn_blocking`, and
-    /// [`Answers::keep`]t.
+    /// [`Verifier::authenticate_headers_accepting`], finished with `spawn_blocking`, and kept
+    /// (unless another extractor of the request kept one meanwhile: then that one).
     pub async fn authenticate<'h, S, F, E>(
         &self,
         verifier: &Verifier,
