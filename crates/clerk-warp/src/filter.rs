@@ -6,7 +6,7 @@ use clerk_verify::adapter;
 use clerk_verify::claims::Reverification;
 use clerk_verify::options::AcceptsToken;
 use clerk_verify::request::{Policy, Principal};
-use clerk_verify::{Auth, Authentication, MachineAuth, Refusal, Verifier};
+use clerk_verify::{Auth, Authentication, MachineAuth, Verifier};
 use std::convert::Infallible;
 use std::future::ready;
 use std::sync::Arc;
@@ -52,14 +52,8 @@ pub fn authentication_accepting(
 pub fn optional_authentication(
     verifier: Verifier,
 ) -> impl Filter<Extract = (Authentication,), Error = Rejection> + Clone {
-    authentication(verifier).and_then(|state: Authentication| {
-        ready(match state {
-            Authentication::SignedOut(out) if out.server_fault() => Err(reject(out)),
-            // Only the page filters' flow makes one; should one come, the browser must follow it.
-            Authentication::Handshake(shake) => Err(reject(Refusal::from_handshake(&shake))),
-            state => Ok(state),
-        })
-    })
+    authentication(verifier)
+        .and_then(|state: Authentication| ready(answer(state, adapter::optional_state)))
 }
 
 /// `Some(auth)` when signed in, `None` without a valid session ([`adapter::optional`]). The

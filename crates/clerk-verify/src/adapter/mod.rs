@@ -106,6 +106,17 @@ pub fn optional(authentication: Authentication) -> Result<Option<Auth>, Refusal>
         .map_err(|fault| Refusal::from_signed_out(&fault))
 }
 
+/// [`optional`] for a route that answers with the state itself (its debug headers, signed in or
+/// signed out with the reason): the state, unless the server is at fault (503, 500) or a
+/// handshake must be followed (307; only a page's authentication makes one).
+pub fn optional_state(authentication: Authentication) -> Result<Authentication, Refusal> {
+    match authentication {
+        Authentication::SignedOut(out) if out.server_fault() => Err(Refusal::from_signed_out(&out)),
+        Authentication::Handshake(handshake) => Err(Refusal::from_handshake(&handshake)),
+        state => Ok(state),
+    }
+}
+
 /// A route that requires a signed-in user who meets `R`: 401 (as [`signed_in`]), then 403 with
 /// `R`'s reason.
 pub fn required<R: Requirement>(authentication: Authentication) -> Result<Auth, Refusal> {
@@ -294,6 +305,13 @@ mod tests {
         assert!(signed_in().into_signed_in().is_ok());
         assert_eq!(super::signed_in(anonymous()).unwrap_err().status(), 401);
         assert!(optional(anonymous()).unwrap().is_none());
+        assert_eq!(
+            optional_state(anonymous()).unwrap().reason(),
+            "session-token-and-uat-missing"
+        );
+        assert!(optional_state(signed_in()).unwrap().auth().is_some());
+        let down = optional_state(Authentication::unfinished()).unwrap_err();
+        assert_eq!(down.status(), 503);
         assert!(optional(signed_in()).unwrap().is_some());
         let unavailable = Authentication::unfinished();
         assert_eq!(optional(unavailable).unwrap_err().status(), 503);
